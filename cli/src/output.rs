@@ -1,0 +1,285 @@
+//! How the CLI prints: plain text for people (Jalali dates), JSON for scripts.
+
+use madadkar_client::{
+    CheckReport, Followup, HouseholdDetails, HouseholdSummary, Identity, ImportReport, Page,
+};
+use madadkar_schema::{ChangeInfo, Conflict, format_jalali};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug)]
+pub struct Output {
+    pub json: bool,
+}
+
+fn print_json(value: &impl Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("madadkar: cannot print JSON: {e}"),
+    }
+}
+
+fn jalali(date: Option<chrono::NaiveDate>) -> String {
+    date.map(format_jalali).unwrap_or_else(|| "-".into())
+}
+
+impl Output {
+    pub fn error(&self, e: &anyhow::Error) {
+        if self.json {
+            eprintln!("{}", json!({ "error": format!("{e:#}") }));
+        } else {
+            eprintln!("madadkar: {e:#}");
+        }
+    }
+
+    pub fn done(&self, message: &str) {
+        if self.json {
+            print_json(&json!({ "ok": true, "message": message }));
+        } else {
+            println!("{message}");
+        }
+    }
+
+    pub fn created(&self, kind: &str, id: Uuid) {
+        if self.json {
+            print_json(&json!({ "id": id, "kind": kind }));
+        } else {
+            println!("{kind} {id} recorded");
+        }
+    }
+
+    pub fn household_created(&self, id: Uuid, head: Uuid) {
+        if self.json {
+            print_json(&json!({ "id": id, "head_member_id": head }));
+        } else {
+            println!("household {id} registered (head {head})");
+        }
+    }
+
+    pub fn identity(&self, identity: &Identity, path: &std::path::Path) {
+        if self.json {
+            print_json(&json!({ "identity": identity, "database": path }));
+        } else {
+            println!(
+                "worker {} ({}) on device {} ({}); data in {}",
+                identity.worker_name,
+                identity.worker_id,
+                identity.device_name,
+                identity.device_id,
+                path.display()
+            );
+        }
+    }
+
+    pub fn household(&self, d: &HouseholdDetails) {
+        if self.json {
+            print_json(d);
+            return;
+        }
+        let h = &d.household;
+        let head = h.head().map(|m| m.full_name()).unwrap_or_default();
+        println!("household {}  [{}]", h.id, h.status);
+        println!("  head:     {head}");
+        println!("  district: {}", h.district);
+        println!("  address:  {}", h.address);
+        println!("  phone:    {}", h.phone.as_deref().unwrap_or("-"));
+        if let Some(w) = &h.assigned_worker {
+            println!("  worker:   {w}");
+        }
+        println!("members ({}):", h.members.len());
+        for m in &h.members {
+            println!(
+                "  {}  {}  {}  {}  born {}",
+                m.id,
+                m.full_name(),
+                m.relation,
+                m.national_id.as_ref().map(|n| n.as_str()).unwrap_or("-"),
+                jalali(m.birth_date)
+            );
+        }
+        println!("visits ({}):", h.visits.len());
+        for v in &h.visits {
+            let needs: Vec<String> = v.needs.iter().map(|(k, s)| format!("{k}={s}")).collect();
+            println!(
+                "  {}  {}  {}  needs [{}]  follow-up {}",
+                v.id,
+                format_jalali(v.date),
+                v.kind,
+                needs.join(" "),
+                jalali(v.followup_date)
+            );
+            if !v.observations.is_empty() {
+                println!("      {}", v.observations);
+            }
+        }
+        println!("referrals ({}):", h.referrals.len());
+        for r in &h.referrals {
+            let status = r
+                .status()
+                .map(|e| format!("{} since {}", e.status, format_jalali(e.date)));
+            println!(
+                "  {}  {} → {}  {}",
+                r.id,
+                r.kind,
+                r.target,
+                status.unwrap_or_default()
+            );
+        }
+        if !d.conflicts.is_empty() {
+            println!("CONFLICTS ({}):", d.conflicts.len());
+            self.conflict_lines(&d.conflicts);
+        }
+    }
+
+    fn conflict_lines(&self, conflicts: &[Conflict]) {
+        for c in conflicts {
+            println!("  {} (shown: {:?})", c.path, c.current);
+            for (i, v) in c.values.iter().enumerate() {
+                println!(
+                    "    {}. {:?}  by {} ({}) on device {} at {}",
+                    i + 1,
+                    v.value,
+                    v.worker_name,
+                    v.worker_id,
+                    v.device_id,
+                    v.time.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+    }
+
+    fn summaries(&self, items: &[HouseholdSummary]) {
+        for h in items {
+            let flag = if h.conflict_count > 0 {
+                " ⚠ conflict"
+            } else {
+                ""
+            };
+            println!(
+                "{}  {}  {}  {}  members {}  visits {}  last {}  follow-up {}{flag}",
+                h.id,
+                h.head_name,
+                h.head_national_id.as_deref().unwrap_or("-"),
+                h.district,
+                h.member_count,
+                h.visit_count,
+                jalali(h.last_visit),
+                jalali(h.next_followup)
+            );
+        }
+    }
+
+    pub fn list(&self, page: &Page<HouseholdSummary>) {
+        if self.json {
+            print_json(page);
+        } else {
+            self.summaries(&page.items);
+            println!("({} of {} households)", page.items.len(), page.total);
+        }
+    }
+
+    pub fn search(&self, items: &[HouseholdSummary]) {
+        if self.json {
+            print_json(&items);
+        } else if items.is_empty() {
+            println!("no household matches");
+        } else {
+            self.summaries(items);
+        }
+    }
+
+    pub fn followups(&self, items: &[Followup]) {
+        if self.json {
+            print_json(&items);
+            return;
+        }
+        if items.is_empty() {
+            println!("no follow-ups due");
+        }
+        for f in items {
+            let when = if f.overdue {
+                format!("OVERDUE by {} days", -f.days_left)
+            } else {
+                format!("due in {} days", f.days_left)
+            };
+            println!(
+                "{}  {}  {}  {}  {when}",
+                f.household_id,
+                f.head_name,
+                f.district,
+                format_jalali(f.due)
+            );
+        }
+    }
+
+    pub fn conflicts(&self, all: &[(Uuid, Vec<Conflict>)]) {
+        if self.json {
+            let items: Vec<_> = all
+                .iter()
+                .map(|(id, c)| json!({ "household_id": id, "conflicts": c }))
+                .collect();
+            print_json(&items);
+            return;
+        }
+        if all.iter().all(|(_, c)| c.is_empty()) {
+            println!("no conflicts");
+        }
+        for (id, conflicts) in all.iter().filter(|(_, c)| !c.is_empty()) {
+            println!("household {id}:");
+            self.conflict_lines(conflicts);
+        }
+    }
+
+    pub fn history(&self, changes: &[ChangeInfo]) {
+        if self.json {
+            print_json(&changes);
+            return;
+        }
+        for c in changes {
+            let fields = if c.meta.fields.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", c.meta.fields.join(", "))
+            };
+            println!(
+                "{}  {} ({})  {}{}{}",
+                c.time.format("%Y-%m-%d %H:%M:%S UTC"),
+                c.meta.worker_name,
+                c.meta.worker_id,
+                c.meta.action,
+                c.meta
+                    .target
+                    .as_deref()
+                    .map(|t| format!(" {t}"))
+                    .unwrap_or_default(),
+                fields
+            );
+        }
+    }
+
+    pub fn import(&self, r: &ImportReport) {
+        if self.json {
+            print_json(r);
+        } else {
+            println!(
+                "{} new households, {} updated, {} unchanged; {} new changes",
+                r.households_new, r.households_updated, r.households_unchanged, r.changes_new
+            );
+        }
+    }
+
+    pub fn check(&self, r: &CheckReport) {
+        if self.json {
+            print_json(&json!({ "ok": r.ok(), "report": r }));
+            return;
+        }
+        println!("{} households, {} stored changes", r.households, r.changes);
+        if r.ok() {
+            println!("ok");
+        }
+        for p in &r.problems {
+            println!("PROBLEM: {p}");
+        }
+    }
+}

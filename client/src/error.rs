@@ -1,0 +1,36 @@
+//! The store's error type: each variant says what went wrong and, where it can, what to do.
+
+use madadkar_schema::{DocumentError, ValidationError};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+    #[error("{0}")]
+    Document(#[from] DocumentError),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no {kind} matches {id:?}")]
+    NotFound { kind: &'static str, id: String },
+    #[error("{id:?} matches several {kind}s; type more of the id")]
+    Ambiguous { kind: &'static str, id: String },
+    #[error("this replica has no worker yet; run `madadkar init` first")]
+    NotInitialised,
+    #[error("this replica is already set up for worker {worker}")]
+    AlreadyInitialised { worker: String },
+    #[error("bundle: {0}")]
+    Bundle(String),
+    #[error(
+        "the database was written by a newer Madadkar (store version {found}, this one knows {supported})"
+    )]
+    StoreTooNew { found: i64, supported: i64 },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

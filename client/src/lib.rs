@@ -1,0 +1,24 @@
+//! Madadkar's client library: the local store that keeps each household as an Automerge
+//! document in SQLite, the projections that make lists and search fast, bundles for moving
+//! changes between replicas without a network, and (later) the sync client.
+//!
+//! It has no GUI dependency: the CLI, the desktop app and the tests all drive it directly.
+//!
+//! ```no_run
+//! use madadkar_client::Store;
+//! let mut store = Store::open(std::path::Path::new("/tmp/madadkar"))?;
+//! let found = store.search("علي", 20)?;
+//! # Ok::<(), madadkar_client::StoreError>(())
+//! ```
+
+pub mod bundle;
+pub mod demo;
+mod error;
+pub mod projection;
+pub mod query;
+mod sql;
+pub mod store;
+
+pub use error::StoreError;
+pub use query::{Followup, HouseholdSummary, ListQuery, Page, SortBy};
+pub use store::{CheckReport, HouseholdDetails, Identity, ImportReport, Store};

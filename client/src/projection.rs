@@ -1,0 +1,198 @@
+//! Projections: the rows derived from a household document that lists, search and follow-ups
+//! read, so that no query has to load documents. Always written in the same transaction as the
+//! change they reflect, and rebuildable from the documents.
+
+use madadkar_schema::{Household, HouseholdDoc, text::normalize_for_search};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::Result;
+
+/// Everything the projections hold for one household, in a canonical order so that a stored
+/// copy and a freshly derived one compare equal exactly when they agree.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HouseholdRows {
+    pub household: Vec<Option<String>>,
+    pub members: Vec<Vec<Option<String>>>,
+    pub visits: Vec<Vec<Option<String>>>,
+    pub referrals: Vec<Vec<Option<String>>>,
+    pub search: String,
+}
+
+fn s(v: impl ToString) -> Option<String> {
+    Some(v.to_string())
+}
+
+fn iso(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// The projections of a household as its document says they should be.
+pub fn derive(doc: &HouseholdDoc) -> Result<HouseholdRows> {
+    let h = doc.read()?;
+    let conflicts = doc.conflict_paths()?.len();
+    Ok(rows_of(&h, conflicts))
+}
+
+pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
+    let head = h.head();
+    let head_name = head.map(|m| m.full_name()).unwrap_or_default();
+    let last_visit = h.visits.last();
+    let household = vec![
+        s(h.id),
+        s(&head_name),
+        head.and_then(|m| m.national_id.as_ref())
+            .map(|n| n.to_string()),
+        s(&h.district),
+        s(&h.address),
+        h.phone.clone(),
+        s(h.status.code()),
+        h.assigned_group.clone(),
+        h.assigned_worker.clone(),
+        s(h.members.len()),
+        s(h.visits.len()),
+        last_visit.map(|v| iso(v.date)),
+        h.open_followup().map(|(_, d)| iso(d)),
+        last_visit.and_then(|v| v.max_need()).map(|n| n.to_string()),
+        s(conflicts),
+        s(normalize_for_search(&head_name)),
+    ];
+    let members = h
+        .members
+        .iter()
+        .map(|m| {
+            vec![
+                s(m.id),
+                s(h.id),
+                s(m.full_name()),
+                m.national_id.as_ref().map(|n| n.to_string()),
+                m.birth_date.map(iso),
+                s(m.relation.code()),
+            ]
+        })
+        .collect();
+    let visits = h
+        .visits
+        .iter()
+        .map(|v| {
+            vec![
+                s(v.id),
+                s(h.id),
+                s(iso(v.date)),
+                s(&v.worker_id),
+                s(v.kind.code()),
+                v.followup_date.map(iso),
+                v.max_need().map(|n| n.to_string()),
+            ]
+        })
+        .collect();
+    let referrals = h
+        .referrals
+        .iter()
+        .filter_map(|r| {
+            let status = r.status()?;
+            Some(vec![
+                s(r.id),
+                s(h.id),
+                s(r.kind.code()),
+                s(&r.target),
+                s(status.status.code()),
+                s(iso(status.date)),
+            ])
+        })
+        .collect();
+    let mut words = vec![h.district.clone(), h.address.clone()];
+    words.extend(h.phone.iter().chain(h.alt_phone.iter()).cloned());
+    for m in &h.members {
+        words.push(m.full_name());
+        words.extend(m.national_id.as_ref().map(|n| n.to_string()));
+    }
+    HouseholdRows {
+        household,
+        members,
+        visits,
+        referrals,
+        search: normalize_for_search(&words.join(" | ")),
+    }
+}
+
+const HOUSEHOLD_COLUMNS: &str = "id, head_name, head_national_id, district, address, phone, status, \
+     assigned_group, assigned_worker, member_count, visit_count, last_visit, next_followup, \
+     max_need, conflict_count, sort_name";
+const MEMBER_COLUMNS: &str = "id, household_id, full_name, national_id, birth_date, relation";
+const VISIT_COLUMNS: &str = "id, household_id, date, worker_id, kind, followup_date, max_need";
+const REFERRAL_COLUMNS: &str = "id, household_id, kind, target, status, status_date";
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Replaces a household's projections with `rows`.
+pub fn write(conn: &Connection, id: &str, rows: &HouseholdRows) -> Result<()> {
+    delete(conn, id)?;
+    let insert = |table: &str, columns: &str, values: &[Option<String>]| -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {table} ({columns}) VALUES ({})",
+            placeholders(values.len())
+        );
+        conn.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(values.iter()))?;
+        Ok(())
+    };
+    insert("p_households", HOUSEHOLD_COLUMNS, &rows.household)?;
+    for m in &rows.members {
+        insert("p_members", MEMBER_COLUMNS, m)?;
+    }
+    for v in &rows.visits {
+        insert("p_visits", VISIT_COLUMNS, v)?;
+    }
+    for r in &rows.referrals {
+        insert("p_referrals", REFERRAL_COLUMNS, r)?;
+    }
+    conn.prepare_cached("INSERT INTO p_search (household_id, body) VALUES (?, ?)")?
+        .execute(params![id, rows.search])?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: &str) -> Result<()> {
+    for table in ["p_members", "p_visits", "p_referrals", "p_search"] {
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE household_id = ?"))?
+            .execute([id])?;
+    }
+    conn.prepare_cached("DELETE FROM p_households WHERE id = ?")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// The projections stored for a household, in the same canonical form as [`derive`].
+pub fn read(conn: &Connection, id: &str) -> Result<Option<HouseholdRows>> {
+    let select =
+        |table: &str, columns: &str, key: &str, order: &str| -> Result<Vec<Vec<Option<String>>>> {
+            let n = columns.split(',').count();
+            let sql = format!(
+                "SELECT {} FROM {table} WHERE {key} = ? ORDER BY {order}",
+                columns
+                    .split(',')
+                    .map(|c| format!("CAST({} AS TEXT)", c.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map([id], |row| (0..n).map(|i| row.get(i)).collect())?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+    let Some(household) = select("p_households", HOUSEHOLD_COLUMNS, "id", "id")?.pop() else {
+        return Ok(None);
+    };
+    let search: String = conn
+        .prepare_cached("SELECT body FROM p_search WHERE household_id = ?")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default();
+    Ok(Some(HouseholdRows {
+        household,
+        members: select("p_members", MEMBER_COLUMNS, "household_id", "id")?,
+        visits: select("p_visits", VISIT_COLUMNS, "household_id", "date, id")?,
+        referrals: select("p_referrals", REFERRAL_COLUMNS, "household_id", "id")?,
+        search,
+    }))
+}

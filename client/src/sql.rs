@@ -1,0 +1,124 @@
+//! The SQLite layout of the local store and its migrations.
+
+use rusqlite::Connection;
+
+use crate::error::{Result, StoreError};
+
+/// Migrations by `PRAGMA user_version`: entry `i` lifts the database from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+-- Who this replica is.
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+
+-- Source of truth: per household, an optional compacted snapshot plus the changes after it.
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    snapshot BLOB,
+    snapshot_changes INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES documents(id),
+    hash BLOB NOT NULL,
+    bytes BLOB NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('local', 'remote')),
+    UNIQUE (doc_id, hash)
+) STRICT;
+CREATE INDEX changes_by_doc ON changes (doc_id, seq);
+
+-- Changes not yet acknowledged by a sync server (local ones and those imported from bundles).
+CREATE TABLE outbox (
+    hash BLOB PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    queued_seq INTEGER NOT NULL
+) STRICT;
+
+-- Derived projections: rebuilt from the documents at any time (`rebuild-index`).
+CREATE TABLE p_households (
+    id TEXT PRIMARY KEY,
+    head_name TEXT NOT NULL,
+    head_national_id TEXT,
+    district TEXT NOT NULL,
+    address TEXT NOT NULL,
+    phone TEXT,
+    status TEXT NOT NULL,
+    assigned_group TEXT,
+    assigned_worker TEXT,
+    member_count INTEGER NOT NULL,
+    visit_count INTEGER NOT NULL,
+    last_visit TEXT,
+    next_followup TEXT,
+    max_need INTEGER,
+    conflict_count INTEGER NOT NULL,
+    sort_name TEXT NOT NULL
+) STRICT;
+CREATE INDEX p_households_name ON p_households (sort_name, id);
+CREATE INDEX p_households_district ON p_households (district, sort_name);
+CREATE INDEX p_households_worker ON p_households (assigned_worker, sort_name);
+CREATE INDEX p_households_followup ON p_households (next_followup) WHERE next_followup IS NOT NULL;
+CREATE INDEX p_households_conflicts ON p_households (conflict_count) WHERE conflict_count > 0;
+
+CREATE TABLE p_members (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    full_name TEXT NOT NULL,
+    national_id TEXT,
+    birth_date TEXT,
+    relation TEXT NOT NULL
+) STRICT;
+CREATE INDEX p_members_household ON p_members (household_id);
+CREATE INDEX p_members_national_id ON p_members (national_id) WHERE national_id IS NOT NULL;
+
+CREATE TABLE p_visits (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    date TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    followup_date TEXT,
+    max_need INTEGER
+) STRICT;
+CREATE INDEX p_visits_household ON p_visits (household_id, date);
+CREATE INDEX p_visits_worker ON p_visits (worker_id, date);
+
+CREATE TABLE p_referrals (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_date TEXT NOT NULL
+) STRICT;
+CREATE INDEX p_referrals_household ON p_referrals (household_id);
+
+-- Search over normalised Persian text; trigrams find any part of a name.
+CREATE VIRTUAL TABLE p_search USING fts5 (household_id UNINDEXED, body, tokenize = 'trigram');
+"#];
+
+pub const STORE_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Opens the database the way every connection must: WAL, full sync (a laptop's battery can die
+/// mid-write), foreign keys, and a busy timeout for a second process such as the CLI.
+pub fn configure(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > STORE_VERSION {
+        return Err(StoreError::StoreTooNew {
+            found: version,
+            supported: STORE_VERSION,
+        });
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

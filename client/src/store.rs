@@ -1,0 +1,698 @@
+//! The local store: one SQLite file per replica holding every household as an Automerge
+//! document (snapshot + changes), the projections derived from them, and who this replica is.
+//!
+//! Every user action is one `BEGIN IMMEDIATE` transaction that loads the document, applies the
+//! action as one Automerge change, appends that change, and rewrites the household's projections.
+//! Loading inside the write lock matters: two processes on one device share one actor id, and
+//! must never both build on the same state.
+
+use std::path::{Path, PathBuf};
+
+use automerge::{Change, ChangeHash};
+use chrono::{DateTime, Local, NaiveDate, Utc};
+use madadkar_schema::{
+    ChangeInfo, ChangeMeta, Conflict, Household, HouseholdDoc, HouseholdEdit, MemberEdit,
+    NewHousehold, NewMember, NewReferral, NewVisit, ReferralUpdate, document::device_actor,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::bundle;
+use crate::error::{Result, StoreError};
+use crate::projection;
+use crate::query::{self, Followup, HouseholdSummary, ListQuery, Page};
+use crate::sql;
+
+/// The database file inside a data directory.
+pub const DB_FILE: &str = "madadkar.sqlite3";
+/// A document is folded into a fresh snapshot once this many changes follow the last one.
+const COMPACT_AFTER: i64 = 64;
+/// The largest bundle file read (a province's documents are a few hundred MiB at most).
+const MAX_BUNDLE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Who this replica writes as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub worker_id: String,
+    pub worker_name: String,
+    pub device_id: Uuid,
+    pub device_name: String,
+}
+
+/// A household with the fields that hold conflicting values.
+#[derive(Debug, Clone, Serialize)]
+pub struct HouseholdDetails {
+    #[serde(flatten)]
+    pub household: Household,
+    pub conflicts: Vec<Conflict>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub households_new: usize,
+    pub households_updated: usize,
+    pub households_unchanged: usize,
+    pub changes_new: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub households: usize,
+    pub changes: usize,
+    pub problems: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    identity: Option<Identity>,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// The date validation treats as "today": the device's local date.
+pub fn today() -> NaiveDate {
+    Local::now().date_naive()
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(io_error(data_dir))?;
+        let path = data_dir.join(DB_FILE);
+        let mut conn = Connection::open(&path)?;
+        sql::configure(&conn)?;
+        sql::migrate(&mut conn)?;
+        let identity = read_identity(&conn)?;
+        Ok(Self {
+            conn,
+            path,
+            identity,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    fn require_identity(&self) -> Result<&Identity> {
+        self.identity.as_ref().ok_or(StoreError::NotInitialised)
+    }
+
+    /// Names the worker and device this replica writes as. A worker id comes from enrolment
+    /// with a server; offline-only replicas get a fresh one.
+    pub fn init(
+        &mut self,
+        worker_name: &str,
+        device_name: &str,
+        worker_id: Option<&str>,
+    ) -> Result<Identity> {
+        if let Some(existing) = &self.identity {
+            return Err(StoreError::AlreadyInitialised {
+                worker: existing.worker_id.clone(),
+            });
+        }
+        let limit = madadkar_schema::limits::NAME;
+        let identity = Identity {
+            worker_id: match worker_id {
+                Some(id) => madadkar_schema::clean_text("worker id", id, limit, true)?,
+                None => Uuid::now_v7().to_string(),
+            },
+            worker_name: madadkar_schema::clean_text("worker name", worker_name, limit, true)?,
+            device_id: Uuid::now_v7(),
+            device_name: madadkar_schema::clean_text("device name", device_name, limit, true)?,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (key, value) in [
+            ("worker_id", identity.worker_id.clone()),
+            ("worker_name", identity.worker_name.clone()),
+            ("device_id", identity.device_id.to_string()),
+            ("device_name", identity.device_name.clone()),
+        ] {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                params![key, value],
+            )?;
+        }
+        tx.commit()?;
+        self.identity = Some(identity.clone());
+        Ok(identity)
+    }
+
+    fn meta(&self) -> Result<ChangeMeta> {
+        let id = self.require_identity()?;
+        Ok(ChangeMeta::new(
+            &id.worker_id,
+            &id.worker_name,
+            &id.device_id.to_string(),
+        ))
+    }
+
+    /// Registers a household with its head; returns the household's and the head's ids.
+    pub fn add_household(
+        &mut self,
+        household: &NewHousehold,
+        head: &NewMember,
+    ) -> Result<(Uuid, Uuid)> {
+        let household = household.validated()?;
+        let head = NewMember {
+            relation: madadkar_schema::Relation::Head,
+            ..head.validated(today())?
+        };
+        if head.national_id.is_none() {
+            return Err(madadkar_schema::ValidationError::Required {
+                field: "national ID of the head of household",
+            }
+            .into());
+        }
+        let meta = self.meta()?;
+        let actor = device_actor(self.require_identity()?.device_id);
+        let id = Uuid::now_v7();
+        let (mut doc, head_id) =
+            HouseholdDoc::create(actor, id, &household, &head, &meta, Utc::now())?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("INSERT INTO documents (id) VALUES (?)", [id.to_string()])?;
+        let changes = doc.changes_since(&[]);
+        append_changes(&tx, id, &changes, Origin::Local)?;
+        project(&tx, id, &doc)?;
+        tx.commit()?;
+        Ok((id, head_id))
+    }
+
+    /// Loads a household's document, applies `action` as one change, and stores the result with
+    /// its projections in one transaction.
+    fn write<T>(
+        &mut self,
+        household: Uuid,
+        action: impl FnOnce(&mut HouseholdDoc, &ChangeMeta, DateTime<Utc>) -> Result<T>,
+    ) -> Result<T> {
+        let meta = self.meta()?;
+        let actor = device_actor(self.require_identity()?.device_id);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut doc = load_document(&tx, household)?;
+        doc.set_actor(actor);
+        let before = doc.heads();
+        let value = action(&mut doc, &meta, Utc::now())?;
+        let changes = doc.changes_since(&before);
+        append_changes(&tx, household, &changes, Origin::Local)?;
+        project(&tx, household, &doc)?;
+        maybe_compact(&tx, household, &mut doc)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    pub fn edit_household(&mut self, id: Uuid, edit: &HouseholdEdit) -> Result<()> {
+        let edit = edit.validated()?;
+        if edit.is_empty() {
+            return Err(madadkar_schema::ValidationError::Required {
+                field: "a field to change",
+            }
+            .into());
+        }
+        self.write(id, |doc, meta, now| {
+            Ok(doc.edit_household(&edit, meta, now)?)
+        })
+    }
+
+    pub fn add_member(&mut self, household: Uuid, member: &NewMember) -> Result<Uuid> {
+        let member = member.validated(today())?;
+        if member.relation == madadkar_schema::Relation::Head {
+            return Err(madadkar_schema::ValidationError::Invalid {
+                field: "relation",
+                input: "head".into(),
+                reason: "is taken: a household has one head, registered with it",
+            }
+            .into());
+        }
+        self.write(household, |doc, meta, now| {
+            Ok(doc.add_member(&member, meta, now)?)
+        })
+    }
+
+    pub fn edit_member(&mut self, household: Uuid, member: Uuid, edit: &MemberEdit) -> Result<()> {
+        let edit = edit.validated(today())?;
+        if edit.is_empty() {
+            return Err(madadkar_schema::ValidationError::Required {
+                field: "a field to change",
+            }
+            .into());
+        }
+        self.write(household, |doc, meta, now| {
+            Ok(doc.edit_member(member, &edit, meta, now)?)
+        })
+    }
+
+    pub fn add_visit(&mut self, household: Uuid, visit: &NewVisit) -> Result<Uuid> {
+        let visit = visit.validated(today())?;
+        self.write(household, |doc, meta, now| {
+            Ok(doc.add_visit(&visit, meta, now)?)
+        })
+    }
+
+    pub fn add_referral(&mut self, household: Uuid, referral: &NewReferral) -> Result<Uuid> {
+        let referral = referral.validated(today())?;
+        self.write(household, |doc, meta, now| {
+            Ok(doc.add_referral(&referral, meta, now)?)
+        })
+    }
+
+    pub fn update_referral(
+        &mut self,
+        household: Uuid,
+        referral: Uuid,
+        update: &ReferralUpdate,
+    ) -> Result<()> {
+        let update = update.validated(today())?;
+        self.write(household, |doc, meta, now| {
+            Ok(doc.update_referral(referral, &update, meta, now)?)
+        })
+    }
+
+    /// Settles a field (normally one in conflict) to `value` with a new change.
+    pub fn resolve_conflict(&mut self, household: Uuid, path: &str, value: &str) -> Result<()> {
+        self.write(household, |doc, meta, now| {
+            Ok(doc.resolve(path, value, meta, now)?)
+        })
+    }
+
+    pub fn household(&self, id: Uuid) -> Result<HouseholdDetails> {
+        let mut doc = load_document(&self.conn, id)?;
+        Ok(HouseholdDetails {
+            household: doc.read()?,
+            conflicts: doc.conflicts()?,
+        })
+    }
+
+    /// The household's document itself, for replication and tests.
+    pub fn document(&self, id: Uuid) -> Result<HouseholdDoc> {
+        load_document(&self.conn, id)
+    }
+
+    pub fn history(&self, id: Uuid) -> Result<Vec<ChangeInfo>> {
+        Ok(load_document(&self.conn, id)?.history())
+    }
+
+    pub fn household_ids(&self) -> Result<Vec<Uuid>> {
+        let mut stmt = self.conn.prepare("SELECT id FROM documents ORDER BY id")?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ids.iter().filter_map(|s| Uuid::parse_str(s).ok()).collect())
+    }
+
+    /// Finds the household whose id starts with `prefix` (at least 4 characters).
+    pub fn resolve_household_id(&self, prefix: &str) -> Result<Uuid> {
+        let prefix = prefix.trim().to_lowercase();
+        if let Ok(id) = Uuid::parse_str(&prefix) {
+            return Ok(id);
+        }
+        let not_found = || StoreError::NotFound {
+            kind: "household",
+            id: prefix.clone(),
+        };
+        if prefix.len() < 4 || !prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(not_found());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM documents WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+        )?;
+        let upper = format!("{prefix}\u{10FFFF}");
+        let ids = stmt
+            .query_map(params![prefix, upper], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        match ids.as_slice() {
+            [one] => Uuid::parse_str(one).map_err(|_| not_found()),
+            [] => Err(not_found()),
+            _ => Err(StoreError::Ambiguous {
+                kind: "household",
+                id: prefix,
+            }),
+        }
+    }
+
+    pub fn list(&self, query: &ListQuery) -> Result<Page<HouseholdSummary>> {
+        query::list(&self.conn, query)
+    }
+
+    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<HouseholdSummary>> {
+        query::search(&self.conn, text, limit)
+    }
+
+    pub fn followups(&self, today: NaiveDate, within_days: u32) -> Result<Vec<Followup>> {
+        query::followups(&self.conn, today, within_days)
+    }
+
+    /// Households with fields in conflict, with those fields.
+    pub fn conflicts(&self) -> Result<Vec<(Uuid, Vec<Conflict>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id FROM p_households WHERE conflict_count > 0 ORDER BY sort_name, id",
+        )?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for id in ids.iter().filter_map(|s| Uuid::parse_str(s).ok()) {
+            let conflicts = load_document(&self.conn, id)?.conflicts()?;
+            out.push((id, conflicts));
+        }
+        Ok(out)
+    }
+
+    /// Changes queued for a sync server.
+    pub fn pending_changes(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?)
+    }
+
+    /// Writes every household (whole history) into a bundle file, atomically.
+    pub fn export_bundle(&self, path: &Path) -> Result<usize> {
+        let mut documents = Vec::new();
+        for id in self.household_ids()? {
+            let mut doc = load_document(&self.conn, id)?;
+            documents.push((id, doc.save()));
+        }
+        let bytes = bundle::encode(&documents);
+        let tmp = path.with_extension("partial");
+        std::fs::write(&tmp, &bytes).map_err(io_error(&tmp))?;
+        std::fs::rename(&tmp, path).map_err(io_error(path))?;
+        Ok(documents.len())
+    }
+
+    /// Merges a bundle from another replica. Every document is parsed, checked and merged in
+    /// memory first; only if all of them are sound is anything written, in one transaction.
+    /// Importing the same bundle twice changes nothing.
+    pub fn import_bundle(&mut self, path: &Path) -> Result<ImportReport> {
+        let size = std::fs::metadata(path).map_err(io_error(path))?.len();
+        if size > MAX_BUNDLE_BYTES {
+            return Err(StoreError::Bundle(format!(
+                "{size} bytes is over the limit"
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(io_error(path))?;
+        let incoming = bundle::decode(&bytes)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut report = ImportReport::default();
+        let mut writes = Vec::new();
+        for (declared, data) in incoming {
+            let bad = |e: &dyn std::fmt::Display| {
+                StoreError::Bundle(format!("household {declared}: {e}"))
+            };
+            let mut theirs = HouseholdDoc::load(data).map_err(|e| bad(&e))?;
+            if theirs.id().map_err(|e| bad(&e))? != declared {
+                return Err(bad(&"the document's id differs from the one in the bundle"));
+            }
+            theirs.read().map_err(|e| bad(&e))?;
+            match try_load_document(&tx, declared)? {
+                Some(mut ours) => {
+                    let new = ours.merge(&mut theirs).map_err(|e| bad(&e))?;
+                    ours.read().map_err(|e| bad(&e))?;
+                    if new.is_empty() {
+                        report.households_unchanged += 1;
+                        continue;
+                    }
+                    let changes = changes_by_hash(&mut ours, &new);
+                    report.households_updated += 1;
+                    report.changes_new += changes.len();
+                    writes.push((declared, ours, changes, false));
+                }
+                None => {
+                    let changes = theirs.changes_since(&[]);
+                    report.households_new += 1;
+                    report.changes_new += changes.len();
+                    writes.push((declared, theirs, changes, true));
+                }
+            }
+        }
+        for (id, mut doc, changes, is_new) in writes {
+            if is_new {
+                tx.execute("INSERT INTO documents (id) VALUES (?)", [id.to_string()])?;
+            }
+            append_changes(&tx, id, &changes, Origin::Remote)?;
+            project(&tx, id, &doc)?;
+            maybe_compact(&tx, id, &mut doc)?;
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Rebuilds every projection from the documents; returns how many households it indexed.
+    pub fn rebuild_index(&mut self) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for table in [
+            "p_households",
+            "p_members",
+            "p_visits",
+            "p_referrals",
+            "p_search",
+        ] {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        let ids: Vec<String> = tx
+            .prepare("SELECT id FROM documents")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in &ids {
+            let uuid = Uuid::parse_str(id).map_err(|_| StoreError::NotFound {
+                kind: "household",
+                id: id.clone(),
+            })?;
+            let doc = load_document(&tx, uuid)?;
+            project(&tx, uuid, &doc)?;
+        }
+        tx.commit()?;
+        Ok(ids.len())
+    }
+
+    /// Folds every household's changes into a fresh snapshot; returns how many were compacted.
+    pub fn compact(&mut self) -> Result<usize> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids: Vec<String> = tx
+            .prepare("SELECT DISTINCT doc_id FROM changes")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in &ids {
+            if let Ok(uuid) = Uuid::parse_str(id) {
+                let mut doc = load_document(&tx, uuid)?;
+                write_snapshot(&tx, uuid, &mut doc)?;
+            }
+        }
+        tx.commit()?;
+        Ok(ids.len())
+    }
+
+    /// Checks the database file, that every stored change is intact and every document loads,
+    /// and that the projections say exactly what the documents say.
+    pub fn check(&self) -> Result<CheckReport> {
+        let mut report = CheckReport::default();
+        let integrity: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if integrity != "ok" {
+            report
+                .problems
+                .push(format!("sqlite integrity_check: {integrity}"));
+        }
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT doc_id, hash, bytes FROM changes")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                report.changes += 1;
+                let doc_id: String = row.get(0)?;
+                let hash: Vec<u8> = row.get(1)?;
+                let bytes: Vec<u8> = row.get(2)?;
+                match Change::try_from(bytes.as_slice()) {
+                    Ok(c) if c.hash().0.as_slice() == hash.as_slice() => {}
+                    Ok(_) => report.problems.push(format!(
+                        "household {doc_id}: a change's hash does not match its bytes"
+                    )),
+                    Err(e) => report
+                        .problems
+                        .push(format!("household {doc_id}: a change does not parse: {e}")),
+                }
+            }
+        }
+        let ids = self.household_ids()?;
+        report.households = ids.len();
+        for id in &ids {
+            let doc = match load_document(&self.conn, *id) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    report.problems.push(format!("household {id}: {e}"));
+                    continue;
+                }
+            };
+            match doc.id() {
+                Ok(inner) if inner == *id => {}
+                _ => report
+                    .problems
+                    .push(format!("household {id}: document carries another id")),
+            }
+            let expected = projection::derive(&doc)?;
+            match projection::read(&self.conn, &id.to_string())? {
+                Some(stored) if stored == expected => {}
+                Some(_) => report.problems.push(format!(
+                    "household {id}: projections differ from the document (run rebuild-index)"
+                )),
+                None => report.problems.push(format!(
+                    "household {id}: missing from the projections (run rebuild-index)"
+                )),
+            }
+        }
+        let orphans: i64 = self.conn.query_row(
+            "SELECT count(*) FROM p_households WHERE id NOT IN (SELECT id FROM documents)",
+            [],
+            |r| r.get(0),
+        )?;
+        if orphans > 0 {
+            report.problems.push(format!(
+                "{orphans} projected households have no document (run rebuild-index)"
+            ));
+        }
+        Ok(report)
+    }
+}
+
+fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
+    let get = |key: &str| -> Result<Option<String>> {
+        Ok(conn
+            .query_row("SELECT value FROM meta WHERE key = ?", [key], |r| r.get(0))
+            .optional()?)
+    };
+    let (Some(worker_id), Some(device_id)) = (get("worker_id")?, get("device_id")?) else {
+        return Ok(None);
+    };
+    Ok(Some(Identity {
+        worker_id,
+        worker_name: get("worker_name")?.unwrap_or_default(),
+        device_id: Uuid::parse_str(&device_id).map_err(|_| StoreError::NotInitialised)?,
+        device_name: get("device_name")?.unwrap_or_default(),
+    }))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    Local,
+    Remote,
+}
+
+fn changes_by_hash(doc: &mut HouseholdDoc, hashes: &[ChangeHash]) -> Vec<Change> {
+    hashes
+        .iter()
+        .filter_map(|h| doc.change_by_hash(h))
+        .collect()
+}
+
+/// Appends changes after a document's snapshot and queues them for the sync server.
+fn append_changes(
+    tx: &Transaction<'_>,
+    doc_id: Uuid,
+    changes: &[Change],
+    origin: Origin,
+) -> Result<()> {
+    let origin = match origin {
+        Origin::Local => "local",
+        Origin::Remote => "remote",
+    };
+    let doc_id = doc_id.to_string();
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO changes (doc_id, hash, bytes, origin) VALUES (?, ?, ?, ?)",
+    )?;
+    let mut queue = tx.prepare_cached(
+        "INSERT OR IGNORE INTO outbox (hash, doc_id, queued_seq) VALUES (?, ?, last_insert_rowid())",
+    )?;
+    for change in changes {
+        let hash = change.hash();
+        insert.execute(params![
+            doc_id,
+            hash.0.as_slice(),
+            change.raw_bytes(),
+            origin
+        ])?;
+        queue.execute(params![hash.0.as_slice(), doc_id])?;
+    }
+    Ok(())
+}
+
+fn project(tx: &Connection, id: Uuid, doc: &HouseholdDoc) -> Result<()> {
+    let rows = projection::derive(doc)?;
+    projection::write(tx, &id.to_string(), &rows)
+}
+
+fn write_snapshot(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -> Result<()> {
+    let snapshot = doc.save();
+    let count = doc.changes_since(&[]).len() as i64;
+    let id = id.to_string();
+    tx.execute(
+        "UPDATE documents SET snapshot = ?, snapshot_changes = ? WHERE id = ?",
+        params![snapshot, count, id],
+    )?;
+    tx.execute("DELETE FROM changes WHERE doc_id = ?", [id])?;
+    Ok(())
+}
+
+fn maybe_compact(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -> Result<()> {
+    let pending: i64 = tx
+        .prepare_cached("SELECT count(*) FROM changes WHERE doc_id = ?")?
+        .query_row([id.to_string()], |r| r.get(0))?;
+    if pending >= COMPACT_AFTER {
+        write_snapshot(tx, id, doc)?;
+    }
+    Ok(())
+}
+
+fn try_load_document(conn: &Connection, id: Uuid) -> Result<Option<HouseholdDoc>> {
+    let key = id.to_string();
+    let snapshot: Option<Option<Vec<u8>>> = conn
+        .prepare_cached("SELECT snapshot FROM documents WHERE id = ?")?
+        .query_row([&key], |r| r.get(0))
+        .optional()?;
+    let Some(snapshot) = snapshot else {
+        return Ok(None);
+    };
+    let mut stmt =
+        conn.prepare_cached("SELECT bytes FROM changes WHERE doc_id = ? ORDER BY seq")?;
+    let changes = stmt
+        .query_map([&key], |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let doc = HouseholdDoc::from_parts(snapshot.as_deref(), changes.iter().map(Vec::as_slice))?;
+    Ok(Some(doc))
+}
+
+fn load_document(conn: &Connection, id: Uuid) -> Result<HouseholdDoc> {
+    try_load_document(conn, id)?.ok_or_else(|| StoreError::NotFound {
+        kind: "household",
+        id: id.to_string(),
+    })
+}

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use automerge::{Change, ChangeHash};
+use automerge::Change;
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use madadkar_schema::{
     ChangeInfo, ChangeMeta, Conflict, Household, HouseholdDoc, HouseholdEdit, MemberEdit,
@@ -311,6 +311,11 @@ impl Store {
         load_document(&self.conn, id)
     }
 
+    /// The projection rows stored for a household (what lists and search read).
+    pub fn projection_rows(&self, id: Uuid) -> Result<Option<projection::HouseholdRows>> {
+        projection::read(&self.conn, &id.to_string())
+    }
+
     pub fn history(&self, id: Uuid) -> Result<Vec<ChangeInfo>> {
         Ok(load_document(&self.conn, id)?.history())
     }
@@ -430,13 +435,14 @@ impl Store {
             theirs.read().map_err(|e| bad(&e))?;
             match try_load_document(&tx, declared)? {
                 Some(mut ours) => {
-                    let new = ours.merge(&mut theirs).map_err(|e| bad(&e))?;
+                    let before = ours.heads();
+                    ours.merge(&mut theirs).map_err(|e| bad(&e))?;
                     ours.read().map_err(|e| bad(&e))?;
-                    if new.is_empty() {
+                    let changes = ours.changes_since(&before);
+                    if changes.is_empty() {
                         report.households_unchanged += 1;
                         continue;
                     }
-                    let changes = changes_by_hash(&mut ours, &new);
                     report.households_updated += 1;
                     report.changes_new += changes.len();
                     writes.push((declared, ours, changes, false));
@@ -546,13 +552,20 @@ impl Store {
         let ids = self.household_ids()?;
         report.households = ids.len();
         for id in &ids {
-            let doc = match load_document(&self.conn, *id) {
+            let mut doc = match load_document(&self.conn, *id) {
                 Ok(doc) => doc,
                 Err(e) => {
                     report.problems.push(format!("household {id}: {e}"));
                     continue;
                 }
             };
+            let missing = doc.missing_dependencies();
+            if !missing.is_empty() {
+                report.problems.push(format!(
+                    "household {id}: {} changes depend on changes this replica lacks",
+                    missing.len()
+                ));
+            }
             match doc.id() {
                 Ok(inner) if inner == *id => {}
                 _ => report
@@ -605,13 +618,6 @@ fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
 enum Origin {
     Local,
     Remote,
-}
-
-fn changes_by_hash(doc: &mut HouseholdDoc, hashes: &[ChangeHash]) -> Vec<Change> {
-    hashes
-        .iter()
-        .filter_map(|h| doc.change_by_hash(h))
-        .collect()
 }
 
 /// Appends changes after a document's snapshot and queues them for the sync server.

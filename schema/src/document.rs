@@ -392,6 +392,12 @@ impl HouseholdDoc {
         self.doc.get_changes(heads)
     }
 
+    /// Hashes that changes in this document depend on but that it does not hold. Always empty for
+    /// a complete document; anything else means a change arrived without its history.
+    pub fn missing_dependencies(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_missing_deps(&[])
+    }
+
     pub fn change_by_hash(&mut self, hash: &ChangeHash) -> Option<Change> {
         self.doc.get_change_by_hash(hash)
     }

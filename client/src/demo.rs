@@ -79,7 +79,7 @@ impl Rng {
         Self(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -89,7 +89,7 @@ impl Rng {
     }
 
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -98,7 +98,7 @@ impl Rng {
 }
 
 fn national_id(rng: &mut Rng) -> NationalId {
-    NationalId::with_check_digit((rng.next() % 900_000_000 + 10_000_000) as u32)
+    NationalId::with_check_digit((rng.next_u64() % 900_000_000 + 10_000_000) as u32)
 }
 
 /// Fills `store` with `households` demo households whose dates lie before `today`.

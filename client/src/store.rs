@@ -215,6 +215,7 @@ impl Store {
         let mut doc = load_document(&tx, household)?;
         doc.set_actor(actor);
         let before = doc.heads();
+        doc.migrate(&meta, Utc::now())?;
         let value = action(&mut doc, &meta, Utc::now())?;
         let changes = doc.changes_since(&before);
         append_changes(&tx, household, &changes, Origin::Local)?;

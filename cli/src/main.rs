@@ -48,6 +48,24 @@ enum Command {
         #[arg(long)]
         worker_id: Option<String>,
     },
+    /// Enrol this device with the committee's server using a one-time code.
+    Enroll {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        code: String,
+    },
+    /// Send local changes to the server and receive colleagues' changes.
+    Sync {
+        /// Another server address than the one enrolled with.
+        #[arg(long)]
+        server: Option<String>,
+        /// Try again this many times, with growing pauses, when the network or server fails.
+        #[arg(long, default_value_t = 0)]
+        retries: u32,
+    },
+    /// Who this replica is, and its sync state: last sync, pending changes, last error.
+    Status,
     /// Register, edit, show, list and search households.
     #[command(subcommand)]
     Household(HouseholdCommand),
@@ -390,6 +408,21 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
         } => {
             let identity = store.init(&worker, &device, worker_id.as_deref())?;
             out.identity(&identity, store.path());
+        }
+        Command::Enroll { server, code } => {
+            let enrolled = store.enroll(&server, &code)?;
+            out.done(&format!(
+                "enrolled as {} ({}, {}) with {server}",
+                enrolled.worker_name, enrolled.worker_id, enrolled.role
+            ));
+        }
+        Command::Sync { server, retries } => {
+            let report = store.sync_with_retry(server.as_deref(), retries)?;
+            out.sync(&report);
+        }
+        Command::Status => {
+            let identity = store.identity().cloned();
+            out.status(identity.as_ref(), &store.sync_status()?);
         }
         Command::Household(cmd) => household(&mut store, out, cmd)?,
         Command::Member(MemberCommand::Add { household, fields }) => {

@@ -2,6 +2,7 @@
 
 use madadkar_client::{
     CheckReport, Followup, HouseholdDetails, HouseholdSummary, Identity, ImportReport, Page,
+    SyncReport, SyncStatus,
 };
 use madadkar_schema::{ChangeInfo, Conflict, format_jalali};
 use serde::Serialize;
@@ -280,6 +281,48 @@ impl Output {
         }
         for p in &r.problems {
             println!("PROBLEM: {p}");
+        }
+    }
+
+    pub fn sync(&self, r: &SyncReport) {
+        if self.json {
+            print_json(r);
+        } else {
+            println!(
+                "sent {} changes, received {} ({} households changed) in {} requests, {} B up, {} B down",
+                r.pushed,
+                r.pulled,
+                r.households_changed,
+                r.requests,
+                r.bytes_sent,
+                r.bytes_received
+            );
+        }
+    }
+
+    pub fn status(&self, identity: Option<&Identity>, s: &SyncStatus) {
+        if self.json {
+            print_json(&json!({ "identity": identity, "sync": s }));
+            return;
+        }
+        match identity {
+            Some(i) => println!(
+                "worker {} ({}) on device {} ({})",
+                i.worker_name, i.worker_id, i.device_name, i.device_id
+            ),
+            None => println!("not set up yet: run `madadkar init`"),
+        }
+        match (&s.server_url, s.enrolled) {
+            (Some(url), true) => println!("server {url} as {}", s.role.as_deref().unwrap_or("?")),
+            _ => println!("not enrolled with a server (offline only)"),
+        }
+        println!("pending changes: {}", s.pending_changes);
+        println!(
+            "last sync: {}",
+            s.last_sync_at.as_deref().unwrap_or("never")
+        );
+        if let Some(e) = &s.last_error {
+            println!("last error: {e}");
         }
     }
 }

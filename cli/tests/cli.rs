@@ -12,7 +12,9 @@ struct Cli {
 
 impl Cli {
     fn new() -> Self {
-        let cli = Self { dir: tempfile::tempdir().expect("tempdir") };
+        let cli = Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
         cli.ok(&["init", "--worker", "زهرا رضایی", "--device", "laptop-7"]);
         cli
     }
@@ -56,8 +58,20 @@ impl Cli {
 
     fn add_household(&self, first: &str, last: &str, nid: &str) -> String {
         let v = self.json(&[
-            "household", "add", "--first", first, "--last", last, "--national-id", nid,
-            "--district", "منطقه ۳", "--address", "کوچه یاس، پلاک ۴", "--phone", "۰۹۱۲۱۲۳۴۵۶۷",
+            "household",
+            "add",
+            "--first",
+            first,
+            "--last",
+            last,
+            "--national-id",
+            nid,
+            "--district",
+            "منطقه ۳",
+            "--address",
+            "کوچه یاس، پلاک ۴",
+            "--phone",
+            "۰۹۱۲۱۲۳۴۵۶۷",
         ]);
         v["id"].as_str().expect("id").to_string()
     }
@@ -79,26 +93,116 @@ impl Cli {
 fn register_visit_and_show_as_json() {
     let cli = Cli::new();
     let h = cli.add_household("علی", "کریمی", "0499370899");
-    cli.ok(&["member", "add", &h, "--first", "مریم", "--last", "کریمی", "--relation", "spouse", "--national-id", "0010000003", "--birth-date", "1365-02-10"]);
-    cli.ok(&["member", "add", &h, "--first", "حسین", "--last", "کریمی", "--relation", "child", "--birth-date", "2012-05-01"]);
-    cli.ok(&["member", "add", &h, "--first", "فاطمه", "--last", "کریمی", "--relation", "فرزند", "--national-id", "0000000140"]);
-    let visit = cli.json(&["visit", "add", &h[..8], "--date", "1404-07-01", "--kind", "home", "--observations", "اجاره سه ماه عقب افتاده", "--need", "income=4", "--need", "مسکن=۳", "--followup", "1404-07-20"]);
+    cli.ok(&[
+        "member",
+        "add",
+        &h,
+        "--first",
+        "مریم",
+        "--last",
+        "کریمی",
+        "--relation",
+        "spouse",
+        "--national-id",
+        "0010000003",
+        "--birth-date",
+        "1365-02-10",
+    ]);
+    cli.ok(&[
+        "member",
+        "add",
+        &h,
+        "--first",
+        "حسین",
+        "--last",
+        "کریمی",
+        "--relation",
+        "child",
+        "--birth-date",
+        "2012-05-01",
+    ]);
+    cli.ok(&[
+        "member",
+        "add",
+        &h,
+        "--first",
+        "فاطمه",
+        "--last",
+        "کریمی",
+        "--relation",
+        "فرزند",
+        "--national-id",
+        "0000000140",
+    ]);
+    let visit = cli.json(&[
+        "visit",
+        "add",
+        &h[..8],
+        "--date",
+        "1404-07-01",
+        "--kind",
+        "home",
+        "--observations",
+        "اجاره سه ماه عقب افتاده",
+        "--need",
+        "income=4",
+        "--need",
+        "مسکن=۳",
+        "--followup",
+        "1404-07-20",
+    ]);
     let visit_id = visit["id"].as_str().expect("visit id");
-    let referral = cli.json(&["referral", "add", &h, "--kind", "bank_loan", "--target", "بانک ملی", "--visit", &visit_id[..13], "--date", "1404-07-01"]);
-    cli.ok(&["referral", "update", &h, referral["id"].as_str().expect("id"), "--status", "accepted", "--date", "1404-07-10"]);
+    let referral = cli.json(&[
+        "referral",
+        "add",
+        &h,
+        "--kind",
+        "bank_loan",
+        "--target",
+        "بانک ملی",
+        "--visit",
+        &visit_id[..13],
+        "--date",
+        "1404-07-01",
+    ]);
+    cli.ok(&[
+        "referral",
+        "update",
+        &h,
+        referral["id"].as_str().expect("id"),
+        "--status",
+        "accepted",
+        "--date",
+        "1404-07-10",
+    ]);
 
     let shown = cli.json(&["household", "show", &h]);
     assert_eq!(shown["id"], h.as_str());
     assert_eq!(shown["members"].as_array().expect("members").len(), 4);
     assert_eq!(shown["visits"].as_array().expect("visits").len(), 1);
-    assert_eq!(shown["visits"][0]["date"], "2025-09-23", "1404-07-01 is 23 September 2025");
+    assert_eq!(
+        shown["visits"][0]["date"], "2025-09-23",
+        "1404-07-01 is 23 September 2025"
+    );
     assert_eq!(shown["visits"][0]["needs"]["housing"], 3);
-    assert_eq!(shown["phone"], "09121234567", "Persian digits stored as Latin");
-    assert_eq!(shown["referrals"][0]["history"].as_array().expect("history").len(), 2);
+    assert_eq!(
+        shown["phone"], "09121234567",
+        "Persian digits stored as Latin"
+    );
+    assert_eq!(
+        shown["referrals"][0]["history"]
+            .as_array()
+            .expect("history")
+            .len(),
+        2
+    );
     assert_eq!(shown["conflicts"], Value::Array(vec![]));
 
     let text = cli.ok(&["household", "show", &h]);
-    assert!(text.contains("1404-07-01") && text.contains("مریم کریمی"), "{text}");
+    assert!(
+        text.contains("1404-07-01") && text.contains("مریم کریمی"),
+        "{text}"
+    );
     let history = cli.json(&["history", &h]);
     assert_eq!(history.as_array().expect("history").len(), 7);
     assert_eq!(history[0]["action"], "household.create");
@@ -116,7 +220,15 @@ fn search_finds_arabic_spellings_and_list_filters() {
     assert_eq!(found[0]["id"], h.as_str());
     let by_phone = cli.json(&["household", "search", "1234567"]);
     assert_eq!(by_phone.as_array().expect("array").len(), 2);
-    cli.ok(&["household", "edit", &h, "--district", "نعمت‌آباد", "--status", "graduated"]);
+    cli.ok(&[
+        "household",
+        "edit",
+        &h,
+        "--district",
+        "نعمت‌آباد",
+        "--status",
+        "graduated",
+    ]);
     let listed = cli.json(&["household", "list", "--district", "نعمت‌آباد"]);
     assert_eq!(listed["total"], 1);
     let graduated = cli.json(&["household", "list", "--status", "graduated"]);
@@ -127,7 +239,15 @@ fn search_finds_arabic_spellings_and_list_filters() {
 fn followups_show_due_and_overdue() {
     let cli = Cli::new();
     let h = cli.add_household("علی", "کریمی", "0499370899");
-    cli.ok(&["visit", "add", &h, "--date", "2025-01-01", "--followup", "2025-01-10"]);
+    cli.ok(&[
+        "visit",
+        "add",
+        &h,
+        "--date",
+        "2025-01-01",
+        "--followup",
+        "2025-01-10",
+    ]);
     let f = cli.json(&["followups", "--today", "2025-01-15"]);
     assert_eq!(f[0]["overdue"], true);
     assert_eq!(f[0]["days_left"], -5);
@@ -141,24 +261,131 @@ fn bad_input_fails_clearly_and_writes_nothing() {
     let h = cli.add_household("علی", "کریمی", "0499370899");
     let before = cli.snapshot();
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["household", "add", "--first", "a", "--last", "b", "--national-id", "0499370898", "--district", "d", "--address", "x"], "check digit"),
-        (vec!["household", "add", "--first", "a", "--last", "b", "--national-id", "12345", "--district", "d", "--address", "x"], "10 digits"),
-        (vec!["household", "add", "--first", "a", "--last", "b", "--national-id", "0010000003", "--district", " ", "--address", "x"], "district: required"),
-        (vec!["visit", "add", &h, "--date", "1403-13-01"], "not a valid Jalali date"),
-        (vec!["visit", "add", &h, "--date", "yesterday"], "not a date"),
-        (vec!["visit", "add", &h, "--date", "2025-01-01", "--need", "income=7"], "out of range"),
-        (vec!["visit", "add", &h, "--kind", "email"], "home, phone, office"),
-        (vec!["visit", "add", "0000dead-0000-7000-8000-000000000000", "--date", "2025-01-01"], "no household"),
-        (vec!["visit", "add", "zzzz", "--date", "2025-01-01"], "no household"),
-        (vec!["member", "add", &h, "--first", "x", "--last", "y", "--relation", "child", "--national-id", "0499370899"], "head of this household"),
-        (vec!["member", "add", &h, "--first", "x", "--last", "y"], "--relation is required"),
+        (
+            vec![
+                "household",
+                "add",
+                "--first",
+                "a",
+                "--last",
+                "b",
+                "--national-id",
+                "0499370898",
+                "--district",
+                "d",
+                "--address",
+                "x",
+            ],
+            "check digit",
+        ),
+        (
+            vec![
+                "household",
+                "add",
+                "--first",
+                "a",
+                "--last",
+                "b",
+                "--national-id",
+                "12345",
+                "--district",
+                "d",
+                "--address",
+                "x",
+            ],
+            "10 digits",
+        ),
+        (
+            vec![
+                "household",
+                "add",
+                "--first",
+                "a",
+                "--last",
+                "b",
+                "--national-id",
+                "0010000003",
+                "--district",
+                " ",
+                "--address",
+                "x",
+            ],
+            "district: required",
+        ),
+        (
+            vec!["visit", "add", &h, "--date", "1403-13-01"],
+            "not a valid Jalali date",
+        ),
+        (
+            vec!["visit", "add", &h, "--date", "yesterday"],
+            "not a date",
+        ),
+        (
+            vec![
+                "visit",
+                "add",
+                &h,
+                "--date",
+                "2025-01-01",
+                "--need",
+                "income=7",
+            ],
+            "out of range",
+        ),
+        (
+            vec!["visit", "add", &h, "--kind", "email"],
+            "home, phone, office",
+        ),
+        (
+            vec![
+                "visit",
+                "add",
+                "0000dead-0000-7000-8000-000000000000",
+                "--date",
+                "2025-01-01",
+            ],
+            "no household",
+        ),
+        (
+            vec!["visit", "add", "zzzz", "--date", "2025-01-01"],
+            "no household",
+        ),
+        (
+            vec![
+                "member",
+                "add",
+                &h,
+                "--first",
+                "x",
+                "--last",
+                "y",
+                "--relation",
+                "child",
+                "--national-id",
+                "0499370899",
+            ],
+            "head of this household",
+        ),
+        (
+            vec!["member", "add", &h, "--first", "x", "--last", "y"],
+            "--relation is required",
+        ),
         (vec!["household", "edit", &h, "--phone", "call me"], "phone"),
-        (vec!["conflicts", "resolve", &h, "household.phone", "--pick", "1"], "no conflicting values"),
-        (vec!["referral", "update", &h, "0123", "--status", "accepted"], "no referral"),
+        (
+            vec!["conflicts", "resolve", &h, "household.phone", "--pick", "1"],
+            "no conflicting values",
+        ),
+        (
+            vec!["referral", "update", &h, "0123", "--status", "accepted"],
+            "no referral",
+        ),
     ];
     for (args, expected) in cases {
         let err = cli.fails(&args);
-        assert!(err.contains(expected), "madadkar {args:?}: expected {expected:?} in {err:?}");
+        assert!(
+            err.contains(expected),
+            "madadkar {args:?}: expected {expected:?} in {err:?}"
+        );
     }
     let bundle = cli.dir.path().join("junk.bundle");
     std::fs::write(&bundle, b"MADADKAR-BUNDLE\n\x01\x05\x00\x00\x00garbage").expect("write");
@@ -172,7 +399,20 @@ fn bad_input_fails_clearly_and_writes_nothing() {
 fn commands_before_init_say_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cli = Cli { dir };
-    let err = cli.fails(&["household", "add", "--first", "a", "--last", "b", "--national-id", "0499370899", "--district", "d", "--address", "x"]);
+    let err = cli.fails(&[
+        "household",
+        "add",
+        "--first",
+        "a",
+        "--last",
+        "b",
+        "--national-id",
+        "0499370899",
+        "--district",
+        "d",
+        "--address",
+        "x",
+    ]);
     assert!(err.contains("madadkar init"), "{err}");
 }
 
@@ -194,14 +434,31 @@ fn two_replicas_exchange_bundles_and_resolve_a_conflict() {
 
     let conflicts = a.json(&["conflicts"]);
     assert_eq!(conflicts[0]["household_id"], h.as_str());
-    let values = conflicts[0]["conflicts"][0]["values"].as_array().expect("values");
+    let values = conflicts[0]["conflicts"][0]["values"]
+        .as_array()
+        .expect("values");
     assert_eq!(values.len(), 2);
-    assert!(values.iter().all(|v| v["worker_name"] == "زهرا رضایی" && v["time"].is_string()));
+    assert!(
+        values
+            .iter()
+            .all(|v| v["worker_name"] == "زهرا رضایی" && v["time"].is_string())
+    );
     let shown = a.json(&["household", "show", &h]);
     assert_eq!(shown["conflicts"][0]["path"], "household.phone");
 
-    let pick = values.iter().position(|v| v["value"] == "09122222222").expect("B's value") + 1;
-    a.ok(&["conflicts", "resolve", &h, "household.phone", "--pick", &pick.to_string()]);
+    let pick = values
+        .iter()
+        .position(|v| v["value"] == "09122222222")
+        .expect("B's value")
+        + 1;
+    a.ok(&[
+        "conflicts",
+        "resolve",
+        &h,
+        "household.phone",
+        "--pick",
+        &pick.to_string(),
+    ]);
     assert_eq!(a.json(&["conflicts"]), Value::Array(vec![]));
     a.ok(&["bundle", "export", to_b.to_str().expect("path")]);
     b.ok(&["bundle", "import", to_b.to_str().expect("path")]);

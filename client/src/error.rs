@@ -28,9 +28,34 @@ pub enum StoreError {
     #[error("bundle: {0}")]
     Bundle(String),
     #[error(
+        "this replica is not enrolled with a server; run `madadkar enroll --server URL --code CODE`"
+    )]
+    NotEnrolled,
+    #[error("cannot reach the server ({message}); your work is kept and will sync later")]
+    Network { message: String },
+    #[error("the server refused: {message} [{code}]")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+        retry: bool,
+        households: Vec<uuid::Uuid>,
+    },
+    #[error(
         "the database was written by a newer Madadkar (store version {found}, this one knows {supported})"
     )]
     StoreTooNew { found: i64, supported: i64 },
+}
+
+impl StoreError {
+    /// Whether trying the same thing again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Network { .. } => true,
+            Self::Server { retry, .. } => *retry,
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -18,7 +18,9 @@ pub mod projection;
 pub mod query;
 mod sql;
 pub mod store;
+pub mod sync;
 
 pub use error::StoreError;
 pub use query::{Followup, HouseholdSummary, ListQuery, Page, SortBy};
 pub use store::{CheckReport, HouseholdDetails, Identity, ImportReport, Store};
+pub use sync::{SyncReport, SyncStatus};

@@ -31,6 +31,7 @@ CREATE TABLE outbox (
     doc_id TEXT NOT NULL,
     queued_seq INTEGER NOT NULL
 ) STRICT;
+CREATE INDEX outbox_order ON outbox (queued_seq);
 
 -- Derived projections: rebuilt from the documents at any time (`rebuild-index`).
 CREATE TABLE p_households (

@@ -71,9 +71,9 @@ impl CheckReport {
 
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: PathBuf,
-    identity: Option<Identity>,
+    pub(crate) identity: Option<Identity>,
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -460,7 +460,7 @@ impl Store {
             if is_new {
                 tx.execute("INSERT INTO documents (id) VALUES (?)", [id.to_string()])?;
             }
-            append_changes(&tx, id, &changes, Origin::Remote)?;
+            append_changes(&tx, id, &changes, Origin::Bundle)?;
             project(&tx, id, &doc)?;
             maybe_compact(&tx, id, &mut doc)?;
         }
@@ -598,7 +598,7 @@ impl Store {
     }
 }
 
-fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
+pub(crate) fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
     let get = |key: &str| -> Result<Option<String>> {
         Ok(conn
             .query_row("SELECT value FROM meta WHERE key = ?", [key], |r| r.get(0))
@@ -615,29 +615,34 @@ fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
     }))
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Origin {
+/// Where stored changes came from; all but the server's own are queued for the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
     Local,
-    Remote,
+    Bundle,
+    Server,
 }
 
-/// Appends changes after a document's snapshot and queues them for the sync server.
-fn append_changes(
+/// Appends changes after a document's snapshot and, unless they came from the server, queues
+/// them for it in the order given (causal order, which pushes rely on).
+pub(crate) fn append_changes(
     tx: &Transaction<'_>,
     doc_id: Uuid,
     changes: &[Change],
     origin: Origin,
 ) -> Result<()> {
+    let queued = origin != Origin::Server;
     let origin = match origin {
         Origin::Local => "local",
-        Origin::Remote => "remote",
+        Origin::Bundle | Origin::Server => "remote",
     };
     let doc_id = doc_id.to_string();
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO changes (doc_id, hash, bytes, origin) VALUES (?, ?, ?, ?)",
     )?;
     let mut queue = tx.prepare_cached(
-        "INSERT OR IGNORE INTO outbox (hash, doc_id, queued_seq) VALUES (?, ?, last_insert_rowid())",
+        "INSERT OR IGNORE INTO outbox (hash, doc_id, queued_seq) \
+         VALUES (?, ?, (SELECT coalesce(max(queued_seq), 0) + 1 FROM outbox))",
     )?;
     for change in changes {
         let hash = change.hash();
@@ -647,12 +652,14 @@ fn append_changes(
             change.raw_bytes(),
             origin
         ])?;
-        queue.execute(params![hash.0.as_slice(), doc_id])?;
+        if queued {
+            queue.execute(params![hash.0.as_slice(), doc_id])?;
+        }
     }
     Ok(())
 }
 
-fn project(tx: &Connection, id: Uuid, doc: &HouseholdDoc) -> Result<()> {
+pub(crate) fn project(tx: &Connection, id: Uuid, doc: &HouseholdDoc) -> Result<()> {
     let rows = projection::derive(doc)?;
     projection::write(tx, &id.to_string(), &rows)
 }
@@ -669,7 +676,7 @@ fn write_snapshot(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -> Result<(
     Ok(())
 }
 
-fn maybe_compact(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -> Result<()> {
+pub(crate) fn maybe_compact(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -> Result<()> {
     let pending: i64 = tx
         .prepare_cached("SELECT count(*) FROM changes WHERE doc_id = ?")?
         .query_row([id.to_string()], |r| r.get(0))?;
@@ -679,7 +686,7 @@ fn maybe_compact(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -> Result<()
     Ok(())
 }
 
-fn try_load_document(conn: &Connection, id: Uuid) -> Result<Option<HouseholdDoc>> {
+pub(crate) fn try_load_document(conn: &Connection, id: Uuid) -> Result<Option<HouseholdDoc>> {
     let key = id.to_string();
     let snapshot: Option<Option<Vec<u8>>> = conn
         .prepare_cached("SELECT snapshot FROM documents WHERE id = ?")?
@@ -697,7 +704,7 @@ fn try_load_document(conn: &Connection, id: Uuid) -> Result<Option<HouseholdDoc>
     Ok(Some(doc))
 }
 
-fn load_document(conn: &Connection, id: Uuid) -> Result<HouseholdDoc> {
+pub(crate) fn load_document(conn: &Connection, id: Uuid) -> Result<HouseholdDoc> {
     try_load_document(conn, id)?.ok_or_else(|| StoreError::NotFound {
         kind: "household",
         id: id.to_string(),

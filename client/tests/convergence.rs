@@ -15,13 +15,37 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 enum Op {
-    AddHousehold { replica: usize },
-    SetPhone { replica: usize, household: usize, number: u16 },
-    SetDistrict { replica: usize, household: usize, district: u8 },
-    AddVisit { replica: usize, household: usize, day: u8 },
-    AddMember { replica: usize, household: usize },
-    RenameHead { replica: usize, household: usize, name: u8 },
-    Exchange { from: usize, to: usize },
+    AddHousehold {
+        replica: usize,
+    },
+    SetPhone {
+        replica: usize,
+        household: usize,
+        number: u16,
+    },
+    SetDistrict {
+        replica: usize,
+        household: usize,
+        district: u8,
+    },
+    AddVisit {
+        replica: usize,
+        household: usize,
+        day: u8,
+    },
+    AddMember {
+        replica: usize,
+        household: usize,
+    },
+    RenameHead {
+        replica: usize,
+        household: usize,
+        name: u8,
+    },
+    Exchange {
+        from: usize,
+        to: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -61,21 +85,45 @@ fn apply(replicas: &mut [Replica], op: &Op, written: &mut Written, nid: &mut u32
             let id = replicas[replica].add_household("علی", "کریمی", 100_000_000 + *nid);
             written.entry(id).or_default().insert("09120000000".into());
         }
-        Op::SetPhone { replica, household, number } => {
+        Op::SetPhone {
+            replica,
+            household,
+            number,
+        } => {
             if let Some(h) = pick(&replicas[replica], household) {
                 let value = format!("0912{number:07}");
-                let edit = HouseholdEdit { phone: Some(value.clone()), ..Default::default() };
-                replicas[replica].store.edit_household(h, &edit).expect("phone");
+                let edit = HouseholdEdit {
+                    phone: Some(value.clone()),
+                    ..Default::default()
+                };
+                replicas[replica]
+                    .store
+                    .edit_household(h, &edit)
+                    .expect("phone");
                 written.entry(h).or_default().insert(value);
             }
         }
-        Op::SetDistrict { replica, household, district } => {
+        Op::SetDistrict {
+            replica,
+            household,
+            district,
+        } => {
             if let Some(h) = pick(&replicas[replica], household) {
-                let edit = HouseholdEdit { district: Some(DISTRICTS[district as usize].into()), ..Default::default() };
-                replicas[replica].store.edit_household(h, &edit).expect("district");
+                let edit = HouseholdEdit {
+                    district: Some(DISTRICTS[district as usize].into()),
+                    ..Default::default()
+                };
+                replicas[replica]
+                    .store
+                    .edit_household(h, &edit)
+                    .expect("district");
             }
         }
-        Op::AddVisit { replica, household, day: d } => {
+        Op::AddVisit {
+            replica,
+            household,
+            day: d,
+        } => {
             if let Some(h) = pick(&replicas[replica], household) {
                 let visit = NewVisit {
                     date: day(2025, 2, u32::from(d)),
@@ -93,11 +141,27 @@ fn apply(replicas: &mut [Replica], op: &Op, written: &mut Written, nid: &mut u32
                 replicas[replica].store.add_member(h, &m).expect("member");
             }
         }
-        Op::RenameHead { replica, household, name } => {
+        Op::RenameHead {
+            replica,
+            household,
+            name,
+        } => {
             if let Some(h) = pick(&replicas[replica], household) {
-                let head = replicas[replica].store.household(h).expect("h").household.head_member_id.expect("head");
-                let edit = MemberEdit { first_name: Some(NAMES[name as usize].into()), ..Default::default() };
-                replicas[replica].store.edit_member(h, head, &edit).expect("rename");
+                let head = replicas[replica]
+                    .store
+                    .household(h)
+                    .expect("h")
+                    .household
+                    .head_member_id
+                    .expect("head");
+                let edit = MemberEdit {
+                    first_name: Some(NAMES[name as usize].into()),
+                    ..Default::default()
+                };
+                replicas[replica]
+                    .store
+                    .edit_member(h, head, &edit)
+                    .expect("rename");
             }
         }
         Op::Exchange { from, to } => {
@@ -127,7 +191,10 @@ fn phones_in_history(replica: &Replica, id: Uuid) -> BTreeSet<String> {
     };
     let mut seen = BTreeSet::new();
     for hash in hashes {
-        for (value, _) in am.get_all_at(&household, "phone", &[hash]).expect("get_all_at") {
+        for (value, _) in am
+            .get_all_at(&household, "phone", &[hash])
+            .expect("get_all_at")
+        {
             if let Some(s) = value.as_str() {
                 seen.insert(s.to_string());
             }

@@ -896,8 +896,7 @@ impl HouseholdDoc {
     /// Every change in the document in causal order (a change never precedes one it builds
     /// on, whatever the authors' clocks said): who, when, what.
     pub fn history(&mut self) -> Vec<ChangeInfo> {
-        self
-            .doc
+        self.doc
             .get_changes(&[])
             .into_iter()
             .map(|c| ChangeInfo {
@@ -1020,9 +1019,16 @@ mod tests {
         };
         let head = NewMember::named("علی", "کریمی", Relation::Head);
         let actor = device_actor(Uuid::now_v7());
-        HouseholdDoc::create(actor, Uuid::now_v7(), &household, &head, &meta("a"), Utc::now())
-            .expect("create")
-            .0
+        HouseholdDoc::create(
+            actor,
+            Uuid::now_v7(),
+            &household,
+            &head,
+            &meta("a"),
+            Utc::now(),
+        )
+        .expect("create")
+        .0
     }
 
     #[test]
@@ -1039,16 +1045,29 @@ mod tests {
         let mut a = new_doc();
         let mut b = HouseholdDoc::load(&a.save()).expect("load");
         b.set_actor(device_actor(Uuid::now_v7()));
-        let edit = |p: &str| HouseholdEdit { phone: Some(p.into()), ..Default::default() };
-        a.edit_household(&edit("1111"), &meta("a"), Utc::now()).expect("a");
-        b.edit_household(&edit("2222"), &meta("b"), Utc::now()).expect("b");
+        let edit = |p: &str| HouseholdEdit {
+            phone: Some(p.into()),
+            ..Default::default()
+        };
+        a.edit_household(&edit("1111"), &meta("a"), Utc::now())
+            .expect("a");
+        b.edit_household(&edit("2222"), &meta("b"), Utc::now())
+            .expect("b");
         a.merge(&mut b).expect("merge");
         let conflicts = a.conflicts().expect("conflicts");
         assert_eq!(conflicts.len(), 1);
-        let mut who: Vec<_> = conflicts[0].values.iter().map(|v| (v.value.clone(), v.worker_id.clone())).collect();
+        let mut who: Vec<_> = conflicts[0]
+            .values
+            .iter()
+            .map(|v| (v.value.clone(), v.worker_id.clone()))
+            .collect();
         who.sort();
-        assert_eq!(who, vec![("1111".into(), "a".into()), ("2222".into(), "b".into())]);
-        a.resolve("household.phone", "3333", &meta("supervisor"), Utc::now()).expect("resolve");
+        assert_eq!(
+            who,
+            vec![("1111".into(), "a".into()), ("2222".into(), "b".into())]
+        );
+        a.resolve("household.phone", "3333", &meta("supervisor"), Utc::now())
+            .expect("resolve");
         assert!(a.conflicts().expect("conflicts").is_empty());
         assert_eq!(a.read().expect("read").phone.as_deref(), Some("3333"));
     }
@@ -1057,30 +1076,53 @@ mod tests {
     fn a_failed_action_leaves_no_trace() {
         let mut doc = new_doc();
         let heads = doc.heads();
-        let err = doc.edit_member(Uuid::now_v7(), &MemberEdit::default(), &meta("a"), Utc::now());
-        assert!(matches!(err, Err(DocumentError::NotFound { kind: "member", .. })));
+        let err = doc.edit_member(
+            Uuid::now_v7(),
+            &MemberEdit::default(),
+            &meta("a"),
+            Utc::now(),
+        );
+        assert!(matches!(
+            err,
+            Err(DocumentError::NotFound { kind: "member", .. })
+        ));
         assert_eq!(doc.heads(), heads);
     }
 
     #[test]
     fn newer_and_foreign_documents_are_refused() {
         let mut doc = new_doc();
-        doc.automerge().put(automerge::ROOT, "schema_version", SCHEMA_VERSION + 1).expect("put");
+        doc.automerge()
+            .put(automerge::ROOT, "schema_version", SCHEMA_VERSION + 1)
+            .expect("put");
         let bytes = doc.save();
-        assert!(matches!(HouseholdDoc::load(&bytes), Err(DocumentError::TooNew { .. })));
+        assert!(matches!(
+            HouseholdDoc::load(&bytes),
+            Err(DocumentError::TooNew { .. })
+        ));
         let mut foreign = AutoCommit::new();
-        foreign.put(automerge::ROOT, "title", "a shopping list").expect("put");
-        assert!(matches!(HouseholdDoc::load(&foreign.save()), Err(DocumentError::Malformed(_))));
+        foreign
+            .put(automerge::ROOT, "title", "a shopping list")
+            .expect("put");
+        assert!(matches!(
+            HouseholdDoc::load(&foreign.save()),
+            Err(DocumentError::Malformed(_))
+        ));
     }
 
     #[test]
     fn migration_lifts_an_older_document_once() {
         let mut doc = new_doc();
-        doc.automerge().put(automerge::ROOT, "schema_version", 0u64).expect("put");
+        doc.automerge()
+            .put(automerge::ROOT, "schema_version", 0u64)
+            .expect("put");
         doc.automerge().commit();
         assert!(doc.migrate(&meta("a"), Utc::now()).expect("migrate"));
         assert!(!doc.migrate(&meta("a"), Utc::now()).expect("migrate again"));
         let history = doc.history();
-        assert_eq!(history.last().map(|c| c.meta.action.as_str()), Some("schema.migrate"));
+        assert_eq!(
+            history.last().map(|c| c.meta.action.as_str()),
+            Some("schema.migrate")
+        );
     }
 }

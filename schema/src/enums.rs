@@ -156,6 +156,16 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// What a worker may see and do; the server enforces it on every pull and push.
+    Role, "role" {
+        Field => "field", "مددکار";
+        Supervisor => "supervisor", "سرپرست";
+        Coordinator => "coordinator", "هماهنگ‌کننده استان";
+        Admin => "admin", "مدیر سامانه";
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

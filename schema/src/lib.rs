@@ -11,6 +11,7 @@ pub mod error;
 pub mod model;
 pub mod national_id;
 pub mod text;
+pub mod wire;
 
 pub use date::{format_date, format_jalali, parse_date, to_jalali};
 pub use document::{ChangeInfo, ChangeMeta, Conflict, ConflictValue, HouseholdDoc};

@@ -1,0 +1,311 @@
+//! `madadkar-server`: the sync server and its administration commands.
+//!
+//! Settings come from flags, then `MADADKAR_SERVER_*` environment variables, then an optional
+//! JSON file (`--config`), then defaults: listen on 127.0.0.1:8737, data in ./server-data.
+
+mod api;
+mod auth;
+mod storage;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use chrono::{Duration, Utc};
+use clap::{Parser, Subcommand};
+use madadkar_schema::Role;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use storage::{Assignment, Storage, sqlite::SqliteStorage};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "madadkar-server",
+    version,
+    about = "Madadkar's sync server and its administration"
+)]
+struct Cli {
+    /// A JSON file with settings: {"listen": "...", "data_dir": "...", "pull_batch_changes": N, "pull_batch_bytes": N}.
+    #[arg(long, global = true, env = "MADADKAR_SERVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the server keeps its database.
+    #[arg(long, global = true, env = "MADADKAR_SERVER_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the database (other commands do this too when needed).
+    Init,
+    /// Serve the sync API.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "MADADKAR_SERVER_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Contracted groups.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Workers and their roles.
+    #[command(subcommand)]
+    Worker(WorkerCommand),
+    /// A one-time code with which a worker enrols a device.
+    EnrollCode {
+        worker: String,
+        /// Hours until the code expires.
+        #[arg(long, default_value_t = 72)]
+        hours: i64,
+    },
+    /// Enrolled devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Household assignment to groups and workers.
+    #[command(subcommand)]
+    Household(HouseholdCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum GroupCommand {
+    Add {
+        /// A short id, e.g. `jihadi-3`.
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkerCommand {
+    Add {
+        name: String,
+        #[arg(long)]
+        group: Option<String>,
+        /// field, supervisor, coordinator or admin.
+        #[arg(long, default_value = "field")]
+        role: String,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    List,
+    /// Refuse a device from now on (a lost or stolen laptop).
+    Revoke {
+        device: Uuid,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HouseholdCommand {
+    /// Give a household to a group, and optionally to one of its workers.
+    Assign {
+        household: Uuid,
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        worker: Option<String>,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    pull_batch_changes: Option<usize>,
+    pull_batch_bytes: Option<usize>,
+}
+
+fn read_config(path: Option<&Path>) -> Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid settings file", path.display()))
+}
+
+fn print(json: bool, value: &impl serde::Serialize, text: impl FnOnce() -> String) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
+    } else {
+        println!("{}", text());
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let file = read_config(cli.config.as_deref())?;
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .or(file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("server-data"));
+    let storage = SqliteStorage::open(&data_dir.join("madadkar-server.sqlite3"))
+        .with_context(|| format!("opening the database in {}", data_dir.display()))?;
+    let json = cli.json;
+    match cli.command {
+        Command::Init => println!("database ready in {}", data_dir.display()),
+        Command::Serve { listen } => {
+            let listen = listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8737)));
+            let mut limits = api::Limits::default();
+            if let Some(n) = file.pull_batch_changes {
+                limits.pull_entries = n.max(1);
+            }
+            if let Some(n) = file.pull_batch_bytes {
+                limits.pull_bytes = n.max(1024);
+            }
+            serve(storage, listen, limits)?;
+        }
+        Command::Group(GroupCommand::Add { id, name }) => {
+            if id.is_empty()
+                || id.len() > 64
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                bail!("a group id is 1–64 letters, digits, '-' or '_'");
+            }
+            let g = storage.create_group(&id, &name)?;
+            print(json, &g, || format!("group {} ({}) created", g.id, g.name));
+        }
+        Command::Group(GroupCommand::List) => {
+            let groups = storage.groups()?;
+            print(json, &groups, || {
+                groups
+                    .iter()
+                    .map(|g| format!("{}  {}", g.id, g.name))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Worker(WorkerCommand::Add { name, group, role }) => {
+            let role = Role::parse(&role)?;
+            if matches!(role, Role::Field | Role::Supervisor) && group.is_none() {
+                bail!("a {role} worker needs --group");
+            }
+            let w = storage.create_worker(name.trim(), group.as_deref(), role)?;
+            print(json, &w, || {
+                format!("worker {} ({}, {}) created", w.id, w.name, w.role)
+            });
+        }
+        Command::Worker(WorkerCommand::List) => {
+            let workers = storage.workers()?;
+            print(json, &workers, || {
+                workers
+                    .iter()
+                    .map(|w| {
+                        format!(
+                            "{}  {}  {}  {}",
+                            w.id,
+                            w.name,
+                            w.role,
+                            w.group_id.as_deref().unwrap_or("-")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::EnrollCode { worker, hours } => {
+            let code = auth::new_enroll_code()?;
+            let expires = Utc::now() + Duration::hours(hours.clamp(1, 24 * 30));
+            storage.create_enroll_code(&worker, auth::hash(&code), expires)?;
+            let value =
+                serde_json::json!({ "code": code, "worker_id": worker, "expires_at": expires });
+            print(json, &value, || {
+                format!("{code}  (for worker {worker}; works once, until {expires})")
+            });
+        }
+        Command::Device(DeviceCommand::List) => {
+            let devices = storage.devices()?;
+            print(json, &devices, || {
+                devices
+                    .iter()
+                    .map(|d| {
+                        let state = d
+                            .revoked_at
+                            .map(|t| format!("REVOKED {t}"))
+                            .unwrap_or_else(|| "active".into());
+                        format!("{}  {}  worker {}  {state}", d.id, d.name, d.worker_id)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Device(DeviceCommand::Revoke { device }) => {
+            storage.revoke_device(device, Utc::now())?;
+            print(json, &serde_json::json!({ "revoked": device }), || {
+                format!("device {device} revoked")
+            });
+        }
+        Command::Household(HouseholdCommand::Assign {
+            household,
+            group,
+            worker,
+        }) => {
+            storage.assign(
+                household,
+                &Assignment {
+                    group_id: Some(group.clone()),
+                    worker_id: worker.clone(),
+                },
+            )?;
+            print(
+                json,
+                &serde_json::json!({ "household": household, "group": group, "worker": worker }),
+                || {
+                    format!(
+                        "household {household} assigned to group {group}{}",
+                        worker.map(|w| format!(", worker {w}")).unwrap_or_default()
+                    )
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+fn serve(storage: SqliteStorage, listen: SocketAddr, limits: api::Limits) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MADADKAR_LOG")
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_target(false)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let state = Arc::new(api::AppState::new(Arc::new(storage), limits));
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let addr = listener.local_addr()?;
+        // Tests and scripts read this line to learn the port when started on port 0.
+        println!("listening on http://{addr}");
+        tracing::info!(%addr, "madadkar-server listening");
+        axum::serve(listener, api::router(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(())
+    })
+}

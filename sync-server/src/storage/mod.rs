@@ -1,0 +1,228 @@
+//! The server's storage, behind a trait so backends can be swapped (SQLite is embedded by
+//! default; PostgreSQL is planned). No backend type leaks through it.
+//!
+//! The trait is synchronous: handlers call it inside `spawn_blocking`, which keeps backends
+//! simple (rusqlite, postgres) and keeps blocking I/O off the async executor.
+
+pub mod sqlite;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use madadkar_schema::{Role, wire::PullBatch};
+use serde::Serialize;
+use thiserror::Error;
+use uuid::Uuid;
+
+#[derive(Debug, Error)]
+pub enum StorageError {
+    #[error("{kind} {id:?} not found")]
+    NotFound { kind: &'static str, id: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the enrolment code is unknown, used or expired")]
+    BadCode,
+    #[error("storage backend: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// A 32-byte hash (of an Automerge change or a token).
+pub type Hash = [u8; 32];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkerRecord {
+    pub id: String,
+    pub name: String,
+    pub group_id: Option<String>,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceRecord {
+    pub id: Uuid,
+    pub worker_id: String,
+    pub name: String,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    /// The worker id the device wrote with before it was enrolled.
+    pub local_worker_id: Option<String>,
+}
+
+/// A device enrolling with a one-time code.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub id: Uuid,
+    pub name: String,
+    pub token_hash: Hash,
+    pub local_worker_id: Option<String>,
+}
+
+/// Who is calling: the device and its worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub device: DeviceRecord,
+    pub worker: WorkerRecord,
+}
+
+/// Which group (and optionally which worker) a household belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Assignment {
+    pub group_id: Option<String>,
+    pub worker_id: Option<String>,
+}
+
+/// The households a worker may see; see `docs/sync-protocol.md` for the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Everything,
+    Group(String),
+    /// Households of the group assigned to this worker or to the group as a whole.
+    GroupWorker {
+        group: String,
+        worker: String,
+    },
+    Nothing,
+}
+
+impl Scope {
+    pub fn of(worker: &WorkerRecord) -> Self {
+        match (worker.role, &worker.group_id) {
+            (Role::Coordinator, _) => Self::Everything,
+            (Role::Supervisor, Some(g)) => Self::Group(g.clone()),
+            (Role::Field, Some(g)) => Self::GroupWorker {
+                group: g.clone(),
+                worker: worker.id.clone(),
+            },
+            _ => Self::Nothing,
+        }
+    }
+
+    pub fn contains(&self, a: &Assignment) -> bool {
+        match self {
+            Self::Everything => true,
+            Self::Group(g) => a.group_id.as_ref() == Some(g),
+            Self::GroupWorker { group, worker } => {
+                a.group_id.as_ref() == Some(group)
+                    && a.worker_id.as_ref().is_none_or(|w| w == worker)
+            }
+            Self::Nothing => false,
+        }
+    }
+}
+
+/// A change the server accepted for storage, already parsed and checked.
+#[derive(Debug, Clone)]
+pub struct IncomingChange {
+    pub household: Uuid,
+    pub hash: Hash,
+    pub bytes: Vec<u8>,
+    pub device_id: Uuid,
+}
+
+/// Limits on one pull batch.
+#[derive(Debug, Clone, Copy)]
+pub struct PullLimits {
+    pub max_entries: usize,
+    pub max_bytes: usize,
+}
+
+pub trait Storage: Send + Sync + 'static {
+    fn create_group(&self, id: &str, name: &str) -> Result<Group>;
+    fn groups(&self) -> Result<Vec<Group>>;
+    fn create_worker(&self, name: &str, group_id: Option<&str>, role: Role)
+    -> Result<WorkerRecord>;
+    fn workers(&self) -> Result<Vec<WorkerRecord>>;
+    fn create_enroll_code(
+        &self,
+        worker_id: &str,
+        code_hash: Hash,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Redeems a one-time code: marks it used and registers the device, atomically.
+    fn enroll(
+        &self,
+        code_hash: Hash,
+        device: NewDevice,
+        now: DateTime<Utc>,
+    ) -> Result<WorkerRecord>;
+    fn devices(&self) -> Result<Vec<DeviceRecord>>;
+    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+    /// The device holding this token (revoked ones too: the caller refuses them).
+    fn principal_by_token(&self, token_hash: Hash, now: DateTime<Utc>)
+    -> Result<Option<Principal>>;
+    fn principal_by_device(&self, id: Uuid) -> Result<Option<Principal>>;
+    /// Puts a household in a group (and optionally a worker's hands); its whole history then
+    /// reaches the new scope on the next pull.
+    fn assign(&self, household: Uuid, assignment: &Assignment) -> Result<()>;
+    fn assignments(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Assignment>>;
+    /// Which of `hashes` are stored for `household`.
+    fn known_hashes(&self, household: Uuid, hashes: &[Hash]) -> Result<HashSet<Hash>>;
+    /// Stores changes idempotently (by hash) with the assignments of households new to the
+    /// server, all or nothing; returns each change's sequence number.
+    fn store_changes(
+        &self,
+        changes: &[IncomingChange],
+        new_households: &[(Uuid, Assignment)],
+    ) -> Result<Vec<u64>>;
+    /// The next batch of changes in `scope` after `after`, leaving out the changes `device`
+    /// sent itself (it has them).
+    fn pull(
+        &self,
+        scope: &Scope,
+        device: Uuid,
+        after: u64,
+        limits: PullLimits,
+    ) -> Result<PullBatch>;
+    /// Every stored change of a household, in the order stored.
+    fn household_changes(&self, household: Uuid) -> Result<Vec<Vec<u8>>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker(role: Role, group: Option<&str>) -> WorkerRecord {
+        WorkerRecord {
+            id: "w1".into(),
+            name: "n".into(),
+            group_id: group.map(Into::into),
+            role,
+        }
+    }
+
+    fn assigned(group: Option<&str>, worker: Option<&str>) -> Assignment {
+        Assignment {
+            group_id: group.map(Into::into),
+            worker_id: worker.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn field_workers_see_their_group_households_assigned_to_them_or_the_group() {
+        let s = Scope::of(&worker(Role::Field, Some("g1")));
+        assert!(s.contains(&assigned(Some("g1"), None)));
+        assert!(s.contains(&assigned(Some("g1"), Some("w1"))));
+        assert!(!s.contains(&assigned(Some("g1"), Some("w2"))));
+        assert!(!s.contains(&assigned(Some("g2"), None)));
+        assert!(!s.contains(&assigned(None, None)));
+    }
+
+    #[test]
+    fn supervisors_see_their_group_coordinators_all_admins_nothing() {
+        let s = Scope::of(&worker(Role::Supervisor, Some("g1")));
+        assert!(s.contains(&assigned(Some("g1"), Some("w9"))));
+        assert!(!s.contains(&assigned(Some("g2"), None)));
+        assert!(Scope::of(&worker(Role::Coordinator, None)).contains(&assigned(None, None)));
+        assert_eq!(Scope::of(&worker(Role::Admin, Some("g1"))), Scope::Nothing);
+        assert_eq!(Scope::of(&worker(Role::Field, None)), Scope::Nothing);
+    }
+}

@@ -1,0 +1,634 @@
+//! The embedded storage backend: one SQLite file in WAL mode, one writer connection and a small
+//! pool of readers, so pulls run in parallel while pushes are serialised.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use madadkar_schema::{
+    Role,
+    wire::{PullBatch, WireChange},
+};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use uuid::Uuid;
+
+use super::*;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE groups (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
+CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    group_id TEXT REFERENCES groups(id),
+    role TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE enroll_codes (
+    code_hash BLOB PRIMARY KEY,
+    worker_id TEXT NOT NULL REFERENCES workers(id),
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+) STRICT;
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    worker_id TEXT NOT NULL REFERENCES workers(id),
+    name TEXT NOT NULL,
+    token_hash BLOB NOT NULL UNIQUE,
+    local_worker_id TEXT,
+    enrolled_at TEXT NOT NULL,
+    revoked_at TEXT,
+    last_seen_at TEXT
+) STRICT;
+CREATE TABLE assignments (
+    household TEXT PRIMARY KEY,
+    group_id TEXT,
+    worker_id TEXT,
+    updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX assignments_scope ON assignments (group_id, worker_id);
+-- One sequence for everything a pull must see: stored changes and (re)assignments.
+CREATE TABLE log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('change', 'assign')),
+    household TEXT NOT NULL
+) STRICT;
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY REFERENCES log(seq),
+    household TEXT NOT NULL,
+    hash BLOB NOT NULL UNIQUE,
+    bytes BLOB NOT NULL,
+    device_id TEXT NOT NULL,
+    received_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX changes_by_household ON changes (household, seq);
+"#];
+
+const READERS: usize = 4;
+
+#[derive(Debug)]
+pub struct SqliteStorage {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    path: std::path::PathBuf,
+}
+
+fn backend(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Backend(e.to_string())
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        backend(e)
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(conn)
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339()
+}
+
+fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
+    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn worker_row(row: &Row<'_>, at: usize) -> rusqlite::Result<WorkerRecord> {
+    let role: String = row.get(at + 3)?;
+    Ok(WorkerRecord {
+        id: row.get(at)?,
+        name: row.get(at + 1)?,
+        group_id: row.get(at + 2)?,
+        role: Role::parse(&role).unwrap_or(Role::Admin),
+    })
+}
+
+const DEVICE_COLUMNS: &str =
+    "d.id, d.worker_id, d.name, d.enrolled_at, d.revoked_at, d.last_seen_at, d.local_worker_id";
+const WORKER_COLUMNS: &str = "w.id, w.name, w.group_id, w.role";
+
+fn device_row(row: &Row<'_>) -> rusqlite::Result<DeviceRecord> {
+    let id: String = row.get(0)?;
+    Ok(DeviceRecord {
+        id: Uuid::parse_str(&id).unwrap_or_default(),
+        worker_id: row.get(1)?,
+        name: row.get(2)?,
+        enrolled_at: parse_time(row.get(3)?).unwrap_or_default(),
+        revoked_at: parse_time(row.get(4)?),
+        last_seen_at: parse_time(row.get(5)?),
+        local_worker_id: row.get(6)?,
+    })
+}
+
+fn principal_row(row: &Row<'_>) -> rusqlite::Result<Principal> {
+    Ok(Principal {
+        device: device_row(row)?,
+        worker: worker_row(row, 7)?,
+    })
+}
+
+impl SqliteStorage {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(backend)?;
+        }
+        let mut writer = open_connection(path)?;
+        let version: i64 = writer.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > MIGRATIONS.len() as i64 {
+            return Err(backend(format!(
+                "database version {version} is newer than this server understands; update it"
+            )));
+        }
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = writer.transaction()?;
+            tx.execute_batch(step)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(Self {
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| backend("writer lock poisoned"))?;
+        f(&mut conn)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let pooled = self
+            .readers
+            .lock()
+            .map_err(|_| backend("reader pool poisoned"))?
+            .pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => open_connection(&self.path)?,
+        };
+        let result = f(&mut conn);
+        if let Ok(mut pool) = self.readers.lock()
+            && pool.len() < READERS
+        {
+            pool.push(conn);
+        }
+        result
+    }
+}
+
+impl Storage for SqliteStorage {
+    fn create_group(&self, id: &str, name: &str) -> Result<Group> {
+        self.write(|c| {
+            let n = c.execute(
+                "INSERT OR IGNORE INTO groups (id, name, created_at) VALUES (?, ?, ?)",
+                params![id, name, time(Utc::now())],
+            )?;
+            if n == 0 {
+                return Err(StorageError::Conflict(format!(
+                    "group {id:?} already exists"
+                )));
+            }
+            Ok(Group {
+                id: id.into(),
+                name: name.into(),
+            })
+        })
+    }
+
+    fn groups(&self) -> Result<Vec<Group>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT id, name FROM groups ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Group {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn create_worker(
+        &self,
+        name: &str,
+        group_id: Option<&str>,
+        role: Role,
+    ) -> Result<WorkerRecord> {
+        self.write(|c| {
+            if let Some(g) = group_id {
+                let exists: Option<String> = c
+                    .query_row("SELECT id FROM groups WHERE id = ?", [g], |r| r.get(0))
+                    .optional()?;
+                if exists.is_none() {
+                    return Err(StorageError::NotFound {
+                        kind: "group",
+                        id: g.into(),
+                    });
+                }
+            }
+            let worker = WorkerRecord {
+                id: Uuid::now_v7().to_string(),
+                name: name.into(),
+                group_id: group_id.map(Into::into),
+                role,
+            };
+            c.execute(
+                "INSERT INTO workers (id, name, group_id, role, created_at) VALUES (?, ?, ?, ?, ?)",
+                params![
+                    worker.id,
+                    worker.name,
+                    worker.group_id,
+                    role.code(),
+                    time(Utc::now())
+                ],
+            )?;
+            Ok(worker)
+        })
+    }
+
+    fn workers(&self) -> Result<Vec<WorkerRecord>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {WORKER_COLUMNS} FROM workers w ORDER BY w.group_id, w.name"
+            ))?;
+            let rows = stmt.query_map([], |r| worker_row(r, 0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn create_enroll_code(
+        &self,
+        worker_id: &str,
+        code_hash: Hash,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|c| {
+            let exists: Option<String> = c
+                .query_row("SELECT id FROM workers WHERE id = ?", [worker_id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if exists.is_none() {
+                return Err(StorageError::NotFound {
+                    kind: "worker",
+                    id: worker_id.into(),
+                });
+            }
+            c.execute(
+                "INSERT INTO enroll_codes (code_hash, worker_id, expires_at) VALUES (?, ?, ?)",
+                params![code_hash.as_slice(), worker_id, time(expires_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn enroll(
+        &self,
+        code_hash: Hash,
+        device: NewDevice,
+        now: DateTime<Utc>,
+    ) -> Result<WorkerRecord> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let code: Option<(String, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT worker_id, expires_at, used_at FROM enroll_codes WHERE code_hash = ?",
+                    [code_hash.as_slice()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((worker_id, expires_at, None)) = code else {
+                return Err(StorageError::BadCode);
+            };
+            if parse_time(Some(expires_at)).is_none_or(|t| t < now) {
+                return Err(StorageError::BadCode);
+            }
+            let taken: Option<String> = tx
+                .query_row("SELECT id FROM devices WHERE id = ?", [device.id.to_string()], |r| r.get(0))
+                .optional()?;
+            if taken.is_some() {
+                return Err(StorageError::Conflict("this device is already enrolled".into()));
+            }
+            tx.execute("UPDATE enroll_codes SET used_at = ? WHERE code_hash = ?", params![time(now), code_hash.as_slice()])?;
+            tx.execute(
+                "INSERT INTO devices (id, worker_id, name, token_hash, local_worker_id, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)",
+                params![device.id.to_string(), worker_id, device.name, device.token_hash.as_slice(), device.local_worker_id, time(now)],
+            )?;
+            let worker = tx.query_row(
+                &format!("SELECT {WORKER_COLUMNS} FROM workers w WHERE w.id = ?"),
+                [&worker_id],
+                |r| worker_row(r, 0),
+            )?;
+            tx.commit()?;
+            Ok(worker)
+        })
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceRecord>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {DEVICE_COLUMNS} FROM devices d ORDER BY d.enrolled_at"
+            ))?;
+            let rows = stmt.query_map([], device_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
+                params![time(now), id.to_string()],
+            )?;
+            if n == 0 {
+                return Err(StorageError::NotFound {
+                    kind: "device",
+                    id: id.to_string(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn principal_by_token(
+        &self,
+        token_hash: Hash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Principal>> {
+        let found = self.read(|c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {DEVICE_COLUMNS}, {WORKER_COLUMNS} FROM devices d JOIN workers w ON w.id = d.worker_id WHERE d.token_hash = ?"
+            ))?
+            .query_row([token_hash.as_slice()], principal_row)
+            .optional()?)
+        })?;
+        // Remember when a device was last seen, but write at most once a minute per device.
+        if let Some(p) = &found
+            && p.device
+                .last_seen_at
+                .is_none_or(|t| now - t > chrono::Duration::seconds(60))
+        {
+            self.write(|c| {
+                c.execute(
+                    "UPDATE devices SET last_seen_at = ? WHERE id = ?",
+                    params![time(now), p.device.id.to_string()],
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(found)
+    }
+
+    fn principal_by_device(&self, id: Uuid) -> Result<Option<Principal>> {
+        self.read(|c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {DEVICE_COLUMNS}, {WORKER_COLUMNS} FROM devices d JOIN workers w ON w.id = d.worker_id WHERE d.id = ?"
+            ))?
+            .query_row([id.to_string()], principal_row)
+            .optional()?)
+        })
+    }
+
+    fn assign(&self, household: Uuid, a: &Assignment) -> Result<()> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(g) = &a.group_id {
+                let exists: Option<String> =
+                    tx.query_row("SELECT id FROM groups WHERE id = ?", [g], |r| r.get(0)).optional()?;
+                if exists.is_none() {
+                    return Err(StorageError::NotFound { kind: "group", id: g.clone() });
+                }
+            }
+            if let Some(w) = &a.worker_id {
+                let group: Option<Option<String>> =
+                    tx.query_row("SELECT group_id FROM workers WHERE id = ?", [w], |r| r.get(0)).optional()?;
+                match group {
+                    None => return Err(StorageError::NotFound { kind: "worker", id: w.clone() }),
+                    Some(g) if g != a.group_id => {
+                        return Err(StorageError::Conflict(format!("worker {w} is not in group {:?}", a.group_id)));
+                    }
+                    Some(_) => {}
+                }
+            }
+            let key = household.to_string();
+            tx.execute(
+                "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (household) DO UPDATE SET group_id = ?2, worker_id = ?3, updated_at = ?4",
+                params![key, a.group_id, a.worker_id, time(Utc::now())],
+            )?;
+            tx.execute("INSERT INTO log (kind, household) VALUES ('assign', ?)", [&key])?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn assignments(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Assignment>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT group_id, worker_id FROM assignments WHERE household = ?",
+            )?;
+            let mut out = HashMap::new();
+            for h in households {
+                if let Some(a) = stmt
+                    .query_row([h.to_string()], |r| {
+                        Ok(Assignment {
+                            group_id: r.get(0)?,
+                            worker_id: r.get(1)?,
+                        })
+                    })
+                    .optional()?
+                {
+                    out.insert(*h, a);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn known_hashes(&self, household: Uuid, hashes: &[Hash]) -> Result<HashSet<Hash>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT household FROM changes WHERE hash = ?")?;
+            let key = household.to_string();
+            let mut out = HashSet::new();
+            for h in hashes {
+                let owner: Option<String> =
+                    stmt.query_row([h.as_slice()], |r| r.get(0)).optional()?;
+                if owner.as_deref() == Some(key.as_str()) {
+                    out.insert(*h);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn store_changes(
+        &self,
+        changes: &[IncomingChange],
+        new_households: &[(Uuid, Assignment)],
+    ) -> Result<Vec<u64>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let now = time(Utc::now());
+            for (h, a) in new_households {
+                tx.execute(
+                    "INSERT OR IGNORE INTO assignments (household, group_id, worker_id, updated_at) VALUES (?, ?, ?, ?)",
+                    params![h.to_string(), a.group_id, a.worker_id, now],
+                )?;
+            }
+            let mut seqs = Vec::with_capacity(changes.len());
+            {
+                let mut existing = tx.prepare_cached("SELECT seq, household FROM changes WHERE hash = ?")?;
+                let mut log = tx.prepare_cached("INSERT INTO log (kind, household) VALUES ('change', ?)")?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO changes (seq, household, hash, bytes, device_id, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                )?;
+                for ch in changes {
+                    let key = ch.household.to_string();
+                    let found: Option<(i64, String)> =
+                        existing.query_row([ch.hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+                    if let Some((seq, owner)) = found {
+                        if owner != key {
+                            return Err(StorageError::Conflict("a change was sent for another household than the one holding it".into()));
+                        }
+                        seqs.push(seq as u64);
+                        continue;
+                    }
+                    log.execute([&key])?;
+                    let seq = tx.last_insert_rowid();
+                    insert.execute(params![seq, key, ch.hash.as_slice(), ch.bytes, ch.device_id.to_string(), now])?;
+                    seqs.push(seq as u64);
+                }
+            }
+            tx.commit()?;
+            Ok(seqs)
+        })
+    }
+
+    fn pull(
+        &self,
+        scope: &Scope,
+        device: Uuid,
+        after: u64,
+        limits: PullLimits,
+    ) -> Result<PullBatch> {
+        let (clause, args): (&str, Vec<String>) = match scope {
+            Scope::Everything => ("1", vec![]),
+            Scope::Group(g) => ("a.group_id = ?2", vec![g.clone()]),
+            Scope::GroupWorker { group, worker } => (
+                "a.group_id = ?2 AND (a.worker_id IS NULL OR a.worker_id = ?3)",
+                vec![group.clone(), worker.clone()],
+            ),
+            Scope::Nothing => {
+                return Ok(PullBatch {
+                    next_cursor: after,
+                    more: false,
+                    changes: vec![],
+                });
+            }
+        };
+        self.read(|c| {
+            // One read transaction: a consistent snapshot of the log for the whole batch.
+            let tx = c.transaction()?;
+            let last: i64 =
+                tx.query_row("SELECT coalesce(max(seq), 0) FROM log", [], |r| r.get(0))?;
+            let sql = format!(
+                "SELECT l.seq, l.kind, l.household, c.bytes, c.device_id FROM log l
+                 JOIN assignments a ON a.household = l.household
+                 LEFT JOIN changes c ON c.seq = l.seq
+                 WHERE l.seq > ?1 AND {clause} ORDER BY l.seq LIMIT {}",
+                limits.max_entries + 1
+            );
+            let after_i64 = after as i64;
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&after_i64];
+            for a in &args {
+                params.push(a);
+            }
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params.as_slice())?;
+            let mut backfill = tx.prepare_cached(
+                "SELECT seq, bytes FROM changes WHERE household = ? AND seq <= ? ORDER BY seq",
+            )?;
+            let mut batch = PullBatch {
+                next_cursor: after,
+                more: false,
+                changes: vec![],
+            };
+            let mut bytes = 0usize;
+            let mut entries = 0usize;
+            let own_device = device.to_string();
+            let mut examined = 0usize;
+            while let Some(row) = rows.next()? {
+                examined += 1;
+                if entries >= limits.max_entries || (bytes >= limits.max_bytes && entries > 0) {
+                    batch.more = true;
+                    break;
+                }
+                let seq: i64 = row.get(0)?;
+                let kind: String = row.get(1)?;
+                let household = Uuid::parse_str(&row.get::<_, String>(2)?).map_err(backend)?;
+                if kind == "change" {
+                    let author: Option<String> = row.get(4)?;
+                    if author.as_deref() == Some(own_device.as_str()) {
+                        batch.next_cursor = seq as u64;
+                        continue;
+                    }
+                    let data: Vec<u8> = row.get(3)?;
+                    bytes += data.len();
+                    batch.changes.push(WireChange {
+                        household,
+                        seq: seq as u64,
+                        bytes: data,
+                    });
+                } else {
+                    // The household entered this scope: send the history the cursor has passed.
+                    let old = backfill
+                        .query_map(params![household.to_string(), after_i64], |r| {
+                            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+                        })?;
+                    for item in old {
+                        let (s, data) = item?;
+                        bytes += data.len();
+                        batch.changes.push(WireChange {
+                            household,
+                            seq: s as u64,
+                            bytes: data,
+                        });
+                    }
+                }
+                batch.next_cursor = seq as u64;
+                entries += 1;
+            }
+            if examined > limits.max_entries {
+                // The query's LIMIT cut the scan short (skipped rows count towards it).
+                batch.more = true;
+            }
+            if !batch.more {
+                // Nothing else in scope: skip past entries of other scopes too.
+                batch.next_cursor = batch.next_cursor.max(last as u64);
+            }
+            Ok(batch)
+        })
+    }
+
+    fn household_changes(&self, household: Uuid) -> Result<Vec<Vec<u8>>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT bytes FROM changes WHERE household = ? ORDER BY seq")?;
+            let rows = stmt.query_map([household.to_string()], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}

@@ -1,25 +1,60 @@
 #!/usr/bin/env bash
-# Sets everything up and runs Madadkar's main job as far as it is built: a replica with a demo
-# caseload, driven through the `madadkar` CLI. Data goes to $MADADKAR_DATA_DIR (default
-# ./demo-data); run it again to start afresh.
+# Sets everything up and runs Madadkar's main job as far as it is built: a sync server on an
+# embedded SQLite database with a demo group, workers and caseload, and two field replicas that
+# sync through it (driven by the `madadkar` CLI). The server keeps running until Ctrl-C
+# (set MADADKAR_DEMO_EXIT=1 to stop after the demo). Data goes to ./demo-data, made afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-cargo build --locked --release -p madadkar-cli
-bin="${CARGO_TARGET_DIR:-target}/release/madadkar"
-export MADADKAR_DATA_DIR="${MADADKAR_DATA_DIR:-$PWD/demo-data}"
-rm -rf "$MADADKAR_DATA_DIR"
+cargo build --locked --release -p madadkar-cli -p madadkar-server
+bin="${CARGO_TARGET_DIR:-target}/release"
+demo="${MADADKAR_DEMO_DIR:-$PWD/demo-data}"
+port="${MADADKAR_DEMO_PORT:-8737}"
+rm -rf "$demo"
+mkdir -p "$demo"
 
-step() { printf '\n\033[1m$ madadkar %s\033[0m\n' "$*"; "$bin" "$@"; }
-step init --worker "زهرا رضایی" --device "لپ‌تاپ گروه جهادی"
-step demo --households 200
-step household list --limit 10 --sort need
-step household search "علي"
-step followups --within 14
-first=$("$bin" --json household list --limit 1 | sed -n 's/.*"id": "\([^"]*\)".*/\1/p' | head -n 1)
-step household show "$first"
-step history "$first"
-step check
-printf '\nThe demo replica is in %s; try: %s --data-dir %s household search كريمي\n' \
-  "$MADADKAR_DATA_DIR" "$bin" "$MADADKAR_DATA_DIR"
+server() { "$bin/madadkar-server" --data-dir "$demo/server" "$@"; }
+field() { local who=$1; shift; printf '\n\033[1m[%s] $ madadkar %s\033[0m\n' "$who" "$*"; "$bin/madadkar" --data-dir "$demo/$who" "$@"; }
+json_field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+server group add jihadi-1 --name "گروه جهادی شهید همت" >/dev/null
+zahra=$(server --json worker add "زهرا رضایی" --group jihadi-1 --role field | json_field id)
+ali=$(server --json worker add "علی محمدی" --group jihadi-1 --role field | json_field id)
+server --json worker add "مریم احمدی" --group jihadi-1 --role supervisor >/dev/null
+server --json worker add "دفتر استان" --role coordinator >/dev/null
+
+server serve --listen "127.0.0.1:$port" > "$demo/server.log" 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q "listening on" "$demo/server.log" && break; sleep 0.1; done
+url="http://127.0.0.1:$port"
+echo "sync server: $url (log in $demo/server.log)"
+
+field zahra init --worker "زهرا" --device "لپ‌تاپ زهرا"
+field zahra enroll --server "$url" --code "$(server --json enroll-code "$zahra" | json_field code)"
+field zahra demo --households 200
+field zahra sync
+listing=$("$bin/madadkar" --data-dir "$demo/zahra" --json household list --limit 1)
+first=$(echo "$listing" | json_field id)
+# The head's name as an Arabic keyboard would type it (ي and ك): search still finds it.
+arabic_name=$(echo "$listing" | json_field head_name | sed 's/ی/ي/g; s/ک/ك/g')
+server household assign "$first" --group jihadi-1 >/dev/null
+echo "(the supervisor shares household $first with the whole group)"
+
+field ali init --worker "علی" --device "لپ‌تاپ علی"
+field ali enroll --server "$url" --code "$(server --json enroll-code "$ali" | json_field code)"
+field ali sync
+field ali household search "$arabic_name"
+field ali visit add "$first" --kind home --observations "بازدید پیگیری" --need income=2
+field ali sync
+field zahra sync
+field zahra household show "$first"
+field zahra followups --within 14
+field zahra status
+field zahra check
+
+printf '\nDemo data in %s. Try: %s/madadkar --data-dir %s/zahra household search كريمي\n' "$demo" "$bin" "$demo"
+if [ "${MADADKAR_DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
+echo "The sync server keeps running at $url; press Ctrl-C to stop it."
+wait $server_pid

@@ -420,21 +420,35 @@ impl Store {
         }
         let bytes = std::fs::read(path).map_err(io_error(path))?;
         let incoming = bundle::decode(&bytes)?;
+        let mut documents = Vec::with_capacity(incoming.len());
+        for (declared, data) in incoming {
+            let bad = |e: &dyn std::fmt::Display| {
+                StoreError::Bundle(format!("household {declared}: {e}"))
+            };
+            let doc = HouseholdDoc::load(data).map_err(|e| bad(&e))?;
+            if doc.id().map_err(|e| bad(&e))? != declared {
+                return Err(bad(&"the document's id differs from the one in the bundle"));
+            }
+            documents.push(doc);
+        }
+        self.merge_documents(documents)
+    }
+
+    /// Merges whole household documents from elsewhere (a bundle, the demo generator). Each is
+    /// checked and merged in memory first; then all are written in one transaction, or none.
+    /// Their new changes are queued for the server.
+    pub fn merge_documents(&mut self, documents: Vec<HouseholdDoc>) -> Result<ImportReport> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = ImportReport::default();
         let mut writes = Vec::new();
-        for (declared, data) in incoming {
-            let bad = |e: &dyn std::fmt::Display| {
-                StoreError::Bundle(format!("household {declared}: {e}"))
-            };
-            let mut theirs = HouseholdDoc::load(data).map_err(|e| bad(&e))?;
-            if theirs.id().map_err(|e| bad(&e))? != declared {
-                return Err(bad(&"the document's id differs from the one in the bundle"));
-            }
+        for mut theirs in documents {
+            let id = theirs.id()?;
+            let bad =
+                |e: &dyn std::fmt::Display| StoreError::Bundle(format!("household {id}: {e}"));
             theirs.read().map_err(|e| bad(&e))?;
-            match try_load_document(&tx, declared)? {
+            match try_load_document(&tx, id)? {
                 Some(mut ours) => {
                     let before = ours.heads();
                     ours.merge(&mut theirs).map_err(|e| bad(&e))?;
@@ -446,13 +460,13 @@ impl Store {
                     }
                     report.households_updated += 1;
                     report.changes_new += changes.len();
-                    writes.push((declared, ours, changes, false));
+                    writes.push((id, ours, changes, false));
                 }
                 None => {
                     let changes = theirs.changes_since(&[]);
                     report.households_new += 1;
                     report.changes_new += changes.len();
-                    writes.push((declared, theirs, changes, true));
+                    writes.push((id, theirs, changes, true));
                 }
             }
         }

@@ -1,13 +1,20 @@
-//! A small deterministic caseload for demos and tests: Persian names, valid national IDs,
-//! several districts, visits with needs, referrals and follow-ups.
+//! A deterministic synthetic caseload: Persian names, valid national IDs, districts, members,
+//! visits spread over two years with needs assessments, referrals and follow-ups. It serves the
+//! README's demo (a few hundred households) and the province-scale benchmarks (23,000 and more).
+//!
+//! The content depends only on the seed; entity ids are fresh UUID v7s on every run.
 
-use chrono::{Days, NaiveDate};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use madadkar_schema::{
-    HouseholdEdit, HouseholdStatus, NationalId, NeedDomain, NewHousehold, NewMember, NewReferral,
-    NewVisit, ReferralKind, ReferralStatus, ReferralUpdate, Relation, Sex, VisitKind,
+    ChangeMeta, Employment, HouseholdDoc, HouseholdEdit, HouseholdStatus, NationalId, NeedDomain,
+    NewHousehold, NewMember, NewReferral, NewVisit, ReferralKind, ReferralStatus, ReferralUpdate,
+    Relation, Sex, VisitKind, document::device_actor,
 };
+use uuid::Uuid;
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::store::Store;
 
 const FIRST_NAMES_M: &[&str] = &[
@@ -21,6 +28,8 @@ const FIRST_NAMES_M: &[&str] = &[
     "جواد",
     "محمدرضا",
     "کریم",
+    "یوسف",
+    "مصطفی",
 ];
 const FIRST_NAMES_F: &[&str] = &[
     "فاطمه",
@@ -33,6 +42,8 @@ const FIRST_NAMES_F: &[&str] = &[
     "نرگس",
     "طاهره",
     "کبری",
+    "رقیه",
+    "سمیه",
 ];
 const LAST_NAMES: &[&str] = &[
     "احمدی",
@@ -47,6 +58,14 @@ const LAST_NAMES: &[&str] = &[
     "یزدانی",
     "صادقی",
     "میرزایی",
+    "رحیمی",
+    "عباسی",
+    "کاظمی",
+    "مرادی",
+    "نیک‌نام",
+    "اکبری",
+    "سلیمانی",
+    "حیدری",
 ];
 const DISTRICTS: &[&str] = &[
     "منطقه ۱",
@@ -55,6 +74,8 @@ const DISTRICTS: &[&str] = &[
     "اسلام‌آباد",
     "شهرک ولیعصر",
     "نعمت‌آباد",
+    "خاک سفید",
+    "شهرک رسالت",
 ];
 const STREETS: &[&str] = &[
     "کوچه یاس",
@@ -62,21 +83,31 @@ const STREETS: &[&str] = &[
     "کوچه لاله",
     "بن‌بست نسترن",
     "خیابان امام",
+    "کوچه شقایق",
 ];
 const OBSERVATIONS: &[&str] = &[
     "سرپرست خانوار بیکار است و اجاره چند ماه عقب افتاده.",
     "فرزند بزرگ ترک تحصیل کرده تا کار کند.",
     "منزل رطوبت دارد؛ یکی از فرزندان آسم دارد.",
     "همسر سرپرست به دوره خیاطی علاقه دارد.",
+    "وضعیت تغذیه کودکان نگران‌کننده است؛ سبد غذایی لازم است.",
+    "سرپرست کار فصلی پیدا کرده؛ درآمد نامنظم است.",
+];
+const TARGETS: &[(ReferralKind, &str)] = &[
+    (ReferralKind::BankLoan, "بانک ملی، شعبه مرکزی"),
+    (ReferralKind::BankLoan, "بانک قرض‌الحسنه مهر ایران"),
+    (ReferralKind::JobTraining, "فنی و حرفه‌ای، مرکز شماره ۲"),
+    (ReferralKind::Health, "مرکز بهداشت محله"),
+    (ReferralKind::Other, "بهزیستی شهرستان"),
 ];
 
-/// A tiny deterministic generator (xorshift), so demo data is the same on every machine.
+/// A tiny deterministic generator (xorshift64), so the data is the same on every machine.
 #[derive(Debug)]
 pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Self(seed.max(1))
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -97,116 +128,211 @@ impl Rng {
     }
 }
 
-fn national_id(rng: &mut Rng) -> NationalId {
-    NationalId::with_check_digit((rng.next_u64() % 900_000_000 + 10_000_000) as u32)
+/// What one synthetic household looks like.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// Members besides the head: at least `.0`, fewer than `.1`.
+    pub extra_members: (u64, u64),
+    /// Visits: at least `.0`, fewer than `.1`.
+    pub visits: (u64, u64),
+    /// Days before `today` over which visits spread.
+    pub span_days: u64,
 }
 
-/// Fills `store` with `households` demo households whose dates lie before `today`.
-pub fn generate(
-    store: &mut Store,
-    households: usize,
-    seed: u64,
+impl Shape {
+    /// About 4–5 members and ten visits over two years, as the benchmarks specify.
+    pub const PROVINCE: Shape = Shape {
+        extra_members: (3, 5),
+        visits: (8, 13),
+        span_days: 730,
+    };
+    /// Smaller households for quick demos.
+    pub const DEMO: Shape = Shape {
+        extra_members: (0, 4),
+        visits: (1, 5),
+        span_days: 180,
+    };
+}
+
+fn national_id(rng: &mut Rng) -> NationalId {
+    NationalId::with_check_digit((rng.next_u64() % 890_000_000 + 10_000_000) as u32)
+}
+
+fn midday(date: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_hms_opt(9, 0, 0).unwrap_or_default())
+}
+
+/// One synthetic household document, written as `meta` from `device`, with visits recorded by
+/// `visit_worker`. Every action is its own change, as a worker in the field would make them.
+pub fn household(
+    rng: &mut Rng,
+    meta: &ChangeMeta,
+    device: Uuid,
     today: NaiveDate,
-) -> Result<usize> {
-    let mut rng = Rng::new(seed);
-    for i in 0..households {
-        let last = *rng.pick(LAST_NAMES);
-        let head_is_woman = rng.below(3) == 0;
-        let first = if head_is_woman {
-            rng.pick(FIRST_NAMES_F)
+    shape: Shape,
+    assignment: (Option<&str>, Option<&str>),
+) -> Result<HouseholdDoc> {
+    let last = *rng.pick(LAST_NAMES);
+    let head_is_woman = rng.below(3) == 0;
+    let first = if head_is_woman {
+        rng.pick(FIRST_NAMES_F)
+    } else {
+        rng.pick(FIRST_NAMES_M)
+    };
+    let start = today - Days::new(shape.span_days);
+    let head = NewMember {
+        national_id: Some(national_id(rng)),
+        birth_date: Some(today - Days::new(365 * (25 + rng.below(40)) + rng.below(365))),
+        sex: Some(if head_is_woman {
+            Sex::Female
         } else {
-            rng.pick(FIRST_NAMES_M)
+            Sex::Male
+        }),
+        employment: Some(*rng.pick(&[
+            Employment::Unemployed,
+            Employment::Seasonal,
+            Employment::Unable,
+            Employment::Employed,
+        ])),
+        ..NewMember::named(first, last, Relation::Head)
+    };
+    let new = NewHousehold {
+        district: rng.pick(DISTRICTS).to_string(),
+        address: format!("{}، پلاک {}", rng.pick(STREETS), 1 + rng.below(120)),
+        phone: Some(format!("0912{:07}", rng.below(10_000_000))),
+        assigned_group: assignment.0.map(Into::into),
+        assigned_worker: assignment.1.map(Into::into),
+        ..Default::default()
+    };
+    let (mut doc, _) = HouseholdDoc::create(
+        device_actor(device),
+        Uuid::now_v7(),
+        &new,
+        &head,
+        meta,
+        midday(start),
+    )?;
+    let extra = shape.extra_members.0 + rng.below(shape.extra_members.1 - shape.extra_members.0);
+    for i in 0..extra {
+        let (relation, age) = if i == 0 && rng.below(4) != 0 {
+            (Relation::Spouse, 20 + rng.below(40))
+        } else {
+            (Relation::Child, rng.below(18))
         };
-        let born = today - Days::new(365 * (25 + rng.below(40)) + rng.below(365));
-        let head = NewMember {
-            national_id: Some(national_id(&mut rng)),
-            birth_date: Some(born),
-            sex: Some(if head_is_woman {
-                Sex::Female
-            } else {
-                Sex::Male
-            }),
-            employment: Some(if rng.below(2) == 0 {
-                madadkar_schema::Employment::Unemployed
-            } else {
-                madadkar_schema::Employment::Seasonal
-            }),
-            ..NewMember::named(first, last, Relation::Head)
-        };
-        let household = NewHousehold {
-            district: rng.pick(DISTRICTS).to_string(),
-            address: format!("{}، پلاک {}", rng.pick(STREETS), 1 + rng.below(120)),
-            phone: Some(format!("0912{:07}", rng.below(10_000_000))),
-            ..Default::default()
-        };
-        let (id, _) = store.add_household(&household, &head)?;
-        for _ in 0..rng.below(4) {
-            let names = if rng.below(2) == 0 {
-                FIRST_NAMES_F
-            } else {
-                FIRST_NAMES_M
-            };
-            let child_name = *rng.pick(names);
-            let child = NewMember {
-                national_id: Some(national_id(&mut rng)),
-                birth_date: Some(today - Days::new(365 * (1 + rng.below(18)))),
-                sex: Some(if rng.below(2) == 0 {
-                    Sex::Female
+        let woman = rng.below(2) == 0;
+        let member = NewMember {
+            national_id: Some(national_id(rng)),
+            birth_date: Some(today - Days::new(365 * age + rng.below(365))),
+            sex: Some(if woman { Sex::Female } else { Sex::Male }),
+            ..NewMember::named(
+                if woman {
+                    *rng.pick(FIRST_NAMES_F)
                 } else {
-                    Sex::Male
-                }),
-                ..NewMember::named(child_name, last, Relation::Child)
-            };
-            store.add_member(id, &child)?;
-        }
-        let visits = 1 + rng.below(4);
-        for v in 0..visits {
-            let date = today - Days::new(30 * (visits - v) + rng.below(20));
-            let mut needs = std::collections::BTreeMap::new();
-            for domain in NeedDomain::ALL {
-                needs.insert(*domain, rng.below(5) as u8);
-            }
-            let followup = (v + 1 == visits).then(|| date + Days::new(14 + rng.below(30)));
-            let visit = NewVisit {
-                date,
-                kind: if rng.below(4) == 0 {
-                    VisitKind::Phone
-                } else {
-                    VisitKind::Home
+                    *rng.pick(FIRST_NAMES_M)
                 },
-                observations: rng.pick(OBSERVATIONS).to_string(),
-                needs,
-                followup_date: followup,
+                last,
+                relation,
+            )
+        };
+        doc.add_member(&member, meta, midday(start))?;
+    }
+    let visits = shape.visits.0 + rng.below(shape.visits.1 - shape.visits.0);
+    let step = shape.span_days / visits.max(1);
+    for v in 0..visits {
+        let date = start + Days::new(step * v + rng.below(step.max(1)));
+        let needs: BTreeMap<NeedDomain, u8> = NeedDomain::ALL
+            .iter()
+            .map(|d| (*d, rng.below(5) as u8))
+            .collect();
+        let followup = (v + 1 == visits).then(|| date + Days::new(14 + rng.below(30)));
+        let visit = NewVisit {
+            date,
+            kind: if rng.below(4) == 0 {
+                VisitKind::Phone
+            } else {
+                VisitKind::Home
+            },
+            observations: rng.pick(OBSERVATIONS).to_string(),
+            needs,
+            followup_date: followup,
+        };
+        let visit_id = doc.add_visit(&visit, meta, midday(date))?;
+        if rng.below(6) == 0 {
+            let (kind, target) = *rng.pick(TARGETS);
+            let referral = NewReferral {
+                kind,
+                target: target.into(),
+                visit_id: Some(visit_id),
+                date,
+                note: String::new(),
             };
-            let visit_id = store.add_visit(id, &visit)?;
-            if rng.below(3) == 0 {
-                let referral = NewReferral {
-                    kind: *rng.pick(ReferralKind::ALL),
-                    target: "بانک ملی، شعبه مرکزی".into(),
-                    visit_id: Some(visit_id),
-                    date,
+            let id = doc.add_referral(&referral, meta, midday(date))?;
+            if rng.below(2) == 0 {
+                let status = *rng.pick(&[
+                    ReferralStatus::Accepted,
+                    ReferralStatus::Rejected,
+                    ReferralStatus::Completed,
+                ]);
+                let update = ReferralUpdate {
+                    status,
+                    date: (date + Days::new(10)).min(today),
                     note: String::new(),
                 };
-                let rid = store.add_referral(id, &referral)?;
-                if rng.below(2) == 0 {
-                    let update = ReferralUpdate {
-                        status: ReferralStatus::Accepted,
-                        date: (date + Days::new(7)).min(today),
-                        note: "پرونده تکمیل شد".into(),
-                    };
-                    store.update_referral(id, rid, &update)?;
-                }
+                doc.update_referral(id, &update, meta, midday(date))?;
             }
         }
-        if i % 17 == 16 {
-            store.edit_household(
-                id,
-                &HouseholdEdit {
-                    status: Some(HouseholdStatus::Graduated),
-                    ..Default::default()
-                },
-            )?;
-        }
     }
-    Ok(households)
+    if rng.below(20) == 0 {
+        let edit = HouseholdEdit {
+            status: Some(HouseholdStatus::Graduated),
+            ..Default::default()
+        };
+        doc.edit_household(&edit, meta, midday(today))?;
+    }
+    Ok(doc)
+}
+
+/// Fills `store` with `count` synthetic households written as its own worker, a few hundred per
+/// transaction.
+pub fn generate_with(
+    store: &mut Store,
+    count: usize,
+    seed: u64,
+    today: NaiveDate,
+    shape: Shape,
+) -> Result<usize> {
+    let identity = store
+        .identity()
+        .cloned()
+        .ok_or(StoreError::NotInitialised)?;
+    let meta = ChangeMeta::new(
+        &identity.worker_id,
+        &identity.worker_name,
+        &identity.device_id.to_string(),
+    );
+    let mut rng = Rng::new(seed);
+    let mut done = 0;
+    while done < count {
+        let chunk = (count - done).min(250);
+        let docs = (0..chunk)
+            .map(|_| {
+                household(
+                    &mut rng,
+                    &meta,
+                    identity.device_id,
+                    today,
+                    shape,
+                    (None, None),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        store.merge_documents(docs)?;
+        done += chunk;
+    }
+    Ok(done)
+}
+
+/// The README's demo caseload.
+pub fn generate(store: &mut Store, count: usize, seed: u64, today: NaiveDate) -> Result<usize> {
+    generate_with(store, count, seed, today, Shape::DEMO)
 }

@@ -13,7 +13,9 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE documents (
     id TEXT PRIMARY KEY,
     snapshot BLOB,
-    snapshot_changes INTEGER NOT NULL DEFAULT 0
+    snapshot_changes INTEGER NOT NULL DEFAULT 0,
+    -- Bumped with every stored change; tells a cached copy whether it is still current.
+    version INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE TABLE changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -6,6 +6,8 @@
 //! Loading inside the write lock matters: two processes on one device share one actor id, and
 //! must never both build on the same state.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 use automerge::Change;
@@ -74,6 +76,33 @@ pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
     pub(crate) identity: Option<Identity>,
+    cache: RefCell<DocCache>,
+}
+
+/// Documents used recently, so the next action on the household a worker has open does not
+/// load it again. An entry is used only while its version matches the database's, so writes by
+/// another process (the CLI beside the app) are never missed.
+#[derive(Debug, Default)]
+struct DocCache {
+    entries: VecDeque<(Uuid, i64, HouseholdDoc)>,
+}
+
+const CACHED_DOCUMENTS: usize = 32;
+
+impl DocCache {
+    fn take(&mut self, id: Uuid, version: i64) -> Option<HouseholdDoc> {
+        let at = self.entries.iter().position(|(i, _, _)| *i == id)?;
+        let (_, v, doc) = self.entries.remove(at)?;
+        (v == version).then_some(doc)
+    }
+
+    fn put(&mut self, id: Uuid, version: i64, doc: HouseholdDoc) {
+        self.entries.retain(|(i, _, _)| *i != id);
+        if self.entries.len() >= CACHED_DOCUMENTS {
+            self.entries.pop_back();
+        }
+        self.entries.push_front((id, version, doc));
+    }
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -101,6 +130,7 @@ impl Store {
             conn,
             path,
             identity,
+            cache: RefCell::default(),
         })
     }
 
@@ -212,7 +242,12 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut doc = load_document(&tx, household)?;
+        let version = document_version(&tx, household)?;
+        let cached = self.cache.borrow_mut().take(household, version);
+        let mut doc = match cached {
+            Some(doc) => doc,
+            None => load_document(&tx, household)?,
+        };
         doc.set_actor(actor);
         let before = doc.heads();
         doc.migrate(&meta, Utc::now())?;
@@ -221,8 +256,27 @@ impl Store {
         append_changes(&tx, household, &changes, Origin::Local)?;
         project(&tx, household, &doc)?;
         maybe_compact(&tx, household, &mut doc)?;
+        let version = document_version(&tx, household)?;
         tx.commit()?;
+        self.cache.borrow_mut().put(household, version, doc);
         Ok(value)
+    }
+
+    /// Runs `read` on a household's document, from the cache when it is current.
+    fn with_document<T>(
+        &self,
+        id: Uuid,
+        read: impl FnOnce(&mut HouseholdDoc) -> Result<T>,
+    ) -> Result<T> {
+        let version = document_version(&self.conn, id)?;
+        let cached = self.cache.borrow_mut().take(id, version);
+        let mut doc = match cached {
+            Some(doc) => doc,
+            None => load_document(&self.conn, id)?,
+        };
+        let value = read(&mut doc);
+        self.cache.borrow_mut().put(id, version, doc);
+        value
     }
 
     pub fn edit_household(&mut self, id: Uuid, edit: &HouseholdEdit) -> Result<()> {
@@ -300,10 +354,11 @@ impl Store {
     }
 
     pub fn household(&self, id: Uuid) -> Result<HouseholdDetails> {
-        let mut doc = load_document(&self.conn, id)?;
-        Ok(HouseholdDetails {
-            household: doc.read()?,
-            conflicts: doc.conflicts()?,
+        self.with_document(id, |doc| {
+            Ok(HouseholdDetails {
+                household: doc.read()?,
+                conflicts: doc.conflicts()?,
+            })
         })
     }
 
@@ -318,7 +373,7 @@ impl Store {
     }
 
     pub fn history(&self, id: Uuid) -> Result<Vec<ChangeInfo>> {
-        Ok(load_document(&self.conn, id)?.history())
+        self.with_document(id, |doc| Ok(doc.history()))
     }
 
     pub fn household_ids(&self) -> Result<Vec<Uuid>> {
@@ -658,6 +713,8 @@ pub(crate) fn append_changes(
         "INSERT OR IGNORE INTO outbox (hash, doc_id, queued_seq) \
          VALUES (?, ?, (SELECT coalesce(max(queued_seq), 0) + 1 FROM outbox))",
     )?;
+    tx.prepare_cached("UPDATE documents SET version = version + 1 WHERE id = ?")?
+        .execute([&doc_id])?;
     for change in changes {
         let hash = change.hash();
         insert.execute(params![
@@ -698,6 +755,16 @@ pub(crate) fn maybe_compact(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -
         write_snapshot(tx, id, doc)?;
     }
     Ok(())
+}
+
+fn document_version(conn: &Connection, id: Uuid) -> Result<i64> {
+    conn.prepare_cached("SELECT version FROM documents WHERE id = ?")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound {
+            kind: "household",
+            id: id.to_string(),
+        })
 }
 
 pub(crate) fn try_load_document(conn: &Connection, id: Uuid) -> Result<Option<HouseholdDoc>> {

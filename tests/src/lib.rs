@@ -82,6 +82,11 @@ impl Server {
         Ok(())
     }
 
+    /// The server's process id, for reading its memory use.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills the process at once (SIGKILL), as a crash or power cut would.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

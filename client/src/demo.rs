@@ -220,19 +220,16 @@ pub fn household(
             (Relation::Child, rng.below(18))
         };
         let woman = rng.below(2) == 0;
+        let first: &str = if woman {
+            rng.pick(FIRST_NAMES_F)
+        } else {
+            rng.pick(FIRST_NAMES_M)
+        };
         let member = NewMember {
             national_id: Some(national_id(rng)),
             birth_date: Some(today - Days::new(365 * age + rng.below(365))),
             sex: Some(if woman { Sex::Female } else { Sex::Male }),
-            ..NewMember::named(
-                if woman {
-                    *rng.pick(FIRST_NAMES_F)
-                } else {
-                    *rng.pick(FIRST_NAMES_M)
-                },
-                last,
-                relation,
-            )
+            ..NewMember::named(first, last, relation)
         };
         doc.add_member(&member, meta, midday(start))?;
     }

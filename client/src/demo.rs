@@ -220,11 +220,8 @@ pub fn household(
             (Relation::Child, rng.below(18))
         };
         let woman = rng.below(2) == 0;
-        let first: &str = if woman {
-            rng.pick(FIRST_NAMES_F)
-        } else {
-            rng.pick(FIRST_NAMES_M)
-        };
+        let names = if woman { FIRST_NAMES_F } else { FIRST_NAMES_M };
+        let first = *rng.pick(names);
         let member = NewMember {
             national_id: Some(national_id(rng)),
             birth_date: Some(today - Days::new(365 * age + rng.below(365))),

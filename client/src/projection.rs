@@ -148,13 +148,21 @@ pub fn write(conn: &Connection, id: &str, rows: &HouseholdRows) -> Result<()> {
     for r in &rows.referrals {
         insert("p_referrals", REFERRAL_COLUMNS, r)?;
     }
-    conn.prepare_cached("INSERT INTO p_search (household_id, body) VALUES (?, ?)")?
-        .execute(params![id, rows.search])?;
+    // The search row shares the household row's rowid: FTS5 finds rows fast only by rowid.
+    conn.prepare_cached(
+        "INSERT INTO p_search (rowid, household_id, body) \
+         SELECT rowid, id, ? FROM p_households WHERE id = ?",
+    )?
+    .execute(params![rows.search, id])?;
     Ok(())
 }
 
 pub fn delete(conn: &Connection, id: &str) -> Result<()> {
-    for table in ["p_members", "p_visits", "p_referrals", "p_search"] {
+    conn.prepare_cached(
+        "DELETE FROM p_search WHERE rowid = (SELECT rowid FROM p_households WHERE id = ?)",
+    )?
+    .execute([id])?;
+    for table in ["p_members", "p_visits", "p_referrals"] {
         conn.prepare_cached(&format!("DELETE FROM {table} WHERE household_id = ?"))?
             .execute([id])?;
     }
@@ -184,7 +192,10 @@ pub fn read(conn: &Connection, id: &str) -> Result<Option<HouseholdRows>> {
         return Ok(None);
     };
     let search: String = conn
-        .prepare_cached("SELECT body FROM p_search WHERE household_id = ?")?
+        .prepare_cached(
+            "SELECT s.body FROM p_search s JOIN p_households h ON s.rowid = h.rowid WHERE h.id = ? \
+             AND s.household_id = h.id",
+        )?
         .query_row([id], |r| r.get(0))
         .optional()?
         .unwrap_or_default();

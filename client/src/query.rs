@@ -195,7 +195,7 @@ pub fn search(conn: &Connection, query: &str, limit: usize) -> Result<Vec<Househ
         args.push(format!("%{escaped}%"));
     }
     let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM p_search s JOIN p_households h ON h.id = s.household_id \
+        "SELECT {SUMMARY_COLUMNS} FROM p_search s JOIN p_households h ON h.rowid = s.rowid \
          WHERE {} ORDER BY (instr(h.sort_name, ?) = 0), h.sort_name, h.id LIMIT {}",
         clauses.join(" AND "),
         limit.max(1)

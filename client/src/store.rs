@@ -502,35 +502,37 @@ impl Store {
             let id = theirs.id()?;
             let bad =
                 |e: &dyn std::fmt::Display| StoreError::Bundle(format!("household {id}: {e}"));
-            theirs.read().map_err(|e| bad(&e))?;
+            // Deriving the projections reads the whole document: that is the validation.
             match try_load_document(&tx, id)? {
                 Some(mut ours) => {
+                    theirs.read().map_err(|e| bad(&e))?;
                     let before = ours.heads();
                     ours.merge(&mut theirs).map_err(|e| bad(&e))?;
-                    ours.read().map_err(|e| bad(&e))?;
                     let changes = ours.changes_since(&before);
                     if changes.is_empty() {
                         report.households_unchanged += 1;
                         continue;
                     }
+                    let rows = projection::derive(&ours).map_err(|e| bad(&e))?;
                     report.households_updated += 1;
                     report.changes_new += changes.len();
-                    writes.push((id, ours, changes, false));
+                    writes.push((id, ours, changes, rows, false));
                 }
                 None => {
+                    let rows = projection::derive(&theirs).map_err(|e| bad(&e))?;
                     let changes = theirs.changes_since(&[]);
                     report.households_new += 1;
                     report.changes_new += changes.len();
-                    writes.push((id, theirs, changes, true));
+                    writes.push((id, theirs, changes, rows, true));
                 }
             }
         }
-        for (id, mut doc, changes, is_new) in writes {
+        for (id, mut doc, changes, rows, is_new) in writes {
             if is_new {
                 tx.execute("INSERT INTO documents (id) VALUES (?)", [id.to_string()])?;
             }
             append_changes(&tx, id, &changes, Origin::Bundle)?;
-            project(&tx, id, &doc)?;
+            projection::write(&tx, &id.to_string(), &rows)?;
             maybe_compact(&tx, id, &mut doc)?;
         }
         tx.commit()?;
@@ -658,6 +660,16 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
+        let orphan_search: i64 = self.conn.query_row(
+            "SELECT count(*) FROM p_search WHERE rowid NOT IN (SELECT rowid FROM p_households)",
+            [],
+            |r| r.get(0),
+        )?;
+        if orphan_search > 0 {
+            report.problems.push(format!(
+                "{orphan_search} search entries belong to no household (run rebuild-index)"
+            ));
+        }
         if orphans > 0 {
             report.problems.push(format!(
                 "{orphans} projected households have no document (run rebuild-index)"

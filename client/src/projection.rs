@@ -33,6 +33,24 @@ pub fn derive(doc: &HouseholdDoc) -> Result<HouseholdRows> {
     Ok(rows_of(&h, conflicts))
 }
 
+/// Like [`derive`] after a change made on this replica: such a change has seen every value it
+/// overwrites, so it cannot create a conflict, and where the household had none the conflict
+/// scan is skipped.
+pub fn derive_after_local_change(
+    conn: &Connection,
+    id: &str,
+    doc: &HouseholdDoc,
+) -> Result<HouseholdRows> {
+    let had_conflicts: Option<i64> = conn
+        .prepare_cached("SELECT conflict_count FROM p_households WHERE id = ?")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    if had_conflicts == Some(0) {
+        return Ok(rows_of(&doc.read()?, 0));
+    }
+    derive(doc)
+}
+
 pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
     let head = h.head();
     let head_name = head.map(|m| m.full_name()).unwrap_or_default();
@@ -126,9 +144,10 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// Replaces a household's projections with `rows`.
+/// Brings a household's projections to `rows`, touching only the rows that differ: adding a
+/// visit inserts one visit row and updates the household row, and leaves the search index alone.
 pub fn write(conn: &Connection, id: &str, rows: &HouseholdRows) -> Result<()> {
-    delete(conn, id)?;
+    let old = read(conn, id)?.unwrap_or_default();
     let insert = |table: &str, columns: &str, values: &[Option<String>]| -> Result<()> {
         let sql = format!(
             "INSERT INTO {table} ({columns}) VALUES ({})",
@@ -138,22 +157,53 @@ pub fn write(conn: &Connection, id: &str, rows: &HouseholdRows) -> Result<()> {
             .execute(rusqlite::params_from_iter(values.iter()))?;
         Ok(())
     };
-    insert("p_households", HOUSEHOLD_COLUMNS, &rows.household)?;
-    for m in &rows.members {
-        insert("p_members", MEMBER_COLUMNS, m)?;
+    if old.household.is_empty() {
+        insert("p_households", HOUSEHOLD_COLUMNS, &rows.household)?;
+    } else if old.household != rows.household {
+        // An update keeps the row's rowid, which the search row shares.
+        let assignments: Vec<String> = HOUSEHOLD_COLUMNS
+            .split(',')
+            .enumerate()
+            .skip(1)
+            .map(|(i, c)| format!("{} = ?{}", c.trim(), i + 1))
+            .collect();
+        let sql = format!(
+            "UPDATE p_households SET {} WHERE id = ?1",
+            assignments.join(", ")
+        );
+        conn.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(rows.household.iter()))?;
     }
-    for v in &rows.visits {
-        insert("p_visits", VISIT_COLUMNS, v)?;
+    for (table, columns, old_rows, new_rows) in [
+        ("p_members", MEMBER_COLUMNS, &old.members, &rows.members),
+        ("p_visits", VISIT_COLUMNS, &old.visits, &rows.visits),
+        (
+            "p_referrals",
+            REFERRAL_COLUMNS,
+            &old.referrals,
+            &rows.referrals,
+        ),
+    ] {
+        for gone in old_rows.iter().filter(|r| !new_rows.contains(r)) {
+            conn.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?"))?
+                .execute([&gone[0]])?;
+        }
+        for added in new_rows.iter().filter(|r| !old_rows.contains(r)) {
+            insert(table, columns, added)?;
+        }
     }
-    for r in &rows.referrals {
-        insert("p_referrals", REFERRAL_COLUMNS, r)?;
+    if old.household.is_empty() || old.search != rows.search {
+        conn.prepare_cached(
+            "DELETE FROM p_search WHERE rowid = (SELECT rowid FROM p_households WHERE id = ?)",
+        )?
+        .execute([id])?;
+        // The search row shares the household row's rowid: FTS5 finds rows fast only by rowid.
+        conn.prepare_cached(
+            "INSERT INTO p_search (rowid, household_id, body) \
+             SELECT rowid, id, ? FROM p_households WHERE id = ?",
+        )?
+        .execute(params![rows.search, id])?;
     }
-    // The search row shares the household row's rowid: FTS5 finds rows fast only by rowid.
-    conn.prepare_cached(
-        "INSERT INTO p_search (rowid, household_id, body) \
-         SELECT rowid, id, ? FROM p_households WHERE id = ?",
-    )?
-    .execute(params![rows.search, id])?;
     Ok(())
 }
 

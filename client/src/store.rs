@@ -28,8 +28,9 @@ use crate::sql;
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "madadkar.sqlite3";
-/// A document is folded into a fresh snapshot once this many changes follow the last one.
-const COMPACT_AFTER: i64 = 64;
+/// A document is folded into a fresh snapshot once this many changes follow the last one:
+/// loading applies those changes one by one, which costs far more than loading a snapshot.
+const COMPACT_AFTER: i64 = 32;
 /// The largest bundle file read (a province's documents are a few hundred MiB at most).
 const MAX_BUNDLE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
@@ -254,7 +255,8 @@ impl Store {
         let value = action(&mut doc, &meta, Utc::now())?;
         let changes = doc.changes_since(&before);
         append_changes(&tx, household, &changes, Origin::Local)?;
-        project(&tx, household, &doc)?;
+        let rows = projection::derive_after_local_change(&tx, &household.to_string(), &doc)?;
+        projection::write(&tx, &household.to_string(), &rows)?;
         maybe_compact(&tx, household, &mut doc)?;
         let version = document_version(&tx, household)?;
         tx.commit()?;

@@ -392,7 +392,7 @@ fn compaction_keeps_the_whole_history() {
         .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
         .expect("count");
     assert!(
-        rows < 64,
+        rows < 32,
         "changes were folded into the snapshot ({rows} left)"
     );
     assert_eq!(a.store.history(h).expect("history").len(), 151);

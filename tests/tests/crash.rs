@@ -28,7 +28,7 @@ fn sigkill_during_writes_loses_no_committed_visit() {
     let writer = madadkar_e2e::bin_dir().join("crash_writer");
     let mut committed = BTreeSet::new();
     // Kill after different numbers of commits so the kill lands in different places, including
-    // around the compaction that runs every 64 changes.
+    // around the compaction that runs every 32 changes.
     for (round, kill_after) in [7usize, 61, 3, 90].into_iter().enumerate() {
         let mut child = Command::new(&writer)
             .arg(dir.path())

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Sets everything up and runs Madadkar's main job as far as it is built: a sync server on an
-# embedded SQLite database with a demo group, workers and caseload, and two field replicas that
-# sync through it (driven by the `madadkar` CLI). The server keeps running until Ctrl-C
-# (set MADADKAR_DEMO_EXIT=1 to stop after the demo). Data goes to ./demo-data, made afresh.
+# Sets everything up and runs Madadkar's main job: a sync server on an embedded SQLite database
+# with a demo group, workers and caseload; two field replicas that sync through it (shown with
+# the `madadkar` CLI); then the desktop app, opened on Zahra's replica and connected to that
+# server. Closing the app stops the server (set MADADKAR_DEMO_EXIT=1 to stop after the CLI part).
+# Data goes to ./demo-data, made afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-cargo build --locked --release -p madadkar-cli -p madadkar-server
+(cd ui && npx vite build --logLevel warn)
+cargo build --locked --release -p madadkar-cli -p madadkar-server -p madadkar-desktop
 bin="${CARGO_TARGET_DIR:-target}/release"
 demo="${MADADKAR_DEMO_DIR:-$PWD/demo-data}"
 port="${MADADKAR_DEMO_PORT:-8737}"
@@ -56,5 +58,10 @@ field zahra check
 
 printf '\nDemo data in %s. Try: %s/madadkar --data-dir %s/zahra household search كريمي\n' "$demo" "$bin" "$demo"
 if [ "${MADADKAR_DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
-echo "The sync server keeps running at $url; press Ctrl-C to stop it."
-wait $server_pid
+if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  echo "No display here: the sync server keeps running at $url; press Ctrl-C to stop it."
+  wait $server_pid
+  exit 0
+fi
+echo "Opening the desktop app on Zahra's replica (close it to stop the server)."
+MADADKAR_DATA_DIR="$demo/zahra" "$bin/madadkar-desktop"

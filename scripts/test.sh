@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Sets everything up and runs every check and test: formatting, lints, unit, property, crash
-# and end-to-end tests. This is the README's test command and what CI runs.
+# Sets everything up and runs every check and test: the UI's type check, unit tests and build,
+# formatting, lints, unit, property, crash and end-to-end tests, and the real desktop app driven
+# under Xvfb. This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+echo "== ui: type check, unit tests, build (the desktop app embeds ui/dist)"
+(cd ui && npm run --silent typecheck && npx vitest run && npx vite build --logLevel warn)
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
@@ -13,3 +16,5 @@ echo "== cargo build (binaries the end-to-end tests start)"
 cargo build --workspace --bins --locked
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== desktop app end to end (Xvfb, tauri-driver, WebKitWebDriver)"
+xvfb-run -a -s "-screen 0 1366x768x24" node --test ui/e2e/desktop.e2e.mjs

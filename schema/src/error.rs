@@ -47,6 +47,23 @@ pub enum ValidationError {
     },
 }
 
+impl ValidationError {
+    /// The field the error is about, so a form can show it next to that field.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Required { field }
+            | Self::TooLong { field, .. }
+            | Self::Date { field, .. }
+            | Self::NoSuchDay { field, .. }
+            | Self::FutureDate { field, .. }
+            | Self::NotOneOf { field, .. }
+            | Self::Invalid { field, .. }
+            | Self::OutOfRange { field, .. } => field,
+            Self::NationalId { .. } => "national ID",
+        }
+    }
+}
+
 /// Why a household document could not be read or changed.
 #[derive(Debug, Error)]
 pub enum DocumentError {

@@ -1,0 +1,389 @@
+// The field worker's app: first run, caseload (search, filters, virtualised list), household
+// page, visit and household forms with drafts, and the sync status bar.
+import "vazirmatn/Vazirmatn-font-face.css";
+import "./style.css";
+import { render } from "preact";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { api, asUiError, type Household, type HouseholdSummary, type Identity, type SyncView, type UiError } from "./api";
+import { clearDraft, loadDraft, saveDraft } from "./drafts";
+import { faDigits, jalali, jalaliTime, normaliseJalali, todayJalali } from "./format";
+import { language, setLanguage, t, type Key } from "./i18n";
+
+const ROW_HEIGHT = 56;
+const PAGE = 100;
+const NEEDS = ["income", "employment", "housing", "health", "education", "food"] as const;
+const RELATION_LABELS: Record<string, string> = { head: "سرپرست", spouse: "همسر", child: "فرزند", parent: "والد", sibling: "خواهر/برادر", grandchild: "نوه", other: "سایر" };
+const KIND_LABELS: Record<string, string> = { home: "بازدید منزل", phone: "تلفنی", office: "حضوری در دفتر", bank_loan: "وام بانکی", job_training: "آموزش شغلی", health: "سلامت", other: "سایر" };
+const STATUS_LABELS: Record<string, string> = { referred: "معرفی شده", accepted: "پذیرفته شده", rejected: "رد شده", completed: "انجام شده", cancelled: "لغو شده" };
+const label = (labels: Record<string, string>, code: string | undefined) => (code ? labels[code] ?? code : "");
+const NEED_LABELS: Record<string, string> = { income: "درآمد", employment: "اشتغال", housing: "مسکن", health: "سلامت", education: "آموزش", food: "تغذیه" };
+
+type View = { name: "list" } | { name: "household"; id: string } | { name: "visit"; id: string } | { name: "new" };
+
+function FieldError({ error, field }: { error: UiError | null; field: string }) {
+  if (!error || error.field !== field) return null;
+  return <div class="field-error" role="alert" data-field={field}>{error.message}</div>;
+}
+
+function FormError({ error, fields }: { error: UiError | null; fields: string[] }) {
+  if (!error || (error.field && fields.includes(error.field))) return null;
+  return <div class="form-error" role="alert">{error.message}</div>;
+}
+
+function StatusBar({ sync, onSync }: { sync: SyncView | null; onSync: () => void }) {
+  const state = sync?.state || "local";
+  const label: Record<string, Key> = { local: "stateLocal", offline: "stateOffline", syncing: "stateSyncing", synced: "stateSynced", error: "stateError" };
+  return (
+    <footer class={`status status-${state}`} id="sync-status" data-state={state} data-pending={sync?.pending_changes ?? 0}>
+      <span class="dot" />
+      <strong>{t(label[state] ?? "stateLocal")}</strong>
+      <span>{faDigits(sync?.pending_changes ?? 0)} {t("pending")}</span>
+      {sync?.last_sync_at && <span>{t("lastSync")}: {jalaliTime(sync.last_sync_at)}</span>}
+      {state === "offline" && <span class="error-text" title={sync?.last_error ?? ""}>{t("offlineKept")}</span>}
+      {state === "error" && sync?.last_error && <span class="error-text" title={sync.last_error}>{sync.last_error}</span>}
+      <button type="button" id="sync-now" onClick={onSync}>{t("syncNow")}</button>
+    </footer>
+  );
+}
+
+function FirstRun({ onDone }: { onDone: (i: Identity) => void }) {
+  const [worker, setWorker] = useState("");
+  const [device, setDevice] = useState("");
+  const [server, setServer] = useState("");
+  const [code, setCode] = useState("");
+  const [error, setError] = useState<UiError | null>(null);
+  // Naming the worker happens once; a failed enrolment can then be retried or skipped.
+  const [created, setCreated] = useState<Identity | null>(null);
+  const submit = async (enrol: boolean) => {
+    try {
+      const identity = created ?? (await api.init(worker, device));
+      setCreated(identity);
+      if (enrol && server.trim()) await api.enroll(server, code);
+      onDone(identity);
+    } catch (e) {
+      setError(asUiError(e));
+    }
+  };
+  return (
+    <main class="card first-run">
+      <h1>{t("welcome")}</h1>
+      <label>{t("workerName")}<input id="worker-name" value={worker} onInput={(e) => setWorker(e.currentTarget.value)} /></label>
+      <FieldError error={error} field="worker name" />
+      <label>{t("deviceName")}<input id="device-name" value={device} onInput={(e) => setDevice(e.currentTarget.value)} /></label>
+      <FieldError error={error} field="device name" />
+      <label>{t("server")}<input id="server-url" dir="ltr" placeholder="https://" value={server} onInput={(e) => setServer(e.currentTarget.value)} /></label>
+      <label>{t("code")}<input id="enroll-code" dir="ltr" value={code} onInput={(e) => setCode(e.currentTarget.value)} /></label>
+      <FormError error={error} fields={["worker name", "device name"]} />
+      <div class="actions">
+        <button type="button" id="start-enrol" onClick={() => submit(true)}>{t("enroll")}</button>
+        <button type="button" id="start-local" class="secondary" onClick={() => submit(false)}>{t("enrollLater")}</button>
+      </div>
+    </main>
+  );
+}
+
+function Caseload({ open, create }: { open: (id: string) => void; create: () => void }) {
+  const [query, setQuery] = useState("");
+  const [district, setDistrict] = useState("");
+  const [status, setStatus] = useState("");
+  const [overdue, setOverdue] = useState(false);
+  const [sort, setSort] = useState("name");
+  const [total, setTotal] = useState(0);
+  const [rows, setRows] = useState<Map<number, HouseholdSummary>>(new Map());
+  const [scrollTop, setScrollTop] = useState(0);
+  const [height, setHeight] = useState(600);
+  const box = useRef<HTMLDivElement>(null);
+  const generation = useRef(0);
+
+  // A new search or filter starts afresh; pages are fetched as they scroll into view.
+  useEffect(() => {
+    const gen = ++generation.current;
+    const load = async () => {
+      if (query.trim()) {
+        const found = await api.search(query, 500);
+        if (gen !== generation.current) return;
+        setRows(new Map(found.map((h, i) => [i, h])));
+        setTotal(found.length);
+      } else {
+        const page = await api.list({ district, status, overdue, sort, limit: PAGE, offset: 0 });
+        if (gen !== generation.current) return;
+        setRows(new Map(page.items.map((h, i) => [i, h])));
+        setTotal(page.total);
+      }
+      if (box.current) box.current.scrollTop = 0;
+    };
+    load().catch(() => undefined);
+  }, [query, district, status, overdue, sort]);
+
+  useEffect(() => {
+    if (box.current) setHeight(box.current.clientHeight);
+  }, []);
+
+  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
+  const last = Math.min(total, Math.ceil((scrollTop + height) / ROW_HEIGHT) + 5);
+  useEffect(() => {
+    if (query.trim()) return;
+    const missing = [...Array(Math.max(0, last - first)).keys()].map((i) => i + first).find((i) => !rows.has(i));
+    if (missing === undefined) return;
+    const offset = Math.floor(missing / PAGE) * PAGE;
+    const gen = generation.current;
+    api.list({ district, status, overdue, sort, limit: PAGE, offset }).then((page) => {
+      if (gen !== generation.current) return;
+      setRows((old) => {
+        const next = new Map(old);
+        page.items.forEach((h, i) => next.set(offset + i, h));
+        return next;
+      });
+    }).catch(() => undefined);
+  }, [first, last, rows]);
+
+  const visible = [];
+  for (let i = first; i < last; i++) {
+    const h = rows.get(i);
+    visible.push(
+      <div class="row" style={{ top: `${i * ROW_HEIGHT}px`, height: `${ROW_HEIGHT}px` }} key={i}
+        role="button" tabIndex={0} data-id={h?.id ?? ""} onClick={() => h && open(h.id)} onKeyDown={(e) => e.key === "Enter" && h && open(h.id)}>
+        {h ? (
+          <>
+            <span class="name">{h.head_name}{h.conflict_count > 0 && <span class="badge warn">{t("conflict")}</span>}</span>
+            <span>{faDigits(h.head_national_id ?? "")}</span>
+            <span>{h.district}</span>
+            <span>{t("lastVisit")}: {jalali(h.last_visit) || "—"}</span>
+            <span class={h.next_followup && h.next_followup < new Date().toISOString().slice(0, 10) ? "overdue" : ""}>
+              {t("nextFollowup")}: {jalali(h.next_followup) || "—"}
+            </span>
+          </>
+        ) : <span class="loading">…</span>}
+      </div>,
+    );
+  }
+
+  return (
+    <main class="caseload">
+      <div class="toolbar">
+        <input id="search" type="search" placeholder={t("search")} value={query} onInput={(e) => setQuery(e.currentTarget.value)} autoFocus />
+        <input id="filter-district" placeholder={t("district")} value={district} onChange={(e) => setDistrict(e.currentTarget.value)} />
+        <select id="filter-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+          <option value="">{t("status")}: {t("all")}</option>
+          <option value="active">فعال</option>
+          <option value="graduated">توانمند شده</option>
+          <option value="suspended">معلق</option>
+          <option value="closed">بسته</option>
+        </select>
+        <label class="check"><input type="checkbox" checked={overdue} onChange={(e) => setOverdue(e.currentTarget.checked)} />{t("overdue")}</label>
+        <select id="sort" value={sort} onChange={(e) => setSort(e.currentTarget.value)}>
+          <option value="name">{t("sort")}: {t("sortName")}</option>
+          <option value="need">{t("sort")}: {t("sortNeed")}</option>
+          <option value="last-visit">{t("sort")}: {t("sortLastVisit")}</option>
+          <option value="followup">{t("sort")}: {t("sortFollowup")}</option>
+        </select>
+        <span class="count" id="result-count">{faDigits(total)} {t("households")}</span>
+        <button type="button" id="new-household" onClick={create}>{t("newHousehold")}</button>
+      </div>
+      <div class="list" ref={box} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+        {total === 0 ? <p class="empty">{t("nothing")}</p> : <div style={{ height: `${total * ROW_HEIGHT}px`, position: "relative" }}>{visible}</div>}
+      </div>
+    </main>
+  );
+}
+
+function HouseholdPage({ id, back, visit }: { id: string; back: () => void; visit: () => void }) {
+  const [h, setH] = useState<Household | null>(null);
+  const [history, setHistory] = useState<{ time: string; worker_name: string; action: string }[]>([]);
+  const [error, setError] = useState<UiError | null>(null);
+  useEffect(() => {
+    api.household(id).then(setH).catch((e) => setError(asUiError(e)));
+    api.history(id).then(setHistory).catch(() => undefined);
+  }, [id]);
+  if (error) return <main class="card"><p class="form-error">{error.message}</p><button onClick={back}>{t("back")}</button></main>;
+  if (!h) return <main class="card">…</main>;
+  const head = h.members.find((m) => m.id === h.head_member_id);
+  const conflicted = new Set(h.conflicts.map((c) => c.path));
+  return (
+    <main class="household" id="household-page" data-id={h.id}>
+      <div class="toolbar">
+        <button type="button" class="secondary" onClick={back}>{t("back")}</button>
+        <h2 id="household-head">{head ? `${head.first_name} ${head.last_name}` : ""}</h2>
+        <button type="button" id="new-visit" onClick={visit}>{t("newVisit")}</button>
+      </div>
+      <section class="card">
+        <p>{t("district")}: {h.district} — {t("address")}: {h.address}</p>
+        <p>{t("phone")}: <span dir="ltr">{faDigits(h.phone ?? "—")}</span>{conflicted.has("household.phone") && <span class="badge warn">{t("conflict")}</span>}</p>
+        {h.conflicts.map((c) => (
+          <div class="conflict" key={c.path}>
+            <strong>{c.path}</strong>: {c.values.map((v) => `${faDigits(v.value)} (${v.worker_name}، ${jalaliTime(v.time)})`).join(" ⟷ ")}
+          </div>
+        ))}
+      </section>
+      <section class="card">
+        <h3>{t("members")} ({faDigits(h.members.length)})</h3>
+        <table><tbody>
+          {h.members.map((m) => (
+            <tr key={m.id}><td>{m.first_name} {m.last_name}</td><td>{label(RELATION_LABELS, m.relation)}</td><td>{faDigits(m.national_id ?? "—")}</td><td>{jalali(m.birth_date)}</td></tr>
+          ))}
+        </tbody></table>
+      </section>
+      <section class="card">
+        <h3>{t("visits")} ({faDigits(h.visits.length)})</h3>
+        <ol class="timeline" id="visits">
+          {[...h.visits].reverse().map((v) => (
+            <li key={v.id}>
+              <strong>{jalali(v.date)}</strong> — {label(KIND_LABELS, v.kind)}
+              <div>{Object.entries(v.needs).map(([d, s]) => `${NEED_LABELS[d] ?? d}: ${faDigits(s)}`).join("، ")}</div>
+              {v.observations && <p>{v.observations}</p>}
+              {v.followup_date && <div>{t("followupDate")}: {jalali(v.followup_date)}</div>}
+            </li>
+          ))}
+        </ol>
+      </section>
+      <section class="card">
+        <h3>{t("referrals")} ({faDigits(h.referrals.length)})</h3>
+        <ul>{h.referrals.map((r) => <li key={r.id}>{label(KIND_LABELS, r.kind)} → {r.target}: {label(STATUS_LABELS, r.history.at(-1)?.status)} ({jalali(r.history.at(-1)?.date)})</li>)}</ul>
+      </section>
+      <section class="card">
+        <h3>{t("history")}</h3>
+        <ul class="history">{history.map((c, i) => <li key={i}>{jalaliTime(c.time)} — {c.worker_name} — {c.action}</li>)}</ul>
+      </section>
+    </main>
+  );
+}
+
+interface VisitDraft { date: string; kind: string; observations: string; followup: string; needs: Record<string, number> }
+
+function VisitForm({ id, done }: { id: string; done: () => void }) {
+  const key = `visit.${id}`;
+  const [draft, setDraft] = useState<VisitDraft>(() =>
+    loadDraft(localStorage, key, { date: todayJalali(), kind: "home", observations: "", followup: "", needs: {} }));
+  const [error, setError] = useState<UiError | null>(null);
+  const update = (patch: Partial<VisitDraft>) => {
+    const next = { ...draft, ...patch };
+    setDraft(next);
+    saveDraft(localStorage, key, next);
+  };
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const date = normaliseJalali(draft.date);
+    if (!date) return setError({ code: "invalid", field: "visit date", message: "تاریخ بازدید معتبر نیست (مثال: ۱۴۰۴/۰۸/۱۵)" });
+    const followup = draft.followup.trim() ? normaliseJalali(draft.followup) : "";
+    if (followup === null) return setError({ code: "invalid", field: "follow-up date", message: "تاریخ پیگیری معتبر نیست" });
+    try {
+      await api.addVisit(id, { ...draft, date, followup });
+      clearDraft(localStorage, key);
+      done();
+    } catch (err) {
+      setError(asUiError(err));
+    }
+  };
+  return (
+    <main class="card">
+      <form id="visit-form" onSubmit={submit}>
+        <h2>{t("newVisit")}</h2>
+        <label>{t("visitDate")}<input id="visit-date" value={draft.date} onInput={(e) => update({ date: e.currentTarget.value })} /></label>
+        <FieldError error={error} field="visit date" />
+        <label>{t("kind")}
+          <select id="visit-kind" value={draft.kind} onChange={(e) => update({ kind: e.currentTarget.value })}>
+            <option value="home">بازدید منزل</option><option value="phone">تلفنی</option><option value="office">حضوری در دفتر</option>
+          </select>
+        </label>
+        <label>{t("observations")}<textarea id="visit-observations" rows={4} value={draft.observations} onInput={(e) => update({ observations: e.currentTarget.value })} /></label>
+        <FieldError error={error} field="observations" />
+        <fieldset><legend>{t("needs")}</legend>
+          {NEEDS.map((d) => (
+            <label key={d} class="need">{NEED_LABELS[d]}
+              <select data-need={d} value={draft.needs[d] ?? ""} onChange={(e) => {
+                const needs = { ...draft.needs };
+                if (e.currentTarget.value === "") delete needs[d]; else needs[d] = Number(e.currentTarget.value);
+                update({ needs });
+              }}>
+                <option value="">—</option>{[0, 1, 2, 3, 4].map((s) => <option value={s} key={s}>{faDigits(s)}</option>)}
+              </select>
+            </label>
+          ))}
+        </fieldset>
+        <label>{t("followupDate")}<input id="visit-followup" value={draft.followup} onInput={(e) => update({ followup: e.currentTarget.value })} /></label>
+        <FieldError error={error} field="follow-up date" />
+        <FormError error={error} fields={["visit date", "observations", "follow-up date"]} />
+        <p class="hint">{t("draftKept")}</p>
+        <div class="actions"><button type="submit" id="save-visit">{t("save")}</button><button type="button" class="secondary" onClick={done}>{t("cancel")}</button></div>
+      </form>
+    </main>
+  );
+}
+
+const HOUSEHOLD_FIELDS: [string, Key, string][] = [
+  ["first_name", "firstName", "first name"], ["last_name", "lastName", "last name"], ["national_id", "nationalId", "national ID"],
+  ["birth_date", "birthDate", "birth date"], ["district", "district", "district"], ["address", "address", "address"], ["phone", "phone", "phone"],
+];
+
+function NewHouseholdForm({ done }: { done: (id: string | null) => void }) {
+  const key = "household.new";
+  const [form, setForm] = useState<Record<string, string>>(() => loadDraft(localStorage, key, {}));
+  const [error, setError] = useState<UiError | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const id = await api.addHousehold(form);
+      clearDraft(localStorage, key);
+      done(id);
+    } catch (err) {
+      setError(asUiError(err));
+    }
+  };
+  return (
+    <main class="card">
+      <form id="household-form" onSubmit={submit}>
+        <h2>{t("newHousehold")}</h2>
+        {HOUSEHOLD_FIELDS.map(([name, label, field]) => (
+          <div key={name}>
+            <label>{t(label)}<input id={`household-${name}`} name={name} value={form[name] ?? ""} onInput={(e) => {
+              const next = { ...form, [name]: e.currentTarget.value };
+              setForm(next);
+              saveDraft(localStorage, key, next);
+            }} /></label>
+            <FieldError error={error} field={field} />
+          </div>
+        ))}
+        <FormError error={error} fields={HOUSEHOLD_FIELDS.map(([, , f]) => f)} />
+        <div class="actions"><button type="submit" id="save-household">{t("save")}</button><button type="button" class="secondary" onClick={() => done(null)}>{t("cancel")}</button></div>
+      </form>
+    </main>
+  );
+}
+
+function App() {
+  const [identity, setIdentity] = useState<Identity | null | undefined>(undefined);
+  const [view, setView] = useState<View>({ name: "list" });
+  const [sync, setSync] = useState<SyncView | null>(null);
+  const [, setLang] = useState(language());
+  useEffect(() => {
+    api.identity().then(setIdentity).catch(() => setIdentity(null));
+    const poll = () => api.syncStatus().then(setSync).catch(() => undefined);
+    poll();
+    const timer = setInterval(poll, 2000);
+    return () => clearInterval(timer);
+  }, []);
+  const header = useMemo(() => (
+    <header class="top">
+      <h1>{t("app")}</h1>
+      <nav><button type="button" class="link" onClick={() => setView({ name: "list" })}>{t("caseload")}</button></nav>
+      <span class="who">{identity?.worker_name}</span>
+      <button type="button" class="link" onClick={() => { setLanguage(language() === "fa" ? "en" : "fa"); setLang(language()); }}>{t("language")}</button>
+    </header>
+  ), [identity, view]);
+  if (identity === undefined) return null;
+  if (identity === null) return <FirstRun onDone={setIdentity} />;
+  return (
+    <div class="shell">
+      {header}
+      {view.name === "list" && <Caseload open={(id) => setView({ name: "household", id })} create={() => setView({ name: "new" })} />}
+      {view.name === "household" && <HouseholdPage id={view.id} back={() => setView({ name: "list" })} visit={() => setView({ name: "visit", id: view.id })} />}
+      {view.name === "visit" && <VisitForm id={view.id} done={() => setView({ name: "household", id: view.id })} />}
+      {view.name === "new" && <NewHouseholdForm done={(id) => setView(id ? { name: "household", id } : { name: "list" })} />}
+      <StatusBar sync={sync} onSync={() => { api.syncNow(); }} />
+    </div>
+  );
+}
+
+setLanguage("fa");
+const root = document.getElementById("app");
+if (root) render(<App />, root);

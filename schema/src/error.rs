@@ -62,6 +62,83 @@ impl ValidationError {
             Self::NationalId { .. } => "national ID",
         }
     }
+
+    /// The same message in Persian, for the forms of the desktop app.
+    pub fn message_fa(&self) -> String {
+        let f = field_fa(self.field());
+        let digits = crate::text::persian_digits;
+        match self {
+            Self::Required { .. } => format!("{f} را وارد کنید."),
+            Self::TooLong { len, max, .. } => digits(&format!(
+                "{f} بیش از حد طولانی است ({len} نویسه؛ حداکثر {max})."
+            )),
+            Self::NationalId { reason, .. } => match *reason {
+                "must have exactly 10 digits" => "کد ملی باید ۱۰ رقم باشد.".into(),
+                "check digit does not match (mistyped?)" => {
+                    "رقم کنترل کد ملی درست نیست؛ احتمالاً یک رقم اشتباه وارد شده است.".into()
+                }
+                "must contain only digits" => "کد ملی فقط از رقم تشکیل می‌شود.".into(),
+                "cannot be ten equal digits" => "کد ملی نمی‌تواند ده رقم یکسان باشد.".into(),
+                _ => "کد ملی را وارد کنید.".into(),
+            },
+            Self::Date { .. } => format!("{f} تاریخ معتبری نیست (نمونه: ۱۴۰۴/۰۸/۱۵)."),
+            Self::NoSuchDay { input, .. } => {
+                digits(&format!("{f}: چنین روزی در تقویم وجود ندارد ({input})."))
+            }
+            Self::FutureDate { .. } => format!("{f} نمی‌تواند در آینده باشد."),
+            Self::NotOneOf { .. } | Self::Invalid { .. } => format!("{f} معتبر نیست."),
+            Self::OutOfRange { min, max, .. } => {
+                digits(&format!("{f} باید بین {min} و {max} باشد."))
+            }
+        }
+    }
+}
+
+/// Persian names of the fields that validation speaks of.
+fn field_fa(field: &str) -> &str {
+    match field {
+        "district" => "منطقه",
+        "address" => "نشانی",
+        "phone" | "alt phone" => "تلفن",
+        "first name" => "نام",
+        "last name" => "نام خانوادگی",
+        "national ID" | "national ID of the head of household" => "کد ملی",
+        "birth date" => "تاریخ تولد",
+        "visit date" => "تاریخ بازدید",
+        "follow-up date" => "تاریخ پیگیری",
+        "referral date" | "status date" => "تاریخ",
+        "observations" => "مشاهدات",
+        "need score" | "need" => "امتیاز نیاز",
+        "relation" => "نسبت",
+        "sex" => "جنسیت",
+        "visit kind" => "نوع بازدید",
+        "worker name" => "نام شما",
+        "device name" => "نام دستگاه",
+        "server" => "نشانی سرور",
+        "health notes" | "disability notes" | "note" => "یادداشت",
+        "target" => "مقصد معرفی",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persian_messages_name_the_field_in_persian() {
+        let e = ValidationError::Required { field: "district" };
+        assert_eq!(e.message_fa(), "منطقه را وارد کنید.");
+        let e = ValidationError::OutOfRange {
+            field: "need score",
+            value: 7,
+            min: 0,
+            max: 4,
+        };
+        assert_eq!(e.message_fa(), "امتیاز نیاز باید بین ۰ و ۴ باشد.");
+        let nid = crate::NationalId::parse("0499370898").unwrap_err();
+        assert!(nid.message_fa().contains("رقم کنترل"));
+    }
 }
 
 /// Why a household document could not be read or changed.

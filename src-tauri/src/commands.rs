@@ -28,6 +28,19 @@ pub struct UiError {
     pub code: &'static str,
     pub field: Option<&'static str>,
     pub message: String,
+    /// The message in Persian where there is one (validation), for the Persian interface.
+    pub message_fa: Option<String>,
+}
+
+impl UiError {
+    fn new(code: &'static str, message: impl ToString) -> Self {
+        Self {
+            code,
+            field: None,
+            message: message.to_string(),
+            message_fa: None,
+        }
+    }
 }
 
 impl From<ValidationError> for UiError {
@@ -36,6 +49,7 @@ impl From<ValidationError> for UiError {
             code: "invalid",
             field: Some(e.field()),
             message: e.to_string(),
+            message_fa: Some(e.message_fa()),
         }
     }
 }
@@ -45,31 +59,11 @@ impl From<StoreError> for UiError {
         match e {
             StoreError::Invalid(v) => v.into(),
             StoreError::Document(madadkar_schema::DocumentError::Invalid(v)) => v.into(),
-            StoreError::NotFound { .. } => Self {
-                code: "not_found",
-                field: None,
-                message: e.to_string(),
-            },
-            StoreError::NotInitialised => Self {
-                code: "not_initialised",
-                field: None,
-                message: e.to_string(),
-            },
-            StoreError::Network { .. } => Self {
-                code: "offline",
-                field: None,
-                message: e.to_string(),
-            },
-            StoreError::Server { .. } => Self {
-                code: "server",
-                field: None,
-                message: e.to_string(),
-            },
-            other => Self {
-                code: "internal",
-                field: None,
-                message: other.to_string(),
-            },
+            StoreError::NotFound { .. } => Self::new("not_found", e),
+            StoreError::NotInitialised => Self::new("not_initialised", e),
+            StoreError::Network { .. } => Self::new("offline", e),
+            StoreError::Server { .. } => Self::new("server", e),
+            other => Self::new("internal", other),
         }
     }
 }
@@ -77,19 +71,14 @@ impl From<StoreError> for UiError {
 type Result<T> = std::result::Result<T, UiError>;
 
 fn store(state: &AppState) -> Result<MutexGuard<'_, Store>> {
-    state.store.lock().map_err(|_| UiError {
-        code: "internal",
-        field: None,
-        message: "the store is unavailable; restart the app".into(),
-    })
+    state
+        .store
+        .lock()
+        .map_err(|_| UiError::new("internal", "the store is unavailable; restart the app"))
 }
 
 fn household_id(text: &str) -> Result<Uuid> {
-    Uuid::parse_str(text).map_err(|_| UiError {
-        code: "not_found",
-        field: None,
-        message: format!("no household {text:?}"),
-    })
+    Uuid::parse_str(text).map_err(|_| UiError::new("not_found", format!("no household {text:?}")))
 }
 
 fn optional(text: &Option<String>) -> Option<&str> {
@@ -313,6 +302,7 @@ mod tests {
         let json = serde_json::to_value(&e).expect("json");
         assert_eq!(json["field"], "district");
         assert_eq!(json["message"], "district: required");
+        assert_eq!(json["message_fa"], "منطقه را وارد کنید.");
         let nid: UiError = NationalId::parse("123").unwrap_err().into();
         assert_eq!(nid.field, Some("national ID"));
     }

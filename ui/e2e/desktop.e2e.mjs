@@ -132,7 +132,7 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await (await app.$("#save-household")).click();
   const nidError = await app.$('.field-error[data-field="national ID"]');
   await nidError.waitForDisplayed({ timeout: 10000 });
-  assert.match(await nidError.getText(), /check digit/);
+  assert.match(await nidError.getText(), /رقم کنترل کد ملی/, "the message is in Persian");
   for (const [name, value] of Object.entries(fields)) {
     const input = await app.$(`#household-${name}`);
     await input.clearValue();
@@ -145,6 +145,20 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   const householdId = await page.getAttribute("data-id");
   assert.equal(await (await app.$("#household-head")).getText(), "علی کریمی");
 
+  // A member, refused first for a mistyped national ID, then saved.
+  await (await app.$("#add-member")).click();
+  await (await app.$("#member-first_name")).setValue("مریم");
+  await (await app.$("#member-last_name")).setValue("کریمی");
+  await (await app.$("#member-national_id")).setValue("0010000004");
+  await (await app.$("#member-relation")).selectByAttribute("value", "spouse");
+  await (await app.$("#save-member")).click();
+  const memberError = await app.$('#member-form .field-error[data-field="national ID"]');
+  await memberError.waitForDisplayed({ timeout: 10000 });
+  await (await app.$("#member-national_id")).clearValue();
+  await (await app.$("#member-national_id")).setValue("۰۰۱۰۰۰۰۰۰۳");
+  await (await app.$("#save-member")).click();
+  await app.waitUntil(async () => (await app.$$("#members tr")).length === 2, { timeout: 10000, timeoutMsg: "the member was not added" });
+
   await (await app.$("#new-visit")).click();
   const date = await app.$("#visit-date");
   await date.clearValue();
@@ -152,7 +166,12 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await (await app.$("#visit-observations")).setValue("اجاره سه ماه عقب افتاده؛ سرپرست بیکار است.");
   await (await app.$('select[data-need="income"]')).selectByAttribute("value", "4");
   await (await app.$('select[data-need="housing"]')).selectByAttribute("value", "3");
-  await (await app.$("#visit-followup")).setValue("۱۴۰۴/۰۹/۰۱");
+  // The follow-up date from the Jalali calendar: the 20th of the visit's month.
+  await (await app.$("#visit-followup-picker")).click();
+  const month = await app.$(".calendar-head span");
+  await app.waitUntil(async () => (await month.getText()) === "۱۴۰۴/۰۸", { timeout: 5000, timeoutMsg: "the calendar did not open on the visit's month" });
+  await (await app.$('.calendar .day[data-day="20"]')).click();
+  assert.equal(await (await app.$("#visit-followup")).getValue(), "1404-08-20");
   await shot(app, "03-visit-form");
   await (await app.$("#save-visit")).click();
   await (await app.$("#visits li")).waitForDisplayed({ timeout: 10000 });

@@ -5,6 +5,7 @@ export interface UiError {
   code: string;
   field: string | null;
   message: string;
+  message_fa?: string | null;
 }
 
 export interface Identity {
@@ -99,6 +100,7 @@ export interface ListArgs {
   district?: string;
   status?: string;
   overdue?: boolean;
+  min_need?: number | null;
   sort?: string;
   limit: number;
   offset: number;

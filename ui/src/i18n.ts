@@ -9,6 +9,11 @@ const fa = {
   status: "وضعیت",
   all: "همه",
   overdue: "پیگیری عقب‌افتاده",
+  needFilter: "نیاز",
+  relationSpouse: "همسر",
+  relationChild: "فرزند",
+  relationParent: "والد",
+  relationOther: "سایر",
   sort: "ترتیب",
   sortName: "نام",
   sortNeed: "نیاز",
@@ -69,7 +74,8 @@ export type Key = keyof typeof fa;
 
 const en: Record<Key, string> = {
   app: "Madadkar", caseload: "Caseload", followups: "Follow-ups", search: "Search: name, national ID, phone, address",
-  district: "District", status: "Status", all: "All", overdue: "Overdue follow-up", sort: "Sort", sortName: "Name",
+  district: "District", status: "Status", all: "All", overdue: "Overdue follow-up", needFilter: "Need", relationSpouse: "Spouse", relationChild: "Child",
+  relationParent: "Parent", relationOther: "Other", sort: "Sort", sortName: "Name",
   sortNeed: "Need", sortLastVisit: "Last visit", sortFollowup: "Follow-up", households: "households", members: "Members",
   visits: "Visits", referrals: "Referrals", history: "History", conflict: "Conflicting values", newHousehold: "New household",
   newVisit: "Record visit", newMember: "Add member", save: "Save", cancel: "Cancel", back: "Back", firstName: "First name",

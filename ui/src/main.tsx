@@ -6,7 +6,8 @@ import { render } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, asUiError, type Household, type HouseholdSummary, type Identity, type SyncView, type UiError } from "./api";
 import { clearDraft, loadDraft, saveDraft } from "./drafts";
-import { faDigits, jalali, jalaliTime, normaliseJalali, todayJalali } from "./format";
+import { faDigits, jalali, jalaliTime, jalaliToIso, normaliseJalali, todayJalali } from "./format";
+import { jalaaliMonthLength } from "jalaali-js";
 import { language, setLanguage, t, type Key } from "./i18n";
 
 const ROW_HEIGHT = 56;
@@ -20,18 +21,95 @@ const NEED_LABELS: Record<string, string> = { income: "درآمد", employment: 
 
 type View = { name: "list" } | { name: "household"; id: string } | { name: "visit"; id: string } | { name: "new" };
 
+/** An error in the interface's language: Persian where the store gave one. */
+function errorText(error: UiError): string {
+  return language() === "fa" && error.message_fa ? error.message_fa : error.message;
+}
+
 function FieldError({ error, field }: { error: UiError | null; field: string }) {
   if (!error || error.field !== field) return null;
-  return <div class="field-error" role="alert" data-field={field}>{error.message}</div>;
+  return <div class="field-error" role="alert" data-field={field} title={error.message}>{errorText(error)}</div>;
 }
 
 function FormError({ error, fields }: { error: UiError | null; fields: string[] }) {
   if (!error || (error.field && fields.includes(error.field))) return null;
-  return <div class="form-error" role="alert">{error.message}</div>;
+  return <div class="form-error" role="alert" title={error.message}>{errorText(error)}</div>;
+}
+
+/** A Jalali month grid that fills a date field; typing the date works as well. */
+function JalaliPicker({ value, onPick, id }: { value: string; onPick: (date: string) => void; id: string }) {
+  const [open, setOpen] = useState(false);
+  const start = normaliseJalali(value) ?? todayJalali();
+  const [year, setYear] = useState(Number(start.slice(0, 4)));
+  const [month, setMonth] = useState(Number(start.slice(5, 7)));
+  const days = jalaaliMonthLength(year, month);
+  // Saturday is the first day of the Persian week.
+  const first = new Date(jalaliToIso(year, month, 1) + "T12:00:00").getDay();
+  const offset = (first + 1) % 7;
+  const shift = (delta: number) => {
+    const m = month + delta;
+    setYear(year + Math.floor((m - 1) / 12));
+    setMonth(((m - 1) % 12 + 12) % 12 + 1);
+  };
+  return (
+    <span class="picker">
+      <button type="button" class="secondary" id={`${id}-picker`} aria-label="تقویم" onClick={() => {
+        if (!open) {
+          // Open on the month of what is in the field now.
+          const shown = normaliseJalali(value) ?? todayJalali();
+          setYear(Number(shown.slice(0, 4)));
+          setMonth(Number(shown.slice(5, 7)));
+        }
+        setOpen(!open);
+      }}>📅</button>
+      {open && (
+        <div class="calendar" role="dialog">
+          <div class="calendar-head">
+            <button type="button" class="link" onClick={() => shift(-1)}>‹</button>
+            <span>{faDigits(`${year}/${String(month).padStart(2, "0")}`)}</span>
+            <button type="button" class="link" onClick={() => shift(1)}>›</button>
+          </div>
+          <div class="calendar-grid">
+            {["ش", "ی", "د", "س", "چ", "پ", "ج"].map((d) => <b key={d}>{d}</b>)}
+            {Array.from({ length: offset }, (_, i) => <span key={`e${i}`} />)}
+            {Array.from({ length: days }, (_, i) => (
+              <button type="button" key={i} class="day" data-day={i + 1} onClick={() => {
+                onPick(`${year}-${String(month).padStart(2, "0")}-${String(i + 1).padStart(2, "0")}`);
+                setOpen(false);
+              }}>{faDigits(i + 1)}</button>
+            ))}
+          </div>
+        </div>
+      )}
+    </span>
+  );
+}
+
+function EnrolForm({ done }: { done: () => void }) {
+  const [server, setServer] = useState("");
+  const [code, setCode] = useState("");
+  const [error, setError] = useState<UiError | null>(null);
+  return (
+    <form class="enrol" id="enrol-form" onSubmit={async (e) => {
+      e.preventDefault();
+      try {
+        await api.enroll(server, code);
+        done();
+      } catch (err) {
+        setError(asUiError(err));
+      }
+    }}>
+      <input id="enrol-server" dir="ltr" placeholder={t("server")} value={server} onInput={(e) => setServer(e.currentTarget.value)} />
+      <input id="enrol-code" dir="ltr" placeholder={t("code")} value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+      <button type="submit">{t("enroll")}</button>
+      {error && <span class="error-text" title={error.message}>{errorText(error)}</span>}
+    </form>
+  );
 }
 
 function StatusBar({ sync, onSync }: { sync: SyncView | null; onSync: () => void }) {
   const state = sync?.state || "local";
+  const [enrolling, setEnrolling] = useState(false);
   const label: Record<string, Key> = { local: "stateLocal", offline: "stateOffline", syncing: "stateSyncing", synced: "stateSynced", error: "stateError" };
   return (
     <footer class={`status status-${state}`} id="sync-status" data-state={state} data-pending={sync?.pending_changes ?? 0}>
@@ -41,6 +119,8 @@ function StatusBar({ sync, onSync }: { sync: SyncView | null; onSync: () => void
       {sync?.last_sync_at && <span>{t("lastSync")}: {jalaliTime(sync.last_sync_at)}</span>}
       {state === "offline" && <span class="error-text" title={sync?.last_error ?? ""}>{t("offlineKept")}</span>}
       {state === "error" && sync?.last_error && <span class="error-text" title={sync.last_error}>{sync.last_error}</span>}
+      {state === "local" && !enrolling && <button type="button" class="link" id="enrol-later" onClick={() => setEnrolling(true)}>{t("enroll")}</button>}
+      {state === "local" && enrolling && <EnrolForm done={() => { setEnrolling(false); onSync(); }} />}
       <button type="button" id="sync-now" onClick={onSync}>{t("syncNow")}</button>
     </footer>
   );
@@ -87,6 +167,7 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
   const [district, setDistrict] = useState("");
   const [status, setStatus] = useState("");
   const [overdue, setOverdue] = useState(false);
+  const [minNeed, setMinNeed] = useState("");
   const [sort, setSort] = useState("name");
   const [total, setTotal] = useState(0);
   const [rows, setRows] = useState<Map<number, HouseholdSummary>>(new Map());
@@ -105,7 +186,7 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
         setRows(new Map(found.map((h, i) => [i, h])));
         setTotal(found.length);
       } else {
-        const page = await api.list({ district, status, overdue, sort, limit: PAGE, offset: 0 });
+        const page = await api.list({ district, status, overdue, min_need: minNeed === "" ? null : Number(minNeed), sort, limit: PAGE, offset: 0 });
         if (gen !== generation.current) return;
         setRows(new Map(page.items.map((h, i) => [i, h])));
         setTotal(page.total);
@@ -113,7 +194,7 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
       if (box.current) box.current.scrollTop = 0;
     };
     load().catch(() => undefined);
-  }, [query, district, status, overdue, sort]);
+  }, [query, district, status, overdue, minNeed, sort]);
 
   useEffect(() => {
     if (box.current) setHeight(box.current.clientHeight);
@@ -127,7 +208,7 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
     if (missing === undefined) return;
     const offset = Math.floor(missing / PAGE) * PAGE;
     const gen = generation.current;
-    api.list({ district, status, overdue, sort, limit: PAGE, offset }).then((page) => {
+    api.list({ district, status, overdue, min_need: minNeed === "" ? null : Number(minNeed), sort, limit: PAGE, offset }).then((page) => {
       if (gen !== generation.current) return;
       setRows((old) => {
         const next = new Map(old);
@@ -170,6 +251,10 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
           <option value="suspended">معلق</option>
           <option value="closed">بسته</option>
         </select>
+        <select id="filter-need" value={minNeed} onChange={(e) => setMinNeed(e.currentTarget.value)}>
+          <option value="">{t("needFilter")}: {t("all")}</option>
+          {[1, 2, 3, 4].map((n) => <option value={n} key={n}>{t("needFilter")} ≥ {faDigits(n)}</option>)}
+        </select>
         <label class="check"><input type="checkbox" checked={overdue} onChange={(e) => setOverdue(e.currentTarget.checked)} />{t("overdue")}</label>
         <select id="sort" value={sort} onChange={(e) => setSort(e.currentTarget.value)}>
           <option value="name">{t("sort")}: {t("sortName")}</option>
@@ -187,15 +272,66 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
   );
 }
 
+const MEMBER_FIELDS: [string, Key, string][] = [
+  ["first_name", "firstName", "first name"], ["last_name", "lastName", "last name"],
+  ["national_id", "nationalId", "national ID"], ["birth_date", "birthDate", "birth date"],
+];
+
+function MemberForm({ id, done }: { id: string; done: (saved: boolean) => void }) {
+  const key = `member.${id}`;
+  const [form, setForm] = useState<Record<string, string>>(() => loadDraft(localStorage, key, { relation: "child", sex: "" }));
+  const [error, setError] = useState<UiError | null>(null);
+  const set = (name: string, value: string) => {
+    const next = { ...form, [name]: value };
+    setForm(next);
+    saveDraft(localStorage, key, next);
+  };
+  return (
+    <form class="card member-form" id="member-form" onSubmit={async (e) => {
+      e.preventDefault();
+      try {
+        await api.addMember(id, form);
+        clearDraft(localStorage, key);
+        done(true);
+      } catch (err) {
+        setError(asUiError(err));
+      }
+    }}>
+      <h3>{t("newMember")}</h3>
+      {MEMBER_FIELDS.map(([name, label, field]) => (
+        <div key={name}>
+          <label>{t(label)}<input id={`member-${name}`} value={form[name] ?? ""} onInput={(e) => set(name, e.currentTarget.value)} /></label>
+          <FieldError error={error} field={field} />
+        </div>
+      ))}
+      <label>{t("relation")}
+        <select id="member-relation" value={form.relation} onChange={(e) => set("relation", e.currentTarget.value)}>
+          <option value="spouse">{t("relationSpouse")}</option><option value="child">{t("relationChild")}</option>
+          <option value="parent">{t("relationParent")}</option><option value="other">{t("relationOther")}</option>
+        </select>
+      </label>
+      <label>{t("sex")}
+        <select id="member-sex" value={form.sex} onChange={(e) => set("sex", e.currentTarget.value)}>
+          <option value="">—</option><option value="female">{t("female")}</option><option value="male">{t("male")}</option>
+        </select>
+      </label>
+      <FormError error={error} fields={MEMBER_FIELDS.map(([, , f]) => f)} />
+      <div class="actions"><button type="submit" id="save-member">{t("save")}</button><button type="button" class="secondary" onClick={() => done(false)}>{t("cancel")}</button></div>
+    </form>
+  );
+}
+
 function HouseholdPage({ id, back, visit }: { id: string; back: () => void; visit: () => void }) {
   const [h, setH] = useState<Household | null>(null);
   const [history, setHistory] = useState<{ time: string; worker_name: string; action: string }[]>([]);
   const [error, setError] = useState<UiError | null>(null);
-  useEffect(() => {
+  const [addingMember, setAddingMember] = useState(false);
+  const reload = () => {
     api.household(id).then(setH).catch((e) => setError(asUiError(e)));
     api.history(id).then(setHistory).catch(() => undefined);
-  }, [id]);
-  if (error) return <main class="card"><p class="form-error">{error.message}</p><button onClick={back}>{t("back")}</button></main>;
+  };
+  useEffect(reload, [id]);
+  if (error) return <main class="card"><p class="form-error">{errorText(error)}</p><button onClick={back}>{t("back")}</button></main>;
   if (!h) return <main class="card">…</main>;
   const head = h.members.find((m) => m.id === h.head_member_id);
   const conflicted = new Set(h.conflicts.map((c) => c.path));
@@ -216,8 +352,10 @@ function HouseholdPage({ id, back, visit }: { id: string; back: () => void; visi
         ))}
       </section>
       <section class="card">
-        <h3>{t("members")} ({faDigits(h.members.length)})</h3>
-        <table><tbody>
+        <h3>{t("members")} ({faDigits(h.members.length)})
+          {!addingMember && <button type="button" class="link" id="add-member" onClick={() => setAddingMember(true)}>{t("newMember")}</button>}</h3>
+        {addingMember && <MemberForm id={h.id} done={(saved) => { setAddingMember(false); if (saved) reload(); }} />}
+        <table id="members"><tbody>
           {h.members.map((m) => (
             <tr key={m.id}><td>{m.first_name} {m.last_name}</td><td>{label(RELATION_LABELS, m.relation)}</td><td>{faDigits(m.national_id ?? "—")}</td><td>{jalali(m.birth_date)}</td></tr>
           ))}
@@ -263,9 +401,9 @@ function VisitForm({ id, done }: { id: string; done: () => void }) {
   const submit = async (e: Event) => {
     e.preventDefault();
     const date = normaliseJalali(draft.date);
-    if (!date) return setError({ code: "invalid", field: "visit date", message: "تاریخ بازدید معتبر نیست (مثال: ۱۴۰۴/۰۸/۱۵)" });
+    if (!date) return setError({ code: "invalid", field: "visit date", message: "visit date: not a Jalali date", message_fa: "تاریخ بازدید معتبر نیست (نمونه: ۱۴۰۴/۰۸/۱۵)." });
     const followup = draft.followup.trim() ? normaliseJalali(draft.followup) : "";
-    if (followup === null) return setError({ code: "invalid", field: "follow-up date", message: "تاریخ پیگیری معتبر نیست" });
+    if (followup === null) return setError({ code: "invalid", field: "follow-up date", message: "follow-up date: not a Jalali date", message_fa: "تاریخ پیگیری معتبر نیست (نمونه: ۱۴۰۴/۰۹/۰۱)." });
     try {
       await api.addVisit(id, { ...draft, date, followup });
       clearDraft(localStorage, key);
@@ -278,7 +416,8 @@ function VisitForm({ id, done }: { id: string; done: () => void }) {
     <main class="card">
       <form id="visit-form" onSubmit={submit}>
         <h2>{t("newVisit")}</h2>
-        <label>{t("visitDate")}<input id="visit-date" value={draft.date} onInput={(e) => update({ date: e.currentTarget.value })} /></label>
+        <label>{t("visitDate")}<span class="with-picker"><input id="visit-date" value={draft.date} onInput={(e) => update({ date: e.currentTarget.value })} />
+          <JalaliPicker id="visit-date" value={draft.date} onPick={(date) => update({ date })} /></span></label>
         <FieldError error={error} field="visit date" />
         <label>{t("kind")}
           <select id="visit-kind" value={draft.kind} onChange={(e) => update({ kind: e.currentTarget.value })}>
@@ -300,7 +439,8 @@ function VisitForm({ id, done }: { id: string; done: () => void }) {
             </label>
           ))}
         </fieldset>
-        <label>{t("followupDate")}<input id="visit-followup" value={draft.followup} onInput={(e) => update({ followup: e.currentTarget.value })} /></label>
+        <label>{t("followupDate")}<span class="with-picker"><input id="visit-followup" value={draft.followup} onInput={(e) => update({ followup: e.currentTarget.value })} />
+          <JalaliPicker id="visit-followup" value={draft.followup || draft.date} onPick={(followup) => update({ followup })} /></span></label>
         <FieldError error={error} field="follow-up date" />
         <FormError error={error} fields={["visit date", "observations", "follow-up date"]} />
         <p class="hint">{t("draftKept")}</p>

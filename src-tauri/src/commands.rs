@@ -9,8 +9,8 @@ use madadkar_client::{
     StoreError, store::today,
 };
 use madadkar_schema::{
-    ChangeInfo, HouseholdStatus, NationalId, NeedDomain, NewHousehold, NewMember, NewVisit,
-    Relation, Sex, ValidationError, VisitKind, parse_date,
+    ChangeInfo, HouseholdStatus, MemberEdit, NationalId, NeedDomain, NewHousehold, NewMember,
+    NewReferral, NewVisit, ReferralKind, Relation, Sex, ValidationError, VisitKind, parse_date,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -234,6 +234,64 @@ pub fn add_member(
     let member_id = store(&state)?.add_member(household_id(&id)?, &member)?;
     state.sync.wake();
     Ok(member_id.to_string())
+}
+
+#[tauri::command]
+pub fn edit_member(
+    state: tauri::State<'_, AppState>,
+    id: String,
+    member: String,
+    form: MemberForm,
+) -> Result<()> {
+    let edit = MemberEdit {
+        first_name: Some(form.first_name),
+        last_name: Some(form.last_name),
+        national_id: optional(&form.national_id)
+            .map(NationalId::parse)
+            .transpose()?,
+        birth_date: optional(&form.birth_date)
+            .map(|d| parse_date("birth date", d))
+            .transpose()?,
+        sex: optional(&form.sex).map(Sex::parse).transpose()?,
+        relation: optional(&Some(form.relation))
+            .map(Relation::parse)
+            .transpose()?,
+        ..Default::default()
+    };
+    let member =
+        Uuid::parse_str(&member).map_err(|_| UiError::new("not_found", "no such member"))?;
+    store(&state)?.edit_member(household_id(&id)?, member, &edit)?;
+    state.sync.wake();
+    Ok(())
+}
+
+/// A referral made during a visit.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReferralForm {
+    pub kind: String,
+    pub target: String,
+    pub visit_id: Option<String>,
+    pub date: String,
+    pub note: String,
+}
+
+#[tauri::command]
+pub fn add_referral(
+    state: tauri::State<'_, AppState>,
+    id: String,
+    form: ReferralForm,
+) -> Result<String> {
+    let referral = NewReferral {
+        kind: ReferralKind::parse(&form.kind)?,
+        target: form.target,
+        visit_id: optional(&form.visit_id).and_then(|v| Uuid::parse_str(v).ok()),
+        date: parse_date("referral date", &form.date)?,
+        note: form.note,
+    };
+    let referral_id = store(&state)?.add_referral(household_id(&id)?, &referral)?;
+    state.sync.wake();
+    Ok(referral_id.to_string())
 }
 
 #[derive(Debug, Deserialize)]

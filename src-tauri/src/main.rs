@@ -43,6 +43,8 @@ fn main() {
             commands::history,
             commands::add_household,
             commands::add_member,
+            commands::edit_member,
+            commands::add_referral,
             commands::add_visit,
             commands::followups,
             commands::sync_status,

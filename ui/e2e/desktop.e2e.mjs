@@ -159,6 +159,15 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await (await app.$("#save-member")).click();
   await app.waitUntil(async () => (await app.$$("#members tr")).length === 2, { timeout: 10000, timeoutMsg: "the member was not added" });
 
+  // Correct the new member's first name.
+  const spouseRow = (await app.$$("#members tr[data-member]"))[1];
+  await (await spouseRow.$(".edit-member")).click();
+  const firstName = await app.$("#member-form #member-first_name");
+  await firstName.clearValue();
+  await firstName.setValue("مریم‌السادات");
+  await (await app.$("#save-member")).click();
+  await app.waitUntil(async () => (await (await app.$("#members")).getText()).includes("مریم‌السادات کریمی"), { timeout: 10000, timeoutMsg: "the edit did not show" });
+
   await (await app.$("#new-visit")).click();
   const date = await app.$("#visit-date");
   await date.clearValue();
@@ -171,11 +180,14 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   const month = await app.$(".calendar-head span");
   await app.waitUntil(async () => (await month.getText()) === "۱۴۰۴/۰۸", { timeout: 5000, timeoutMsg: "the calendar did not open on the visit's month" });
   await (await app.$('.calendar .day[data-day="20"]')).click();
-  assert.equal(await (await app.$("#visit-followup")).getValue(), "1404-08-20");
+  assert.equal(await (await app.$("#visit-followup")).getValue(), "۱۴۰۴/۰۸/۲۰");
+  await (await app.$("#referral-kind")).selectByAttribute("value", "bank_loan");
+  await (await app.$("#referral-target")).setValue("بانک ملی، شعبه مرکزی");
   await shot(app, "03-visit-form");
   await (await app.$("#save-visit")).click();
   await (await app.$("#visits li")).waitForDisplayed({ timeout: 10000 });
   assert.equal((await app.$$("#visits li")).length, 1);
+  assert.match(await (await app.$("#referrals")).getText(), /وام بانکی → بانک ملی، شعبه مرکزی/);
   await shot(app, "04-household");
 
   // Offline with work waiting: the status bar says so.

@@ -100,6 +100,7 @@ export interface ListArgs {
   district?: string;
   status?: string;
   overdue?: boolean;
+  worker?: string;
   min_need?: number | null;
   sort?: string;
   limit: number;
@@ -116,6 +117,9 @@ export const api = {
   history: (id: string) => invoke<ChangeInfo[]>("history", { id }),
   addHousehold: (form: Record<string, string>) => invoke<string>("add_household", { form }),
   addMember: (id: string, form: Record<string, string>) => invoke<string>("add_member", { id, form }),
+  editMember: (id: string, member: string, form: Record<string, string>) => invoke<void>("edit_member", { id, member, form }),
+  addReferral: (id: string, form: { kind: string; target: string; visit_id: string; date: string; note: string }) =>
+    invoke<string>("add_referral", { id, form }),
   addVisit: (id: string, form: { date: string; kind: string; observations: string; needs: Record<string, number>; followup: string }) =>
     invoke<string>("add_visit", { id, form }),
   syncStatus: () => invoke<SyncView>("sync_status"),

@@ -10,6 +10,12 @@ const fa = {
   all: "همه",
   overdue: "پیگیری عقب‌افتاده",
   needFilter: "نیاز",
+  calendar: "تقویم",
+  assignedWorker: "مددکار مسئول",
+  editMember: "ویرایش عضو",
+  edit: "ویرایش",
+  referral: "معرفی",
+  referralTarget: "به کجا (بانک، مرکز آموزش، درمانگاه)",
   relationSpouse: "همسر",
   relationChild: "فرزند",
   relationParent: "والد",
@@ -74,7 +80,8 @@ export type Key = keyof typeof fa;
 
 const en: Record<Key, string> = {
   app: "Madadkar", caseload: "Caseload", followups: "Follow-ups", search: "Search: name, national ID, phone, address",
-  district: "District", status: "Status", all: "All", overdue: "Overdue follow-up", needFilter: "Need", relationSpouse: "Spouse", relationChild: "Child",
+  district: "District", status: "Status", all: "All", overdue: "Overdue follow-up", needFilter: "Need", calendar: "Calendar", assignedWorker: "Assigned worker", editMember: "Edit member",
+  edit: "Edit", referral: "Referral", referralTarget: "To (bank, training centre, clinic)", relationSpouse: "Spouse", relationChild: "Child",
   relationParent: "Parent", relationOther: "Other", sort: "Sort", sortName: "Name",
   sortNeed: "Need", sortLastVisit: "Last visit", sortFollowup: "Follow-up", households: "households", members: "Members",
   visits: "Visits", referrals: "Referrals", history: "History", conflict: "Conflicting values", newHousehold: "New household",

@@ -4,7 +4,7 @@ import "vazirmatn/Vazirmatn-font-face.css";
 import "./style.css";
 import { render } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, asUiError, type Household, type HouseholdSummary, type Identity, type SyncView, type UiError } from "./api";
+import { api, asUiError, type Member, type Household, type HouseholdSummary, type Identity, type SyncView, type UiError } from "./api";
 import { clearDraft, loadDraft, saveDraft } from "./drafts";
 import { faDigits, jalali, jalaliTime, jalaliToIso, normaliseJalali, todayJalali } from "./format";
 import { jalaaliMonthLength } from "jalaali-js";
@@ -53,7 +53,7 @@ function JalaliPicker({ value, onPick, id }: { value: string; onPick: (date: str
   };
   return (
     <span class="picker">
-      <button type="button" class="secondary" id={`${id}-picker`} aria-label="تقویم" onClick={() => {
+      <button type="button" class="secondary" id={`${id}-picker`} aria-label={t("calendar")} onClick={() => {
         if (!open) {
           // Open on the month of what is in the field now.
           const shown = normaliseJalali(value) ?? todayJalali();
@@ -61,7 +61,7 @@ function JalaliPicker({ value, onPick, id }: { value: string; onPick: (date: str
           setMonth(Number(shown.slice(5, 7)));
         }
         setOpen(!open);
-      }}>📅</button>
+      }}>{t("calendar")}</button>
       {open && (
         <div class="calendar" role="dialog">
           <div class="calendar-head">
@@ -74,7 +74,7 @@ function JalaliPicker({ value, onPick, id }: { value: string; onPick: (date: str
             {Array.from({ length: offset }, (_, i) => <span key={`e${i}`} />)}
             {Array.from({ length: days }, (_, i) => (
               <button type="button" key={i} class="day" data-day={i + 1} onClick={() => {
-                onPick(`${year}-${String(month).padStart(2, "0")}-${String(i + 1).padStart(2, "0")}`);
+                onPick(faDigits(`${year}/${String(month).padStart(2, "0")}/${String(i + 1).padStart(2, "0")}`));
                 setOpen(false);
               }}>{faDigits(i + 1)}</button>
             ))}
@@ -168,6 +168,7 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
   const [status, setStatus] = useState("");
   const [overdue, setOverdue] = useState(false);
   const [minNeed, setMinNeed] = useState("");
+  const [worker, setWorker] = useState("");
   const [sort, setSort] = useState("name");
   const [total, setTotal] = useState(0);
   const [rows, setRows] = useState<Map<number, HouseholdSummary>>(new Map());
@@ -186,7 +187,7 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
         setRows(new Map(found.map((h, i) => [i, h])));
         setTotal(found.length);
       } else {
-        const page = await api.list({ district, status, overdue, min_need: minNeed === "" ? null : Number(minNeed), sort, limit: PAGE, offset: 0 });
+        const page = await api.list({ district, status, overdue, worker, min_need: minNeed === "" ? null : Number(minNeed), sort, limit: PAGE, offset: 0 });
         if (gen !== generation.current) return;
         setRows(new Map(page.items.map((h, i) => [i, h])));
         setTotal(page.total);
@@ -194,7 +195,7 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
       if (box.current) box.current.scrollTop = 0;
     };
     load().catch(() => undefined);
-  }, [query, district, status, overdue, minNeed, sort]);
+  }, [query, district, status, overdue, minNeed, worker, sort]);
 
   useEffect(() => {
     if (box.current) setHeight(box.current.clientHeight);
@@ -208,7 +209,7 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
     if (missing === undefined) return;
     const offset = Math.floor(missing / PAGE) * PAGE;
     const gen = generation.current;
-    api.list({ district, status, overdue, min_need: minNeed === "" ? null : Number(minNeed), sort, limit: PAGE, offset }).then((page) => {
+    api.list({ district, status, overdue, worker, min_need: minNeed === "" ? null : Number(minNeed), sort, limit: PAGE, offset }).then((page) => {
       if (gen !== generation.current) return;
       setRows((old) => {
         const next = new Map(old);
@@ -244,6 +245,7 @@ function Caseload({ open, create }: { open: (id: string) => void; create: () => 
       <div class="toolbar">
         <input id="search" type="search" placeholder={t("search")} value={query} onInput={(e) => setQuery(e.currentTarget.value)} autoFocus />
         <input id="filter-district" placeholder={t("district")} value={district} onChange={(e) => setDistrict(e.currentTarget.value)} />
+        <input id="filter-worker" placeholder={t("assignedWorker")} value={worker} onChange={(e) => setWorker(e.currentTarget.value)} />
         <select id="filter-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
           <option value="">{t("status")}: {t("all")}</option>
           <option value="active">فعال</option>
@@ -277,9 +279,11 @@ const MEMBER_FIELDS: [string, Key, string][] = [
   ["national_id", "nationalId", "national ID"], ["birth_date", "birthDate", "birth date"],
 ];
 
-function MemberForm({ id, done }: { id: string; done: (saved: boolean) => void }) {
-  const key = `member.${id}`;
-  const [form, setForm] = useState<Record<string, string>>(() => loadDraft(localStorage, key, { relation: "child", sex: "" }));
+function MemberForm({ id, member, done }: { id: string; member?: Member; done: (saved: boolean) => void }) {
+  const key = member ? `member.${id}.${member.id}` : `member.${id}`;
+  const [form, setForm] = useState<Record<string, string>>(() => loadDraft<Record<string, string>>(localStorage, key, member
+    ? { first_name: member.first_name, last_name: member.last_name, national_id: member.national_id ?? "", birth_date: member.birth_date ? jalali(member.birth_date) : "", relation: member.relation, sex: member.sex ?? "" }
+    : { relation: "child", sex: "" }));
   const [error, setError] = useState<UiError | null>(null);
   const set = (name: string, value: string) => {
     const next = { ...form, [name]: value };
@@ -290,14 +294,15 @@ function MemberForm({ id, done }: { id: string; done: (saved: boolean) => void }
     <form class="card member-form" id="member-form" onSubmit={async (e) => {
       e.preventDefault();
       try {
-        await api.addMember(id, form);
+        if (member) await api.editMember(id, member.id, form);
+        else await api.addMember(id, form);
         clearDraft(localStorage, key);
         done(true);
       } catch (err) {
         setError(asUiError(err));
       }
     }}>
-      <h3>{t("newMember")}</h3>
+      <h3>{member ? t("editMember") : t("newMember")}</h3>
       {MEMBER_FIELDS.map(([name, label, field]) => (
         <div key={name}>
           <label>{t(label)}<input id={`member-${name}`} value={form[name] ?? ""} onInput={(e) => set(name, e.currentTarget.value)} /></label>
@@ -306,6 +311,7 @@ function MemberForm({ id, done }: { id: string; done: (saved: boolean) => void }
       ))}
       <label>{t("relation")}
         <select id="member-relation" value={form.relation} onChange={(e) => set("relation", e.currentTarget.value)}>
+          {form.relation === "head" && <option value="head">{label(RELATION_LABELS, "head")}</option>}
           <option value="spouse">{t("relationSpouse")}</option><option value="child">{t("relationChild")}</option>
           <option value="parent">{t("relationParent")}</option><option value="other">{t("relationOther")}</option>
         </select>
@@ -326,6 +332,7 @@ function HouseholdPage({ id, back, visit }: { id: string; back: () => void; visi
   const [history, setHistory] = useState<{ time: string; worker_name: string; action: string }[]>([]);
   const [error, setError] = useState<UiError | null>(null);
   const [addingMember, setAddingMember] = useState(false);
+  const [editing, setEditing] = useState<string | null>(null);
   const reload = () => {
     api.household(id).then(setH).catch((e) => setError(asUiError(e)));
     api.history(id).then(setHistory).catch(() => undefined);
@@ -357,7 +364,12 @@ function HouseholdPage({ id, back, visit }: { id: string; back: () => void; visi
         {addingMember && <MemberForm id={h.id} done={(saved) => { setAddingMember(false); if (saved) reload(); }} />}
         <table id="members"><tbody>
           {h.members.map((m) => (
-            <tr key={m.id}><td>{m.first_name} {m.last_name}</td><td>{label(RELATION_LABELS, m.relation)}</td><td>{faDigits(m.national_id ?? "—")}</td><td>{jalali(m.birth_date)}</td></tr>
+            editing === m.id ? (
+              <tr key={m.id}><td colSpan={5}><MemberForm id={h.id} member={m} done={(saved) => { setEditing(null); if (saved) reload(); }} /></td></tr>
+            ) : (
+              <tr key={m.id} data-member={m.id}><td>{m.first_name} {m.last_name}</td><td>{label(RELATION_LABELS, m.relation)}</td><td>{faDigits(m.national_id ?? "—")}</td><td>{jalali(m.birth_date)}</td>
+                <td><button type="button" class="link edit-member" onClick={() => setEditing(m.id)}>{t("edit")}</button></td></tr>
+            )
           ))}
         </tbody></table>
       </section>
@@ -376,7 +388,7 @@ function HouseholdPage({ id, back, visit }: { id: string; back: () => void; visi
       </section>
       <section class="card">
         <h3>{t("referrals")} ({faDigits(h.referrals.length)})</h3>
-        <ul>{h.referrals.map((r) => <li key={r.id}>{label(KIND_LABELS, r.kind)} → {r.target}: {label(STATUS_LABELS, r.history.at(-1)?.status)} ({jalali(r.history.at(-1)?.date)})</li>)}</ul>
+        <ul id="referrals">{h.referrals.map((r) => <li key={r.id}>{label(KIND_LABELS, r.kind)} → {r.target}: {label(STATUS_LABELS, r.history.at(-1)?.status)} ({jalali(r.history.at(-1)?.date)})</li>)}</ul>
       </section>
       <section class="card">
         <h3>{t("history")}</h3>
@@ -386,12 +398,12 @@ function HouseholdPage({ id, back, visit }: { id: string; back: () => void; visi
   );
 }
 
-interface VisitDraft { date: string; kind: string; observations: string; followup: string; needs: Record<string, number> }
+interface VisitDraft { date: string; kind: string; observations: string; followup: string; needs: Record<string, number>; referralKind: string; referralTarget: string }
 
 function VisitForm({ id, done }: { id: string; done: () => void }) {
   const key = `visit.${id}`;
   const [draft, setDraft] = useState<VisitDraft>(() =>
-    loadDraft(localStorage, key, { date: todayJalali(), kind: "home", observations: "", followup: "", needs: {} }));
+    loadDraft(localStorage, key, { date: todayJalali(), kind: "home", observations: "", followup: "", needs: {}, referralKind: "", referralTarget: "" }));
   const [error, setError] = useState<UiError | null>(null);
   const update = (patch: Partial<VisitDraft>) => {
     const next = { ...draft, ...patch };
@@ -404,8 +416,15 @@ function VisitForm({ id, done }: { id: string; done: () => void }) {
     if (!date) return setError({ code: "invalid", field: "visit date", message: "visit date: not a Jalali date", message_fa: "تاریخ بازدید معتبر نیست (نمونه: ۱۴۰۴/۰۸/۱۵)." });
     const followup = draft.followup.trim() ? normaliseJalali(draft.followup) : "";
     if (followup === null) return setError({ code: "invalid", field: "follow-up date", message: "follow-up date: not a Jalali date", message_fa: "تاریخ پیگیری معتبر نیست (نمونه: ۱۴۰۴/۰۹/۰۱)." });
+    if (draft.referralKind && !draft.referralTarget.trim()) {
+      return setError({ code: "invalid", field: "target", message: "target: required", message_fa: "مقصد معرفی را وارد کنید." });
+    }
     try {
-      await api.addVisit(id, { ...draft, date, followup });
+      const { date: _, followup: __, referralKind, referralTarget, ...rest } = draft;
+      const visitId = await api.addVisit(id, { ...rest, date, followup });
+      if (referralKind) {
+        await api.addReferral(id, { kind: referralKind, target: referralTarget, visit_id: visitId, date, note: "" });
+      }
       clearDraft(localStorage, key);
       done();
     } catch (err) {
@@ -439,10 +458,20 @@ function VisitForm({ id, done }: { id: string; done: () => void }) {
             </label>
           ))}
         </fieldset>
+        <fieldset><legend>{t("referral")}</legend>
+          <label>{t("kind")}
+            <select id="referral-kind" value={draft.referralKind} onChange={(e) => update({ referralKind: e.currentTarget.value })}>
+              <option value="">—</option>
+              {["bank_loan", "job_training", "health", "other"].map((k) => <option value={k} key={k}>{label(KIND_LABELS, k)}</option>)}
+            </select>
+          </label>
+          <label>{t("referralTarget")}<input id="referral-target" value={draft.referralTarget} onInput={(e) => update({ referralTarget: e.currentTarget.value })} /></label>
+          <FieldError error={error} field="target" />
+        </fieldset>
         <label>{t("followupDate")}<span class="with-picker"><input id="visit-followup" value={draft.followup} onInput={(e) => update({ followup: e.currentTarget.value })} />
           <JalaliPicker id="visit-followup" value={draft.followup || draft.date} onPick={(followup) => update({ followup })} /></span></label>
         <FieldError error={error} field="follow-up date" />
-        <FormError error={error} fields={["visit date", "observations", "follow-up date"]} />
+        <FormError error={error} fields={["visit date", "observations", "follow-up date", "target"]} />
         <p class="hint">{t("draftKept")}</p>
         <div class="actions"><button type="submit" id="save-visit">{t("save")}</button><button type="button" class="secondary" onClick={done}>{t("cancel")}</button></div>
       </form>

@@ -224,5 +224,19 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await (await app.$(`.row[data-id="${householdId}"]`)).click();
   await (await app.$("#visits li")).waitForDisplayed({ timeout: 10000 });
   assert.equal((await app.$$("#visits li")).length, 1);
+
+  // A visit half typed when the app closes is still there when it opens again.
+  await (await app.$("#new-visit")).click();
+  await (await app.$("#visit-observations")).setValue("پیش‌نویس: همسایه‌ها می‌گویند سرپرست مریض است");
+  await app.pause(300);
+  await app.deleteSession();
+  app = await openApp();
+  const list = await app.$("#search");
+  await list.waitForDisplayed({ timeout: 20000 });
+  await list.setValue("کریمی");
+  await (await app.$(`.row[data-id="${householdId}"]`)).waitForDisplayed({ timeout: 10000 });
+  await (await app.$(`.row[data-id="${householdId}"]`)).click();
+  await (await app.$("#new-visit")).click();
+  assert.equal(await (await app.$("#visit-observations")).getValue(), "پیش‌نویس: همسایه‌ها می‌گویند سرپرست مریض است");
   await app.deleteSession();
 });

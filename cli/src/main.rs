@@ -11,9 +11,9 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use madadkar_client::{ListQuery, SortBy, Store, store::today};
 use madadkar_schema::{
-    Education, Employment, HouseholdEdit, HouseholdStatus, MemberEdit, NationalId, NewHousehold,
-    NewMember, NewReferral, NewVisit, ReferralKind, ReferralStatus, ReferralUpdate, Relation, Sex,
-    VisitKind, parse_date, parse_need,
+    HouseholdEdit, HouseholdStatus, MemberText, NationalId, NewHousehold, NewMember, NewReferral,
+    NewVisit, ReferralKind, ReferralStatus, ReferralUpdate, Relation, Sex, VisitKind, parse_date,
+    parse_need,
 };
 use uuid::Uuid;
 
@@ -352,19 +352,19 @@ fn opt<T>(
     Ok(value.map(parse).transpose()?)
 }
 
-fn member_edit(f: &MemberFields) -> Result<MemberEdit> {
-    Ok(MemberEdit {
+fn member_text(f: &MemberFields) -> MemberText {
+    MemberText {
         first_name: f.first_name.clone(),
         last_name: f.last_name.clone(),
-        national_id: opt(f.national_id.as_deref(), NationalId::parse)?,
-        birth_date: opt(f.birth_date.as_deref(), |d| parse_date("birth date", d))?,
-        sex: opt(f.sex.as_deref(), Sex::parse)?,
-        relation: opt(f.relation.as_deref(), Relation::parse)?,
-        education: opt(f.education.as_deref(), Education::parse)?,
-        employment: opt(f.employment.as_deref(), Employment::parse)?,
+        national_id: f.national_id.clone(),
+        birth_date: f.birth_date.clone(),
+        sex: f.sex.clone(),
+        relation: f.relation.clone(),
+        education: f.education.clone(),
+        employment: f.employment.clone(),
         health_notes: f.health_notes.clone(),
         disability_notes: f.disability_notes.clone(),
-    })
+    }
 }
 
 /// Finds an entity of a household by a unique prefix of its id.
@@ -427,21 +427,19 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
         Command::Household(cmd) => household(&mut store, out, cmd)?,
         Command::Member(MemberCommand::Add { household, fields }) => {
             let id = store.resolve_household_id(&household)?;
-            let edit = member_edit(&fields)?;
-            let member = NewMember {
-                national_id: edit.national_id,
-                birth_date: edit.birth_date,
-                sex: edit.sex,
-                education: edit.education,
-                employment: edit.employment,
-                health_notes: edit.health_notes.unwrap_or_default(),
-                disability_notes: edit.disability_notes.unwrap_or_default(),
-                ..NewMember::named(
-                    fields.first_name.as_deref().ok_or_else(|| anyhow!("--first is required"))?,
-                    fields.last_name.as_deref().ok_or_else(|| anyhow!("--last is required"))?,
-                    edit.relation.ok_or_else(|| anyhow!("--relation is required (spouse, child, parent, sibling, grandchild or other)"))?,
-                )
-            };
+            for (given, flag) in [
+                (fields.first_name.is_some(), "--first is required"),
+                (fields.last_name.is_some(), "--last is required"),
+                (
+                    fields.relation.is_some(),
+                    "--relation is required (spouse, child, parent, sibling, grandchild or other)",
+                ),
+            ] {
+                if !given {
+                    bail!(flag);
+                }
+            }
+            let member = member_text(&fields).to_new()?;
             let member_id = store.add_member(id, &member)?;
             out.created("member", member_id);
         }
@@ -457,7 +455,7 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
                 &member,
                 current.household.members.iter().map(|m| &m.id),
             )?;
-            store.edit_member(id, member_id, &member_edit(&fields)?)?;
+            store.edit_member(id, member_id, &member_text(&fields).to_edit()?)?;
             out.done(&format!("member {member_id} updated"));
         }
         Command::Visit(VisitCommand::Add {

@@ -195,6 +195,75 @@ pub struct MemberEdit {
     pub disability_notes: Option<String>,
 }
 
+/// A member as typed into a form or on the command line: text, `None` where a field was not
+/// given. The CLI and the desktop app both turn it into [`NewMember`] or [`MemberEdit`] here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct MemberText {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub national_id: Option<String>,
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+    pub relation: Option<String>,
+    pub education: Option<String>,
+    pub employment: Option<String>,
+    pub health_notes: Option<String>,
+    pub disability_notes: Option<String>,
+}
+
+impl MemberText {
+    /// The changes these fields ask for. Coded fields left empty count as not given; names and
+    /// notes are kept as typed (an empty name is then refused by validation).
+    pub fn to_edit(&self) -> Result<MemberEdit, ValidationError> {
+        fn parsed<T>(
+            value: &Option<String>,
+            parse: impl Fn(&str) -> Result<T, ValidationError>,
+        ) -> Result<Option<T>, ValidationError> {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(parse)
+                .transpose()
+        }
+        Ok(MemberEdit {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            national_id: parsed(&self.national_id, NationalId::parse)?,
+            birth_date: parsed(&self.birth_date, |d| {
+                crate::date::parse_date("birth date", d)
+            })?,
+            sex: parsed(&self.sex, Sex::parse)?,
+            relation: parsed(&self.relation, Relation::parse)?,
+            education: parsed(&self.education, Education::parse)?,
+            employment: parsed(&self.employment, Employment::parse)?,
+            health_notes: self.health_notes.clone(),
+            disability_notes: self.disability_notes.clone(),
+        })
+    }
+
+    /// A new member: first name, last name and relation are required.
+    pub fn to_new(&self) -> Result<NewMember, ValidationError> {
+        let edit = self.to_edit()?;
+        let name = |v: &Option<String>, field| v.clone().ok_or(ValidationError::Required { field });
+        Ok(NewMember {
+            first_name: name(&self.first_name, "first name")?,
+            last_name: name(&self.last_name, "last name")?,
+            national_id: edit.national_id,
+            birth_date: edit.birth_date,
+            sex: edit.sex,
+            relation: edit
+                .relation
+                .ok_or(ValidationError::Required { field: "relation" })?,
+            education: edit.education,
+            employment: edit.employment,
+            health_notes: edit.health_notes.unwrap_or_default(),
+            disability_notes: edit.disability_notes.unwrap_or_default(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVisit {
     pub date: NaiveDate,
@@ -568,6 +637,42 @@ mod tests {
         assert!(matches!(
             future.validated(today()),
             Err(ValidationError::FutureDate { .. })
+        ));
+    }
+
+    #[test]
+    fn member_text_parses_once_for_every_front_end() {
+        let text = MemberText {
+            first_name: Some("مریم".into()),
+            last_name: Some("کریمی".into()),
+            national_id: Some("۰۰۱۰۰۰۰۰۰۳".into()),
+            birth_date: Some("1365/02/10".into()),
+            sex: Some("".into()),
+            relation: Some("همسر".into()),
+            ..Default::default()
+        };
+        let member = text.to_new().expect("valid");
+        assert_eq!(member.relation, Relation::Spouse);
+        assert_eq!(member.sex, None, "an empty choice is no choice");
+        assert_eq!(
+            member.national_id.map(|n| n.to_string()),
+            Some("0010000003".into())
+        );
+        let no_relation = MemberText {
+            relation: None,
+            ..text.clone()
+        };
+        assert_eq!(
+            no_relation.to_new(),
+            Err(ValidationError::Required { field: "relation" })
+        );
+        let bad_id = MemberText {
+            national_id: Some("123".into()),
+            ..text
+        };
+        assert!(matches!(
+            bad_id.to_edit(),
+            Err(ValidationError::NationalId { .. })
         ));
     }
 

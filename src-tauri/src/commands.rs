@@ -9,7 +9,7 @@ use madadkar_client::{
     StoreError, store::today,
 };
 use madadkar_schema::{
-    ChangeInfo, HouseholdStatus, MemberEdit, NationalId, NeedDomain, NewHousehold, NewMember,
+    ChangeInfo, HouseholdStatus, MemberText, NationalId, NeedDomain, NewHousehold, NewMember,
     NewReferral, NewVisit, ReferralKind, Relation, Sex, ValidationError, VisitKind, parse_date,
 };
 use serde::{Deserialize, Serialize};
@@ -199,38 +199,13 @@ pub fn add_household(state: tauri::State<'_, AppState>, form: HouseholdForm) -> 
     Ok(id.to_string())
 }
 
-/// What the form sends; fields left empty arrive empty and are validated like any other.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct MemberForm {
-    pub first_name: String,
-    pub last_name: String,
-    pub national_id: Option<String>,
-    pub birth_date: Option<String>,
-    pub sex: Option<String>,
-    pub relation: String,
-}
-
 #[tauri::command]
 pub fn add_member(
     state: tauri::State<'_, AppState>,
     id: String,
-    form: MemberForm,
+    form: MemberText,
 ) -> Result<String> {
-    let member = NewMember {
-        national_id: optional(&form.national_id)
-            .map(NationalId::parse)
-            .transpose()?,
-        birth_date: optional(&form.birth_date)
-            .map(|d| parse_date("birth date", d))
-            .transpose()?,
-        sex: optional(&form.sex).map(Sex::parse).transpose()?,
-        ..NewMember::named(
-            &form.first_name,
-            &form.last_name,
-            Relation::parse(&form.relation)?,
-        )
-    };
+    let member = form.to_new()?;
     let member_id = store(&state)?.add_member(household_id(&id)?, &member)?;
     state.sync.wake();
     Ok(member_id.to_string())
@@ -241,23 +216,9 @@ pub fn edit_member(
     state: tauri::State<'_, AppState>,
     id: String,
     member: String,
-    form: MemberForm,
+    form: MemberText,
 ) -> Result<()> {
-    let edit = MemberEdit {
-        first_name: Some(form.first_name),
-        last_name: Some(form.last_name),
-        national_id: optional(&form.national_id)
-            .map(NationalId::parse)
-            .transpose()?,
-        birth_date: optional(&form.birth_date)
-            .map(|d| parse_date("birth date", d))
-            .transpose()?,
-        sex: optional(&form.sex).map(Sex::parse).transpose()?,
-        relation: optional(&Some(form.relation))
-            .map(Relation::parse)
-            .transpose()?,
-        ..Default::default()
-    };
+    let edit = form.to_edit()?;
     let member =
         Uuid::parse_str(&member).map_err(|_| UiError::new("not_found", "no such member"))?;
     store(&state)?.edit_member(household_id(&id)?, member, &edit)?;

@@ -26,7 +26,7 @@ ali=$(server --json worker add "علی محمدی" --group jihadi-1 --role field
 server --json worker add "مریم احمدی" --group jihadi-1 --role supervisor >/dev/null
 server --json worker add "دفتر استان" --role coordinator >/dev/null
 
-server serve --listen "127.0.0.1:$port" > "$demo/server.log" 2>&1 &
+"$bin/madadkar-server" --data-dir "$demo/server" serve --listen "127.0.0.1:$port" > "$demo/server.log" 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$demo/server.log" && break; sleep 0.1; done

@@ -68,13 +68,76 @@ function stopServer() {
 
 let driver;
 let driverPort;
-async function openApp() {
-  return remote({
-    hostname: "127.0.0.1",
-    port: driverPort,
-    logLevel: "error",
-    capabilities: { "tauri:options": { application: bin("madadkar-desktop") } },
+
+/** Starts tauri-driver (and through it WebKitWebDriver) in a process group of its own. */
+async function startDriver() {
+  driverPort = await freePort();
+  const nativePort = await freePort();
+  driver = spawn("tauri-driver", ["--port", String(driverPort), "--native-port", String(nativePort)], {
+    env: { ...process.env, MADADKAR_DATA_DIR: appDir },
+    stdio: "ignore",
+    detached: true,
   });
+  await waitForPort(driverPort);
+}
+
+function stopDriver() {
+  if (!driver) return;
+  try {
+    process.kill(-driver.pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+  driver = undefined;
+}
+
+/** Opens the app; on a loaded machine the first session can time out, so try again with a
+ * fresh driver before giving up. */
+async function openApp() {
+  let lastError;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await remote({
+        hostname: "127.0.0.1",
+        port: driverPort,
+        logLevel: "error",
+        connectionRetryTimeout: 90000,
+        connectionRetryCount: 0,
+        capabilities: { "tauri:options": { application: bin("madadkar-desktop") } },
+      });
+    } catch (e) {
+      lastError = e;
+      stopDriver();
+      await startDriver();
+    }
+  }
+  throw lastError;
+}
+
+/** Clicks an element once it can be clicked, scrolled into the middle of its scrolling box
+ * first (the app scrolls inside a panel, which WebDriver's own scrolling does not always reach). */
+async function click(element) {
+  await element.waitForDisplayed({ timeout: 15000 });
+  await element.scrollIntoView({ block: "center" });
+  await element.waitForClickable({ timeout: 15000 });
+  await element.click();
+}
+
+/** Brings an element into view in its scrolling box, ready for typing or choosing. */
+async function reach(element) {
+  await element.waitForDisplayed({ timeout: 15000 });
+  await element.scrollIntoView({ block: "center" });
+  return element;
+}
+
+/** Empties a field so that the app sees it happen: WebDriver's clearValue fires no input event,
+ * and the app's next render would put the old text back. */
+async function clear(browser, element) {
+  await reach(element);
+  await browser.execute((el) => {
+    el.value = "";
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+  }, element);
 }
 
 async function shot(browser, name) {
@@ -89,102 +152,92 @@ before(async () => {
   const worker = admin("worker", "add", "زهرا رضایی", "--group", "jihadi-1", "--role", "field");
   process.env.E2E_CODE = admin("enroll-code", worker.id).code;
   await startServer();
-  driverPort = await freePort();
-  const nativePort = await freePort();
-  // Its own process group, so WebKitWebDriver and the app go down with it.
-  driver = spawn("tauri-driver", ["--port", String(driverPort), "--native-port", String(nativePort)], {
-    env: { ...process.env, MADADKAR_DATA_DIR: appDir },
-    stdio: "ignore",
-    detached: true,
-  });
-  await waitForPort(driverPort);
+  await startDriver();
 });
 
 after(() => {
   for (const child of children) child.kill("SIGKILL");
-  if (driver) {
-    try {
-      process.kill(-driver.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
+  stopDriver();
 });
 
 test("a field worker records a visit offline, finds it, and sees it sync", { timeout: 240000 }, async () => {
   let app = await openApp();
   // First run: name the worker and device, enrol with the one-time code.
-  await (await app.$("#worker-name")).setValue("زهرا رضایی");
-  await (await app.$("#device-name")).setValue("لپ‌تاپ ۷");
-  await (await app.$("#server-url")).setValue(`http://127.0.0.1:${serverPort}`);
-  await (await app.$("#enroll-code")).setValue(process.env.E2E_CODE);
+  await (await reach(await app.$("#worker-name"))).setValue("زهرا رضایی");
+  await (await reach(await app.$("#device-name"))).setValue("لپ‌تاپ ۷");
+  await (await reach(await app.$("#server-url"))).setValue(`http://127.0.0.1:${serverPort}`);
+  await (await reach(await app.$("#enroll-code"))).setValue(process.env.E2E_CODE);
   await shot(app, "01-first-run");
-  await (await app.$("#start-enrol")).click();
+  await click(await app.$("#start-enrol"));
   await (await app.$("#search")).waitForDisplayed({ timeout: 20000 });
 
   // The network goes away: everything below is recorded offline.
   await stopServer();
 
-  await (await app.$("#new-household")).click();
+  await click(await app.$("#new-household"));
   const fields = { first_name: "علی", last_name: "کریمی", national_id: "۰۴۹۹۳۷۰۸۹۹", birth_date: "۱۳۵۵/۰۴/۱۰", district: "منطقه ۳", address: "کوچه یاس، پلاک ۴", phone: "۰۹۱۲۱۲۳۴۵۶۷" };
   // A wrong national ID is refused next to its field, and nothing is saved.
-  await (await app.$("#household-national_id")).setValue("0499370898");
-  await (await app.$("#save-household")).click();
+  await (await reach(await app.$("#household-national_id"))).setValue("0499370898");
+  await click(await app.$("#save-household"));
   const nidError = await app.$('.field-error[data-field="national ID"]');
   await nidError.waitForDisplayed({ timeout: 10000 });
   assert.match(await nidError.getText(), /رقم کنترل کد ملی/, "the message is in Persian");
   for (const [name, value] of Object.entries(fields)) {
     const input = await app.$(`#household-${name}`);
-    await input.clearValue();
+    await clear(app, input);
     await input.setValue(value);
   }
   await shot(app, "02-new-household");
-  await (await app.$("#save-household")).click();
+  await click(await app.$("#save-household"));
   const page = await app.$("#household-page");
   await page.waitForDisplayed({ timeout: 10000 });
   const householdId = await page.getAttribute("data-id");
   assert.equal(await (await app.$("#household-head")).getText(), "علی کریمی");
 
   // A member, refused first for a mistyped national ID, then saved.
-  await (await app.$("#add-member")).click();
-  await (await app.$("#member-first_name")).setValue("مریم");
-  await (await app.$("#member-last_name")).setValue("کریمی");
-  await (await app.$("#member-national_id")).setValue("0010000004");
-  await (await app.$("#member-relation")).selectByAttribute("value", "spouse");
-  await (await app.$("#save-member")).click();
+  await click(await app.$("#add-member"));
+  await (await reach(await app.$("#member-first_name"))).setValue("مریم");
+  await (await reach(await app.$("#member-last_name"))).setValue("کریمی");
+  await (await reach(await app.$("#member-national_id"))).setValue("0010000004");
+  await (await reach(await app.$("#member-relation"))).selectByAttribute("value", "spouse");
+  await click(await app.$("#save-member"));
   const memberError = await app.$('#member-form .field-error[data-field="national ID"]');
   await memberError.waitForDisplayed({ timeout: 10000 });
-  await (await app.$("#member-national_id")).clearValue();
-  await (await app.$("#member-national_id")).setValue("۰۰۱۰۰۰۰۰۰۳");
-  await (await app.$("#save-member")).click();
-  await app.waitUntil(async () => (await app.$$("#members tr")).length === 2, { timeout: 10000, timeoutMsg: "the member was not added" });
+  await clear(app, await app.$("#member-national_id"));
+  await (await reach(await app.$("#member-national_id"))).setValue("۰۰۱۰۰۰۰۰۰۳");
+  await click(await app.$("#save-member"));
+  await app.waitUntil(async () => (await app.$$("#members tr")).length === 2, { timeout: 10000, timeoutMsg: "the member was not added" })
+    .catch(async (e) => {
+      await app.saveScreenshot(path.join(work, "member-failure.png"));
+      throw new Error(`${e.message}; screenshot in ${work}/member-failure.png`);
+    });
 
   // Correct the new member's first name.
   const spouseRow = (await app.$$("#members tr[data-member]"))[1];
-  await (await spouseRow.$(".edit-member")).click();
+  await click(await spouseRow.$(".edit-member"));
   const firstName = await app.$("#member-form #member-first_name");
-  await firstName.clearValue();
+  await clear(app, firstName);
   await firstName.setValue("مریم‌السادات");
-  await (await app.$("#save-member")).click();
+  await click(await app.$("#save-member"));
   await app.waitUntil(async () => (await (await app.$("#members")).getText()).includes("مریم‌السادات کریمی"), { timeout: 10000, timeoutMsg: "the edit did not show" });
 
-  await (await app.$("#new-visit")).click();
+  await click(await app.$("#new-visit"));
   const date = await app.$("#visit-date");
-  await date.clearValue();
+  await clear(app, date);
   await date.setValue("۱۴۰۴/۰۸/۱۵");
-  await (await app.$("#visit-observations")).setValue("اجاره سه ماه عقب افتاده؛ سرپرست بیکار است.");
-  await (await app.$('select[data-need="income"]')).selectByAttribute("value", "4");
-  await (await app.$('select[data-need="housing"]')).selectByAttribute("value", "3");
+  await (await reach(await app.$("#visit-observations"))).setValue("اجاره سه ماه عقب افتاده؛ سرپرست بیکار است.");
+  await (await reach(await app.$('select[data-need="income"]'))).selectByAttribute("value", "4");
+  await (await reach(await app.$('select[data-need="housing"]'))).selectByAttribute("value", "3");
   // The follow-up date from the Jalali calendar: the 20th of the visit's month.
-  await (await app.$("#visit-followup-picker")).click();
+  await click(await app.$("#visit-followup-picker"));
   const month = await app.$(".calendar-head span");
   await app.waitUntil(async () => (await month.getText()) === "۱۴۰۴/۰۸", { timeout: 5000, timeoutMsg: "the calendar did not open on the visit's month" });
-  await (await app.$('.calendar .day[data-day="20"]')).click();
+  await click(await app.$('.calendar .day[data-day="20"]'));
   assert.equal(await (await app.$("#visit-followup")).getValue(), "۱۴۰۴/۰۸/۲۰");
-  await (await app.$("#referral-kind")).selectByAttribute("value", "bank_loan");
-  await (await app.$("#referral-target")).setValue("بانک ملی، شعبه مرکزی");
+  await (await reach(await app.$("#referral-kind"))).selectByAttribute("value", "bank_loan");
+  await (await reach(await app.$("#referral-target"))).setValue("بانک ملی، شعبه مرکزی");
   await shot(app, "03-visit-form");
-  await (await app.$("#save-visit")).click();
+  await click(await app.$("#save-visit"));
   await (await app.$("#visits li")).waitForDisplayed({ timeout: 10000 });
   assert.equal((await app.$$("#visits li")).length, 1);
   assert.match(await (await app.$("#referrals")).getText(), /وام بانکی → بانک ملی، شعبه مرکزی/);
@@ -193,14 +246,14 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   // Offline with work waiting: the status bar says so.
   const status = await app.$("#sync-status");
   await app.waitUntil(async () => Number(await status.getAttribute("data-pending")) > 0, { timeout: 15000 });
-  await (await app.$("#sync-now")).click();
+  await click(await app.$("#sync-now"));
   await app.waitUntil(
     async () => (await status.getAttribute("data-state")) === "offline" && Number(await status.getAttribute("data-pending")) >= 2,
     { timeout: 20000, timeoutMsg: "the status bar never showed offline with the household and visit pending" },
   );
 
   // Find it again typed on an Arabic keyboard (ي and ك).
-  await (await app.$("button.secondary")).click();
+  await click(await app.$("button.secondary"));
   const search = await app.$("#search");
   await search.waitForDisplayed();
   await search.setValue("علي كريمي");
@@ -210,7 +263,7 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
 
   // The server is back: the work syncs and the queue empties.
   await startServer();
-  await (await app.$("#sync-now")).click();
+  await click(await app.$("#sync-now"));
   await app.waitUntil(async () => (await status.getAttribute("data-state")) === "synced" && (await status.getAttribute("data-pending")) === "0", { timeout: 60000, timeoutMsg: "never synced" });
   await shot(app, "06-synced");
   await app.deleteSession();
@@ -221,13 +274,13 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await again.waitForDisplayed({ timeout: 20000 });
   await again.setValue("کریمی");
   await (await app.$(`.row[data-id="${householdId}"]`)).waitForDisplayed({ timeout: 10000 });
-  await (await app.$(`.row[data-id="${householdId}"]`)).click();
+  await click(await app.$(`.row[data-id="${householdId}"]`));
   await (await app.$("#visits li")).waitForDisplayed({ timeout: 10000 });
   assert.equal((await app.$$("#visits li")).length, 1);
 
   // A visit half typed when the app closes is still there when it opens again.
-  await (await app.$("#new-visit")).click();
-  await (await app.$("#visit-observations")).setValue("پیش‌نویس: همسایه‌ها می‌گویند سرپرست مریض است");
+  await click(await app.$("#new-visit"));
+  await (await reach(await app.$("#visit-observations"))).setValue("پیش‌نویس: همسایه‌ها می‌گویند سرپرست مریض است");
   await app.pause(300);
   await app.deleteSession();
   app = await openApp();
@@ -235,8 +288,8 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await list.waitForDisplayed({ timeout: 20000 });
   await list.setValue("کریمی");
   await (await app.$(`.row[data-id="${householdId}"]`)).waitForDisplayed({ timeout: 10000 });
-  await (await app.$(`.row[data-id="${householdId}"]`)).click();
-  await (await app.$("#new-visit")).click();
+  await click(await app.$(`.row[data-id="${householdId}"]`));
+  await click(await app.$("#new-visit"));
   assert.equal(await (await app.$("#visit-observations")).getValue(), "پیش‌نویس: همسایه‌ها می‌گویند سرپرست مریض است");
   await app.deleteSession();
 });

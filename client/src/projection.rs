@@ -207,20 +207,6 @@ pub fn write(conn: &Connection, id: &str, rows: &HouseholdRows) -> Result<()> {
     Ok(())
 }
 
-pub fn delete(conn: &Connection, id: &str) -> Result<()> {
-    conn.prepare_cached(
-        "DELETE FROM p_search WHERE rowid = (SELECT rowid FROM p_households WHERE id = ?)",
-    )?
-    .execute([id])?;
-    for table in ["p_members", "p_visits", "p_referrals"] {
-        conn.prepare_cached(&format!("DELETE FROM {table} WHERE household_id = ?"))?
-            .execute([id])?;
-    }
-    conn.prepare_cached("DELETE FROM p_households WHERE id = ?")?
-        .execute([id])?;
-    Ok(())
-}
-
 /// The projections stored for a household, in the same canonical form as [`derive`].
 pub fn read(conn: &Connection, id: &str) -> Result<Option<HouseholdRows>> {
     let select =

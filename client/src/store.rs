@@ -243,12 +243,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let version = document_version(&tx, household)?;
-        let cached = self.cache.borrow_mut().take(household, version);
-        let mut doc = match cached {
-            Some(doc) => doc,
-            None => load_document(&tx, household)?,
-        };
+        let (_, mut doc) = checkout(&self.cache, &tx, household)?;
         doc.set_actor(actor);
         let before = doc.heads();
         doc.migrate(&meta, Utc::now())?;
@@ -270,12 +265,7 @@ impl Store {
         id: Uuid,
         read: impl FnOnce(&mut HouseholdDoc) -> Result<T>,
     ) -> Result<T> {
-        let version = document_version(&self.conn, id)?;
-        let cached = self.cache.borrow_mut().take(id, version);
-        let mut doc = match cached {
-            Some(doc) => doc,
-            None => load_document(&self.conn, id)?,
-        };
+        let (version, mut doc) = checkout(&self.cache, &self.conn, id)?;
         let value = read(&mut doc);
         self.cache.borrow_mut().put(id, version, doc);
         value
@@ -769,6 +759,18 @@ pub(crate) fn maybe_compact(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -
         write_snapshot(tx, id, doc)?;
     }
     Ok(())
+}
+
+/// A household's document with its current version: from the cache when the cached copy is
+/// current, loaded otherwise. The caller puts it back once done.
+fn checkout(cache: &RefCell<DocCache>, conn: &Connection, id: Uuid) -> Result<(i64, HouseholdDoc)> {
+    let version = document_version(conn, id)?;
+    let cached = cache.borrow_mut().take(id, version);
+    let doc = match cached {
+        Some(doc) => doc,
+        None => load_document(conn, id)?,
+    };
+    Ok((version, doc))
 }
 
 fn document_version(conn: &Connection, id: Uuid) -> Result<i64> {

@@ -424,13 +424,13 @@ impl Store {
                 Change::try_from(wc.bytes.as_slice()).map_err(|e| StoreError::Network {
                     message: format!("the server sent a change that does not parse: {e}"),
                 })?;
-            by_household.entry(wc.household).or_insert_with(|| {
-                order.push(wc.household);
-                Vec::new()
-            });
-            if let Some(v) = by_household.get_mut(&wc.household) {
-                v.push(change);
-            }
+            by_household
+                .entry(wc.household)
+                .or_insert_with(|| {
+                    order.push(wc.household);
+                    Vec::new()
+                })
+                .push(change);
         }
         let tx = self
             .conn

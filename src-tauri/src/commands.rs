@@ -26,7 +26,7 @@ pub struct AppState {
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct UiError {
     pub code: &'static str,
-    pub field: Option<&'static str>,
+    pub field: Option<madadkar_schema::Field>,
     pub message: String,
     /// The message in Persian where there is one (validation), for the Persian interface.
     pub message_fa: Option<String>,
@@ -47,7 +47,7 @@ impl From<ValidationError> for UiError {
     fn from(e: ValidationError) -> Self {
         Self {
             code: "invalid",
-            field: Some(e.field()),
+            field: e.field(),
             message: e.to_string(),
             message_fa: Some(e.message_fa()),
         }
@@ -183,7 +183,7 @@ pub fn add_household(state: tauri::State<'_, AppState>, form: HouseholdForm) -> 
     let head = NewMember {
         national_id: Some(NationalId::parse(&form.national_id)?),
         birth_date: optional(&form.birth_date)
-            .map(|d| parse_date("birth date", d))
+            .map(|d| parse_date(madadkar_schema::Field::BirthDate, d))
             .transpose()?,
         sex: optional(&form.sex).map(Sex::parse).transpose()?,
         ..NewMember::named(&form.first_name, &form.last_name, Relation::Head)
@@ -247,7 +247,7 @@ pub fn add_referral(
         kind: ReferralKind::parse(&form.kind)?,
         target: form.target,
         visit_id: optional(&form.visit_id).and_then(|v| Uuid::parse_str(v).ok()),
-        date: parse_date("referral date", &form.date)?,
+        date: parse_date(madadkar_schema::Field::ReferralDate, &form.date)?,
         note: form.note,
     };
     let referral_id = store(&state)?.add_referral(household_id(&id)?, &referral)?;
@@ -273,12 +273,12 @@ pub fn add_visit(state: tauri::State<'_, AppState>, id: String, form: VisitForm)
         needs.insert(NeedDomain::parse(domain)?, *score);
     }
     let visit = NewVisit {
-        date: parse_date("visit date", &form.date)?,
+        date: parse_date(madadkar_schema::Field::VisitDate, &form.date)?,
         kind: VisitKind::parse(&form.kind)?,
         observations: form.observations,
         needs,
         followup_date: optional(&form.followup)
-            .map(|d| parse_date("follow-up date", d))
+            .map(|d| parse_date(madadkar_schema::Field::FollowupDate, d))
             .transpose()?,
     };
     let visit_id = store(&state)?.add_visit(household_id(&id)?, &visit)?;
@@ -314,16 +314,18 @@ mod tests {
 
     #[test]
     fn validation_errors_name_their_field_for_the_form() {
-        let e: UiError =
-            StoreError::Invalid(ValidationError::Required { field: "district" }).into();
-        assert_eq!(e.field, Some("district"));
+        let e: UiError = StoreError::Invalid(ValidationError::Required {
+            field: madadkar_schema::Field::District,
+        })
+        .into();
+        assert_eq!(e.field, Some(madadkar_schema::Field::District));
         assert_eq!(e.code, "invalid");
         let json = serde_json::to_value(&e).expect("json");
         assert_eq!(json["field"], "district");
         assert_eq!(json["message"], "district: required");
         assert_eq!(json["message_fa"], "منطقه را وارد کنید.");
         let nid: UiError = NationalId::parse("123").unwrap_err().into();
-        assert_eq!(nid.field, Some("national ID"));
+        assert_eq!(nid.field, Some(madadkar_schema::Field::NationalId));
     }
 
     #[test]

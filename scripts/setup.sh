@@ -37,6 +37,12 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
   (cd ui && npm ci --no-audit --no-fund)
 fi
 
+# The JavaScript Automerge package, for the test that reads and writes households as another
+# client would (tests/interop).
+if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
+  (cd tests/interop && npm ci --no-audit --no-fund)
+fi
+
 # tauri-driver drives the real app in the end-to-end tests.
 if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked --version 2.1.0

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== ui: type check, unit tests, build (the desktop app embeds ui/dist)"
 (cd ui && npm run --silent typecheck && npx vitest run && npx vite build --logLevel warn)
+echo "== household documents with the JavaScript Automerge package (tests/interop)"
+(cd tests/interop && npm test --silent)
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"

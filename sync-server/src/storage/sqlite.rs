@@ -83,12 +83,19 @@ impl From<rusqlite::Error> for StorageError {
     }
 }
 
+/// Set on every connection, the writer and each reader alike. The same settings as the
+/// client's store (`client/src/sql.rs`), for the server's own reason: a push is acknowledged
+/// only once durable (`synchronous = FULL`), because the client then drops those changes from its
+/// outbox; WAL lets pulls read while a push writes.
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+/// Longer than the client's: requests queue behind the single writer under load, and waiting
+/// beats failing a push.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn open_connection(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.execute_batch(PRAGMAS)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(conn)
 }
 
@@ -96,18 +103,38 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339()
 }
 
-fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
-    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
-        .map(|t| t.with_timezone(&Utc))
+fn corrupt(what: String) -> StorageError {
+    StorageError::Corrupt { what }
 }
 
-fn worker_row(row: &Row<'_>, at: usize) -> rusqlite::Result<WorkerRecord> {
+/// A stored time; one that does not parse is an error, never a default.
+fn parse_time(s: &str, what: impl FnOnce() -> String) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| corrupt(format!("{} {s:?} is not a time: {e}", what())))
+}
+
+fn parse_optional_time(
+    s: Option<String>,
+    what: impl FnOnce() -> String,
+) -> Result<Option<DateTime<Utc>>> {
+    s.map(|s| parse_time(&s, what)).transpose()
+}
+
+fn parse_uuid(s: &str, what: impl FnOnce() -> String) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| corrupt(format!("{} {s:?} is not a UUID: {e}", what())))
+}
+
+fn worker_row(row: &Row<'_>, at: usize) -> Result<WorkerRecord> {
+    let id: String = row.get(at)?;
     let role: String = row.get(at + 3)?;
+    let role = Role::parse(&role)
+        .map_err(|_| corrupt(format!("worker {id} has an unknown role {role:?}")))?;
     Ok(WorkerRecord {
-        id: row.get(at)?,
+        id,
         name: row.get(at + 1)?,
         group_id: row.get(at + 2)?,
-        role: Role::parse(&role).unwrap_or(Role::Admin),
+        role,
     })
 }
 
@@ -115,24 +142,36 @@ const DEVICE_COLUMNS: &str =
     "d.id, d.worker_id, d.name, d.enrolled_at, d.revoked_at, d.last_seen_at, d.local_worker_id";
 const WORKER_COLUMNS: &str = "w.id, w.name, w.group_id, w.role";
 
-fn device_row(row: &Row<'_>) -> rusqlite::Result<DeviceRecord> {
-    let id: String = row.get(0)?;
+fn device_row(row: &Row<'_>) -> Result<DeviceRecord> {
+    let raw_id: String = row.get(0)?;
+    let id = parse_uuid(&raw_id, || "a device id".into())?;
+    let what = |column: &str| format!("device {id}'s {column}");
     Ok(DeviceRecord {
-        id: Uuid::parse_str(&id).unwrap_or_default(),
+        id,
         worker_id: row.get(1)?,
         name: row.get(2)?,
-        enrolled_at: parse_time(row.get(3)?).unwrap_or_default(),
-        revoked_at: parse_time(row.get(4)?),
-        last_seen_at: parse_time(row.get(5)?),
+        enrolled_at: parse_time(&row.get::<_, String>(3)?, || what("enrolled_at"))?,
+        revoked_at: parse_optional_time(row.get(4)?, || what("revoked_at"))?,
+        last_seen_at: parse_optional_time(row.get(5)?, || what("last_seen_at"))?,
         local_worker_id: row.get(6)?,
     })
 }
 
-fn principal_row(row: &Row<'_>) -> rusqlite::Result<Principal> {
+fn principal_row(row: &Row<'_>) -> Result<Principal> {
     Ok(Principal {
         device: device_row(row)?,
         worker: worker_row(row, 7)?,
     })
+}
+
+/// The first row a query gives through a fallible mapping, if any (`query_row` and
+/// `optional()` only take mappings that fail with rusqlite's own error).
+fn first_row<T>(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+    map: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Option<T>> {
+    stmt.query_and_then(params, map)?.next().transpose()
 }
 
 impl SqliteStorage {
@@ -264,8 +303,8 @@ impl Storage for SqliteStorage {
             let mut stmt = c.prepare(&format!(
                 "SELECT {WORKER_COLUMNS} FROM workers w ORDER BY w.group_id, w.name"
             ))?;
-            let rows = stmt.query_map([], |r| worker_row(r, 0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            let rows = stmt.query_and_then([], |r| worker_row(r, 0))?;
+            rows.collect()
         })
     }
 
@@ -313,7 +352,7 @@ impl Storage for SqliteStorage {
             let Some((worker_id, expires_at, None)) = code else {
                 return Err(StorageError::BadCode);
             };
-            if parse_time(Some(expires_at)).is_none_or(|t| t < now) {
+            if parse_time(&expires_at, || "an enrolment code's expires_at".into())? < now {
                 return Err(StorageError::BadCode);
             }
             let taken: Option<String> = tx
@@ -327,7 +366,7 @@ impl Storage for SqliteStorage {
                 "INSERT INTO devices (id, worker_id, name, token_hash, local_worker_id, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)",
                 params![device.id.to_string(), worker_id, device.name, device.token_hash.as_slice(), device.local_worker_id, time(now)],
             )?;
-            let worker = tx.query_row(
+            let worker = tx.query_row_and_then(
                 &format!("SELECT {WORKER_COLUMNS} FROM workers w WHERE w.id = ?"),
                 [&worker_id],
                 |r| worker_row(r, 0),
@@ -342,8 +381,8 @@ impl Storage for SqliteStorage {
             let mut stmt = c.prepare(&format!(
                 "SELECT {DEVICE_COLUMNS} FROM devices d ORDER BY d.enrolled_at"
             ))?;
-            let rows = stmt.query_map([], device_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            let rows = stmt.query_and_then([], device_row)?;
+            rows.collect()
         })
     }
 
@@ -369,11 +408,10 @@ impl Storage for SqliteStorage {
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>> {
         let found = self.read(|c| {
-            Ok(c.prepare_cached(&format!(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT {DEVICE_COLUMNS}, {WORKER_COLUMNS} FROM devices d JOIN workers w ON w.id = d.worker_id WHERE d.token_hash = ?"
-            ))?
-            .query_row([token_hash.as_slice()], principal_row)
-            .optional()?)
+            ))?;
+            first_row(&mut stmt, [token_hash.as_slice()], principal_row)
         })?;
         // Remember when a device was last seen, but write at most once a minute per device.
         if let Some(p) = &found
@@ -394,11 +432,10 @@ impl Storage for SqliteStorage {
 
     fn principal_by_device(&self, id: Uuid) -> Result<Option<Principal>> {
         self.read(|c| {
-            Ok(c.prepare_cached(&format!(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT {DEVICE_COLUMNS}, {WORKER_COLUMNS} FROM devices d JOIN workers w ON w.id = d.worker_id WHERE d.id = ?"
-            ))?
-            .query_row([id.to_string()], principal_row)
-            .optional()?)
+            ))?;
+            first_row(&mut stmt, [id.to_string()], principal_row)
         })
     }
 
@@ -578,7 +615,8 @@ impl Storage for SqliteStorage {
                 }
                 let seq: i64 = row.get(0)?;
                 let kind: String = row.get(1)?;
-                let household = Uuid::parse_str(&row.get::<_, String>(2)?).map_err(backend)?;
+                let household =
+                    parse_uuid(&row.get::<_, String>(2)?, || format!("log entry {seq}'s household"))?;
                 if kind == "change" {
                     let author: Option<String> = row.get(4)?;
                     if author.as_deref() == Some(own_device.as_str()) {

@@ -372,6 +372,10 @@ mod tests {
         assert_eq!(r.remaining(), 2);
         let err = r.u32("the tail").expect_err("only two bytes left");
         assert_eq!(err.to_string(), "ends inside the tail (truncated?)");
-        assert_eq!(r.take(2, "e"), Ok(&b"xy"[..]), "a failed read consumes nothing");
+        assert_eq!(
+            r.take(2, "e"),
+            Ok(&b"xy"[..]),
+            "a failed read consumes nothing"
+        );
     }
 }

@@ -105,9 +105,8 @@ fn sync_round<S: Storage>(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !frame.message.is_empty() {
         let before = doc.get_heads();
-        let bad_message = |e: &dyn std::fmt::Display| {
-            ApiError::malformed_change(format!("sync message: {e}"))
-        };
+        let bad_message =
+            |e: &dyn std::fmt::Display| ApiError::malformed_change(format!("sync message: {e}"));
         let message = sync::Message::decode(&frame.message).map_err(|e| bad_message(&e))?;
         doc.sync()
             .receive_sync_message(&mut sync_state, message)

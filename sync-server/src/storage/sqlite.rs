@@ -87,7 +87,8 @@ impl From<rusqlite::Error> for StorageError {
 /// client's store (`client/src/sql.rs`), for the server's own reason: a push is acknowledged
 /// only once durable (`synchronous = FULL`), because the client then drops those changes from its
 /// outbox; WAL lets pulls read while a push writes.
-const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+const PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
 /// Longer than the client's: requests queue behind the single writer under load, and waiting
 /// beats failing a push.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -615,8 +616,9 @@ impl Storage for SqliteStorage {
                 }
                 let seq: i64 = row.get(0)?;
                 let kind: String = row.get(1)?;
-                let household =
-                    parse_uuid(&row.get::<_, String>(2)?, || format!("log entry {seq}'s household"))?;
+                let household = parse_uuid(&row.get::<_, String>(2)?, || {
+                    format!("log entry {seq}'s household")
+                })?;
                 if kind == "change" {
                     let author: Option<String> = row.get(4)?;
                     if author.as_deref() == Some(own_device.as_str()) {
@@ -668,5 +670,123 @@ impl Storage for SqliteStorage {
             let rows = stmt.query_map([household.to_string()], |r| r.get(0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database with one group, worker and device, and a plain connection to spoil it with.
+    fn enrolled() -> (tempfile::TempDir, SqliteStorage, Connection, Uuid) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.sqlite3");
+        let storage = SqliteStorage::open(&path).expect("open");
+        storage.create_group("g1", "one").expect("group");
+        let worker = storage
+            .create_worker("w", Some("g1"), Role::Field)
+            .expect("worker");
+        let now = Utc::now();
+        storage
+            .create_enroll_code(&worker.id, [1; 32], now + chrono::Duration::hours(1))
+            .expect("code");
+        let device = Uuid::now_v7();
+        storage
+            .enroll(
+                [1; 32],
+                NewDevice {
+                    id: device,
+                    name: "laptop".into(),
+                    token_hash: [2; 32],
+                    local_worker_id: None,
+                },
+                now,
+            )
+            .expect("enrol");
+        let raw = Connection::open(&path).expect("raw connection");
+        (dir, storage, raw, device)
+    }
+
+    fn assert_corrupt<T: std::fmt::Debug>(result: Result<T>, mentions: &str) {
+        match result {
+            Err(StorageError::Corrupt { what }) => {
+                assert!(
+                    what.contains(mentions),
+                    "{what:?} should mention {mentions}"
+                )
+            }
+            other => panic!("expected a corrupt-value error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_good_row_reads_back() {
+        let (_dir, storage, _raw, device) = enrolled();
+        let p = storage
+            .principal_by_token([2; 32], Utc::now())
+            .expect("read")
+            .expect("found");
+        assert_eq!((p.device.id, p.worker.role), (device, Role::Field));
+    }
+
+    #[test]
+    fn unknown_role_is_an_error_not_admin() {
+        let (_dir, storage, raw, device) = enrolled();
+        raw.execute("UPDATE workers SET role = 'boss'", [])
+            .expect("spoil");
+        assert_corrupt(storage.workers(), "boss");
+        assert_corrupt(storage.principal_by_device(device), "boss");
+        assert_corrupt(storage.principal_by_token([2; 32], Utc::now()), "boss");
+    }
+
+    #[test]
+    fn malformed_device_id_is_an_error_not_the_nil_uuid() {
+        let (_dir, storage, raw, _device) = enrolled();
+        raw.execute("UPDATE devices SET id = 'not-a-uuid'", [])
+            .expect("spoil");
+        assert_corrupt(storage.devices(), "not-a-uuid");
+        assert_corrupt(
+            storage.principal_by_token([2; 32], Utc::now()),
+            "not-a-uuid",
+        );
+    }
+
+    #[test]
+    fn malformed_times_are_errors_not_the_epoch_or_never() {
+        let (_dir, storage, raw, _device) = enrolled();
+        raw.execute("UPDATE devices SET enrolled_at = 'yesterday'", [])
+            .expect("spoil");
+        assert_corrupt(storage.devices(), "enrolled_at");
+        raw.execute(
+            "UPDATE devices SET enrolled_at = '2026-01-01T00:00:00+00:00', revoked_at = 'soon'",
+            [],
+        )
+        .expect("spoil");
+        // A revocation that does not parse must not read as "never revoked".
+        assert_corrupt(
+            storage.principal_by_token([2; 32], Utc::now()),
+            "revoked_at",
+        );
+    }
+
+    #[test]
+    fn malformed_code_expiry_is_an_error_not_an_expired_code() {
+        let (_dir, storage, raw, _device) = enrolled();
+        let worker = storage.workers().expect("workers").remove(0);
+        storage
+            .create_enroll_code(&worker.id, [3; 32], Utc::now())
+            .expect("code");
+        raw.execute(
+            "UPDATE enroll_codes SET expires_at = 'later' WHERE used_at IS NULL",
+            [],
+        )
+        .expect("spoil");
+        let device = NewDevice {
+            id: Uuid::now_v7(),
+            name: "second".into(),
+            token_hash: [4; 32],
+            local_worker_id: None,
+        };
+        assert_corrupt(storage.enroll([3; 32], device, Utc::now()), "expires_at");
     }
 }

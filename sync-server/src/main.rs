@@ -132,44 +132,8 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Init => println!("database ready in {}", data_dir.display()),
         Command::Serve { listen } => serve(storage, &file, file.listen(listen))?,
-        Command::Group(GroupCommand::Add { id, name }) => {
-            let g = admin::add_group(&storage, &id, &name)?;
-            print(json, &g, || format!("group {} ({}) created", g.id, g.name));
-        }
-        Command::Group(GroupCommand::List) => {
-            let groups = storage.groups()?;
-            print(json, &groups, || {
-                groups
-                    .iter()
-                    .map(|g| format!("{}  {}", g.id, g.name))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
-        }
-        Command::Worker(WorkerCommand::Add { name, group, role }) => {
-            let w = admin::add_worker(&storage, &name, group.as_deref(), &role)?;
-            print(json, &w, || {
-                format!("worker {} ({}, {}) created", w.id, w.name, w.role)
-            });
-        }
-        Command::Worker(WorkerCommand::List) => {
-            let workers = storage.workers()?;
-            print(json, &workers, || {
-                workers
-                    .iter()
-                    .map(|w| {
-                        format!(
-                            "{}  {}  {}  {}",
-                            w.id,
-                            w.name,
-                            w.role,
-                            w.group_id.as_deref().unwrap_or("-")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
-        }
+        Command::Group(command) => group(&storage, json, command)?,
+        Command::Worker(command) => worker(&storage, json, command)?,
         Command::EnrollCode { worker, hours } => {
             let c = admin::issue_enroll_code(&storage, &worker, hours)?;
             print(json, &c, || {
@@ -179,7 +143,60 @@ fn main() -> Result<()> {
                 )
             });
         }
-        Command::Device(DeviceCommand::List) => {
+        Command::Device(command) => device(&storage, json, command)?,
+        Command::Household(command) => household(&storage, json, command)?,
+    }
+    Ok(())
+}
+
+fn group(storage: &SqliteStorage, json: bool, command: GroupCommand) -> Result<()> {
+    match command {
+        GroupCommand::Add { id, name } => {
+            let g = admin::add_group(storage, &id, &name)?;
+            print(json, &g, || format!("group {} ({}) created", g.id, g.name));
+        }
+        GroupCommand::List => {
+            let groups = storage.groups()?;
+            print(json, &groups, || {
+                groups
+                    .iter()
+                    .map(|g| format!("{}  {}", g.id, g.name))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+fn worker(storage: &SqliteStorage, json: bool, command: WorkerCommand) -> Result<()> {
+    match command {
+        WorkerCommand::Add { name, group, role } => {
+            let w = admin::add_worker(storage, &name, group.as_deref(), &role)?;
+            print(json, &w, || {
+                format!("worker {} ({}, {}) created", w.id, w.name, w.role)
+            });
+        }
+        WorkerCommand::List => {
+            let workers = storage.workers()?;
+            print(json, &workers, || {
+                workers
+                    .iter()
+                    .map(|w| {
+                        let group = w.group_id.as_deref().unwrap_or("-");
+                        format!("{}  {}  {}  {group}", w.id, w.name, w.role)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+fn device(storage: &SqliteStorage, json: bool, command: DeviceCommand) -> Result<()> {
+    match command {
+        DeviceCommand::List => {
             let devices = storage.devices()?;
             print(json, &devices, || {
                 devices
@@ -195,34 +212,37 @@ fn main() -> Result<()> {
                     .join("\n")
             });
         }
-        Command::Device(DeviceCommand::Revoke { device }) => {
+        DeviceCommand::Revoke { device } => {
             storage.revoke_device(device, Utc::now())?;
             print(json, &serde_json::json!({ "revoked": device }), || {
                 format!("device {device} revoked")
             });
         }
-        Command::Household(HouseholdCommand::Assign {
-            household,
-            group,
-            worker,
-        }) => {
-            let assignment = Assignment {
-                group_id: Some(group.clone()),
-                worker_id: worker.clone(),
-            };
-            storage.assign(household, &assignment)?;
-            print(
-                json,
-                &serde_json::json!({ "household": household, "group": group, "worker": worker }),
-                || {
-                    format!(
-                        "household {household} assigned to group {group}{}",
-                        worker.map(|w| format!(", worker {w}")).unwrap_or_default()
-                    )
-                },
-            );
-        }
     }
+    Ok(())
+}
+
+fn household(storage: &SqliteStorage, json: bool, command: HouseholdCommand) -> Result<()> {
+    let HouseholdCommand::Assign {
+        household,
+        group,
+        worker,
+    } = command;
+    let assignment = Assignment {
+        group_id: Some(group.clone()),
+        worker_id: worker.clone(),
+    };
+    storage.assign(household, &assignment)?;
+    print(
+        json,
+        &serde_json::json!({ "household": household, "group": group, "worker": worker }),
+        || {
+            format!(
+                "household {household} assigned to group {group}{}",
+                worker.map(|w| format!(", worker {w}")).unwrap_or_default()
+            )
+        },
+    );
     Ok(())
 }
 

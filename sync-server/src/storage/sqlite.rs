@@ -175,6 +175,20 @@ fn first_row<T>(
     stmt.query_and_then(params, map)?.next().transpose()
 }
 
+/// The SQL condition on `assignments a` (parameters from `?2`) that selects a scope's
+/// households; `None` for a scope that holds none.
+fn scope_filter(scope: &Scope) -> Option<(&'static str, Vec<String>)> {
+    match scope {
+        Scope::Everything => Some(("1", vec![])),
+        Scope::Group(g) => Some(("a.group_id = ?2", vec![g.clone()])),
+        Scope::GroupWorker { group, worker } => Some((
+            "a.group_id = ?2 AND (a.worker_id IS NULL OR a.worker_id = ?3)",
+            vec![group.clone(), worker.clone()],
+        )),
+        Scope::Nothing => None,
+    }
+}
+
 impl SqliteStorage {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
@@ -555,6 +569,9 @@ impl Storage for SqliteStorage {
         })
     }
 
+    // Long on purpose: the batch is read in one transaction, and its limits, the skipping of
+    // the caller's own changes, the backfill of newly assigned households and the cursor's
+    // jump to the end of the log depend on each other.
     fn pull(
         &self,
         scope: &Scope,
@@ -562,20 +579,12 @@ impl Storage for SqliteStorage {
         after: u64,
         limits: PullLimits,
     ) -> Result<PullBatch> {
-        let (clause, args): (&str, Vec<String>) = match scope {
-            Scope::Everything => ("1", vec![]),
-            Scope::Group(g) => ("a.group_id = ?2", vec![g.clone()]),
-            Scope::GroupWorker { group, worker } => (
-                "a.group_id = ?2 AND (a.worker_id IS NULL OR a.worker_id = ?3)",
-                vec![group.clone(), worker.clone()],
-            ),
-            Scope::Nothing => {
-                return Ok(PullBatch {
-                    next_cursor: after,
-                    more: false,
-                    changes: vec![],
-                });
-            }
+        let Some((clause, args)) = scope_filter(scope) else {
+            return Ok(PullBatch {
+                next_cursor: after,
+                more: false,
+                changes: vec![],
+            });
         };
         self.read(|c| {
             // One read transaction: a consistent snapshot of the log for the whole batch.

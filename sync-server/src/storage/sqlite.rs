@@ -77,11 +77,37 @@ fn backend(e: impl std::fmt::Display) -> StorageError {
     StorageError::Backend(e.to_string())
 }
 
-impl From<rusqlite::Error> for StorageError {
+/// An error inside this backend: SQLite's own or the storage's. It becomes a [`StorageError`]
+/// at the trait's edge (`read`, `write`, `open`): a `From<rusqlite::Error> for StorageError`
+/// would break the orphan rule once this backend and the trait are crates of their own.
+#[derive(Debug)]
+enum SqlError {
+    Sqlite(rusqlite::Error),
+    Storage(StorageError),
+}
+
+impl From<rusqlite::Error> for SqlError {
     fn from(e: rusqlite::Error) -> Self {
-        backend(e)
+        Self::Sqlite(e)
     }
 }
+
+impl From<StorageError> for SqlError {
+    fn from(e: StorageError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+impl From<SqlError> for StorageError {
+    fn from(e: SqlError) -> Self {
+        match e {
+            SqlError::Sqlite(e) => backend(e),
+            SqlError::Storage(e) => e,
+        }
+    }
+}
+
+type SqlResult<T> = std::result::Result<T, SqlError>;
 
 /// Set on every connection, the writer and each reader alike. The same settings as the
 /// client's store (`client/src/sql.rs`), for the server's own reason: a push is acknowledged
@@ -93,7 +119,7 @@ const PRAGMAS: &str =
 /// beats failing a push.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-fn open_connection(path: &Path) -> Result<Connection> {
+fn open_connection(path: &Path) -> SqlResult<Connection> {
     let conn = Connection::open(path)?;
     conn.execute_batch(PRAGMAS)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -104,12 +130,12 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339()
 }
 
-fn corrupt(what: String) -> StorageError {
-    StorageError::Corrupt { what }
+fn corrupt(what: String) -> SqlError {
+    SqlError::Storage(StorageError::Corrupt { what })
 }
 
 /// A stored time; one that does not parse is an error, never a default.
-fn parse_time(s: &str, what: impl FnOnce() -> String) -> Result<DateTime<Utc>> {
+fn parse_time(s: &str, what: impl FnOnce() -> String) -> SqlResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| corrupt(format!("{} {s:?} is not a time: {e}", what())))
@@ -118,15 +144,15 @@ fn parse_time(s: &str, what: impl FnOnce() -> String) -> Result<DateTime<Utc>> {
 fn parse_optional_time(
     s: Option<String>,
     what: impl FnOnce() -> String,
-) -> Result<Option<DateTime<Utc>>> {
+) -> SqlResult<Option<DateTime<Utc>>> {
     s.map(|s| parse_time(&s, what)).transpose()
 }
 
-fn parse_uuid(s: &str, what: impl FnOnce() -> String) -> Result<Uuid> {
+fn parse_uuid(s: &str, what: impl FnOnce() -> String) -> SqlResult<Uuid> {
     Uuid::parse_str(s).map_err(|e| corrupt(format!("{} {s:?} is not a UUID: {e}", what())))
 }
 
-fn worker_row(row: &Row<'_>, at: usize) -> Result<WorkerRecord> {
+fn worker_row(row: &Row<'_>, at: usize) -> SqlResult<WorkerRecord> {
     let id: String = row.get(at)?;
     let role: String = row.get(at + 3)?;
     let role = Role::parse(&role)
@@ -143,7 +169,7 @@ const DEVICE_COLUMNS: &str =
     "d.id, d.worker_id, d.name, d.enrolled_at, d.revoked_at, d.last_seen_at, d.local_worker_id";
 const WORKER_COLUMNS: &str = "w.id, w.name, w.group_id, w.role";
 
-fn device_row(row: &Row<'_>) -> Result<DeviceRecord> {
+fn device_row(row: &Row<'_>) -> SqlResult<DeviceRecord> {
     let raw_id: String = row.get(0)?;
     let id = parse_uuid(&raw_id, || "a device id".into())?;
     let what = |column: &str| format!("device {id}'s {column}");
@@ -158,7 +184,7 @@ fn device_row(row: &Row<'_>) -> Result<DeviceRecord> {
     })
 }
 
-fn principal_row(row: &Row<'_>) -> Result<Principal> {
+fn principal_row(row: &Row<'_>) -> SqlResult<Principal> {
     Ok(Principal {
         device: device_row(row)?,
         worker: worker_row(row, 7)?,
@@ -170,8 +196,8 @@ fn principal_row(row: &Row<'_>) -> Result<Principal> {
 fn first_row<T>(
     stmt: &mut rusqlite::Statement<'_>,
     params: impl rusqlite::Params,
-    map: impl FnMut(&Row<'_>) -> Result<T>,
-) -> Result<Option<T>> {
+    map: impl FnMut(&Row<'_>) -> SqlResult<T>,
+) -> SqlResult<Option<T>> {
     stmt.query_and_then(params, map)?.next().transpose()
 }
 
@@ -192,6 +218,10 @@ fn scope_filter(scope: &Scope) -> Option<(&'static str, Vec<String>)> {
 impl SqliteStorage {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
+        Ok(Self::open_sql(path)?)
+    }
+
+    fn open_sql(path: &Path) -> SqlResult<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(backend)?;
         }
@@ -200,7 +230,8 @@ impl SqliteStorage {
         if version > MIGRATIONS.len() as i64 {
             return Err(backend(format!(
                 "database version {version} is newer than this server understands; update it"
-            )));
+            ))
+            .into());
         }
         for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = writer.transaction()?;
@@ -215,15 +246,15 @@ impl SqliteStorage {
         })
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> SqlResult<T>) -> Result<T> {
         let mut conn = self
             .writer
             .lock()
             .map_err(|_| backend("writer lock poisoned"))?;
-        f(&mut conn)
+        Ok(f(&mut conn)?)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    fn read<T>(&self, f: impl FnOnce(&mut Connection) -> SqlResult<T>) -> Result<T> {
         let pooled = self
             .readers
             .lock()
@@ -239,7 +270,7 @@ impl SqliteStorage {
         {
             pool.push(conn);
         }
-        result
+        Ok(result?)
     }
 }
 
@@ -251,9 +282,7 @@ impl Storage for SqliteStorage {
                 params![id, name, time(Utc::now())],
             )?;
             if n == 0 {
-                return Err(StorageError::Conflict(format!(
-                    "group {id:?} already exists"
-                )));
+                return Err(StorageError::Conflict(format!("group {id:?} already exists")).into());
             }
             Ok(Group {
                 id: id.into(),
@@ -290,7 +319,8 @@ impl Storage for SqliteStorage {
                     return Err(StorageError::NotFound {
                         kind: "group",
                         id: g.into(),
-                    });
+                    }
+                    .into());
                 }
             }
             let worker = WorkerRecord {
@@ -339,7 +369,8 @@ impl Storage for SqliteStorage {
                 return Err(StorageError::NotFound {
                     kind: "worker",
                     id: worker_id.into(),
-                });
+                }
+                .into());
             }
             c.execute(
                 "INSERT INTO enroll_codes (code_hash, worker_id, expires_at) VALUES (?, ?, ?)",
@@ -365,16 +396,16 @@ impl Storage for SqliteStorage {
                 )
                 .optional()?;
             let Some((worker_id, expires_at, None)) = code else {
-                return Err(StorageError::BadCode);
+                return Err(StorageError::BadCode.into());
             };
             if parse_time(&expires_at, || "an enrolment code's expires_at".into())? < now {
-                return Err(StorageError::BadCode);
+                return Err(StorageError::BadCode.into());
             }
             let taken: Option<String> = tx
                 .query_row("SELECT id FROM devices WHERE id = ?", [device.id.to_string()], |r| r.get(0))
                 .optional()?;
             if taken.is_some() {
-                return Err(StorageError::Conflict("this device is already enrolled".into()));
+                return Err(StorageError::Conflict("this device is already enrolled".into()).into());
             }
             tx.execute("UPDATE enroll_codes SET used_at = ? WHERE code_hash = ?", params![time(now), code_hash.as_slice()])?;
             tx.execute(
@@ -411,7 +442,8 @@ impl Storage for SqliteStorage {
                 return Err(StorageError::NotFound {
                     kind: "device",
                     id: id.to_string(),
-                });
+                }
+                .into());
             }
             Ok(())
         })
@@ -461,16 +493,16 @@ impl Storage for SqliteStorage {
                 let exists: Option<String> =
                     tx.query_row("SELECT id FROM groups WHERE id = ?", [g], |r| r.get(0)).optional()?;
                 if exists.is_none() {
-                    return Err(StorageError::NotFound { kind: "group", id: g.clone() });
+                    return Err(StorageError::NotFound { kind: "group", id: g.clone() }.into());
                 }
             }
             if let Some(w) = &a.worker_id {
                 let group: Option<Option<String>> =
                     tx.query_row("SELECT group_id FROM workers WHERE id = ?", [w], |r| r.get(0)).optional()?;
                 match group {
-                    None => return Err(StorageError::NotFound { kind: "worker", id: w.clone() }),
+                    None => return Err(StorageError::NotFound { kind: "worker", id: w.clone() }.into()),
                     Some(g) if g != a.group_id => {
-                        return Err(StorageError::Conflict(format!("worker {w} is not in group {:?}", a.group_id)));
+                        return Err(StorageError::Conflict(format!("worker {w} is not in group {:?}", a.group_id)).into());
                     }
                     Some(_) => {}
                 }
@@ -553,7 +585,7 @@ impl Storage for SqliteStorage {
                         existing.query_row([ch.hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
                     if let Some((seq, owner)) = found {
                         if owner != key {
-                            return Err(StorageError::Conflict("a change was sent for another household than the one holding it".into()));
+                            return Err(StorageError::Conflict("a change was sent for another household than the one holding it".into()).into());
                         }
                         seqs.push(seq as u64);
                         continue;

@@ -5,6 +5,7 @@
 //! 16-byte id, a u32 length and that many bytes of Automerge `save()` output. Integers are
 //! little-endian. Nothing may follow the last document.
 
+use madadkar_schema::wire::{ByteReader, Truncated};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
@@ -28,61 +29,43 @@ pub fn encode(documents: &[(Uuid, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        if self.rest.len() < n {
-            return Err(StoreError::Bundle(format!(
-                "file ends inside {what} (truncated?)"
-            )));
-        }
-        let (head, tail) = self.rest.split_at(n);
-        self.rest = tail;
-        Ok(head)
-    }
-
-    fn u32(&mut self, what: &str) -> Result<u32> {
-        let b = self.take(4, what)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
+/// The framing went wrong: the file ends inside a part it announces.
+fn truncated(e: Truncated) -> StoreError {
+    StoreError::Bundle(format!("file {e}"))
 }
 
 /// Splits a bundle into its documents, checking the framing; the documents themselves are
 /// checked by the store before anything is written.
 pub fn decode(bytes: &[u8]) -> Result<Vec<(Uuid, &[u8])>> {
-    let mut r = Reader { rest: bytes };
+    let mut r = ByteReader::new(bytes);
     if r.take(MAGIC.len(), "the header").ok() != Some(MAGIC) {
         return Err(StoreError::Bundle(
             "not a Madadkar bundle (wrong header)".into(),
         ));
     }
-    let format = r.take(1, "the header")?[0];
+    let format = r.u8("the header").map_err(truncated)?;
     if format != FORMAT {
         return Err(StoreError::Bundle(format!(
             "bundle format {format} is not supported (this program reads format {FORMAT})"
         )));
     }
-    let count = r.u32("the header")? as usize;
+    let count = r.u32("the header").map_err(truncated)? as usize;
     let mut out = Vec::with_capacity(count.min(100_000));
     for i in 0..count {
         let what = format!("household {} of {count}", i + 1);
-        let id = Uuid::from_slice(r.take(16, &what)?)
-            .map_err(|e| StoreError::Bundle(format!("{what}: {e}")))?;
-        let len = r.u32(&what)? as usize;
+        let id = r.uuid(&what).map_err(truncated)?;
+        let len = r.u32(&what).map_err(truncated)? as usize;
         if len > MAX_DOCUMENT_BYTES {
             return Err(StoreError::Bundle(format!(
                 "{what} is {len} bytes, over the limit"
             )));
         }
-        out.push((id, r.take(len, &what)?));
+        out.push((id, r.take(len, &what).map_err(truncated)?));
     }
-    if !r.rest.is_empty() {
+    if r.remaining() > 0 {
         return Err(StoreError::Bundle(format!(
             "{} unexpected bytes after the last household",
-            r.rest.len()
+            r.remaining()
         )));
     }
     Ok(out)

@@ -1,22 +1,22 @@
 //! The store's error type: each variant says what went wrong and, where it can, what to do.
+//!
+//! Wrapped errors are `transparent`: their message is said once, whether a caller prints the
+//! error alone or its whole chain.
 
 use madadkar_schema::{DocumentError, ValidationError};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] ValidationError),
-    #[error("{0}")]
+    #[error(transparent)]
     Document(#[from] DocumentError),
-    #[error("database: {0}")]
+    #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The I/O error is part of the message, not a source, so a chain prints it once.
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("no {kind} matches {id:?}")]
     NotFound { kind: &'static str, id: String },
     #[error("{id:?} matches several {kind}s; type more of the id")]
@@ -27,12 +27,28 @@ pub enum StoreError {
     AlreadyInitialised { worker: String },
     #[error("bundle: {0}")]
     Bundle(String),
+    /// A request to the server could not be encoded (a bug, not bad input or a bad network).
+    #[error("could not encode a request to the server: {message}")]
+    Encode { message: String },
     #[error(
         "this replica is not enrolled with a server; run `madadkar enroll --server URL --code CODE`"
     )]
     NotEnrolled,
+    /// The server could not be reached or the connection broke: waiting can help.
     #[error("cannot reach the server ({message}); your work is kept and will sync later")]
     Network { message: String },
+    /// The server answered, but not in a way this program can use (a body that does not
+    /// decode, an impossible acknowledgement, something that is not a Madadkar server):
+    /// waiting does not help.
+    #[error(
+        "the server's answer cannot be used ({message}); check the server address, or update Madadkar"
+    )]
+    Protocol { message: String },
+    /// The server speaks another version of the sync protocol (`docs/sync-protocol.md`).
+    #[error(
+        "the server speaks sync protocol {server} and this Madadkar speaks {client}; update the older of the two"
+    )]
+    ServerVersion { server: String, client: u32 },
     #[error("the server refused: {message} [{code}]")]
     Server {
         status: u16,
@@ -48,7 +64,8 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether trying the same thing again later may succeed.
+    /// Whether trying the same thing again later may succeed: only when the network failed or
+    /// the server says so. A protocol or version mismatch stays until someone updates.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Network { .. } => true,
@@ -59,3 +76,53 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error and its causes the way `anyhow`'s `{:#}` prints them (the CLI does).
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut parts = vec![e.to_string()];
+        let mut source = e.source();
+        while let Some(s) = source {
+            parts.push(s.to_string());
+            source = s.source();
+        }
+        parts.join(": ")
+    }
+
+    #[test]
+    fn wrapped_errors_say_their_message_once() {
+        let sqlite = StoreError::from(rusqlite::Error::QueryReturnedNoRows);
+        assert_eq!(chain(&sqlite), "Query returned no rows");
+        let io = StoreError::Io {
+            path: "/data/x".into(),
+            error: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        assert_eq!(chain(&io), "/data/x: gone");
+    }
+
+    #[test]
+    fn only_network_failures_and_retryable_refusals_are_retried() {
+        let message = String::from("m");
+        assert!(
+            StoreError::Network {
+                message: message.clone()
+            }
+            .is_retryable()
+        );
+        assert!(
+            !StoreError::Protocol {
+                message: message.clone()
+            }
+            .is_retryable()
+        );
+        assert!(!StoreError::Encode { message }.is_retryable());
+        let version = StoreError::ServerVersion {
+            server: "2".into(),
+            client: 1,
+        };
+        assert!(!version.is_retryable());
+    }
+}

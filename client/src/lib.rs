@@ -1,6 +1,7 @@
 //! Madadkar's client library: the local store that keeps each household as an Automerge
 //! document in SQLite, the projections that make lists and search fast, bundles for moving
-//! changes between replicas without a network, and (later) the sync client.
+//! changes between replicas without a network, and the sync client (enrolment, push, pull and
+//! the per-household fallback; see `docs/sync-protocol.md`).
 //!
 //! It has no GUI dependency: the CLI, the desktop app and the tests all drive it directly.
 //!

@@ -107,9 +107,9 @@ impl DocCache {
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
+    move |error| StoreError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     }
 }
 

@@ -68,10 +68,72 @@ struct Http {
     report: SyncReport,
 }
 
+/// Sorts a failure of the HTTP client: only a connection that could not be made or broke
+/// (refused, timed out, cut mid-answer) is `Network`, which waiting can cure; anything else
+/// (an answer that is not HTTP, a bad address, a redirect loop) is `Protocol`.
 fn network(e: reqwest::Error) -> StoreError {
-    StoreError::Network {
-        message: e.without_url().to_string(),
+    let transport = is_transport(&e);
+    let e = e.without_url();
+    // reqwest's own text is generic ("error sending request"); the cause is in its sources.
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
     }
+    if transport {
+        StoreError::Network { message }
+    } else {
+        StoreError::Protocol { message }
+    }
+}
+
+/// Whether a failure is the connection's: reqwest's kinds first, then its causes (an I/O error
+/// is the connection; an HTTP parse error is a peer that does not speak HTTP).
+fn is_transport(e: &reqwest::Error) -> bool {
+    if e.is_connect() || e.is_timeout() {
+        return true;
+    }
+    if e.is_builder() || e.is_redirect() {
+        return false;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        if s.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_parse() || h.is_parse_status() || h.is_user())
+        {
+            return false;
+        }
+        source = s.source();
+    }
+    e.is_request() || e.is_body()
+}
+
+/// An answer the server should not have given.
+fn protocol(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Protocol {
+        message: format!("{what}: {e}"),
+    }
+}
+
+/// Refuses an answer from a server that names another protocol version than ours. An answer
+/// without the header is read as ours (servers before the header was added spoke version 1).
+fn check_protocol(headers: &reqwest::header::HeaderMap) -> Result<()> {
+    let Some(value) = headers.get(wire::PROTOCOL_HEADER) else {
+        return Ok(());
+    };
+    let server = String::from_utf8_lossy(value.as_bytes()).trim().to_string();
+    if server == wire::PROTOCOL_VERSION.to_string() {
+        return Ok(());
+    }
+    Err(StoreError::ServerVersion {
+        server,
+        client: wire::PROTOCOL_VERSION,
+    })
 }
 
 impl Http {
@@ -91,6 +153,7 @@ impl Http {
     }
 
     /// Sends a request and returns the (decompressed) body of a success, or the server's error.
+    /// A server of another protocol version is refused before its body is read.
     fn send(&mut self, request: RequestBuilder, body_len: usize) -> Result<Vec<u8>> {
         let response = request
             .header("accept-encoding", "gzip")
@@ -99,6 +162,7 @@ impl Http {
             .map_err(network)?;
         self.report.requests += 1;
         self.report.bytes_sent += body_len as u64;
+        check_protocol(response.headers())?;
         let status = response.status();
         let gzipped = response
             .headers()
@@ -110,9 +174,7 @@ impl Http {
             let mut out = Vec::with_capacity(raw.len() * 4);
             flate2::read::GzDecoder::new(raw.as_ref())
                 .read_to_end(&mut out)
-                .map_err(|e| StoreError::Network {
-                    message: format!("bad compressed answer: {e}"),
-                })?;
+                .map_err(|e| protocol("bad compressed answer", e))?;
             out
         } else {
             raw.to_vec()
@@ -359,12 +421,10 @@ impl Store {
                 wire::encode_push(&changes),
             ) {
                 Ok(answer) => {
-                    let response: PushResponse =
-                        serde_json::from_slice(&answer).map_err(|e| StoreError::Network {
-                            message: format!("unexpected push answer: {e}"),
-                        })?;
+                    let response: PushResponse = serde_json::from_slice(&answer)
+                        .map_err(|e| protocol("unexpected push answer", e))?;
                     if response.accepted.len() != batch.len() {
-                        return Err(StoreError::Network {
+                        return Err(StoreError::Protocol {
                             message: "the server acknowledged a different number of changes".into(),
                         });
                     }
@@ -404,9 +464,7 @@ impl Store {
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(0);
             let body = http.get(&format!("/v1/pull?after={cursor}"))?;
-            let batch = PullBatch::decode(&body).map_err(|e| StoreError::Network {
-                message: format!("bad pull answer: {e}"),
-            })?;
+            let batch = PullBatch::decode(&body).map_err(|e| protocol("bad pull answer", e))?;
             http.report.pulled += batch.changes.len();
             http.report.households_changed += self.apply_pulled(&batch)?;
             if !batch.more {
@@ -420,10 +478,8 @@ impl Store {
         let mut order: Vec<Uuid> = Vec::new();
         let mut by_household: HashMap<Uuid, Vec<Change>> = HashMap::new();
         for wc in &batch.changes {
-            let change =
-                Change::try_from(wc.bytes.as_slice()).map_err(|e| StoreError::Network {
-                    message: format!("the server sent a change that does not parse: {e}"),
-                })?;
+            let change = Change::try_from(wc.bytes.as_slice())
+                .map_err(|e| protocol("the server sent a change that does not parse", e))?;
             by_household
                 .entry(wc.household)
                 .or_insert_with(|| {
@@ -490,9 +546,7 @@ impl Store {
                 "application/octet-stream",
                 frame.encode(),
             )?;
-            let reply = DocSyncFrame::decode(&reply).map_err(|e| StoreError::Network {
-                message: format!("bad sync answer: {e}"),
-            })?;
+            let reply = DocSyncFrame::decode(&reply).map_err(|e| protocol("bad sync answer", e))?;
             session = reply.state;
             if reply.message.is_empty() {
                 if !sent_something {
@@ -500,16 +554,12 @@ impl Store {
                 }
                 continue;
             }
-            let message =
-                sync::Message::decode(&reply.message).map_err(|e| StoreError::Network {
-                    message: format!("bad sync message: {e}"),
-                })?;
+            let message = sync::Message::decode(&reply.message)
+                .map_err(|e| protocol("bad sync message", e))?;
             doc.automerge()
                 .sync()
                 .receive_sync_message(&mut state, message)
-                .map_err(|e| StoreError::Network {
-                    message: format!("bad sync message: {e}"),
-                })?;
+                .map_err(|e| protocol("bad sync message", e))?;
         }
         let new = doc.changes_since(&before);
         if !new.is_empty() {

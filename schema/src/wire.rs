@@ -10,12 +10,23 @@
 //! ```
 //!
 //! Integers are little-endian; `seq` is the server's sequence number (0 in a push).
+//!
+//! The protocol has a version ([`PROTOCOL_VERSION`], the `/v1` of every path) that the server
+//! names in a header of every answer ([`PROTOCOL_HEADER`]), so a client can tell a server of
+//! another version from one that is broken or unreachable.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
 use crate::enums::Role;
+
+/// The version of the sync protocol this build speaks: the `1` of `/v1`. It changes only when
+/// an older client could misread the new answers.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The response header in which the server names its [`PROTOCOL_VERSION`], on every answer
+/// (errors included).
+pub const PROTOCOL_HEADER: &str = "madadkar-protocol";
 
 pub const CHANGES_CONTENT_TYPE: &str = "application/x-madadkar-changes";
 /// The largest single change accepted (a visit with long observations is a few KiB).
@@ -30,8 +41,8 @@ const FORMAT: u8 = 1;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum WireError {
-    #[error("body ends inside {0} (truncated?)")]
-    Truncated(&'static str),
+    #[error("body {0}")]
+    Truncated(#[from] Truncated),
     #[error("not a Madadkar changes frame")]
     BadMagic,
     #[error("frame format {0} is not supported")]
@@ -53,26 +64,62 @@ pub struct WireChange {
     pub bytes: Vec<u8>,
 }
 
-struct Reader<'a>(&'a [u8]);
+/// Bytes ended before a part they announce.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("ends inside {what} (truncated?)")]
+pub struct Truncated {
+    /// The part being read, for the message: "the header", "household 3 of 10".
+    pub what: String,
+}
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], WireError> {
-        if self.0.len() < n {
-            return Err(WireError::Truncated(what));
+/// A cursor over bytes that reads the little-endian integers, ids and length-prefixed parts of
+/// Madadkar's binary formats: these frames, and the client's bundles.
+#[derive(Debug, Clone)]
+pub struct ByteReader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> ByteReader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+
+    /// The next `n` bytes; `what` names the part for the error.
+    pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], Truncated> {
+        if self.rest.len() < n {
+            return Err(Truncated { what: what.into() });
         }
-        let (head, tail) = self.0.split_at(n);
-        self.0 = tail;
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
         Ok(head)
     }
-    fn u32(&mut self, what: &'static str) -> Result<u32, WireError> {
-        let b = self.take(4, what)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+
+    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Truncated> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N, what)?);
+        Ok(out)
     }
-    fn u64(&mut self, what: &'static str) -> Result<u64, WireError> {
-        let b = self.take(8, what)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_le_bytes(a))
+
+    pub fn u8(&mut self, what: &str) -> Result<u8, Truncated> {
+        Ok(self.array::<1>(what)?[0])
+    }
+
+    pub fn u32(&mut self, what: &str) -> Result<u32, Truncated> {
+        self.array(what).map(u32::from_le_bytes)
+    }
+
+    pub fn u64(&mut self, what: &str) -> Result<u64, Truncated> {
+        self.array(what).map(u64::from_le_bytes)
+    }
+
+    /// A 16-byte UUID.
+    pub fn uuid(&mut self, what: &str) -> Result<Uuid, Truncated> {
+        self.array(what).map(Uuid::from_bytes)
+    }
+
+    /// How many bytes are left unread.
+    pub fn remaining(&self) -> usize {
+        self.rest.len()
     }
 }
 
@@ -88,11 +135,11 @@ fn write_changes(out: &mut Vec<u8>, changes: &[WireChange]) {
     }
 }
 
-fn read_changes(r: &mut Reader<'_>, max: usize) -> Result<Vec<WireChange>, WireError> {
+fn read_changes(r: &mut ByteReader<'_>, max: usize) -> Result<Vec<WireChange>, WireError> {
     if r.take(4, "the header")? != MAGIC {
         return Err(WireError::BadMagic);
     }
-    let format = r.take(1, "the header")?[0];
+    let format = r.u8("the header")?;
     if format != FORMAT {
         return Err(WireError::Format(format));
     }
@@ -102,8 +149,7 @@ fn read_changes(r: &mut Reader<'_>, max: usize) -> Result<Vec<WireChange>, WireE
     }
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
-        let household = Uuid::from_slice(r.take(16, "a change")?)
-            .map_err(|_| WireError::Truncated("a change"))?;
+        let household = r.uuid("a change")?;
         let seq = r.u64("a change")?;
         let len = r.u32("a change")? as usize;
         if len > MAX_CHANGE_BYTES {
@@ -121,6 +167,14 @@ fn read_changes(r: &mut Reader<'_>, max: usize) -> Result<Vec<WireChange>, WireE
     Ok(out)
 }
 
+/// Refuses bytes left after a frame: a sender that means something else by them.
+fn finish(r: &ByteReader<'_>) -> Result<(), WireError> {
+    match r.remaining() {
+        0 => Ok(()),
+        n => Err(WireError::Trailing(n)),
+    }
+}
+
 /// The body of a push.
 pub fn encode_push(changes: &[WireChange]) -> Vec<u8> {
     let mut out = Vec::with_capacity(9 + changes.iter().map(|c| c.bytes.len() + 28).sum::<usize>());
@@ -129,11 +183,9 @@ pub fn encode_push(changes: &[WireChange]) -> Vec<u8> {
 }
 
 pub fn decode_push(body: &[u8]) -> Result<Vec<WireChange>, WireError> {
-    let mut r = Reader(body);
+    let mut r = ByteReader::new(body);
     let changes = read_changes(&mut r, MAX_PUSH_CHANGES)?;
-    if !r.0.is_empty() {
-        return Err(WireError::Trailing(r.0.len()));
-    }
+    finish(&r)?;
     Ok(changes)
 }
 
@@ -162,13 +214,11 @@ impl PullBatch {
     }
 
     pub fn decode(body: &[u8]) -> Result<Self, WireError> {
-        let mut r = Reader(body);
+        let mut r = ByteReader::new(body);
         let next_cursor = r.u64("the header")?;
-        let more = r.take(1, "the header")?[0] != 0;
+        let more = r.u8("the header")? != 0;
         let changes = read_changes(&mut r, usize::MAX)?;
-        if !r.0.is_empty() {
-            return Err(WireError::Trailing(r.0.len()));
-        }
+        finish(&r)?;
         Ok(Self {
             next_cursor,
             more,
@@ -177,8 +227,10 @@ impl PullBatch {
     }
 }
 
-/// One round of Automerge's per-document sync: the server's sync state (kept by the client
-/// between rounds, opaque to it) and a sync message.
+/// One round of Automerge's per-document sync: a session marker and a sync message. The server
+/// keeps the Automerge sync state of each (device, household) itself; `state` only tells it
+/// whether to go on with that session (non-empty, as the server last answered) or start afresh
+/// (empty). The client keeps its own sync state on its side.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DocSyncFrame {
     pub state: Vec<u8>,
@@ -196,14 +248,12 @@ impl DocSyncFrame {
     }
 
     pub fn decode(body: &[u8]) -> Result<Self, WireError> {
-        let mut r = Reader(body);
+        let mut r = ByteReader::new(body);
         let n = r.u32("the state")? as usize;
         let state = r.take(n, "the state")?.to_vec();
         let n = r.u32("the message")? as usize;
         let message = r.take(n, "the message")?.to_vec();
-        if !r.0.is_empty() {
-            return Err(WireError::Trailing(r.0.len()));
-        }
+        finish(&r)?;
         Ok(Self { state, message })
     }
 }
@@ -293,7 +343,9 @@ mod tests {
         }]);
         assert_eq!(
             decode_push(&body[..body.len() - 1]),
-            Err(WireError::Truncated("a change"))
+            Err(WireError::Truncated(Truncated {
+                what: "a change".into()
+            }))
         );
         assert_eq!(decode_push(b"JUNK"), Err(WireError::BadMagic));
         let mut long = body.clone();
@@ -302,5 +354,28 @@ mod tests {
         let mut many = b"MDKC\x01".to_vec();
         many.extend_from_slice(&(MAX_PUSH_CHANGES as u32 + 1).to_le_bytes());
         assert!(matches!(decode_push(&many), Err(WireError::TooMany { .. })));
+    }
+
+    #[test]
+    fn byte_reader_reads_little_endian_and_names_the_truncated_part() {
+        let id = Uuid::now_v7();
+        let mut bytes = vec![7u8];
+        bytes.extend_from_slice(&0x0102_0304u32.to_le_bytes());
+        bytes.extend_from_slice(&42u64.to_le_bytes());
+        bytes.extend_from_slice(id.as_bytes());
+        bytes.extend_from_slice(b"xy");
+        let mut r = ByteReader::new(&bytes);
+        assert_eq!(r.u8("a"), Ok(7));
+        assert_eq!(r.u32("b"), Ok(0x0102_0304));
+        assert_eq!(r.u64("c"), Ok(42));
+        assert_eq!(r.uuid("d"), Ok(id));
+        assert_eq!(r.remaining(), 2);
+        let err = r.u32("the tail").expect_err("only two bytes left");
+        assert_eq!(err.to_string(), "ends inside the tail (truncated?)");
+        assert_eq!(
+            r.take(2, "e"),
+            Ok(&b"xy"[..]),
+            "a failed read consumes nothing"
+        );
     }
 }

@@ -1,24 +1,19 @@
-//! `madadkar-server`: the sync server and its administration commands.
-//!
-//! Settings come from flags, then `MADADKAR_SERVER_*` environment variables, then an optional
-//! JSON file (`--config`), then defaults: listen on 127.0.0.1:8737, data in ./server-data.
-
-mod api;
-mod auth;
-mod storage;
+//! `madadkar-server`: parses the command line and calls the library (`madadkar_server`):
+//! the sync server and its administration commands. Settings: see `madadkar_server::config`.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
-use chrono::{Duration, Utc};
+use anyhow::{Context, Result};
+use chrono::Utc;
 use clap::{Parser, Subcommand};
-use madadkar_schema::Role;
-use serde::Deserialize;
+use madadkar_server::{
+    admin,
+    config::{DATABASE_FILE, FileConfig},
+    storage::{Assignment, Storage, sqlite::SqliteStorage},
+};
 use uuid::Uuid;
-
-use storage::{Assignment, Storage, sqlite::SqliteStorage};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -116,25 +111,6 @@ enum HouseholdCommand {
     },
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<SocketAddr>,
-    data_dir: Option<PathBuf>,
-    pull_batch_changes: Option<usize>,
-    pull_batch_bytes: Option<usize>,
-}
-
-fn read_config(path: Option<&Path>) -> Result<FileConfig> {
-    let Some(path) = path else {
-        return Ok(FileConfig::default());
-    };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a valid settings file", path.display()))
-}
-
 fn print(json: bool, value: &impl serde::Serialize, text: impl FnOnce() -> String) {
     if json {
         println!(
@@ -148,43 +124,38 @@ fn print(json: bool, value: &impl serde::Serialize, text: impl FnOnce() -> Strin
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let file = read_config(cli.config.as_deref())?;
-    let data_dir = cli
-        .data_dir
-        .clone()
-        .or(file.data_dir.clone())
-        .unwrap_or_else(|| PathBuf::from("server-data"));
-    let storage = SqliteStorage::open(&data_dir.join("madadkar-server.sqlite3"))
+    let file = FileConfig::read(cli.config.as_deref())?;
+    let data_dir = file.data_dir(cli.data_dir.clone());
+    let storage = SqliteStorage::open(&data_dir.join(DATABASE_FILE))
         .with_context(|| format!("opening the database in {}", data_dir.display()))?;
     let json = cli.json;
     match cli.command {
         Command::Init => println!("database ready in {}", data_dir.display()),
-        Command::Serve { listen } => {
-            let listen = listen
-                .or(file.listen)
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8737)));
-            let mut limits = api::Limits::default();
-            if let Some(n) = file.pull_batch_changes {
-                limits.pull_entries = n.max(1);
-            }
-            if let Some(n) = file.pull_batch_bytes {
-                limits.pull_bytes = n.max(1024);
-            }
-            serve(storage, listen, limits)?;
+        Command::Serve { listen } => serve(storage, &file, file.listen(listen))?,
+        Command::Group(command) => group(&storage, json, command)?,
+        Command::Worker(command) => worker(&storage, json, command)?,
+        Command::EnrollCode { worker, hours } => {
+            let c = admin::issue_enroll_code(&storage, &worker, hours)?;
+            print(json, &c, || {
+                format!(
+                    "{}  (for worker {}; works once, until {})",
+                    c.code, c.worker_id, c.expires_at
+                )
+            });
         }
-        Command::Group(GroupCommand::Add { id, name }) => {
-            if id.is_empty()
-                || id.len() > 64
-                || !id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                bail!("a group id is 1–64 letters, digits, '-' or '_'");
-            }
-            let g = storage.create_group(&id, &name)?;
+        Command::Device(command) => device(&storage, json, command)?,
+        Command::Household(command) => household(&storage, json, command)?,
+    }
+    Ok(())
+}
+
+fn group(storage: &SqliteStorage, json: bool, command: GroupCommand) -> Result<()> {
+    match command {
+        GroupCommand::Add { id, name } => {
+            let g = admin::add_group(storage, &id, &name)?;
             print(json, &g, || format!("group {} ({}) created", g.id, g.name));
         }
-        Command::Group(GroupCommand::List) => {
+        GroupCommand::List => {
             let groups = storage.groups()?;
             print(json, &groups, || {
                 groups
@@ -194,45 +165,38 @@ fn main() -> Result<()> {
                     .join("\n")
             });
         }
-        Command::Worker(WorkerCommand::Add { name, group, role }) => {
-            let role = Role::parse(&role)?;
-            if matches!(role, Role::Field | Role::Supervisor) && group.is_none() {
-                bail!("a {role} worker needs --group");
-            }
-            let w = storage.create_worker(name.trim(), group.as_deref(), role)?;
+    }
+    Ok(())
+}
+
+fn worker(storage: &SqliteStorage, json: bool, command: WorkerCommand) -> Result<()> {
+    match command {
+        WorkerCommand::Add { name, group, role } => {
+            let w = admin::add_worker(storage, &name, group.as_deref(), &role)?;
             print(json, &w, || {
                 format!("worker {} ({}, {}) created", w.id, w.name, w.role)
             });
         }
-        Command::Worker(WorkerCommand::List) => {
+        WorkerCommand::List => {
             let workers = storage.workers()?;
             print(json, &workers, || {
                 workers
                     .iter()
                     .map(|w| {
-                        format!(
-                            "{}  {}  {}  {}",
-                            w.id,
-                            w.name,
-                            w.role,
-                            w.group_id.as_deref().unwrap_or("-")
-                        )
+                        let group = w.group_id.as_deref().unwrap_or("-");
+                        format!("{}  {}  {}  {group}", w.id, w.name, w.role)
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
             });
         }
-        Command::EnrollCode { worker, hours } => {
-            let code = auth::new_enroll_code()?;
-            let expires = Utc::now() + Duration::hours(hours.clamp(1, 24 * 30));
-            storage.create_enroll_code(&worker, auth::hash(&code), expires)?;
-            let value =
-                serde_json::json!({ "code": code, "worker_id": worker, "expires_at": expires });
-            print(json, &value, || {
-                format!("{code}  (for worker {worker}; works once, until {expires})")
-            });
-        }
-        Command::Device(DeviceCommand::List) => {
+    }
+    Ok(())
+}
+
+fn device(storage: &SqliteStorage, json: bool, command: DeviceCommand) -> Result<()> {
+    match command {
+        DeviceCommand::List => {
             let devices = storage.devices()?;
             print(json, &devices, || {
                 devices
@@ -248,40 +212,42 @@ fn main() -> Result<()> {
                     .join("\n")
             });
         }
-        Command::Device(DeviceCommand::Revoke { device }) => {
+        DeviceCommand::Revoke { device } => {
             storage.revoke_device(device, Utc::now())?;
             print(json, &serde_json::json!({ "revoked": device }), || {
                 format!("device {device} revoked")
             });
         }
-        Command::Household(HouseholdCommand::Assign {
-            household,
-            group,
-            worker,
-        }) => {
-            storage.assign(
-                household,
-                &Assignment {
-                    group_id: Some(group.clone()),
-                    worker_id: worker.clone(),
-                },
-            )?;
-            print(
-                json,
-                &serde_json::json!({ "household": household, "group": group, "worker": worker }),
-                || {
-                    format!(
-                        "household {household} assigned to group {group}{}",
-                        worker.map(|w| format!(", worker {w}")).unwrap_or_default()
-                    )
-                },
-            );
-        }
     }
     Ok(())
 }
 
-fn serve(storage: SqliteStorage, listen: SocketAddr, limits: api::Limits) -> Result<()> {
+fn household(storage: &SqliteStorage, json: bool, command: HouseholdCommand) -> Result<()> {
+    let HouseholdCommand::Assign {
+        household,
+        group,
+        worker,
+    } = command;
+    let assignment = Assignment {
+        group_id: Some(group.clone()),
+        worker_id: worker.clone(),
+    };
+    storage.assign(household, &assignment)?;
+    print(
+        json,
+        &serde_json::json!({ "household": household, "group": group, "worker": worker }),
+        || {
+            format!(
+                "household {household} assigned to group {group}{}",
+                worker.map(|w| format!(", worker {w}")).unwrap_or_default()
+            )
+        },
+    );
+    Ok(())
+}
+
+/// Sets up logging and the async runtime, then serves until Ctrl-C.
+fn serve(storage: SqliteStorage, file: &FileConfig, listen: SocketAddr) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MADADKAR_LOG")
@@ -292,8 +258,8 @@ fn serve(storage: SqliteStorage, listen: SocketAddr, limits: api::Limits) -> Res
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let limits = file.limits();
     runtime.block_on(async move {
-        let state = Arc::new(api::AppState::new(Arc::new(storage), limits));
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
@@ -301,11 +267,10 @@ fn serve(storage: SqliteStorage, listen: SocketAddr, limits: api::Limits) -> Res
         // Tests and scripts read this line to learn the port when started on port 0.
         println!("listening on http://{addr}");
         tracing::info!(%addr, "madadkar-server listening");
-        axum::serve(listener, api::router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        madadkar_server::serve(listener, Arc::new(storage), limits, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         Ok(())
     })
 }

@@ -22,6 +22,10 @@ pub enum StorageError {
     Conflict(String),
     #[error("the enrolment code is unknown, used or expired")]
     BadCode,
+    /// A stored value that cannot be what it claims (an unknown role, a device id that is no
+    /// UUID, a date that does not parse): refused rather than read as a default.
+    #[error("the database holds a bad value: {what}")]
+    Corrupt { what: String },
     #[error("storage backend: {0}")]
     Backend(String),
 }

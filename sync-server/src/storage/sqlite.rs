@@ -77,18 +77,52 @@ fn backend(e: impl std::fmt::Display) -> StorageError {
     StorageError::Backend(e.to_string())
 }
 
-impl From<rusqlite::Error> for StorageError {
+/// An error inside this backend: SQLite's own or the storage's. It becomes a [`StorageError`]
+/// at the trait's edge (`read`, `write`, `open`): a `From<rusqlite::Error> for StorageError`
+/// would break the orphan rule once this backend and the trait are crates of their own.
+#[derive(Debug)]
+enum SqlError {
+    Sqlite(rusqlite::Error),
+    Storage(StorageError),
+}
+
+impl From<rusqlite::Error> for SqlError {
     fn from(e: rusqlite::Error) -> Self {
-        backend(e)
+        Self::Sqlite(e)
     }
 }
 
-fn open_connection(path: &Path) -> Result<Connection> {
+impl From<StorageError> for SqlError {
+    fn from(e: StorageError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+impl From<SqlError> for StorageError {
+    fn from(e: SqlError) -> Self {
+        match e {
+            SqlError::Sqlite(e) => backend(e),
+            SqlError::Storage(e) => e,
+        }
+    }
+}
+
+type SqlResult<T> = std::result::Result<T, SqlError>;
+
+/// Set on every connection, the writer and each reader alike. The same settings as the
+/// client's store (`client/src/sql.rs`), for the server's own reason: a push is acknowledged
+/// only once durable (`synchronous = FULL`), because the client then drops those changes from its
+/// outbox; WAL lets pulls read while a push writes.
+const PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+/// Longer than the client's: requests queue behind the single writer under load, and waiting
+/// beats failing a push.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn open_connection(path: &Path) -> SqlResult<Connection> {
     let conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.execute_batch(PRAGMAS)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(conn)
 }
 
@@ -96,18 +130,38 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339()
 }
 
-fn parse_time(s: Option<String>) -> Option<DateTime<Utc>> {
-    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
-        .map(|t| t.with_timezone(&Utc))
+fn corrupt(what: String) -> SqlError {
+    SqlError::Storage(StorageError::Corrupt { what })
 }
 
-fn worker_row(row: &Row<'_>, at: usize) -> rusqlite::Result<WorkerRecord> {
+/// A stored time; one that does not parse is an error, never a default.
+fn parse_time(s: &str, what: impl FnOnce() -> String) -> SqlResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| corrupt(format!("{} {s:?} is not a time: {e}", what())))
+}
+
+fn parse_optional_time(
+    s: Option<String>,
+    what: impl FnOnce() -> String,
+) -> SqlResult<Option<DateTime<Utc>>> {
+    s.map(|s| parse_time(&s, what)).transpose()
+}
+
+fn parse_uuid(s: &str, what: impl FnOnce() -> String) -> SqlResult<Uuid> {
+    Uuid::parse_str(s).map_err(|e| corrupt(format!("{} {s:?} is not a UUID: {e}", what())))
+}
+
+fn worker_row(row: &Row<'_>, at: usize) -> SqlResult<WorkerRecord> {
+    let id: String = row.get(at)?;
     let role: String = row.get(at + 3)?;
+    let role = Role::parse(&role)
+        .map_err(|_| corrupt(format!("worker {id} has an unknown role {role:?}")))?;
     Ok(WorkerRecord {
-        id: row.get(at)?,
+        id,
         name: row.get(at + 1)?,
         group_id: row.get(at + 2)?,
-        role: Role::parse(&role).unwrap_or(Role::Admin),
+        role,
     })
 }
 
@@ -115,29 +169,59 @@ const DEVICE_COLUMNS: &str =
     "d.id, d.worker_id, d.name, d.enrolled_at, d.revoked_at, d.last_seen_at, d.local_worker_id";
 const WORKER_COLUMNS: &str = "w.id, w.name, w.group_id, w.role";
 
-fn device_row(row: &Row<'_>) -> rusqlite::Result<DeviceRecord> {
-    let id: String = row.get(0)?;
+fn device_row(row: &Row<'_>) -> SqlResult<DeviceRecord> {
+    let raw_id: String = row.get(0)?;
+    let id = parse_uuid(&raw_id, || "a device id".into())?;
+    let what = |column: &str| format!("device {id}'s {column}");
     Ok(DeviceRecord {
-        id: Uuid::parse_str(&id).unwrap_or_default(),
+        id,
         worker_id: row.get(1)?,
         name: row.get(2)?,
-        enrolled_at: parse_time(row.get(3)?).unwrap_or_default(),
-        revoked_at: parse_time(row.get(4)?),
-        last_seen_at: parse_time(row.get(5)?),
+        enrolled_at: parse_time(&row.get::<_, String>(3)?, || what("enrolled_at"))?,
+        revoked_at: parse_optional_time(row.get(4)?, || what("revoked_at"))?,
+        last_seen_at: parse_optional_time(row.get(5)?, || what("last_seen_at"))?,
         local_worker_id: row.get(6)?,
     })
 }
 
-fn principal_row(row: &Row<'_>) -> rusqlite::Result<Principal> {
+fn principal_row(row: &Row<'_>) -> SqlResult<Principal> {
     Ok(Principal {
         device: device_row(row)?,
         worker: worker_row(row, 7)?,
     })
 }
 
+/// The first row a query gives through a fallible mapping, if any (`query_row` and
+/// `optional()` only take mappings that fail with rusqlite's own error).
+fn first_row<T>(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+    map: impl FnMut(&Row<'_>) -> SqlResult<T>,
+) -> SqlResult<Option<T>> {
+    stmt.query_and_then(params, map)?.next().transpose()
+}
+
+/// The SQL condition on `assignments a` (parameters from `?2`) that selects a scope's
+/// households; `None` for a scope that holds none.
+fn scope_filter(scope: &Scope) -> Option<(&'static str, Vec<String>)> {
+    match scope {
+        Scope::Everything => Some(("1", vec![])),
+        Scope::Group(g) => Some(("a.group_id = ?2", vec![g.clone()])),
+        Scope::GroupWorker { group, worker } => Some((
+            "a.group_id = ?2 AND (a.worker_id IS NULL OR a.worker_id = ?3)",
+            vec![group.clone(), worker.clone()],
+        )),
+        Scope::Nothing => None,
+    }
+}
+
 impl SqliteStorage {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
+        Ok(Self::open_sql(path)?)
+    }
+
+    fn open_sql(path: &Path) -> SqlResult<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(backend)?;
         }
@@ -146,7 +230,8 @@ impl SqliteStorage {
         if version > MIGRATIONS.len() as i64 {
             return Err(backend(format!(
                 "database version {version} is newer than this server understands; update it"
-            )));
+            ))
+            .into());
         }
         for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = writer.transaction()?;
@@ -161,15 +246,15 @@ impl SqliteStorage {
         })
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> SqlResult<T>) -> Result<T> {
         let mut conn = self
             .writer
             .lock()
             .map_err(|_| backend("writer lock poisoned"))?;
-        f(&mut conn)
+        Ok(f(&mut conn)?)
     }
 
-    fn read<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    fn read<T>(&self, f: impl FnOnce(&mut Connection) -> SqlResult<T>) -> Result<T> {
         let pooled = self
             .readers
             .lock()
@@ -185,7 +270,7 @@ impl SqliteStorage {
         {
             pool.push(conn);
         }
-        result
+        Ok(result?)
     }
 }
 
@@ -197,9 +282,7 @@ impl Storage for SqliteStorage {
                 params![id, name, time(Utc::now())],
             )?;
             if n == 0 {
-                return Err(StorageError::Conflict(format!(
-                    "group {id:?} already exists"
-                )));
+                return Err(StorageError::Conflict(format!("group {id:?} already exists")).into());
             }
             Ok(Group {
                 id: id.into(),
@@ -236,7 +319,8 @@ impl Storage for SqliteStorage {
                     return Err(StorageError::NotFound {
                         kind: "group",
                         id: g.into(),
-                    });
+                    }
+                    .into());
                 }
             }
             let worker = WorkerRecord {
@@ -264,8 +348,8 @@ impl Storage for SqliteStorage {
             let mut stmt = c.prepare(&format!(
                 "SELECT {WORKER_COLUMNS} FROM workers w ORDER BY w.group_id, w.name"
             ))?;
-            let rows = stmt.query_map([], |r| worker_row(r, 0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            let rows = stmt.query_and_then([], |r| worker_row(r, 0))?;
+            rows.collect()
         })
     }
 
@@ -285,7 +369,8 @@ impl Storage for SqliteStorage {
                 return Err(StorageError::NotFound {
                     kind: "worker",
                     id: worker_id.into(),
-                });
+                }
+                .into());
             }
             c.execute(
                 "INSERT INTO enroll_codes (code_hash, worker_id, expires_at) VALUES (?, ?, ?)",
@@ -311,23 +396,23 @@ impl Storage for SqliteStorage {
                 )
                 .optional()?;
             let Some((worker_id, expires_at, None)) = code else {
-                return Err(StorageError::BadCode);
+                return Err(StorageError::BadCode.into());
             };
-            if parse_time(Some(expires_at)).is_none_or(|t| t < now) {
-                return Err(StorageError::BadCode);
+            if parse_time(&expires_at, || "an enrolment code's expires_at".into())? < now {
+                return Err(StorageError::BadCode.into());
             }
             let taken: Option<String> = tx
                 .query_row("SELECT id FROM devices WHERE id = ?", [device.id.to_string()], |r| r.get(0))
                 .optional()?;
             if taken.is_some() {
-                return Err(StorageError::Conflict("this device is already enrolled".into()));
+                return Err(StorageError::Conflict("this device is already enrolled".into()).into());
             }
             tx.execute("UPDATE enroll_codes SET used_at = ? WHERE code_hash = ?", params![time(now), code_hash.as_slice()])?;
             tx.execute(
                 "INSERT INTO devices (id, worker_id, name, token_hash, local_worker_id, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)",
                 params![device.id.to_string(), worker_id, device.name, device.token_hash.as_slice(), device.local_worker_id, time(now)],
             )?;
-            let worker = tx.query_row(
+            let worker = tx.query_row_and_then(
                 &format!("SELECT {WORKER_COLUMNS} FROM workers w WHERE w.id = ?"),
                 [&worker_id],
                 |r| worker_row(r, 0),
@@ -342,8 +427,8 @@ impl Storage for SqliteStorage {
             let mut stmt = c.prepare(&format!(
                 "SELECT {DEVICE_COLUMNS} FROM devices d ORDER BY d.enrolled_at"
             ))?;
-            let rows = stmt.query_map([], device_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            let rows = stmt.query_and_then([], device_row)?;
+            rows.collect()
         })
     }
 
@@ -357,7 +442,8 @@ impl Storage for SqliteStorage {
                 return Err(StorageError::NotFound {
                     kind: "device",
                     id: id.to_string(),
-                });
+                }
+                .into());
             }
             Ok(())
         })
@@ -369,11 +455,10 @@ impl Storage for SqliteStorage {
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>> {
         let found = self.read(|c| {
-            Ok(c.prepare_cached(&format!(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT {DEVICE_COLUMNS}, {WORKER_COLUMNS} FROM devices d JOIN workers w ON w.id = d.worker_id WHERE d.token_hash = ?"
-            ))?
-            .query_row([token_hash.as_slice()], principal_row)
-            .optional()?)
+            ))?;
+            first_row(&mut stmt, [token_hash.as_slice()], principal_row)
         })?;
         // Remember when a device was last seen, but write at most once a minute per device.
         if let Some(p) = &found
@@ -394,11 +479,10 @@ impl Storage for SqliteStorage {
 
     fn principal_by_device(&self, id: Uuid) -> Result<Option<Principal>> {
         self.read(|c| {
-            Ok(c.prepare_cached(&format!(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT {DEVICE_COLUMNS}, {WORKER_COLUMNS} FROM devices d JOIN workers w ON w.id = d.worker_id WHERE d.id = ?"
-            ))?
-            .query_row([id.to_string()], principal_row)
-            .optional()?)
+            ))?;
+            first_row(&mut stmt, [id.to_string()], principal_row)
         })
     }
 
@@ -409,16 +493,16 @@ impl Storage for SqliteStorage {
                 let exists: Option<String> =
                     tx.query_row("SELECT id FROM groups WHERE id = ?", [g], |r| r.get(0)).optional()?;
                 if exists.is_none() {
-                    return Err(StorageError::NotFound { kind: "group", id: g.clone() });
+                    return Err(StorageError::NotFound { kind: "group", id: g.clone() }.into());
                 }
             }
             if let Some(w) = &a.worker_id {
                 let group: Option<Option<String>> =
                     tx.query_row("SELECT group_id FROM workers WHERE id = ?", [w], |r| r.get(0)).optional()?;
                 match group {
-                    None => return Err(StorageError::NotFound { kind: "worker", id: w.clone() }),
+                    None => return Err(StorageError::NotFound { kind: "worker", id: w.clone() }.into()),
                     Some(g) if g != a.group_id => {
-                        return Err(StorageError::Conflict(format!("worker {w} is not in group {:?}", a.group_id)));
+                        return Err(StorageError::Conflict(format!("worker {w} is not in group {:?}", a.group_id)).into());
                     }
                     Some(_) => {}
                 }
@@ -501,7 +585,7 @@ impl Storage for SqliteStorage {
                         existing.query_row([ch.hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
                     if let Some((seq, owner)) = found {
                         if owner != key {
-                            return Err(StorageError::Conflict("a change was sent for another household than the one holding it".into()));
+                            return Err(StorageError::Conflict("a change was sent for another household than the one holding it".into()).into());
                         }
                         seqs.push(seq as u64);
                         continue;
@@ -517,6 +601,9 @@ impl Storage for SqliteStorage {
         })
     }
 
+    // Long on purpose: the batch is read in one transaction, and its limits, the skipping of
+    // the caller's own changes, the backfill of newly assigned households and the cursor's
+    // jump to the end of the log depend on each other.
     fn pull(
         &self,
         scope: &Scope,
@@ -524,20 +611,12 @@ impl Storage for SqliteStorage {
         after: u64,
         limits: PullLimits,
     ) -> Result<PullBatch> {
-        let (clause, args): (&str, Vec<String>) = match scope {
-            Scope::Everything => ("1", vec![]),
-            Scope::Group(g) => ("a.group_id = ?2", vec![g.clone()]),
-            Scope::GroupWorker { group, worker } => (
-                "a.group_id = ?2 AND (a.worker_id IS NULL OR a.worker_id = ?3)",
-                vec![group.clone(), worker.clone()],
-            ),
-            Scope::Nothing => {
-                return Ok(PullBatch {
-                    next_cursor: after,
-                    more: false,
-                    changes: vec![],
-                });
-            }
+        let Some((clause, args)) = scope_filter(scope) else {
+            return Ok(PullBatch {
+                next_cursor: after,
+                more: false,
+                changes: vec![],
+            });
         };
         self.read(|c| {
             // One read transaction: a consistent snapshot of the log for the whole batch.
@@ -578,7 +657,9 @@ impl Storage for SqliteStorage {
                 }
                 let seq: i64 = row.get(0)?;
                 let kind: String = row.get(1)?;
-                let household = Uuid::parse_str(&row.get::<_, String>(2)?).map_err(backend)?;
+                let household = parse_uuid(&row.get::<_, String>(2)?, || {
+                    format!("log entry {seq}'s household")
+                })?;
                 if kind == "change" {
                     let author: Option<String> = row.get(4)?;
                     if author.as_deref() == Some(own_device.as_str()) {
@@ -630,5 +711,123 @@ impl Storage for SqliteStorage {
             let rows = stmt.query_map([household.to_string()], |r| r.get(0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database with one group, worker and device, and a plain connection to spoil it with.
+    fn enrolled() -> (tempfile::TempDir, SqliteStorage, Connection, Uuid) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.sqlite3");
+        let storage = SqliteStorage::open(&path).expect("open");
+        storage.create_group("g1", "one").expect("group");
+        let worker = storage
+            .create_worker("w", Some("g1"), Role::Field)
+            .expect("worker");
+        let now = Utc::now();
+        storage
+            .create_enroll_code(&worker.id, [1; 32], now + chrono::Duration::hours(1))
+            .expect("code");
+        let device = Uuid::now_v7();
+        storage
+            .enroll(
+                [1; 32],
+                NewDevice {
+                    id: device,
+                    name: "laptop".into(),
+                    token_hash: [2; 32],
+                    local_worker_id: None,
+                },
+                now,
+            )
+            .expect("enrol");
+        let raw = Connection::open(&path).expect("raw connection");
+        (dir, storage, raw, device)
+    }
+
+    fn assert_corrupt<T: std::fmt::Debug>(result: Result<T>, mentions: &str) {
+        match result {
+            Err(StorageError::Corrupt { what }) => {
+                assert!(
+                    what.contains(mentions),
+                    "{what:?} should mention {mentions}"
+                )
+            }
+            other => panic!("expected a corrupt-value error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_good_row_reads_back() {
+        let (_dir, storage, _raw, device) = enrolled();
+        let p = storage
+            .principal_by_token([2; 32], Utc::now())
+            .expect("read")
+            .expect("found");
+        assert_eq!((p.device.id, p.worker.role), (device, Role::Field));
+    }
+
+    #[test]
+    fn unknown_role_is_an_error_not_admin() {
+        let (_dir, storage, raw, device) = enrolled();
+        raw.execute("UPDATE workers SET role = 'boss'", [])
+            .expect("spoil");
+        assert_corrupt(storage.workers(), "boss");
+        assert_corrupt(storage.principal_by_device(device), "boss");
+        assert_corrupt(storage.principal_by_token([2; 32], Utc::now()), "boss");
+    }
+
+    #[test]
+    fn malformed_device_id_is_an_error_not_the_nil_uuid() {
+        let (_dir, storage, raw, _device) = enrolled();
+        raw.execute("UPDATE devices SET id = 'not-a-uuid'", [])
+            .expect("spoil");
+        assert_corrupt(storage.devices(), "not-a-uuid");
+        assert_corrupt(
+            storage.principal_by_token([2; 32], Utc::now()),
+            "not-a-uuid",
+        );
+    }
+
+    #[test]
+    fn malformed_times_are_errors_not_the_epoch_or_never() {
+        let (_dir, storage, raw, _device) = enrolled();
+        raw.execute("UPDATE devices SET enrolled_at = 'yesterday'", [])
+            .expect("spoil");
+        assert_corrupt(storage.devices(), "enrolled_at");
+        raw.execute(
+            "UPDATE devices SET enrolled_at = '2026-01-01T00:00:00+00:00', revoked_at = 'soon'",
+            [],
+        )
+        .expect("spoil");
+        // A revocation that does not parse must not read as "never revoked".
+        assert_corrupt(
+            storage.principal_by_token([2; 32], Utc::now()),
+            "revoked_at",
+        );
+    }
+
+    #[test]
+    fn malformed_code_expiry_is_an_error_not_an_expired_code() {
+        let (_dir, storage, raw, _device) = enrolled();
+        let worker = storage.workers().expect("workers").remove(0);
+        storage
+            .create_enroll_code(&worker.id, [3; 32], Utc::now())
+            .expect("code");
+        raw.execute(
+            "UPDATE enroll_codes SET expires_at = 'later' WHERE used_at IS NULL",
+            [],
+        )
+        .expect("spoil");
+        let device = NewDevice {
+            id: Uuid::now_v7(),
+            name: "second".into(),
+            token_hash: [4; 32],
+            local_worker_id: None,
+        };
+        assert_corrupt(storage.enroll([3; 32], device, Utc::now()), "expires_at");
     }
 }

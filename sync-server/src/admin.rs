@@ -1,0 +1,73 @@
+//! The administration commands' work: checks on the administrator's input, then the storage
+//! call. Printing stays with the binary.
+
+use chrono::{DateTime, Duration, Utc};
+use madadkar_schema::{Role, ValidationError};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::auth;
+use crate::storage::{Group, Storage, StorageError, WorkerRecord};
+
+#[derive(Debug, Error)]
+pub enum AdminError {
+    #[error("a group id is 1–64 letters, digits, '-' or '_'")]
+    BadGroupId,
+    #[error("a {0} worker needs --group")]
+    NeedsGroup(Role),
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the system gave no randomness for a code")]
+    Random(#[source] getrandom::Error),
+}
+
+/// A fresh enrolment code, shown once: only its hash is stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnrollCode {
+    pub code: String,
+    pub worker_id: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Creates a group; its id is short and plain so it can be typed on a command line.
+pub fn add_group(storage: &impl Storage, id: &str, name: &str) -> Result<Group, AdminError> {
+    let plain = id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if id.is_empty() || id.len() > 64 || !plain {
+        return Err(AdminError::BadGroupId);
+    }
+    Ok(storage.create_group(id, name)?)
+}
+
+/// Creates a worker; field workers and supervisors belong to a group.
+pub fn add_worker(
+    storage: &impl Storage,
+    name: &str,
+    group: Option<&str>,
+    role: &str,
+) -> Result<WorkerRecord, AdminError> {
+    let role = Role::parse(role)?;
+    if matches!(role, Role::Field | Role::Supervisor) && group.is_none() {
+        return Err(AdminError::NeedsGroup(role));
+    }
+    Ok(storage.create_worker(name.trim(), group, role)?)
+}
+
+/// Issues a one-time enrolment code for a worker, valid for `hours` (1 hour to 30 days).
+pub fn issue_enroll_code(
+    storage: &impl Storage,
+    worker: &str,
+    hours: i64,
+) -> Result<EnrollCode, AdminError> {
+    let code = auth::new_enroll_code().map_err(AdminError::Random)?;
+    let expires_at = Utc::now() + Duration::hours(hours.clamp(1, 24 * 30));
+    storage.create_enroll_code(worker, auth::hash(&code), expires_at)?;
+    Ok(EnrollCode {
+        code,
+        worker_id: worker.to_string(),
+        expires_at,
+    })
+}

@@ -1,0 +1,171 @@
+//! The one error type of the API: every refusal becomes a status code and the JSON
+//! [`ErrorBody`] of `docs/sync-protocol.md`, including axum's own rejections (bad JSON, bad
+//! query, body too large), unknown routes and wrong methods.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use madadkar_schema::wire::{ErrorBody, WireError};
+use tracing::warn;
+use uuid::Uuid;
+
+use crate::storage::StorageError;
+
+/// An error answer. `Internal` details are logged, never sent.
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized(&'static str),
+    Revoked,
+    Forbidden {
+        code: &'static str,
+        message: String,
+    },
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
+    /// A request axum refused before a handler ran (bad JSON or query, body too large, wrong
+    /// content type), or a route or method that does not exist; keeps axum's status.
+    Rejected {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    MissingDependencies(Vec<Uuid>),
+    Internal(String),
+}
+
+impl ApiError {
+    /// Maps one of axum's rejections, keeping its status and text. The size and content-type
+    /// statuses get codes of their own whatever the extractor, since the client's fix differs.
+    pub fn rejected(status: StatusCode, code: &'static str, message: String) -> Self {
+        let code = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "wrong_content_type",
+            _ => code,
+        };
+        Self::Rejected {
+            status,
+            code,
+            message,
+        }
+    }
+
+    pub fn malformed_change(message: String) -> Self {
+        Self::BadRequest {
+            code: "malformed_change",
+            message,
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::BadCode => Self::BadRequest {
+                code: "invalid_code",
+                message: e.to_string(),
+            },
+            StorageError::Conflict(m) => Self::BadRequest {
+                code: "conflict",
+                message: m,
+            },
+            StorageError::NotFound { .. } => Self::BadRequest {
+                code: "not_found",
+                message: e.to_string(),
+            },
+            StorageError::Corrupt { .. } | StorageError::Backend(_) => {
+                Self::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<WireError> for ApiError {
+    fn from(e: WireError) -> Self {
+        Self::BadRequest {
+            code: "malformed_body",
+            message: e.to_string(),
+        }
+    }
+}
+
+fn body(code: &str, message: impl Into<String>, retry: bool) -> ErrorBody {
+    ErrorBody {
+        code: code.into(),
+        message: message.into(),
+        retry,
+        households: vec![],
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            Self::Unauthorized(message) => (
+                StatusCode::UNAUTHORIZED,
+                body("unauthorized", message, false),
+            ),
+            Self::Revoked => (
+                StatusCode::FORBIDDEN,
+                body(
+                    "device_revoked",
+                    "this device has been revoked; ask your administrator",
+                    false,
+                ),
+            ),
+            Self::Forbidden { code, message } => {
+                (StatusCode::FORBIDDEN, body(code, message, false))
+            }
+            Self::BadRequest { code, message } => {
+                (StatusCode::BAD_REQUEST, body(code, message, false))
+            }
+            Self::Rejected {
+                status,
+                code,
+                message,
+            } => (status, body(code, message, status.is_server_error())),
+            Self::MissingDependencies(households) => (
+                StatusCode::CONFLICT,
+                ErrorBody {
+                    households,
+                    ..body(
+                        "missing_dependencies",
+                        "some changes build on changes the server does not have; sync those households whole",
+                        true,
+                    )
+                },
+            ),
+            Self::Internal(detail) => {
+                warn!(%detail, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    body("internal", "the server failed; try again later", true),
+                )
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The answer for a path no route matches.
+pub async fn unknown_endpoint() -> ApiError {
+    ApiError::Rejected {
+        status: StatusCode::NOT_FOUND,
+        code: "unknown_endpoint",
+        message: "no such endpoint; see docs/sync-protocol.md".into(),
+    }
+}
+
+/// The answer for a known path asked with the wrong method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::Rejected {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: "this endpoint does not take that method".into(),
+    }
+}

@@ -1,0 +1,120 @@
+//! The HTTP API under `/v1`: the router, the state shared by the handlers, and the helpers they
+//! share. Each endpoint lives in a module of its own; see `docs/sync-protocol.md`.
+
+mod doc_sync;
+mod enroll;
+pub mod error;
+pub mod extract;
+mod pull;
+mod push;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use automerge::sync;
+use axum::{
+    Json, Router,
+    extract::DefaultBodyLimit,
+    http::HeaderValue,
+    middleware,
+    response::Response,
+    routing::{get, post},
+};
+use madadkar_schema::wire;
+use tower_http::compression::CompressionLayer;
+use uuid::Uuid;
+
+pub use error::{ApiError, ApiResult};
+
+use crate::storage::{Principal, Scope, Storage};
+
+/// Limits on what one pull sends, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub pull_entries: usize,
+    pub pull_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            pull_entries: 5_000,
+            pull_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler shares: the storage, the limits and the per-household sync sessions.
+#[derive(Debug)]
+pub struct AppState<S> {
+    pub storage: Arc<S>,
+    pub limits: Limits,
+    /// Automerge sync states of the per-household fallback, by (device, household).
+    doc_sync: Mutex<HashMap<(Uuid, Uuid), (sync::State, Instant)>>,
+}
+
+impl<S> AppState<S> {
+    pub fn new(storage: Arc<S>, limits: Limits) -> Self {
+        Self {
+            storage,
+            limits,
+            doc_sync: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// The whole API, ready to serve or to call in process.
+pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/enroll", post(enroll::enroll::<S>))
+        .route("/v1/whoami", get(enroll::whoami))
+        .route("/v1/push", post(push::push::<S>))
+        .route("/v1/pull", get(pull::pull::<S>))
+        .route("/v1/households/{id}/sync", post(doc_sync::doc_sync::<S>))
+        .fallback(error::unknown_endpoint)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(wire::MAX_BODY_BYTES))
+        .layer(middleware::map_response(protocol_header))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+/// Every answer, errors included, names the protocol version the server speaks, so a client
+/// of another version can say so instead of failing on bodies it cannot read.
+async fn protocol_header(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        wire::PROTOCOL_HEADER,
+        HeaderValue::from(wire::PROTOCOL_VERSION),
+    );
+    response
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "protocol": wire::PROTOCOL_VERSION,
+    }))
+}
+
+/// Runs blocking storage work off the async executor.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// The households the caller may read and write; administrators have none.
+fn case_scope(principal: &Principal) -> ApiResult<Scope> {
+    match Scope::of(&principal.worker) {
+        Scope::Nothing => Err(ApiError::Forbidden {
+            code: "no_case_access",
+            message: format!("role {} has no access to households", principal.worker.role),
+        }),
+        scope => Ok(scope),
+    }
+}

@@ -1,0 +1,213 @@
+//! `POST /v1/push`: the checks a set of changes must pass (scope, authorship, dependencies)
+//! before it is stored, all or nothing. The per-household fallback reuses them.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use automerge::Change;
+use axum::{Json, extract::State};
+use madadkar_schema::{
+    ChangeMeta, Role,
+    wire::{self, Ack, PushResponse},
+};
+use tracing::instrument;
+use uuid::Uuid;
+
+use super::{
+    AppState, blocking, case_scope,
+    error::{ApiError, ApiResult},
+    extract::{Authenticated, Body},
+};
+use crate::storage::{Assignment, Hash, IncomingChange, Principal, Storage};
+
+#[instrument(skip_all, err(Debug), fields(device = %principal.device.id, changes))]
+pub async fn push<S: Storage>(
+    State(state): State<Arc<AppState<S>>>,
+    Authenticated(principal): Authenticated,
+    Body(body): Body,
+) -> ApiResult<Json<PushResponse>> {
+    let changes = wire::decode_push(&body)?;
+    tracing::Span::current().record("changes", changes.len());
+    let storage = state.storage.clone();
+    let (checked, seqs) =
+        blocking(move || accept_changes(storage.as_ref(), &principal, changes)).await?;
+    let accepted = checked
+        .iter()
+        .zip(seqs)
+        .map(|(c, seq)| Ack {
+            hash: automerge::ChangeHash(c.change.hash).to_string(),
+            seq,
+        })
+        .collect();
+    Ok(Json(PushResponse { accepted }))
+}
+
+/// A change parsed and checked against its claimed household and author.
+pub(super) struct Checked {
+    pub change: IncomingChange,
+    deps: Vec<Hash>,
+}
+
+/// Parses each change and binds it to an enrolled device: one's own changes must name one's
+/// own worker; changes relayed from a colleague's device (a USB bundle) must come from a device
+/// of one's own group.
+fn check_changes<S: Storage>(
+    storage: &S,
+    principal: &Principal,
+    changes: Vec<wire::WireChange>,
+) -> ApiResult<Vec<Checked>> {
+    let mut authors: HashMap<Uuid, Option<Principal>> = HashMap::new();
+    let mut out = Vec::with_capacity(changes.len());
+    for (i, wc) in changes.into_iter().enumerate() {
+        let change = Change::try_from(wc.bytes.as_slice()).map_err(|e| {
+            ApiError::malformed_change(format!(
+                "change {} of household {} does not parse: {e}",
+                i + 1,
+                wc.household
+            ))
+        })?;
+        let actor = Uuid::from_slice(change.actor_id().to_bytes()).map_err(|_| {
+            ApiError::malformed_change(format!(
+                "change {} has an actor that is not a device id",
+                i + 1
+            ))
+        })?;
+        let author = match authors.get(&actor) {
+            Some(a) => a.clone(),
+            None => {
+                let a = if actor == principal.device.id {
+                    Some(principal.clone())
+                } else {
+                    storage.principal_by_device(actor)?
+                };
+                authors.insert(actor, a.clone());
+                a
+            }
+        };
+        let forbid = |message: String| ApiError::Forbidden {
+            code: "author_mismatch",
+            message,
+        };
+        let Some(author) = author else {
+            return Err(forbid(format!(
+                "change {} was made on a device the server does not know",
+                i + 1
+            )));
+        };
+        if author.device.id != principal.device.id {
+            let same_group = author.worker.group_id.is_some()
+                && author.worker.group_id == principal.worker.group_id;
+            if !(same_group || principal.worker.role == Role::Coordinator) {
+                return Err(forbid(format!(
+                    "change {} was made by a device outside your group",
+                    i + 1
+                )));
+            }
+        }
+        let meta: Option<ChangeMeta> = change.message().and_then(|m| serde_json::from_str(m).ok());
+        let worker_ok = meta.as_ref().is_some_and(|m| {
+            m.worker_id == author.worker.id
+                || Some(&m.worker_id) == author.device.local_worker_id.as_ref()
+        });
+        if !worker_ok {
+            return Err(forbid(format!(
+                "change {} names a worker other than its device's",
+                i + 1
+            )));
+        }
+        out.push(Checked {
+            deps: change.deps().iter().map(|d| d.0).collect(),
+            change: IncomingChange {
+                household: wc.household,
+                hash: change.hash().0,
+                bytes: wc.bytes,
+                device_id: actor,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Which of `households` are new to the server (with the assignment they get: the pusher's
+/// group, and the pusher if a field worker); refuses any assigned outside the caller's scope.
+fn new_households<S: Storage>(
+    storage: &S,
+    principal: &Principal,
+    households: &[Uuid],
+) -> ApiResult<Vec<(Uuid, Assignment)>> {
+    let scope = case_scope(principal)?;
+    let assignments = storage.assignments(households)?;
+    let mut new = Vec::new();
+    for h in households {
+        match assignments.get(h) {
+            Some(a) if scope.contains(a) => {}
+            Some(_) => {
+                return Err(ApiError::Forbidden {
+                    code: "out_of_scope",
+                    message: format!("household {h} is outside your scope"),
+                });
+            }
+            None => new.push((
+                *h,
+                Assignment {
+                    group_id: principal.worker.group_id.clone(),
+                    worker_id: (principal.worker.role == Role::Field)
+                        .then(|| principal.worker.id.clone()),
+                },
+            )),
+        }
+    }
+    Ok(new)
+}
+
+/// The households whose changes depend on changes neither stored nor in the same push.
+fn missing_dependencies<S: Storage>(
+    storage: &S,
+    households: &[Uuid],
+    checked: &[Checked],
+) -> ApiResult<Vec<Uuid>> {
+    let mut missing = Vec::new();
+    for h in households {
+        let in_push: HashSet<Hash> = checked
+            .iter()
+            .filter(|c| c.change.household == *h)
+            .map(|c| c.change.hash)
+            .collect();
+        let needed: Vec<Hash> = checked
+            .iter()
+            .filter(|c| c.change.household == *h)
+            .flat_map(|c| c.deps.iter().copied())
+            .filter(|d| !in_push.contains(d))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if !needed.is_empty() && storage.known_hashes(*h, &needed)?.len() < needed.len() {
+            missing.push(*h);
+        }
+    }
+    Ok(missing)
+}
+
+/// Checks scope, authorship and dependencies of a set of changes and stores them, all or
+/// nothing. Returns the sequence numbers.
+pub(super) fn accept_changes<S: Storage>(
+    storage: &S,
+    principal: &Principal,
+    changes: Vec<wire::WireChange>,
+) -> ApiResult<(Vec<Checked>, Vec<u64>)> {
+    let households: Vec<Uuid> = changes
+        .iter()
+        .map(|c| c.household)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let new_households = new_households(storage, principal, &households)?;
+    let checked = check_changes(storage, principal, changes)?;
+    let missing = missing_dependencies(storage, &households, &checked)?;
+    if !missing.is_empty() {
+        return Err(ApiError::MissingDependencies(missing));
+    }
+    let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
+    let seqs = storage.store_changes(&incoming, &new_households)?;
+    Ok((checked, seqs))
+}

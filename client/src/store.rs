@@ -603,27 +603,38 @@ impl Store {
                 .problems
                 .push(format!("sqlite integrity_check: {integrity}"));
         }
-        {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT doc_id, hash, bytes FROM changes")?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                report.changes += 1;
-                let doc_id: String = row.get(0)?;
-                let hash: Vec<u8> = row.get(1)?;
-                let bytes: Vec<u8> = row.get(2)?;
-                match Change::try_from(bytes.as_slice()) {
-                    Ok(c) if c.hash().0.as_slice() == hash.as_slice() => {}
-                    Ok(_) => report.problems.push(format!(
-                        "household {doc_id}: a change's hash does not match its bytes"
-                    )),
-                    Err(e) => report
-                        .problems
-                        .push(format!("household {doc_id}: a change does not parse: {e}")),
-                }
+        self.check_changes(&mut report)?;
+        self.check_documents(&mut report)?;
+        self.check_orphans(&mut report)?;
+        Ok(report)
+    }
+
+    /// Every stored change parses and its hash matches its bytes.
+    fn check_changes(&self, report: &mut CheckReport) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT doc_id, hash, bytes FROM changes")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            report.changes += 1;
+            let doc_id: String = row.get(0)?;
+            let hash: Vec<u8> = row.get(1)?;
+            let bytes: Vec<u8> = row.get(2)?;
+            match Change::try_from(bytes.as_slice()) {
+                Ok(c) if c.hash().0.as_slice() == hash.as_slice() => {}
+                Ok(_) => report.problems.push(format!(
+                    "household {doc_id}: a change's hash does not match its bytes"
+                )),
+                Err(e) => report
+                    .problems
+                    .push(format!("household {doc_id}: a change does not parse: {e}")),
             }
         }
+        Ok(())
+    }
+
+    /// Every document loads, is complete, carries its own id and matches its projections.
+    fn check_documents(&self, report: &mut CheckReport) -> Result<()> {
         let ids = self.household_ids()?;
         report.households = ids.len();
         for id in &ids {
@@ -658,6 +669,11 @@ impl Store {
                 )),
             }
         }
+        Ok(())
+    }
+
+    /// No projected household or search entry outlives its document.
+    fn check_orphans(&self, report: &mut CheckReport) -> Result<()> {
         let orphans: i64 = self.conn.query_row(
             "SELECT count(*) FROM p_households WHERE id NOT IN (SELECT id FROM documents)",
             [],
@@ -678,7 +694,7 @@ impl Store {
                 "{orphans} projected households have no document (run rebuild-index)"
             ));
         }
-        Ok(report)
+        Ok(())
     }
 }
 

@@ -104,7 +104,7 @@ fn register_visit_and_show_as_json() {
         "--relation",
         "spouse",
         "--national-id",
-        "0010000003",
+        "0010000011",
         "--birth-date",
         "1365-02-10",
     ]);
@@ -214,7 +214,7 @@ fn register_visit_and_show_as_json() {
 fn search_finds_arabic_spellings_and_list_filters() {
     let cli = Cli::new();
     let h = cli.add_household("علی", "کریمی", "0499370899");
-    cli.add_household("کاظم", "یزدانی", "0010000003");
+    cli.add_household("کاظم", "یزدانی", "0010000011");
     let found = cli.json(&["household", "search", "علي", "كريمي"]);
     assert_eq!(found.as_array().expect("array").len(), 1);
     assert_eq!(found[0]["id"], h.as_str());
@@ -304,7 +304,7 @@ fn bad_input_fails_clearly_and_writes_nothing() {
                 "--last",
                 "b",
                 "--national-id",
-                "0010000003",
+                "0010000011",
                 "--district",
                 " ",
                 "--address",

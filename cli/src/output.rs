@@ -1,10 +1,12 @@
-//! How the CLI prints: plain text for people (Jalali dates), JSON for scripts.
+//! How the CLI prints: plain text for people (Jalali dates, local times), JSON for scripts
+//! (ISO dates, UTC times).
 
+use chrono::{DateTime, Local, TimeZone};
 use madadkar_client::{
     CheckReport, Followup, HouseholdDetails, HouseholdSummary, Identity, ImportReport, Page,
     SyncReport, SyncStatus,
 };
-use madadkar_schema::{ChangeInfo, Conflict, format_jalali};
+use madadkar_schema::{ChangeInfo, Conflict, date::format_jalali_date_time, format_jalali};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -23,6 +25,18 @@ fn print_json(value: &impl Serialize) {
 
 fn jalali(date: Option<chrono::NaiveDate>) -> String {
     date.map(format_jalali).unwrap_or_else(|| "-".into())
+}
+
+/// `1405-09-03 10:31`: a moment as the Jalali date and time of day on this device's clock.
+fn local_time<Tz: TimeZone>(time: &DateTime<Tz>) -> String {
+    format_jalali_date_time(time.with_timezone(&Local).naive_local())
+}
+
+/// A stored RFC 3339 time shown as [`local_time`]; text that is not one is shown as it is.
+fn local_time_of(rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| local_time(&t))
+        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 impl Output {
@@ -144,7 +158,7 @@ impl Output {
                     v.worker_name,
                     v.worker_id,
                     v.device_id,
-                    v.time.format("%Y-%m-%d %H:%M UTC")
+                    local_time(&v.time)
                 );
             }
         }
@@ -245,7 +259,7 @@ impl Output {
             };
             println!(
                 "{}  {} ({})  {}{}{}",
-                c.time.format("%Y-%m-%d %H:%M:%S UTC"),
+                local_time(&c.time),
                 c.meta.worker_name,
                 c.meta.worker_id,
                 c.meta.action,
@@ -319,7 +333,9 @@ impl Output {
         println!("pending changes: {}", s.pending_changes);
         println!(
             "last sync: {}",
-            s.last_sync_at.as_deref().unwrap_or("never")
+            s.last_sync_at
+                .as_deref()
+                .map_or_else(|| "never".to_string(), local_time_of)
         );
         if let Some(e) = &s.last_error {
             println!("last error: {e}");

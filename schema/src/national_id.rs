@@ -147,23 +147,28 @@ impl NationalId {
 
     /// Builds a valid ID from nine leading digits by appending the check digit; used by the
     /// demo and test data generators, so that any number gives an ID that [`Self::parse`]
-    /// accepts. Numbers whose ID would never be issued (see [`problem_of`]) move on to the next
-    /// number that gives one.
+    /// accepts. The few numbers whose ID would never be issued (see [`problem_of`]) are moved
+    /// to a far-off one of the same office, so that neighbouring numbers still give different
+    /// IDs: a zero serial (`abc000000`) becomes `abc999999`, and nine equal digits
+    /// (`111111111`, also `999999999` reached that way) take the serial `999997`. Those few
+    /// moved numbers may give the same ID as another number far from them.
     pub fn with_check_digit(first_nine: u32) -> Self {
+        const SERIALS: u32 = 1_000_000;
         let mut n = first_nine % 1_000_000_000;
-        loop {
-            let mut digits = [0u32; 10];
-            let mut rest = n;
-            for d in digits[..9].iter_mut().rev() {
-                *d = rest % 10;
-                rest /= 10;
-            }
-            digits[9] = check_digit(&digits[..9]);
-            if problem_of(&digits).is_none() {
-                return Self(text_of(&digits));
-            }
-            n = (n + 1) % 1_000_000_000;
+        if n % SERIALS == 0 {
+            n += SERIALS - 1;
         }
+        if n % 111_111_111 == 0 {
+            n = n - n % SERIALS + SERIALS - 3;
+        }
+        let mut digits = [0u32; 10];
+        let mut rest = n;
+        for d in digits[..9].iter_mut().rev() {
+            *d = rest % 10;
+            rest /= 10;
+        }
+        digits[9] = check_digit(&digits[..9]);
+        Self(text_of(&digits))
     }
 }
 
@@ -333,6 +338,22 @@ mod tests {
             let id = NationalId::with_check_digit(n);
             assert_eq!(NationalId::parse(&id.0), Ok(id.clone()), "from {n}");
         }
+        for d in 0..=9 {
+            let id = NationalId::with_check_digit(d * 111_111_111);
+            assert_eq!(NationalId::parse(&id.0), Ok(id.clone()), "from {d} × 9");
+            let zero_serial = NationalId::with_check_digit(d * 1_000_000);
+            assert_eq!(NationalId::parse(&zero_serial.0), Ok(zero_serial), "{d}000000");
+        }
         assert_eq!(NationalId::with_check_digit(49_937_089).0, "0499370899");
+    }
+
+    #[test]
+    fn neighbouring_numbers_give_different_ids() {
+        let ids: std::collections::BTreeSet<NationalId> = (22_000_000..22_000_010)
+            .chain(111_111_105..111_111_115)
+
+            .map(NationalId::with_check_digit)
+            .collect();
+        assert_eq!(ids.len(), 20);
     }
 }

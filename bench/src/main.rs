@@ -688,7 +688,7 @@ fn main() -> Result<()> {
             args.seed,
             args.samples,
             args.workers,
-            chrono::Utc::now().format("%Y-%m-%d"),
+            madadkar_schema::date::iso_date(chrono::Utc::now().date_naive()),
             seeding.as_secs_f64(),
         );
         std::fs::write(out, report)?;

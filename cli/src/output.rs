@@ -324,7 +324,9 @@ impl Output {
                 "worker {} ({}) on device {} ({})",
                 i.worker_name, i.worker_id, i.device_name, i.device_id
             ),
-            None => println!("not set up yet: run `madadkar init`"),
+            None => println!(
+                "not set up yet: run `madadkar enroll` (with a server) or `madadkar init` (offline)"
+            ),
         }
         match (&s.server_url, s.enrolled) {
             (Some(url), true) => println!("server {url} as {}", s.role.as_deref().unwrap_or("?")),

@@ -155,10 +155,10 @@ impl NationalId {
     pub fn with_check_digit(first_nine: u32) -> Self {
         const SERIALS: u32 = 1_000_000;
         let mut n = first_nine % 1_000_000_000;
-        if n % SERIALS == 0 {
+        if n.is_multiple_of(SERIALS) {
             n += SERIALS - 1;
         }
-        if n % 111_111_111 == 0 {
+        if n.is_multiple_of(111_111_111) {
             n = n - n % SERIALS + SERIALS - 3;
         }
         let mut digits = [0u32; 10];
@@ -342,7 +342,11 @@ mod tests {
             let id = NationalId::with_check_digit(d * 111_111_111);
             assert_eq!(NationalId::parse(&id.0), Ok(id.clone()), "from {d} × 9");
             let zero_serial = NationalId::with_check_digit(d * 1_000_000);
-            assert_eq!(NationalId::parse(&zero_serial.0), Ok(zero_serial), "{d}000000");
+            assert_eq!(
+                NationalId::parse(&zero_serial.0),
+                Ok(zero_serial),
+                "{d}000000"
+            );
         }
         assert_eq!(NationalId::with_check_digit(49_937_089).0, "0499370899");
     }
@@ -351,7 +355,6 @@ mod tests {
     fn neighbouring_numbers_give_different_ids() {
         let ids: std::collections::BTreeSet<NationalId> = (22_000_000..22_000_010)
             .chain(111_111_105..111_111_115)
-
             .map(NationalId::with_check_digit)
             .collect();
         assert_eq!(ids.len(), 20);

@@ -35,7 +35,7 @@ echo "sync server: $url (log in $demo/server.log)"
 
 field zahra init --worker "زهرا" --device "لپ‌تاپ زهرا"
 field zahra enroll --server "$url" --code "$(server --json enroll-code "$zahra" | json_field code)"
-field zahra demo --households 200
+field zahra demo --households 200 --allow-on-enrolled   # a demo server: its caseload is demo data
 field zahra sync
 listing=$("$bin/madadkar" --data-dir "$demo/zahra" --json household list --limit 1)
 first=$(echo "$listing" | json_field id)

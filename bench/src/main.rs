@@ -251,7 +251,7 @@ fn main() -> Result<()> {
     {
         let mut store = Store::open(&coordinator_dir)?;
         store.init("coordinator", "office desktop", None)?;
-        store.enroll(&server.url, &server.enroll_code(&coordinator_id)?)?;
+        store.enroll(&server.url, &server.enroll_code(&coordinator_id)?, None)?;
     }
     let start = Instant::now();
     let mut child = Command::new(bin_dir().join("madadkar"))
@@ -688,7 +688,7 @@ fn main() -> Result<()> {
             args.seed,
             args.samples,
             args.workers,
-            chrono::Utc::now().format("%Y-%m-%d"),
+            madadkar_schema::date::iso_date(chrono::Utc::now().date_naive()),
             seeding.as_secs_f64(),
         );
         std::fs::write(out, report)?;

@@ -1,10 +1,12 @@
-//! How the CLI prints: plain text for people (Jalali dates), JSON for scripts.
+//! How the CLI prints: plain text for people (Jalali dates, local times), JSON for scripts
+//! (ISO dates, UTC times).
 
+use chrono::{DateTime, Local, TimeZone, Utc};
 use madadkar_client::{
     CheckReport, Followup, HouseholdDetails, HouseholdSummary, Identity, ImportReport, Page,
     SyncReport, SyncStatus,
 };
-use madadkar_schema::{ChangeInfo, Conflict, format_jalali};
+use madadkar_schema::{ChangeInfo, Conflict, date::format_jalali_date_time, format_jalali};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -23,6 +25,25 @@ fn print_json(value: &impl Serialize) {
 
 fn jalali(date: Option<chrono::NaiveDate>) -> String {
     date.map(format_jalali).unwrap_or_else(|| "-".into())
+}
+
+/// `1405-09-03 10:31`: a moment as the Jalali date and time of day on this device's clock.
+fn local_time<Tz: TimeZone>(time: &DateTime<Tz>) -> String {
+    format_jalali_date_time(time.with_timezone(&Local).naive_local())
+}
+
+/// A change's time as [`local_time`], or that it has none (another client may write none).
+fn change_time(time: &Option<DateTime<Utc>>) -> String {
+    time.as_ref()
+        .map(local_time)
+        .unwrap_or_else(|| "time unknown".into())
+}
+
+/// A stored RFC 3339 time shown as [`local_time`]; text that is not one is shown as it is.
+fn local_time_of(rfc3339: &str) -> String {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| local_time(&t))
+        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 impl Output {
@@ -144,9 +165,7 @@ impl Output {
                     v.worker_name,
                     v.worker_id,
                     v.device_id,
-                    v.time
-                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                        .unwrap_or_else(|| "time unknown".into())
+                    change_time(&v.time)
                 );
             }
         }
@@ -247,9 +266,7 @@ impl Output {
             };
             println!(
                 "{}  {} ({})  {}{}{}",
-                c.time
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-                    .unwrap_or_else(|| "time unknown".into()),
+                change_time(&c.time),
                 c.meta.worker_name,
                 c.meta.worker_id,
                 c.meta.action,
@@ -314,7 +331,9 @@ impl Output {
                 "worker {} ({}) on device {} ({})",
                 i.worker_name, i.worker_id, i.device_name, i.device_id
             ),
-            None => println!("not set up yet: run `madadkar init`"),
+            None => println!(
+                "not set up yet: run `madadkar enroll` (with a server) or `madadkar init` (offline)"
+            ),
         }
         match (&s.server_url, s.enrolled) {
             (Some(url), true) => println!("server {url} as {}", s.role.as_deref().unwrap_or("?")),
@@ -323,7 +342,9 @@ impl Output {
         println!("pending changes: {}", s.pending_changes);
         println!(
             "last sync: {}",
-            s.last_sync_at.as_deref().unwrap_or("never")
+            s.last_sync_at
+                .as_deref()
+                .map_or_else(|| "never".to_string(), local_time_of)
         );
         if let Some(e) = &s.last_error {
             println!("last error: {e}");

@@ -104,7 +104,7 @@ fn register_visit_and_show_as_json() {
         "--relation",
         "spouse",
         "--national-id",
-        "0010000003",
+        "0010000011",
         "--birth-date",
         "1365-02-10",
     ]);
@@ -214,7 +214,7 @@ fn register_visit_and_show_as_json() {
 fn search_finds_arabic_spellings_and_list_filters() {
     let cli = Cli::new();
     let h = cli.add_household("علی", "کریمی", "0499370899");
-    cli.add_household("کاظم", "یزدانی", "0010000003");
+    cli.add_household("کاظم", "یزدانی", "0010000011");
     let found = cli.json(&["household", "search", "علي", "كريمي"]);
     assert_eq!(found.as_array().expect("array").len(), 1);
     assert_eq!(found[0]["id"], h.as_str());
@@ -304,7 +304,7 @@ fn bad_input_fails_clearly_and_writes_nothing() {
                 "--last",
                 "b",
                 "--national-id",
-                "0010000003",
+                "0010000011",
                 "--district",
                 " ",
                 "--address",
@@ -475,4 +475,43 @@ fn rebuild_index_and_demo() {
     assert!(cli.ok(&["rebuild-index"]).contains("12 households"));
     assert!(cli.ok(&["compact"]).contains("compacted"));
     assert!(cli.ok(&["check"]).contains("ok"));
+}
+
+#[test]
+fn status_shows_the_last_sync_as_a_jalali_local_time() {
+    let cli = Cli::new();
+    let db = cli.dir.path().join(madadkar_client::store::DB_FILE);
+    rusqlite::Connection::open(db)
+        .expect("open the store's database")
+        .execute(
+            "INSERT INTO meta (key, value) VALUES ('last_sync_at', ?)",
+            ["2026-11-24T07:01:27.794525594+00:00"],
+        )
+        .expect("record a sync time");
+    // Tehran's offset, +03:30 all year, as a POSIX TZ rule so no time zone database is needed.
+    let out = Command::new(env!("CARGO_BIN_EXE_madadkar"))
+        .arg("--data-dir")
+        .arg(cli.dir.path())
+        .arg("status")
+        .env("TZ", "<+0330>-03:30")
+        .output()
+        .expect("run madadkar");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.contains("last sync: 1405-09-03 10:31\n"),
+        "3 Azar 1405, 10:31 in Tehran: {text}"
+    );
+    let json = cli.json(&["status"]);
+    assert_eq!(
+        json["sync"]["last_sync_at"], "2026-11-24T07:01:27.794525594+00:00",
+        "JSON keeps the ISO time"
+    );
+}
+
+#[test]
+fn demo_on_a_replica_that_was_never_enrolled_needs_no_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cli = Cli { dir };
+    cli.ok(&["demo", "--households", "2"]);
+    assert_eq!(cli.json(&["household", "list"])["total"], 2);
 }

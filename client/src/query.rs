@@ -2,8 +2,9 @@
 //! Persian-aware search, and due or overdue follow-ups.
 
 use chrono::NaiveDate;
-use madadkar_schema::text::normalize_for_search;
-use rusqlite::{Connection, Row, ToSql};
+use madadkar_schema::date::{iso_date, parse_iso_date};
+use madadkar_schema::text::{join_number_groups, normalize_for_search, split_spellings};
+use rusqlite::{Connection, Row, ToSql, types::Type};
 use serde::Serialize;
 
 use crate::error::Result;
@@ -32,9 +33,14 @@ const SUMMARY_COLUMNS: &str = "h.id, h.head_name, h.head_national_id, h.district
      h.phone, h.status, h.assigned_group, h.assigned_worker, h.member_count, h.visit_count, \
      h.last_visit, h.next_followup, h.max_need, h.conflict_count";
 
+/// A projected date column; a value that is not an ISO date is an error, not a missing date.
 fn date_column(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
     let text: Option<String> = row.get(i)?;
-    Ok(text.and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok()))
+    text.map(|t| {
+        parse_iso_date(madadkar_schema::Field::Date, &t)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
+    })
+    .transpose()
 }
 
 fn summary(row: &Row<'_>) -> rusqlite::Result<HouseholdSummary> {
@@ -134,7 +140,7 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Page<HouseholdSummary>> 
     }
     if let Some(day) = q.overdue_on {
         clauses.push("h.next_followup < ?");
-        args.push(Box::new(day.format("%Y-%m-%d").to_string()));
+        args.push(Box::new(iso_date(day)));
     }
     if let Some(n) = q.min_need {
         clauses.push("h.max_need >= ?");
@@ -166,9 +172,12 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Page<HouseholdSummary>> 
 }
 
 /// Finds households by any part of a member's name, national ID, phone, district or address.
-/// The query is normalised like the index, so Arabic ي/ك, ZWNJ and diacritics do not matter.
+/// The query is normalised like the index, so Arabic ي/ك, ZWNJ, diacritics, compatibility forms
+/// and `+98` prefixes do not matter; a number typed in groups is looked up as one number. Every
+/// word of the query must be found; a word typed joined («محمدعلی») is also found where it was
+/// registered split («محمد علی»).
 pub fn search(conn: &Connection, query: &str, limit: usize) -> Result<Vec<HouseholdSummary>> {
-    let normalized = normalize_for_search(query);
+    let normalized = normalize_for_search(&join_number_groups(query));
     let terms: Vec<&str> = normalized.split(' ').filter(|t| !t.is_empty()).collect();
     if terms.is_empty() {
         return Ok(Vec::new());
@@ -181,7 +190,7 @@ pub fn search(conn: &Connection, query: &str, limit: usize) -> Result<Vec<Househ
         clauses.push("s.body MATCH ?".to_string());
         args.push(
             long.iter()
-                .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+                .map(|t| match_term(t))
                 .collect::<Vec<_>>()
                 .join(" AND "),
         );
@@ -208,6 +217,22 @@ pub fn search(conn: &Connection, query: &str, limit: usize) -> Result<Vec<Househ
     Ok(rows)
 }
 
+/// The FTS5 expression for one search word: the word as a phrase, or, when it may be a
+/// compound name typed joined, any of its split spellings. Each alternative is a whole phrase,
+/// so «محمدعلی» matches «محمد علی» but not «محمد» and «علی» far apart.
+fn match_term(term: &str) -> String {
+    let phrase = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+    let splits = split_spellings(term);
+    if splits.is_empty() {
+        return phrase(term);
+    }
+    let alternatives: Vec<String> = std::iter::once(term.to_string())
+        .chain(splits)
+        .map(|t| phrase(&t))
+        .collect();
+    format!("({})", alternatives.join(" OR "))
+}
+
 /// A follow-up that is due soon or overdue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Followup {
@@ -229,7 +254,7 @@ pub fn followups(conn: &Connection, today: NaiveDate, within_days: u32) -> Resul
          WHERE next_followup IS NOT NULL AND next_followup <= ? AND status = 'active' \
          ORDER BY next_followup, sort_name, id",
     )?;
-    let rows = stmt.query_map([horizon.format("%Y-%m-%d").to_string()], |row| {
+    let rows = stmt.query_map([iso_date(horizon)], |row| {
         Ok((
             row.get::<_, String>(0)?,
             row.get::<_, String>(1)?,
@@ -253,4 +278,110 @@ pub fn followups(conn: &Connection, today: NaiveDate, within_days: u32) -> Resul
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use madadkar_schema::{NationalId, NewHousehold, NewMember, Relation};
+
+    use crate::Store;
+
+    /// A store holding similar names, spelled split, joined, with old-keyboard letters and with
+    /// an international phone number; returns it with the households' head names in order.
+    fn similar_names() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(dir.path()).expect("open");
+        store.init("زهرا رضایی", "laptop", None).expect("init");
+        let people = [
+            ("محمد علی", "کریمی", "09121234567"),
+            ("محمدعلی", "رضایی", "09120000001"),
+            ("محمد", "کریمی", "09120000002"),
+            ("علی", "محمدی", "09120000003"),
+            ("عبد الله", "میر زاده", "09120000004"),
+            ("زهرا", "ھاشمی", "+98 935 111 2233"),
+            ("عبدالرضا", "میرزایی", "09120000006"),
+        ];
+        for (i, (first, last, phone)) in people.into_iter().enumerate() {
+            let head = NewMember {
+                national_id: Some(NationalId::with_check_digit(123_456_000 + i as u32)),
+                ..NewMember::named(first, last, Relation::Head)
+            };
+            let household = NewHousehold {
+                district: "منطقه ۳".into(),
+                address: "کوچه یاس، پلاک ۴".into(),
+                phone: Some(phone.into()),
+                ..Default::default()
+            };
+            store.add_household(&household, &head).expect("add");
+        }
+        (dir, store)
+    }
+
+    fn found(store: &Store, query: &str) -> Vec<String> {
+        let mut names: Vec<String> = store
+            .search(query, 50)
+            .expect("search")
+            .into_iter()
+            .map(|h| h.head_name)
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn joined_and_split_names_find_each_other() {
+        let (_dir, store) = similar_names();
+        for joined in ["محمدعلی کریمی", "محمد\u{200C}علی کریمی"] {
+            assert_eq!(found(&store, joined), ["محمد علی کریمی"], "{joined:?}");
+        }
+        assert_eq!(found(&store, "محمد علی رضایی"), ["محمدعلی رضایی"]);
+        assert_eq!(
+            found(&store, "محمدعلی"),
+            ["محمد علی کریمی", "محمدعلی رضایی"]
+        );
+        for spelling in ["عبدالله میرزاده", "عبد\u{200C}الله میر\u{200C}زاده", "عبدﷲ"]
+        {
+            assert_eq!(
+                found(&store, spelling),
+                ["عبد الله میر زاده"],
+                "{spelling:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_full_name_finds_only_the_household_it_names() {
+        let (_dir, store) = similar_names();
+        assert_eq!(found(&store, "محمد علی کریمی"), ["محمد علی کریمی"]);
+        assert_eq!(
+            found(&store, "محمد کریمی"),
+            ["محمد علی کریمی", "محمد کریمی"]
+        );
+        assert_eq!(found(&store, "علی محمدی"), ["علی محمدی"]);
+        assert_eq!(found(&store, "میرزاده"), ["عبد الله میر زاده"]);
+        assert_eq!(found(&store, "عبدالرضا میرزایی"), ["عبدالرضا میرزایی"]);
+    }
+
+    #[test]
+    fn old_keyboard_letters_and_presentation_forms_are_found() {
+        let (_dir, store) = similar_names();
+        assert_eq!(found(&store, "هاشمی"), ["زهرا ھاشمی"]);
+        // «هاشمی» as copied from a PDF: Arabic presentation forms.
+        let pdf = "\u{FEEB}\u{FE8E}\u{FEB7}\u{FEE4}\u{FBFE}";
+        assert_eq!(found(&store, pdf), ["زهرا ھاشمی"]);
+    }
+
+    #[test]
+    fn phone_numbers_are_found_with_or_without_the_country_code() {
+        let (_dir, store) = similar_names();
+        for typed in [
+            "+98 935 111 2233",
+            "0098 935 111 2233",
+            "0935 111 2233",
+            "۰۹۳۵۱۱۱۲۲۳۳",
+        ] {
+            assert_eq!(found(&store, typed), ["زهرا ھاشمی"], "{typed:?}");
+        }
+        assert_eq!(found(&store, "+98 912 123 4567"), ["محمد علی کریمی"]);
+    }
 }

@@ -237,8 +237,17 @@ impl Store {
 
     /// Exchanges a one-time code for this device's token. Work recorded before enrolment keeps
     /// its authorship: the server learns the worker id it was written under.
-    pub fn enroll(&mut self, server_url: &str, code: &str) -> Result<EnrollResponse> {
-        let identity = self.identity.clone().ok_or(StoreError::NotInitialised)?;
+    ///
+    /// A replica that was never set up is set up from the server's answer: it writes as the
+    /// worker the code was made for (id and name), in that worker's group, on a new device
+    /// named `device_name`, which such a replica needs. An existing replica keeps its device,
+    /// so a `device_name` that differs from it is refused rather than ignored.
+    pub fn enroll(
+        &mut self,
+        server_url: &str,
+        code: &str,
+        device_name: Option<&str>,
+    ) -> Result<EnrollResponse> {
         let url = server_url.trim().trim_end_matches('/');
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(madadkar_schema::ValidationError::Invalid {
@@ -248,31 +257,42 @@ impl Store {
             }
             .into());
         }
+        let device = enrolling_device(self.identity.as_ref(), device_name)?;
         let request = EnrollRequest {
             code: code.trim().to_string(),
-            device_id: identity.device_id,
-            device_name: identity.device_name.clone(),
-            local_worker_id: Some(identity.worker_id.clone()),
+            device_id: device.id,
+            device_name: device.name.clone(),
+            local_worker_id: device.local_worker_id.clone(),
         };
         let mut http = Http::new(url, "")?;
-        let body = serde_json::to_vec(&request).map_err(|e| StoreError::Bundle(e.to_string()))?;
+        let body = serde_json::to_vec(&request).map_err(|e| StoreError::Encode {
+            message: e.to_string(),
+        })?;
         let answer = http.post("/v1/enroll", "application/json", body)?;
         let response: EnrollResponse =
-            serde_json::from_slice(&answer).map_err(|e| StoreError::Network {
+            serde_json::from_slice(&answer).map_err(|e| StoreError::Protocol {
                 message: format!("unexpected enrolment answer: {e}"),
             })?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for (key, value) in [
+        let mut entries = vec![
             ("server_url", url.to_string()),
             ("token", response.token.clone()),
-            ("local_worker_id", identity.worker_id.clone()),
             ("worker_id", response.worker_id.clone()),
             ("worker_name", response.worker_name.clone()),
             ("role", response.role.code().to_string()),
             ("group_id", response.group_id.clone().unwrap_or_default()),
-        ] {
+        ];
+        match device.local_worker_id {
+            Some(local) => entries.push(("local_worker_id", local)),
+            // A new replica: its identity is written with the enrolment, all or nothing.
+            None => entries.extend([
+                ("device_id", device.id.to_string()),
+                ("device_name", device.name),
+            ]),
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for (key, value) in entries {
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
                 params![key, value],
@@ -571,5 +591,48 @@ impl Store {
             tx.commit()?;
         }
         Ok(())
+    }
+}
+
+/// The device an enrolment speaks for: this replica's, or a new one when it was never set up.
+struct EnrollingDevice {
+    id: Uuid,
+    name: String,
+    /// The worker id this replica wrote under before enrolling; `None` for a new replica.
+    local_worker_id: Option<String>,
+}
+
+fn enrolling_device(
+    identity: Option<&crate::Identity>,
+    device_name: Option<&str>,
+) -> Result<EnrollingDevice> {
+    let limit = madadkar_schema::limits::NAME;
+    match identity {
+        Some(identity) => match device_name {
+            Some(other) if madadkar_schema::text::clean_input(other) != identity.device_name => {
+                Err(madadkar_schema::ValidationError::Invalid {
+                    field: madadkar_schema::Field::DeviceName,
+                    input: other.into(),
+                    reason: "differs from this replica's device name; a device name is only \
+                             given when enrolling a replica that was never set up",
+                }
+                .into())
+            }
+            _ => Ok(EnrollingDevice {
+                id: identity.device_id,
+                name: identity.device_name.clone(),
+                local_worker_id: Some(identity.worker_id.clone()),
+            }),
+        },
+        None => Ok(EnrollingDevice {
+            id: Uuid::now_v7(),
+            name: madadkar_schema::clean_text(
+                madadkar_schema::Field::DeviceName,
+                device_name.unwrap_or(""),
+                limit,
+                true,
+            )?,
+            local_worker_id: None,
+        }),
     }
 }

@@ -102,7 +102,7 @@ fn enrolling_server() -> String {
 fn enrolled() -> (Replica, String) {
     let mut r = Replica::new("زهرا");
     let url = enrolling_server();
-    r.store.enroll(&url, "AAAA-BBBB-CCCC").expect("enrol");
+    r.store.enroll(&url, "AAAA-BBBB-CCCC", None).expect("enrol");
     (r, url)
 }
 
@@ -142,7 +142,7 @@ fn a_server_of_another_protocol_version_is_a_version_error() {
     let mut fresh = Replica::new("مریم");
     let err = fresh
         .store
-        .enroll(&newer_ok, "AAAA-BBBB-CCCC")
+        .enroll(&newer_ok, "AAAA-BBBB-CCCC", None)
         .expect_err("another version");
     assert!(matches!(err, StoreError::ServerVersion { .. }), "{err:?}");
 }

@@ -1,14 +1,15 @@
-//! Dates: parse what a worker types (Jalali or ISO, any digits) and show Solar Hijri dates.
+//! Dates: parse what a worker types (Jalali or ISO, any digits) and show Solar Hijri dates and
+//! times; the one ISO format dates are stored in.
 //!
 //! Dates are stored as ISO `NaiveDate`s; the Jalali calendar is only for input and display.
 //! Conversion is ICU4X's Persian calendar, not hand-written arithmetic.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use icu_calendar::{Date, Iso, cal::Persian};
 
 use crate::error::ValidationError;
 use crate::field::Field;
-use crate::text::{latin_digits, persian_digits};
+use crate::text::{is_bidi_mark, latin_digits, persian_digits};
 
 /// Years from this one on are read as Gregorian; below it, as Solar Hijri. Jalali 1700 is
 /// Gregorian 2321, and Gregorian 1700 is long before any record we keep.
@@ -58,13 +59,15 @@ pub fn from_jalali(year: i32, month: u8, day: u8) -> Option<NaiveDate> {
 }
 
 /// Parses a date typed in the Jalali calendar (`1403-08-15`, `۱۴۰۳/۸/۱۵`) or in ISO form
-/// (`2024-11-05`). The calendar is told apart by the year.
+/// (`2024-11-05`). The calendar is told apart by the year. Bidi marks (RLM, LRM, ALM), which
+/// come along when a date is copied from right-to-left text, are ignored.
 pub fn parse_date(field: Field, input: &str) -> Result<NaiveDate, ValidationError> {
     let bad = || ValidationError::Date {
         field,
         input: input.to_string(),
     };
-    let latin = latin_digits(input.trim());
+    let unmarked: String = input.chars().filter(|c| !is_bidi_mark(*c)).collect();
+    let latin = latin_digits(unmarked.trim());
     let parts: Vec<&str> = latin.split(['-', '/', '.']).collect();
     if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || p.len() > 4) {
         return Err(bad());
@@ -113,6 +116,27 @@ pub fn format_jalali(date: NaiveDate) -> String {
 pub fn format_date(date: NaiveDate) -> String {
     let j = to_jalali(date);
     persian_digits(&format!("{:04}/{:02}/{:02}", j.year, j.month, j.day))
+}
+
+/// `1405-09-03 10:31` in Latin digits: a Jalali date and the time of day, the CLI's form. The
+/// caller picks the time zone (usually the device's local one) before converting.
+pub fn format_jalali_date_time(time: NaiveDateTime) -> String {
+    format!(
+        "{} {:02}:{:02}",
+        format_jalali(time.date()),
+        time.hour(),
+        time.minute()
+    )
+}
+
+/// `۱۴۰۵/۰۹/۰۳ ۱۰:۳۱`: a Jalali date and time of day as shown to people.
+pub fn format_date_time(time: NaiveDateTime) -> String {
+    persian_digits(&format!(
+        "{} {:02}:{:02}",
+        format_date(time.date()),
+        time.hour(),
+        time.minute()
+    ))
 }
 
 #[cfg(test)]
@@ -210,6 +234,42 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn dates_pasted_with_bidi_marks_are_accepted() {
+        for marked in [
+            "\u{200F}1403/08/15",
+            "1403/08/15\u{200E}",
+            "\u{061C}۱۴۰۳/\u{200F}۰۸/۱۵",
+            "\u{200E}2024-11-05\u{200F}",
+        ] {
+            assert_eq!(
+                parse_date(Field::Date, marked),
+                Ok(d(2024, 11, 5)),
+                "{marked:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn iso_dates_round_trip_and_refuse_other_forms() {
+        assert_eq!(iso_date(d(2024, 11, 5)), "2024-11-05");
+        assert_eq!(
+            parse_iso_date(Field::Date, "2024-11-05"),
+            Ok(d(2024, 11, 5))
+        );
+        assert!(parse_iso_date(Field::Date, "1403-08-15x").is_err());
+        assert!(parse_iso_date(Field::Date, "۲۰۲۴-۱۱-۰۵").is_err());
+    }
+
+    #[test]
+    fn date_times_show_the_jalali_day_and_the_minute() {
+        let t = d(2026, 11, 24).and_hms_opt(10, 31, 27).expect("valid time");
+        assert_eq!(format_jalali_date_time(t), "1405-09-03 10:31");
+        assert_eq!(format_date_time(t), "۱۴۰۵/۰۹/۰۳ ۱۰:۳۱");
+        let before_midnight = d(2025, 3, 20).and_hms_opt(23, 59, 0).expect("valid time");
+        assert_eq!(format_jalali_date_time(before_midnight), "1403-12-30 23:59");
     }
 
     #[test]

@@ -17,8 +17,11 @@ pub enum ValidationError {
         len: usize,
         max: usize,
     },
-    #[error("national ID {input:?}: {reason}")]
-    NationalId { input: String, reason: &'static str },
+    #[error("national ID {input:?}: {problem}")]
+    NationalId {
+        input: String,
+        problem: crate::national_id::NationalIdProblem,
+    },
     #[error(
         "{}: {input:?} is not a date (expected Jalali 1403-08-15 or ISO 2024-11-05)",
         .field.label_en()
@@ -82,15 +85,7 @@ impl ValidationError {
             Self::TooLong { len, max, .. } => digits(&format!(
                 "{f} بیش از حد طولانی است ({len} نویسه؛ حداکثر {max})."
             )),
-            Self::NationalId { reason, .. } => match *reason {
-                "must have exactly 10 digits" => "کد ملی باید ۱۰ رقم باشد.".into(),
-                "check digit does not match (mistyped?)" => {
-                    "رقم کنترل کد ملی درست نیست؛ احتمالاً یک رقم اشتباه وارد شده است.".into()
-                }
-                "must contain only digits" => "کد ملی فقط از رقم تشکیل می‌شود.".into(),
-                "cannot be ten equal digits" => "کد ملی نمی‌تواند ده رقم یکسان باشد.".into(),
-                _ => "کد ملی را وارد کنید.".into(),
-            },
+            Self::NationalId { problem, .. } => problem.fa(),
             Self::Date { .. } => format!("{f} تاریخ معتبری نیست (نمونه: ۱۴۰۴/۰۸/۱۵)."),
             Self::NoSuchDay { input, .. } => {
                 digits(&format!("{f}: چنین روزی در تقویم وجود ندارد ({input})."))

@@ -644,7 +644,7 @@ mod tests {
         let text = MemberText {
             first_name: Some("مریم".into()),
             last_name: Some("کریمی".into()),
-            national_id: Some("۰۰۱۰۰۰۰۰۰۳".into()),
+            national_id: Some("۰۰۱۰۰۰۰۰۱۱".into()),
             birth_date: Some("1365/02/10".into()),
             sex: Some("".into()),
             relation: Some("همسر".into()),
@@ -655,7 +655,7 @@ mod tests {
         assert_eq!(member.sex, None, "an empty choice is no choice");
         assert_eq!(
             member.national_id.map(|n| n.to_string()),
-            Some("0010000003".into())
+            Some("0010000011".into())
         );
         let no_relation = MemberText {
             relation: None,

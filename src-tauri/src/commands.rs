@@ -99,7 +99,7 @@ pub fn init(state: tauri::State<'_, AppState>, worker: String, device: String) -
 
 #[tauri::command]
 pub fn enroll(state: tauri::State<'_, AppState>, server: String, code: String) -> Result<String> {
-    let enrolled = store(&state)?.enroll(&server, &code)?;
+    let enrolled = store(&state)?.enroll(&server, &code, None)?;
     state.sync.wake();
     Ok(enrolled.worker_name)
 }

@@ -164,7 +164,7 @@ impl Replica {
         let dir = tempfile::tempdir()?;
         let mut store = Store::open(dir.path())?;
         store.init(device, device, None)?;
-        store.enroll(&server.url, &server.enroll_code(worker)?)?;
+        store.enroll(&server.url, &server.enroll_code(worker)?, None)?;
         Ok(Self { store, dir })
     }
 

@@ -1,0 +1,200 @@
+//! `madadkar household …` and `history`: register, edit, show, list and search households,
+//! and every change made to one.
+
+use anyhow::{Result, anyhow};
+use clap::{Args, Subcommand};
+use madadkar_client::{ListQuery, SortBy, Store, store::today};
+use madadkar_schema::{
+    HouseholdEdit, HouseholdStatus, NationalId, NewHousehold, NewMember, Relation, Sex, parse_date,
+};
+
+use super::opt;
+use crate::output::Output;
+
+#[derive(Debug, Subcommand)]
+pub enum HouseholdCommand {
+    /// Register a household with its head of household.
+    Add {
+        #[command(flatten)]
+        head: HeadArgs,
+        #[arg(long)]
+        district: String,
+        #[arg(long)]
+        address: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        alt_phone: Option<String>,
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long)]
+        worker: Option<String>,
+    },
+    /// Change a household's own fields; an empty value clears an optional one.
+    Edit {
+        household: String,
+        #[arg(long)]
+        district: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        alt_phone: Option<String>,
+        /// active, suspended, graduated or closed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long)]
+        worker: Option<String>,
+    },
+    /// A household with its members, visits, referrals and conflicts.
+    Show { household: String },
+    /// The caseload, filtered, sorted and paged.
+    List(ListArgs),
+    /// Find households by part of a name, national ID, phone or address.
+    Search {
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct HeadArgs {
+    /// First name of the head of household.
+    #[arg(long = "first")]
+    first_name: String,
+    /// Last name of the head of household.
+    #[arg(long = "last")]
+    last_name: String,
+    #[arg(long)]
+    national_id: String,
+    #[arg(long)]
+    birth_date: Option<String>,
+    /// female or male.
+    #[arg(long)]
+    sex: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    district: Option<String>,
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    worker: Option<String>,
+    /// Only households whose follow-up is overdue.
+    #[arg(long)]
+    overdue: bool,
+    /// Only households whose latest visit scored at least this need (0–4).
+    #[arg(long)]
+    min_need: Option<u8>,
+    /// Only households with fields in conflict.
+    #[arg(long)]
+    conflicted: bool,
+    /// name, district, last-visit, followup or need.
+    #[arg(long, default_value = "name")]
+    sort: String,
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    household: String,
+}
+
+pub fn run(store: &mut Store, out: &Output, cmd: HouseholdCommand) -> Result<()> {
+    match cmd {
+        HouseholdCommand::Add {
+            head,
+            district,
+            address,
+            phone,
+            alt_phone,
+            group,
+            worker,
+        } => {
+            let household = NewHousehold {
+                district,
+                address,
+                phone,
+                alt_phone,
+                assigned_group: group,
+                assigned_worker: worker,
+            };
+            let head = NewMember {
+                national_id: Some(NationalId::parse(&head.national_id)?),
+                birth_date: opt(head.birth_date.as_deref(), |d| {
+                    parse_date(madadkar_schema::Field::BirthDate, d)
+                })?,
+                sex: opt(head.sex.as_deref(), Sex::parse)?,
+                ..NewMember::named(&head.first_name, &head.last_name, Relation::Head)
+            };
+            let (id, head_id) = store.add_household(&household, &head)?;
+            out.household_created(id, head_id);
+        }
+        HouseholdCommand::Edit {
+            household,
+            district,
+            address,
+            phone,
+            alt_phone,
+            status,
+            group,
+            worker,
+        } => {
+            let id = store.resolve_household_id(&household)?;
+            let edit = HouseholdEdit {
+                district,
+                address,
+                phone,
+                alt_phone,
+                status: opt(status.as_deref(), HouseholdStatus::parse)?,
+                assigned_group: group,
+                assigned_worker: worker,
+            };
+            store.edit_household(id, &edit)?;
+            out.done(&format!("household {id} updated"));
+        }
+        HouseholdCommand::Show { household } => {
+            let id = store.resolve_household_id(&household)?;
+            out.household(&store.household(id)?);
+        }
+        HouseholdCommand::List(args) => list(store, out, args)?,
+        HouseholdCommand::Search { query, limit } => {
+            out.search(&store.search(&query.join(" "), limit.clamp(1, 1000))?);
+        }
+    }
+    Ok(())
+}
+
+fn list(store: &mut Store, out: &Output, args: ListArgs) -> Result<()> {
+    let query = ListQuery {
+        district: args.district,
+        status: opt(args.status.as_deref(), HouseholdStatus::parse)?.map(|s| s.code().to_string()),
+        assigned_worker: args.worker,
+        overdue_on: args.overdue.then(today),
+        min_need: args.min_need,
+        conflicted: args.conflicted,
+        sort: SortBy::parse(&args.sort).ok_or_else(|| {
+            anyhow!("--sort must be name, district, last-visit, followup or need")
+        })?,
+        limit: args.limit.clamp(1, 1000),
+        offset: args.offset,
+    };
+    out.list(&store.list(&query)?);
+    Ok(())
+}
+
+pub fn history(store: &mut Store, out: &Output, args: HistoryArgs) -> Result<()> {
+    let id = store.resolve_household_id(&args.household)?;
+    out.history(&store.history(id)?);
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! `madadkar visit …` and `followups`: record visits and see the follow-ups they scheduled.
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use madadkar_client::Store;
+use madadkar_schema::{NewVisit, VisitKind, parse_date, parse_need};
+
+use super::{date_or_today, opt};
+use crate::output::Output;
+
+#[derive(Debug, Subcommand)]
+pub enum VisitCommand {
+    /// Record a visit with its needs assessment.
+    Add {
+        household: String,
+        /// Jalali (1403-08-15) or ISO; default today.
+        #[arg(long)]
+        date: Option<String>,
+        /// home, phone or office.
+        #[arg(long, default_value = "home")]
+        kind: String,
+        #[arg(long, default_value = "")]
+        observations: String,
+        /// A need score, 0 (none) to 4 (critical): income=3, food=2, … (repeatable).
+        #[arg(long = "need")]
+        needs: Vec<String>,
+        /// When to come back.
+        #[arg(long)]
+        followup: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct FollowupsArgs {
+    /// Include follow-ups due within this many days.
+    #[arg(long, default_value_t = 7)]
+    within: u32,
+    /// Count from this day instead of today (Jalali or ISO).
+    #[arg(long)]
+    today: Option<String>,
+}
+
+pub fn run(store: &mut Store, out: &Output, cmd: VisitCommand) -> Result<()> {
+    let VisitCommand::Add {
+        household,
+        date,
+        kind,
+        observations,
+        needs,
+        followup,
+    } = cmd;
+    let id = store.resolve_household_id(&household)?;
+    let visit = NewVisit {
+        date: date_or_today(madadkar_schema::Field::VisitDate, date.as_deref())?,
+        kind: VisitKind::parse(&kind)?,
+        observations,
+        needs: needs
+            .iter()
+            .map(|n| parse_need(n))
+            .collect::<Result<_, _>>()?,
+        followup_date: opt(followup.as_deref(), |d| {
+            parse_date(madadkar_schema::Field::FollowupDate, d)
+        })?,
+    };
+    let visit_id = store.add_visit(id, &visit)?;
+    out.created("visit", visit_id);
+    Ok(())
+}
+
+pub fn followups(store: &mut Store, out: &Output, args: FollowupsArgs) -> Result<()> {
+    let day = date_or_today(madadkar_schema::Field::Date, args.today.as_deref())?;
+    out.followups(&store.followups(day, args.within)?);
+    Ok(())
+}

@@ -10,6 +10,7 @@ use crate::error::Result;
 
 /// One line of the caseload list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HouseholdSummary {
     pub id: String,
     pub head_name: String,
@@ -112,6 +113,7 @@ pub struct ListQuery {
 
 /// A page of results and how many there are in all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Page<T> {
     pub total: i64,
     pub items: Vec<T>,
@@ -210,6 +212,7 @@ pub fn search(conn: &Connection, query: &str, limit: usize) -> Result<Vec<Househ
 
 /// A follow-up that is due soon or overdue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Followup {
     pub household_id: String,
     pub head_name: String,

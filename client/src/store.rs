@@ -36,6 +36,7 @@ const MAX_BUNDLE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 /// Who this replica writes as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Identity {
     pub worker_id: String,
     pub worker_name: String,

@@ -338,7 +338,7 @@ fn default_data_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".local/share/madadkar"))
 }
 
-fn date_or_today(field: &'static str, input: Option<&str>) -> Result<NaiveDate> {
+fn date_or_today(field: madadkar_schema::Field, input: Option<&str>) -> Result<NaiveDate> {
     Ok(match input {
         Some(d) => parse_date(field, d)?,
         None => today(),
@@ -468,14 +468,16 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
         }) => {
             let id = store.resolve_household_id(&household)?;
             let visit = NewVisit {
-                date: date_or_today("visit date", date.as_deref())?,
+                date: date_or_today(madadkar_schema::Field::VisitDate, date.as_deref())?,
                 kind: VisitKind::parse(&kind)?,
                 observations,
                 needs: needs
                     .iter()
                     .map(|n| parse_need(n))
                     .collect::<Result<_, _>>()?,
-                followup_date: opt(followup.as_deref(), |d| parse_date("follow-up date", d))?,
+                followup_date: opt(followup.as_deref(), |d| {
+                    parse_date(madadkar_schema::Field::FollowupDate, d)
+                })?,
             };
             let visit_id = store.add_visit(id, &visit)?;
             out.created("visit", visit_id);
@@ -504,7 +506,7 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
                 kind: ReferralKind::parse(&kind)?,
                 target,
                 visit_id,
-                date: date_or_today("referral date", date.as_deref())?,
+                date: date_or_today(madadkar_schema::Field::ReferralDate, date.as_deref())?,
                 note,
             };
             let referral_id = store.add_referral(id, &referral)?;
@@ -526,14 +528,14 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
             )?;
             let update = ReferralUpdate {
                 status: ReferralStatus::parse(&status)?,
-                date: date_or_today("status date", date.as_deref())?,
+                date: date_or_today(madadkar_schema::Field::StatusDate, date.as_deref())?,
                 note,
             };
             store.update_referral(id, referral_id, &update)?;
             out.done(&format!("referral {referral_id} is now {}", update.status));
         }
         Command::Followups { within, today: day } => {
-            let day = date_or_today("today", day.as_deref())?;
+            let day = date_or_today(madadkar_schema::Field::Date, day.as_deref())?;
             out.followups(&store.followups(day, within)?);
         }
         Command::Conflicts(args) => match args.command {
@@ -544,6 +546,7 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
                 pick,
             }) => {
                 let id = store.resolve_household_id(&household)?;
+                let path: madadkar_schema::FieldPath = field.parse()?;
                 let value = match (value, pick) {
                     (Some(v), _) => v,
                     (None, Some(n)) => {
@@ -551,7 +554,7 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
                         let conflict = details
                             .conflicts
                             .iter()
-                            .find(|c| c.path == field)
+                            .find(|c| c.path == path)
                             .ok_or_else(|| {
                                 anyhow!("{field} holds no conflicting values in this household")
                             })?;
@@ -565,7 +568,7 @@ fn run(cli: Cli, out: &Output) -> Result<ExitCode> {
                     }
                     (None, None) => bail!("give --value or --pick"),
                 };
-                store.resolve_conflict(id, &field, &value)?;
+                store.resolve_conflict(id, &path, &value)?;
                 out.done(&format!("{field} is now {value:?}"));
             }
             None => {
@@ -638,7 +641,9 @@ fn household(store: &mut Store, out: &Output, cmd: HouseholdCommand) -> Result<(
             };
             let head = NewMember {
                 national_id: Some(NationalId::parse(&head.national_id)?),
-                birth_date: opt(head.birth_date.as_deref(), |d| parse_date("birth date", d))?,
+                birth_date: opt(head.birth_date.as_deref(), |d| {
+                    parse_date(madadkar_schema::Field::BirthDate, d)
+                })?,
                 sex: opt(head.sex.as_deref(), Sex::parse)?,
                 ..NewMember::named(&head.first_name, &head.last_name, Relation::Head)
             };

@@ -144,7 +144,9 @@ impl Output {
                     v.worker_name,
                     v.worker_id,
                     v.device_id,
-                    v.time.format("%Y-%m-%d %H:%M UTC")
+                    v.time
+                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or_else(|| "time unknown".into())
                 );
             }
         }
@@ -245,7 +247,9 @@ impl Output {
             };
             println!(
                 "{}  {} ({})  {}{}{}",
-                c.time.format("%Y-%m-%d %H:%M:%S UTC"),
+                c.time
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                    .unwrap_or_else(|| "time unknown".into()),
                 c.meta.worker_name,
                 c.meta.worker_id,
                 c.meta.action,

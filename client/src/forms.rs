@@ -7,10 +7,10 @@
 //! Members are parsed by [`madadkar_schema::MemberText`].
 
 use chrono::NaiveDate;
-use madadkar_schema::text::latin_digits;
+use madadkar_schema::field::parse_score;
 use madadkar_schema::{
-    HouseholdStatus, MemberText, NationalId, NewHousehold, NewMember, NewReferral, NewVisit,
-    ReferralKind, Relation, ValidationError, VisitKind, limits, parse_date, parse_need,
+    Field, HouseholdStatus, MemberText, NationalId, NewHousehold, NewMember, NewReferral, NewVisit,
+    ReferralKind, Relation, ValidationError, VisitKind, parse_date, parse_need,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -24,7 +24,7 @@ fn given(text: &Option<String>) -> Option<&str> {
 
 /// The date typed into `field`, or `today` when none was given.
 fn date_or(
-    field: &'static str,
+    field: Field,
     text: &Option<String>,
     today: NaiveDate,
 ) -> Result<NaiveDate, ValidationError> {
@@ -55,13 +55,11 @@ impl ListText {
     /// The query for these filters; `today` decides what is overdue (the device's local date).
     /// The page is the first `limit` households: set `offset` on the result for later pages.
     pub fn to_query(&self, today: NaiveDate, limit: usize) -> Result<ListQuery, ValidationError> {
-        let min_need = given(&self.min_need)
-            .map(|n| parse_score("need", n))
-            .transpose()?;
+        let min_need = given(&self.min_need).map(parse_score).transpose()?;
         let sort = match given(&self.sort) {
             None => SortBy::default(),
             Some(s) => SortBy::parse(s).ok_or_else(|| ValidationError::NotOneOf {
-                field: "sort",
+                field: Field::Sort,
                 input: s.to_string(),
                 allowed: "name, district, last-visit, followup, need".into(),
             })?,
@@ -81,27 +79,6 @@ impl ListText {
             offset: 0,
         })
     }
-}
-
-/// A need score typed as text, in any digits.
-fn parse_score(field: &'static str, text: &str) -> Result<u8, ValidationError> {
-    let score: i64 = latin_digits(text)
-        .parse()
-        .map_err(|_| ValidationError::Invalid {
-            field,
-            input: text.to_string(),
-            reason: "is not a number",
-        })?;
-    let max = i64::from(limits::NEED_SCORE_MAX);
-    u8::try_from(score)
-        .ok()
-        .filter(|s| i64::from(*s) <= max)
-        .ok_or(ValidationError::OutOfRange {
-            field,
-            value: score,
-            min: 0,
-            max,
-        })
 }
 
 /// A new household and its head, as the registration form or `madadkar household add` gives
@@ -175,9 +152,9 @@ pub struct VisitText {
 impl VisitText {
     pub fn to_new(&self, today: NaiveDate) -> Result<NewVisit, ValidationError> {
         Ok(NewVisit {
-            date: date_or("visit date", &self.date, today)?,
+            date: date_or(Field::VisitDate, &self.date, today)?,
             kind: VisitKind::parse(given(&self.kind).ok_or(ValidationError::Required {
-                field: "visit kind",
+                field: Field::VisitKind,
             })?)?,
             observations: self.observations.clone().unwrap_or_default(),
             needs: self
@@ -186,7 +163,7 @@ impl VisitText {
                 .map(|n| parse_need(n))
                 .collect::<Result<_, _>>()?,
             followup_date: given(&self.followup)
-                .map(|d| parse_date("follow-up date", d))
+                .map(|d| parse_date(Field::FollowupDate, d))
                 .transpose()?,
         })
     }
@@ -212,7 +189,7 @@ impl ReferralText {
         let visit_id = given(&self.visit_id)
             .map(|v| {
                 Uuid::parse_str(v).map_err(|_| ValidationError::Invalid {
-                    field: "visit",
+                    field: Field::ReferralVisit,
                     input: v.to_string(),
                     reason: "is not a visit id",
                 })
@@ -220,11 +197,11 @@ impl ReferralText {
             .transpose()?;
         Ok(NewReferral {
             kind: ReferralKind::parse(given(&self.kind).ok_or(ValidationError::Required {
-                field: "referral kind",
+                field: Field::ReferralKind,
             })?)?,
             target: self.target.clone().unwrap_or_default(),
             visit_id,
-            date: date_or("referral date", &self.date, today)?,
+            date: date_or(Field::ReferralDate, &self.date, today)?,
             note: self.note.clone().unwrap_or_default(),
         })
     }
@@ -346,7 +323,10 @@ mod tests {
             followup: text("1404-13-01"),
             ..Default::default()
         };
-        assert_eq!(bad.to_new(today()).unwrap_err().field(), "follow-up date");
+        assert_eq!(
+            bad.to_new(today()).unwrap_err().field(),
+            Some(Field::FollowupDate)
+        );
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub struct Identity {
 
 /// A household with the fields that hold conflicting values.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HouseholdDetails {
     #[serde(flatten)]
     pub household: Household,
@@ -164,12 +165,24 @@ impl Store {
         let limit = madadkar_schema::limits::NAME;
         let identity = Identity {
             worker_id: match worker_id {
-                Some(id) => madadkar_schema::clean_text("worker id", id, limit, true)?,
+                Some(id) => {
+                    madadkar_schema::clean_text(madadkar_schema::Field::WorkerId, id, limit, true)?
+                }
                 None => Uuid::now_v7().to_string(),
             },
-            worker_name: madadkar_schema::clean_text("worker name", worker_name, limit, true)?,
+            worker_name: madadkar_schema::clean_text(
+                madadkar_schema::Field::WorkerName,
+                worker_name,
+                limit,
+                true,
+            )?,
             device_id: Uuid::now_v7(),
-            device_name: madadkar_schema::clean_text("device name", device_name, limit, true)?,
+            device_name: madadkar_schema::clean_text(
+                madadkar_schema::Field::DeviceName,
+                device_name,
+                limit,
+                true,
+            )?,
         };
         let tx = self
             .conn
@@ -205,14 +218,14 @@ impl Store {
         household: &NewHousehold,
         head: &NewMember,
     ) -> Result<(Uuid, Uuid)> {
-        let household = household.validated()?;
+        let household = household.validated(today())?;
         let head = NewMember {
             relation: madadkar_schema::Relation::Head,
             ..head.validated(today())?
         };
         if head.national_id.is_none() {
             return Err(madadkar_schema::ValidationError::Required {
-                field: "national ID of the head of household",
+                field: madadkar_schema::Field::HeadNationalId,
             }
             .into());
         }
@@ -273,12 +286,9 @@ impl Store {
     }
 
     pub fn edit_household(&mut self, id: Uuid, edit: &HouseholdEdit) -> Result<()> {
-        let edit = edit.validated()?;
+        let edit = edit.validated(today())?;
         if edit.is_empty() {
-            return Err(madadkar_schema::ValidationError::Required {
-                field: "a field to change",
-            }
-            .into());
+            return Err(madadkar_schema::ValidationError::NothingToChange.into());
         }
         self.write(id, |doc, meta, now| {
             Ok(doc.edit_household(&edit, meta, now)?)
@@ -289,7 +299,7 @@ impl Store {
         let member = member.validated(today())?;
         if member.relation == madadkar_schema::Relation::Head {
             return Err(madadkar_schema::ValidationError::Invalid {
-                field: "relation",
+                field: madadkar_schema::Field::Relation,
                 input: "head".into(),
                 reason: "is taken: a household has one head, registered with it",
             }
@@ -303,10 +313,7 @@ impl Store {
     pub fn edit_member(&mut self, household: Uuid, member: Uuid, edit: &MemberEdit) -> Result<()> {
         let edit = edit.validated(today())?;
         if edit.is_empty() {
-            return Err(madadkar_schema::ValidationError::Required {
-                field: "a field to change",
-            }
-            .into());
+            return Err(madadkar_schema::ValidationError::NothingToChange.into());
         }
         self.write(household, |doc, meta, now| {
             Ok(doc.edit_member(member, &edit, meta, now)?)
@@ -340,7 +347,12 @@ impl Store {
     }
 
     /// Settles a field (normally one in conflict) to `value` with a new change.
-    pub fn resolve_conflict(&mut self, household: Uuid, path: &str, value: &str) -> Result<()> {
+    pub fn resolve_conflict(
+        &mut self,
+        household: Uuid,
+        path: &madadkar_schema::FieldPath,
+        value: &str,
+    ) -> Result<()> {
         self.write(household, |doc, meta, now| {
             Ok(doc.resolve(path, value, meta, now)?)
         })

@@ -182,7 +182,7 @@ impl Store {
         let url = server_url.trim().trim_end_matches('/');
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(madadkar_schema::ValidationError::Invalid {
-                field: "server",
+                field: madadkar_schema::Field::Server,
                 input: server_url.into(),
                 reason: "must start with http:// or https://",
             }

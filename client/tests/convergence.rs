@@ -242,7 +242,7 @@ proptest! {
             let in_conflict: BTreeSet<String> = reference_view
                 .conflicts
                 .iter()
-                .filter(|c| c.path == "household.phone")
+                .filter(|c| c.path.to_string() == "household.phone")
                 .flat_map(|c| c.values.iter().map(|v| v.value.clone()))
                 .collect();
             let history = phones_in_history(&replicas[0], *id);

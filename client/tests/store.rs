@@ -97,7 +97,7 @@ fn concurrent_phone_edits_surface_as_conflict_and_resolve_everywhere() {
         assert_eq!(d.household.members.len(), 2, "B's member survives");
         assert_eq!(d.conflicts.len(), 1, "{:?}", d.conflicts);
         let c = &d.conflicts[0];
-        assert_eq!(c.path, "household.phone");
+        assert_eq!(c.path.to_string(), "household.phone");
         let mut values: Vec<(&str, &str)> = c
             .values
             .iter()
@@ -118,7 +118,7 @@ fn concurrent_phone_edits_surface_as_conflict_and_resolve_everywhere() {
 
     // The supervisor (here on A) picks B's number; after exchanging, both agree and no conflict remains.
     a.store
-        .resolve_conflict(h, "household.phone", "09122222222")
+        .resolve_conflict(h, &"household.phone".parse().expect("path"), "09122222222")
         .expect("resolve");
     a.send_to(&mut b);
     for replica in [&a, &b] {
@@ -134,7 +134,7 @@ fn concurrent_phone_edits_surface_as_conflict_and_resolve_everywhere() {
         b.store.projection_rows(h).expect("rows")
     );
     let history = a.store.history(h).expect("history");
-    let actions: Vec<&str> = history.iter().map(|c| c.meta.action.as_str()).collect();
+    let actions: Vec<&str> = history.iter().map(|c| c.meta.action.code()).collect();
     assert!(actions.contains(&"conflict.resolve"));
     assert_eq!(
         actions.iter().filter(|a| **a == "household.edit").count(),
@@ -148,12 +148,12 @@ fn conflict_resolution_validates_the_value() {
     let h = a.add_household("علی", "کریمی", 44_444_445);
     let err = a
         .store
-        .resolve_conflict(h, "household.phone", "not a phone")
+        .resolve_conflict(h, &"household.phone".parse().expect("path"), "not a phone")
         .unwrap_err();
     assert!(err.to_string().contains("phone"), "{err}");
-    let err = a
-        .store
-        .resolve_conflict(h, "household.nonsense", "x")
+    // An unknown field cannot even be named: the typed path refuses it before the store.
+    let err = "household.nonsense"
+        .parse::<madadkar_schema::FieldPath>()
         .unwrap_err();
     assert!(err.to_string().contains("unknown field"), "{err}");
     assert_eq!(

@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use icu_calendar::{Date, Iso, cal::Persian};
 
 use crate::error::ValidationError;
+use crate::field::Field;
 use crate::text::{latin_digits, persian_digits};
 
 /// Years from this one on are read as Gregorian; below it, as Solar Hijri. Jalali 1700 is
@@ -58,7 +59,7 @@ pub fn from_jalali(year: i32, month: u8, day: u8) -> Option<NaiveDate> {
 
 /// Parses a date typed in the Jalali calendar (`1403-08-15`, `۱۴۰۳/۸/۱۵`) or in ISO form
 /// (`2024-11-05`). The calendar is told apart by the year.
-pub fn parse_date(field: &'static str, input: &str) -> Result<NaiveDate, ValidationError> {
+pub fn parse_date(field: Field, input: &str) -> Result<NaiveDate, ValidationError> {
     let bad = || ValidationError::Date {
         field,
         input: input.to_string(),
@@ -84,6 +85,22 @@ pub fn parse_date(field: &'static str, input: &str) -> Result<NaiveDate, Validat
     } else {
         Err(bad())
     }
+}
+
+/// How dates are stored in documents and sent on the wire: ISO `YYYY-MM-DD`.
+pub const ISO_DATE: &str = "%Y-%m-%d";
+
+/// A date in its stored form, `2024-11-05`.
+pub fn iso_date(date: NaiveDate) -> String {
+    date.format(ISO_DATE).to_string()
+}
+
+/// Reads a date in its stored form; anything else is refused (stored dates are never Jalali).
+pub fn parse_iso_date(field: Field, input: &str) -> Result<NaiveDate, ValidationError> {
+    NaiveDate::parse_from_str(input, ISO_DATE).map_err(|_| ValidationError::Date {
+        field,
+        input: input.to_string(),
+    })
 }
 
 /// `1403-08-15` in Latin digits: the Jalali form used in JSON output and the CLI.
@@ -160,10 +177,10 @@ mod tests {
 
     #[test]
     fn parse_accepts_jalali_and_iso_in_any_digits() {
-        assert_eq!(parse_date("date", "1403-08-15"), Ok(d(2024, 11, 5)));
-        assert_eq!(parse_date("date", "۱۴۰۳/۸/۱۵"), Ok(d(2024, 11, 5)));
-        assert_eq!(parse_date("date", "٢٠٢٤-١١-٠٥"), Ok(d(2024, 11, 5)));
-        assert_eq!(parse_date("date", "2024-11-05"), Ok(d(2024, 11, 5)));
+        assert_eq!(parse_date(Field::Date, "1403-08-15"), Ok(d(2024, 11, 5)));
+        assert_eq!(parse_date(Field::Date, "۱۴۰۳/۸/۱۵"), Ok(d(2024, 11, 5)));
+        assert_eq!(parse_date(Field::Date, "٢٠٢٤-١١-٠٥"), Ok(d(2024, 11, 5)));
+        assert_eq!(parse_date(Field::Date, "2024-11-05"), Ok(d(2024, 11, 5)));
     }
 
     #[test]
@@ -176,18 +193,18 @@ mod tests {
             "0999-01-01",
             "1403--1",
         ] {
-            let err = parse_date("visit date", bad).unwrap_err();
+            let err = parse_date(Field::VisitDate, bad).unwrap_err();
             assert!(err.to_string().starts_with("visit date"), "{err}");
         }
         assert!(matches!(
-            parse_date("d", "1402-12-30"),
+            parse_date(Field::Date, "1402-12-30"),
             Err(ValidationError::NoSuchDay {
                 calendar: "Jalali",
                 ..
             })
         ));
         assert!(matches!(
-            parse_date("d", "2023-02-29"),
+            parse_date(Field::Date, "2023-02-29"),
             Err(ValidationError::NoSuchDay {
                 calendar: "Gregorian",
                 ..

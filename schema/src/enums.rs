@@ -1,18 +1,51 @@
-//! The closed vocabularies of the domain (kinds, statuses, relations), each with a stable code
-//! for storage and a Persian label for display.
+//! The closed vocabularies of the domain (kinds, statuses, relations): each value has a stable
+//! code for storage and the CLI, and a Persian and an English label for display. The desktop
+//! app's labels are generated from here (`vocabularies()`), so no label is copied by hand.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
+use crate::field::Field;
 
+/// One value of a vocabulary as the front ends show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Term {
+    pub code: &'static str,
+    pub fa: &'static str,
+    pub en: &'static str,
+}
+
+/// Implemented by every vocabulary: its values with their codes and labels.
+pub trait Vocabulary: Sized + Copy + 'static {
+    /// The vocabulary's name in generated code and error messages (`relation`, `field`, …).
+    const NAME: &'static str;
+    const ALL: &'static [Self];
+    fn code(self) -> &'static str;
+    fn label_fa(self) -> &'static str;
+    fn label_en(self) -> &'static str;
+
+    fn terms() -> Vec<Term> {
+        Self::ALL
+            .iter()
+            .map(|v| Term {
+                code: v.code(),
+                fa: v.label_fa(),
+                en: v.label_en(),
+            })
+            .collect()
+    }
+}
+
+/// Declares a vocabulary: `Name, FieldItIsEnteredIn { Variant => "code", "فارسی", "english"; … }`.
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident, $field:literal {
-        $($variant:ident => $code:literal, $label:literal;)+
+    ($(#[$meta:meta])* $name:ident, $field:ident {
+        $($variant:ident => $code:literal, $fa:literal, $en:literal;)+
     }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant,)+ }
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+        pub enum $name { $(#[serde(rename = $code)] $variant,)+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant,)+];
@@ -24,7 +57,12 @@ macro_rules! vocabulary {
 
             /// The Persian name shown to workers.
             pub fn label_fa(self) -> &'static str {
-                match self { $($name::$variant => $label,)+ }
+                match self { $($name::$variant => $fa,)+ }
+            }
+
+            /// The English name, for the English interface and messages.
+            pub fn label_en(self) -> &'static str {
+                match self { $($name::$variant => $en,)+ }
             }
 
             /// Parses a code (case-insensitive, `-` or `_`) or the Persian label.
@@ -35,11 +73,19 @@ macro_rules! vocabulary {
                     .copied()
                     .find(|v| v.code() == wanted || v.label_fa() == input.trim())
                     .ok_or_else(|| ValidationError::NotOneOf {
-                        field: $field,
+                        field: Field::$field,
                         input: input.to_string(),
                         allowed: Self::ALL.iter().map(|v| v.code()).collect::<Vec<_>>().join(", "),
                     })
             }
+        }
+
+        impl $crate::enums::Vocabulary for $name {
+            const NAME: &'static str = stringify!($name);
+            const ALL: &'static [Self] = $name::ALL;
+            fn code(self) -> &'static str { $name::code(self) }
+            fn label_fa(self) -> &'static str { $name::label_fa(self) }
+            fn label_en(self) -> &'static str { $name::label_en(self) }
         }
 
         impl std::fmt::Display for $name {
@@ -56,115 +102,138 @@ macro_rules! vocabulary {
         }
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary!(
     /// Sex as recorded on the national ID card.
-    Sex, "sex" {
-        Female => "female", "زن";
-        Male => "male", "مرد";
+    Sex, Sex {
+        Female => "female", "زن", "female";
+        Male => "male", "مرد", "male";
     }
 );
 
 vocabulary!(
     /// How a member is related to the head of household.
-    Relation, "relation" {
-        Head => "head", "سرپرست";
-        Spouse => "spouse", "همسر";
-        Child => "child", "فرزند";
-        Parent => "parent", "والد";
-        Sibling => "sibling", "خواهر/برادر";
-        Grandchild => "grandchild", "نوه";
-        Other => "other", "سایر";
+    Relation, Relation {
+        Head => "head", "سرپرست خانوار", "head of household";
+        Spouse => "spouse", "همسر", "spouse";
+        Child => "child", "فرزند", "child";
+        Parent => "parent", "والد", "parent";
+        Sibling => "sibling", "خواهر/برادر", "sibling";
+        Grandchild => "grandchild", "نوه", "grandchild";
+        Other => "other", "سایر", "other";
     }
 );
 
 vocabulary!(
     /// Highest education reached.
-    Education, "education" {
-        None => "none", "بی‌سواد";
-        Literacy => "literacy", "نهضت";
-        Primary => "primary", "ابتدایی";
-        Secondary => "secondary", "متوسطه";
-        Diploma => "diploma", "دیپلم";
-        University => "university", "دانشگاهی";
+    Education, Education {
+        None => "none", "بی‌سواد", "no schooling";
+        Literacy => "literacy", "نهضت", "literacy course";
+        Primary => "primary", "ابتدایی", "primary";
+        Secondary => "secondary", "متوسطه", "secondary";
+        Diploma => "diploma", "دیپلم", "diploma";
+        University => "university", "دانشگاهی", "university";
     }
 );
 
 vocabulary!(
     /// Work situation of a member.
-    Employment, "employment" {
-        Employed => "employed", "شاغل";
-        Seasonal => "seasonal", "کار فصلی";
-        Unemployed => "unemployed", "بیکار";
-        Unable => "unable", "از کار افتاده";
-        Homemaker => "homemaker", "خانه‌دار";
-        Student => "student", "محصل";
-        Retired => "retired", "بازنشسته";
-        Child => "child", "خردسال";
+    Employment, Employment {
+        Employed => "employed", "شاغل", "employed";
+        Seasonal => "seasonal", "کار فصلی", "seasonal work";
+        Unemployed => "unemployed", "بیکار", "unemployed";
+        Unable => "unable", "از کار افتاده", "unable to work";
+        Homemaker => "homemaker", "خانه‌دار", "homemaker";
+        Student => "student", "محصل", "student";
+        Retired => "retired", "بازنشسته", "retired";
+        Child => "child", "خردسال", "young child";
     }
 );
 
 vocabulary!(
     /// Where a household stands with the committee.
-    HouseholdStatus, "status" {
-        Active => "active", "فعال";
-        Suspended => "suspended", "معلق";
-        Graduated => "graduated", "توانمند شده";
-        Closed => "closed", "بسته";
+    HouseholdStatus, Status {
+        Active => "active", "فعال", "active";
+        Suspended => "suspended", "معلق", "suspended";
+        Graduated => "graduated", "توانمند شده", "graduated";
+        Closed => "closed", "بسته", "closed";
     }
 );
 
 vocabulary!(
     /// How a visit took place.
-    VisitKind, "visit kind" {
-        Home => "home", "بازدید منزل";
-        Phone => "phone", "تلفنی";
-        Office => "office", "حضوری در دفتر";
+    VisitKind, VisitKind {
+        Home => "home", "بازدید منزل", "home visit";
+        Phone => "phone", "تلفنی", "phone call";
+        Office => "office", "حضوری در دفتر", "at the office";
     }
 );
 
 vocabulary!(
     /// The areas a needs assessment scores.
-    NeedDomain, "need domain" {
-        Income => "income", "درآمد";
-        Employment => "employment", "اشتغال";
-        Housing => "housing", "مسکن";
-        Health => "health", "سلامت";
-        Education => "education", "آموزش";
-        Food => "food", "تغذیه";
+    NeedDomain, NeedDomain {
+        Income => "income", "درآمد", "income";
+        Employment => "employment", "اشتغال", "employment";
+        Housing => "housing", "مسکن", "housing";
+        Health => "health", "سلامت", "health";
+        Education => "education", "آموزش", "education";
+        Food => "food", "تغذیه", "food";
     }
 );
 
 vocabulary!(
     /// Where a household is referred.
-    ReferralKind, "referral kind" {
-        BankLoan => "bank_loan", "وام بانکی";
-        JobTraining => "job_training", "آموزش شغلی";
-        Health => "health", "سلامت";
-        Other => "other", "سایر";
+    ReferralKind, ReferralKind {
+        BankLoan => "bank_loan", "وام بانکی", "bank loan";
+        JobTraining => "job_training", "آموزش شغلی", "job training";
+        Health => "health", "سلامت", "health";
+        Other => "other", "سایر", "other";
     }
 );
 
 vocabulary!(
     /// The life of a referral; banks that approve a loan but do not pay it out stay `accepted`.
-    ReferralStatus, "referral status" {
-        Referred => "referred", "معرفی شده";
-        Accepted => "accepted", "پذیرفته شده";
-        Rejected => "rejected", "رد شده";
-        Completed => "completed", "انجام شده";
-        Cancelled => "cancelled", "لغو شده";
+    ReferralStatus, ReferralStatus {
+        Referred => "referred", "معرفی شده", "referred";
+        Accepted => "accepted", "پذیرفته شده", "accepted";
+        Rejected => "rejected", "رد شده", "rejected";
+        Completed => "completed", "انجام شده", "completed";
+        Cancelled => "cancelled", "لغو شده", "cancelled";
     }
 );
 
 vocabulary!(
     /// What a worker may see and do; the server enforces it on every pull and push.
-    Role, "role" {
-        Field => "field", "مددکار";
-        Supervisor => "supervisor", "سرپرست";
-        Coordinator => "coordinator", "هماهنگ‌کننده استان";
-        Admin => "admin", "مدیر سامانه";
+    Role, Role {
+        Field => "field", "مددکار", "field worker";
+        Supervisor => "supervisor", "سرپرست گروه", "group supervisor";
+        Coordinator => "coordinator", "هماهنگ‌کننده استان", "provincial coordinator";
+        Admin => "admin", "مدیر سامانه", "administrator";
     }
 );
+
+/// Every vocabulary with its terms, keyed by type name: what the desktop app's generated
+/// `vocabulary.ts` holds, so its labels and choices never drift from the library's.
+pub fn vocabularies() -> Vec<(&'static str, Vec<Term>)> {
+    fn entry<V: Vocabulary>() -> (&'static str, Vec<Term>) {
+        (V::NAME, V::terms())
+    }
+    vec![
+        entry::<Sex>(),
+        entry::<Relation>(),
+        entry::<Education>(),
+        entry::<Employment>(),
+        entry::<HouseholdStatus>(),
+        entry::<VisitKind>(),
+        entry::<NeedDomain>(),
+        entry::<ReferralKind>(),
+        entry::<ReferralStatus>(),
+        entry::<Role>(),
+        entry::<Field>(),
+        entry::<crate::document::Action>(),
+    ]
+}
 
 #[cfg(test)]
 mod tests {
@@ -183,5 +252,24 @@ mod tests {
     fn unknown_values_list_what_is_allowed() {
         let err = VisitKind::parse("email").unwrap_err().to_string();
         assert!(err.contains("home, phone, office"), "{err}");
+    }
+
+    #[test]
+    fn head_of_household_and_group_supervisor_read_differently() {
+        assert_ne!(Relation::Head.label_fa(), Role::Supervisor.label_fa());
+        assert_ne!(Relation::Head.label_en(), Role::Supervisor.label_en());
+    }
+
+    #[test]
+    fn no_vocabulary_repeats_a_code_or_a_label() {
+        for (name, terms) in vocabularies() {
+            for (i, a) in terms.iter().enumerate() {
+                for b in &terms[i + 1..] {
+                    assert_ne!(a.code, b.code, "{name}");
+                    assert_ne!(a.fa, b.fa, "{name}: {}", a.code);
+                    assert_ne!(a.en, b.en, "{name}: {}", a.code);
+                }
+            }
+        }
     }
 }

@@ -2,54 +2,63 @@
 
 use thiserror::Error;
 
+use crate::field::Field;
+
 /// Why a value a worker typed was refused. Messages name the field and say what is expected, so a
-/// form or the CLI can show them as they are.
+/// form or the CLI can show them as they are; [`ValidationError::message_fa`] says the same in
+/// Persian, built from the same parts (never by matching the English text).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ValidationError {
-    #[error("{field}: required")]
-    Required { field: &'static str },
-    #[error("{field}: too long ({len} characters, at most {max})")]
+    #[error("{}: required", .field.label_en())]
+    Required { field: Field },
+    #[error("{}: too long ({len} characters, at most {max})", .field.label_en())]
     TooLong {
-        field: &'static str,
+        field: Field,
         len: usize,
         max: usize,
     },
     #[error("national ID {input:?}: {reason}")]
     NationalId { input: String, reason: &'static str },
-    #[error("{field}: {input:?} is not a date (expected Jalali 1403-08-15 or ISO 2024-11-05)")]
-    Date { field: &'static str, input: String },
-    #[error("{field}: {input:?} is not a valid {calendar} date")]
+    #[error(
+        "{}: {input:?} is not a date (expected Jalali 1403-08-15 or ISO 2024-11-05)",
+        .field.label_en()
+    )]
+    Date { field: Field, input: String },
+    #[error("{}: {input:?} is not a valid {calendar} date", .field.label_en())]
     NoSuchDay {
-        field: &'static str,
+        field: Field,
         input: String,
         calendar: &'static str,
     },
-    #[error("{field}: {date} is in the future")]
-    FutureDate { field: &'static str, date: String },
-    #[error("{field}: {input:?} is not one of: {allowed}")]
+    #[error("{}: {date} is in the future", .field.label_en())]
+    FutureDate { field: Field, date: String },
+    #[error("{}: {input:?} is not one of: {allowed}", .field.label_en())]
     NotOneOf {
-        field: &'static str,
+        field: Field,
         input: String,
         allowed: String,
     },
-    #[error("{field}: {input:?} {reason}")]
+    #[error("{}: {input:?} {reason}", .field.label_en())]
     Invalid {
-        field: &'static str,
+        field: Field,
         input: String,
         reason: &'static str,
     },
-    #[error("{field}: {value} is out of range {min}..={max}")]
+    #[error("{}: {value} is out of range {min}..={max}", .field.label_en())]
     OutOfRange {
-        field: &'static str,
+        field: Field,
         value: i64,
         min: i64,
         max: i64,
     },
+    #[error("nothing to change: give at least one field")]
+    NothingToChange,
 }
 
 impl ValidationError {
-    /// The field the error is about, so a form can show it next to that field.
-    pub fn field(&self) -> &'static str {
+    /// The field the error is about, so a form can show it next to that field; `None` when the
+    /// error is about the form as a whole.
+    pub fn field(&self) -> Option<Field> {
         match self {
             Self::Required { field }
             | Self::TooLong { field, .. }
@@ -58,14 +67,15 @@ impl ValidationError {
             | Self::FutureDate { field, .. }
             | Self::NotOneOf { field, .. }
             | Self::Invalid { field, .. }
-            | Self::OutOfRange { field, .. } => field,
-            Self::NationalId { .. } => "national ID",
+            | Self::OutOfRange { field, .. } => Some(*field),
+            Self::NationalId { .. } => Some(Field::NationalId),
+            Self::NothingToChange => None,
         }
     }
 
     /// The same message in Persian, for the forms of the desktop app.
     pub fn message_fa(&self) -> String {
-        let f = field_fa(self.field());
+        let f = self.field().map(Field::label_fa).unwrap_or_default();
         let digits = crate::text::persian_digits;
         match self {
             Self::Required { .. } => format!("{f} را وارد کنید."),
@@ -90,34 +100,8 @@ impl ValidationError {
             Self::OutOfRange { min, max, .. } => {
                 digits(&format!("{f} باید بین {min} و {max} باشد."))
             }
+            Self::NothingToChange => "چیزی برای تغییر وارد نشده است.".into(),
         }
-    }
-}
-
-/// Persian names of the fields that validation speaks of.
-fn field_fa(field: &str) -> &str {
-    match field {
-        "district" => "منطقه",
-        "address" => "نشانی",
-        "phone" | "alt phone" => "تلفن",
-        "first name" => "نام",
-        "last name" => "نام خانوادگی",
-        "national ID" | "national ID of the head of household" => "کد ملی",
-        "birth date" => "تاریخ تولد",
-        "visit date" => "تاریخ بازدید",
-        "follow-up date" => "تاریخ پیگیری",
-        "referral date" | "status date" => "تاریخ",
-        "observations" => "مشاهدات",
-        "need score" | "need" => "امتیاز نیاز",
-        "relation" => "نسبت",
-        "sex" => "جنسیت",
-        "visit kind" => "نوع بازدید",
-        "worker name" => "نام شما",
-        "device name" => "نام دستگاه",
-        "server" => "نشانی سرور",
-        "health notes" | "disability notes" | "note" => "یادداشت",
-        "target" => "مقصد معرفی",
-        other => other,
     }
 }
 
@@ -127,10 +111,12 @@ mod tests {
 
     #[test]
     fn persian_messages_name_the_field_in_persian() {
-        let e = ValidationError::Required { field: "district" };
+        let e = ValidationError::Required {
+            field: Field::District,
+        };
         assert_eq!(e.message_fa(), "منطقه را وارد کنید.");
         let e = ValidationError::OutOfRange {
-            field: "need score",
+            field: Field::NeedScore,
             value: 7,
             min: 0,
             max: 4,
@@ -154,8 +140,10 @@ pub enum DocumentError {
     TooNew { found: u64, supported: u64 },
     #[error("no {kind} with id {id} in this household")]
     NotFound { kind: &'static str, id: String },
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] ValidationError),
     #[error("unknown field path {0:?}")]
     UnknownField(String),
+    #[error("{0} cannot be set by hand")]
+    NotSettable(String),
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::enums::*;
 use crate::error::ValidationError;
+use crate::field::{Field, FieldValue};
 use crate::national_id::NationalId;
 use crate::text::{clean_input, latin_digits};
 
@@ -27,6 +28,7 @@ pub mod limits {
 
 /// A contracted volunteer or charity organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Group {
     pub id: String,
     pub name: String,
@@ -34,6 +36,7 @@ pub struct Group {
 
 /// Who does the work: a field worker, supervisor or coordinator of a group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Worker {
     pub id: String,
     pub name: String,
@@ -42,6 +45,7 @@ pub struct Worker {
 
 /// A household as read from its document, with every entity it holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Household {
     pub id: Uuid,
     pub head_member_id: Option<Uuid>,
@@ -80,6 +84,7 @@ impl Household {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Member {
     pub id: Uuid,
     pub first_name: String,
@@ -101,6 +106,7 @@ impl Member {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Visit {
     pub id: Uuid,
     pub date: NaiveDate,
@@ -119,6 +125,7 @@ impl Visit {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Referral {
     pub id: Uuid,
     pub kind: ReferralKind,
@@ -135,6 +142,7 @@ impl Referral {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReferralEvent {
     pub id: Uuid,
     pub status: ReferralStatus,
@@ -198,6 +206,7 @@ pub struct MemberEdit {
 /// A member as typed into a form or on the command line: text, `None` where a field was not
 /// given. The CLI and the desktop app both turn it into [`NewMember`] or [`MemberEdit`] here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct MemberText {
     pub first_name: Option<String>,
@@ -232,7 +241,7 @@ impl MemberText {
             last_name: self.last_name.clone(),
             national_id: parsed(&self.national_id, NationalId::parse)?,
             birth_date: parsed(&self.birth_date, |d| {
-                crate::date::parse_date("birth date", d)
+                crate::date::parse_date(Field::BirthDate, d)
             })?,
             sex: parsed(&self.sex, Sex::parse)?,
             relation: parsed(&self.relation, Relation::parse)?,
@@ -248,14 +257,14 @@ impl MemberText {
         let edit = self.to_edit()?;
         let name = |v: &Option<String>, field| v.clone().ok_or(ValidationError::Required { field });
         Ok(NewMember {
-            first_name: name(&self.first_name, "first name")?,
-            last_name: name(&self.last_name, "last name")?,
+            first_name: name(&self.first_name, Field::FirstName)?,
+            last_name: name(&self.last_name, Field::LastName)?,
             national_id: edit.national_id,
             birth_date: edit.birth_date,
             sex: edit.sex,
-            relation: edit
-                .relation
-                .ok_or(ValidationError::Required { field: "relation" })?,
+            relation: edit.relation.ok_or(ValidationError::Required {
+                field: Field::Relation,
+            })?,
             education: edit.education,
             employment: edit.employment,
             health_notes: edit.health_notes.unwrap_or_default(),
@@ -291,7 +300,7 @@ pub struct ReferralUpdate {
 
 /// Cleans a text field and checks its length; `required` refuses an empty result.
 pub fn clean_text(
-    field: &'static str,
+    field: Field,
     input: &str,
     max: usize,
     required: bool,
@@ -308,11 +317,7 @@ pub fn clean_text(
 }
 
 /// Multi-line notes keep their line breaks; only the ends are trimmed.
-pub fn clean_notes(
-    field: &'static str,
-    input: &str,
-    max: usize,
-) -> Result<String, ValidationError> {
+pub fn clean_notes(field: Field, input: &str, max: usize) -> Result<String, ValidationError> {
     let cleaned = input.trim().replace("\r\n", "\n");
     let len = cleaned.chars().count();
     if len > max {
@@ -322,7 +327,7 @@ pub fn clean_notes(
 }
 
 /// A phone number: digits in any script, optional leading `+`, spaces and dashes dropped.
-pub fn clean_phone(field: &'static str, input: &str) -> Result<String, ValidationError> {
+pub fn clean_phone(field: Field, input: &str) -> Result<String, ValidationError> {
     let latin = latin_digits(input.trim());
     let mut out = String::new();
     for (i, c) in latin.chars().enumerate() {
@@ -354,8 +359,8 @@ fn optional(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn check_not_future(
-    field: &'static str,
+pub(crate) fn check_not_future(
+    field: Field,
     date: NaiveDate,
     today: NaiveDate,
 ) -> Result<(), ValidationError> {
@@ -368,58 +373,67 @@ fn check_not_future(
     Ok(())
 }
 
+/// One typed value through the field table ([`Field::validate`]).
+fn checked(field: Field, input: &str, today: NaiveDate) -> Result<FieldValue, ValidationError> {
+    field.validate(input, today).unwrap_or_else(|| {
+        Err(ValidationError::Invalid {
+            field,
+            input: input.to_string(),
+            reason: "cannot be set by hand",
+        })
+    })
+}
+
+/// An edit's optional value through the field table: `None` stays `None`, a cleared optional
+/// field becomes `Some("")` (how edits spell "clear").
+fn edit_value(
+    field: Field,
+    value: &Option<String>,
+    today: NaiveDate,
+) -> Result<Option<String>, ValidationError> {
+    value
+        .as_deref()
+        .map(|v| checked(field, v, today).map(FieldValue::into_text))
+        .transpose()
+}
+
+/// A new record's optional value: empty means not given.
+fn new_value(
+    field: Field,
+    value: &Option<String>,
+    today: NaiveDate,
+) -> Result<Option<String>, ValidationError> {
+    optional(value.as_deref())
+        .map(|v| checked(field, v, today).map(FieldValue::into_text))
+        .transpose()
+}
+
 impl NewHousehold {
     /// Cleans every field and refuses what cannot be stored.
-    pub fn validated(&self) -> Result<Self, ValidationError> {
+    pub fn validated(&self, today: NaiveDate) -> Result<Self, ValidationError> {
         Ok(Self {
-            district: clean_text("district", &self.district, limits::DISTRICT, true)?,
-            address: clean_text("address", &self.address, limits::ADDRESS, true)?,
-            phone: optional(self.phone.as_deref())
-                .map(|p| clean_phone("phone", p))
-                .transpose()?,
-            alt_phone: optional(self.alt_phone.as_deref())
-                .map(|p| clean_phone("alt phone", p))
-                .transpose()?,
-            assigned_group: optional(self.assigned_group.as_deref())
-                .map(|g| clean_text("group", g, limits::WORKER_ID, true))
-                .transpose()?,
-            assigned_worker: optional(self.assigned_worker.as_deref())
-                .map(|w| clean_text("worker", w, limits::WORKER_ID, true))
-                .transpose()?,
+            district: checked(Field::District, &self.district, today)?.into_text(),
+            address: checked(Field::Address, &self.address, today)?.into_text(),
+            phone: new_value(Field::Phone, &self.phone, today)?,
+            alt_phone: new_value(Field::AltPhone, &self.alt_phone, today)?,
+            assigned_group: new_value(Field::AssignedGroup, &self.assigned_group, today)?,
+            assigned_worker: new_value(Field::AssignedWorker, &self.assigned_worker, today)?,
         })
     }
 }
 
 impl HouseholdEdit {
-    pub fn validated(&self) -> Result<Self, ValidationError> {
-        let phone = |field, v: &Option<String>| -> Result<Option<String>, ValidationError> {
-            match v.as_deref().map(str::trim) {
-                None => Ok(None),
-                Some("") => Ok(Some(String::new())),
-                Some(p) => clean_phone(field, p).map(Some),
-            }
-        };
-        let id = |field, v: &Option<String>| {
-            v.as_deref()
-                .map(|v| clean_text(field, v, limits::WORKER_ID, false))
-                .transpose()
-        };
+    /// Cleans every given field; `Some("")` clears an optional field and is refused for a
+    /// required one, exactly as resolving a conflict on that field would.
+    pub fn validated(&self, today: NaiveDate) -> Result<Self, ValidationError> {
         Ok(Self {
-            district: self
-                .district
-                .as_deref()
-                .map(|d| clean_text("district", d, limits::DISTRICT, true))
-                .transpose()?,
-            address: self
-                .address
-                .as_deref()
-                .map(|a| clean_text("address", a, limits::ADDRESS, true))
-                .transpose()?,
-            phone: phone("phone", &self.phone)?,
-            alt_phone: phone("alt phone", &self.alt_phone)?,
+            district: edit_value(Field::District, &self.district, today)?,
+            address: edit_value(Field::Address, &self.address, today)?,
+            phone: edit_value(Field::Phone, &self.phone, today)?,
+            alt_phone: edit_value(Field::AltPhone, &self.alt_phone, today)?,
             status: self.status,
-            assigned_group: id("group", &self.assigned_group)?,
-            assigned_worker: id("worker", &self.assigned_worker)?,
+            assigned_group: edit_value(Field::AssignedGroup, &self.assigned_group, today)?,
+            assigned_worker: edit_value(Field::AssignedWorker, &self.assigned_worker, today)?,
         })
     }
 
@@ -447,17 +461,14 @@ impl NewMember {
 
     pub fn validated(&self, today: NaiveDate) -> Result<Self, ValidationError> {
         if let Some(born) = self.birth_date {
-            check_not_future("birth date", born, today)?;
+            check_not_future(Field::BirthDate, born, today)?;
         }
         Ok(Self {
-            first_name: clean_text("first name", &self.first_name, limits::NAME, true)?,
-            last_name: clean_text("last name", &self.last_name, limits::NAME, true)?,
-            health_notes: clean_notes("health notes", &self.health_notes, limits::NOTES)?,
-            disability_notes: clean_notes(
-                "disability notes",
-                &self.disability_notes,
-                limits::NOTES,
-            )?,
+            first_name: checked(Field::FirstName, &self.first_name, today)?.into_text(),
+            last_name: checked(Field::LastName, &self.last_name, today)?.into_text(),
+            health_notes: checked(Field::HealthNotes, &self.health_notes, today)?.into_text(),
+            disability_notes: checked(Field::DisabilityNotes, &self.disability_notes, today)?
+                .into_text(),
             ..self.clone()
         })
     }
@@ -466,23 +477,13 @@ impl NewMember {
 impl MemberEdit {
     pub fn validated(&self, today: NaiveDate) -> Result<Self, ValidationError> {
         if let Some(born) = self.birth_date {
-            check_not_future("birth date", born, today)?;
+            check_not_future(Field::BirthDate, born, today)?;
         }
-        let name = |field, v: &Option<String>| {
-            v.as_deref()
-                .map(|v| clean_text(field, v, limits::NAME, true))
-                .transpose()
-        };
-        let notes = |field, v: &Option<String>| {
-            v.as_deref()
-                .map(|v| clean_notes(field, v, limits::NOTES))
-                .transpose()
-        };
         Ok(Self {
-            first_name: name("first name", &self.first_name)?,
-            last_name: name("last name", &self.last_name)?,
-            health_notes: notes("health notes", &self.health_notes)?,
-            disability_notes: notes("disability notes", &self.disability_notes)?,
+            first_name: edit_value(Field::FirstName, &self.first_name, today)?,
+            last_name: edit_value(Field::LastName, &self.last_name, today)?,
+            health_notes: edit_value(Field::HealthNotes, &self.health_notes, today)?,
+            disability_notes: edit_value(Field::DisabilityNotes, &self.disability_notes, today)?,
             ..self.clone()
         })
     }
@@ -494,12 +495,12 @@ impl MemberEdit {
 
 impl NewVisit {
     pub fn validated(&self, today: NaiveDate) -> Result<Self, ValidationError> {
-        check_not_future("visit date", self.date, today)?;
+        check_not_future(Field::VisitDate, self.date, today)?;
         if let Some(f) = self.followup_date
             && f < self.date
         {
             return Err(ValidationError::Invalid {
-                field: "follow-up date",
+                field: Field::FollowupDate,
                 input: crate::date::format_jalali(f),
                 reason: "is before the visit date",
             });
@@ -507,7 +508,7 @@ impl NewVisit {
         for score in self.needs.values() {
             if *score > limits::NEED_SCORE_MAX {
                 return Err(ValidationError::OutOfRange {
-                    field: "need score",
+                    field: Field::NeedScore,
                     value: i64::from(*score),
                     min: 0,
                     max: i64::from(limits::NEED_SCORE_MAX),
@@ -515,7 +516,11 @@ impl NewVisit {
             }
         }
         Ok(Self {
-            observations: clean_notes("observations", &self.observations, limits::OBSERVATIONS)?,
+            observations: clean_notes(
+                Field::Observations,
+                &self.observations,
+                limits::OBSERVATIONS,
+            )?,
             ..self.clone()
         })
     }
@@ -523,10 +528,10 @@ impl NewVisit {
 
 impl NewReferral {
     pub fn validated(&self, today: NaiveDate) -> Result<Self, ValidationError> {
-        check_not_future("referral date", self.date, today)?;
+        check_not_future(Field::ReferralDate, self.date, today)?;
         Ok(Self {
-            target: clean_text("target", &self.target, limits::TARGET, true)?,
-            note: clean_notes("note", &self.note, limits::NOTES)?,
+            target: clean_text(Field::Target, &self.target, limits::TARGET, true)?,
+            note: clean_notes(Field::Note, &self.note, limits::NOTES)?,
             ..self.clone()
         })
     }
@@ -534,9 +539,9 @@ impl NewReferral {
 
 impl ReferralUpdate {
     pub fn validated(&self, today: NaiveDate) -> Result<Self, ValidationError> {
-        check_not_future("status date", self.date, today)?;
+        check_not_future(Field::StatusDate, self.date, today)?;
         Ok(Self {
-            note: clean_notes("note", &self.note, limits::NOTES)?,
+            note: clean_notes(Field::Note, &self.note, limits::NOTES)?,
             ..self.clone()
         })
     }
@@ -545,28 +550,14 @@ impl ReferralUpdate {
 /// Parses `domain=score` (e.g. `income=3`, `درآمد=۳`) as typed on the command line.
 pub fn parse_need(input: &str) -> Result<(NeedDomain, u8), ValidationError> {
     let (domain, score) = input.split_once('=').ok_or(ValidationError::Invalid {
-        field: "need",
+        field: Field::Need,
         input: input.to_string(),
         reason: "must look like domain=score, e.g. income=3",
     })?;
-    let domain = NeedDomain::parse(domain)?;
-    let score: i64 = latin_digits(score.trim())
-        .parse()
-        .map_err(|_| ValidationError::Invalid {
-            field: "need score",
-            input: score.to_string(),
-            reason: "is not a number",
-        })?;
-    let max = i64::from(limits::NEED_SCORE_MAX);
-    if !(0..=max).contains(&score) {
-        return Err(ValidationError::OutOfRange {
-            field: "need score",
-            value: score,
-            min: 0,
-            max,
-        });
-    }
-    Ok((domain, score as u8))
+    Ok((
+        NeedDomain::parse(domain)?,
+        crate::field::parse_score(score)?,
+    ))
 }
 
 #[cfg(test)]
@@ -579,15 +570,20 @@ mod tests {
 
     #[test]
     fn household_requires_district_and_address() {
-        let err = NewHousehold::default().validated().unwrap_err();
-        assert_eq!(err, ValidationError::Required { field: "district" });
+        let err = NewHousehold::default().validated(today()).unwrap_err();
+        assert_eq!(
+            err,
+            ValidationError::Required {
+                field: Field::District
+            }
+        );
         let h = NewHousehold {
             district: " منطقه  ۳ ".into(),
             address: "كوچه ياس".into(),
             phone: Some("۰۹۱۲ ۱۲۳ ۴۵۶۷".into()),
             ..Default::default()
         };
-        let v = h.validated().expect("valid");
+        let v = h.validated(today()).expect("valid");
         assert_eq!(v.district, "منطقه ۳");
         assert_eq!(v.address, "کوچه یاس");
         assert_eq!(v.phone.as_deref(), Some("09121234567"));
@@ -599,7 +595,7 @@ mod tests {
         assert_eq!(
             m.validated(today()).unwrap_err(),
             ValidationError::TooLong {
-                field: "first name",
+                field: Field::FirstName,
                 len: 101,
                 max: 100
             }
@@ -608,9 +604,12 @@ mod tests {
 
     #[test]
     fn phones_must_be_digits() {
-        assert!(clean_phone("phone", "call me").is_err());
-        assert!(clean_phone("phone", "12").is_err());
-        assert_eq!(clean_phone("phone", "+98 21-1234"), Ok("+98211234".into()));
+        assert!(clean_phone(Field::Phone, "call me").is_err());
+        assert!(clean_phone(Field::Phone, "12").is_err());
+        assert_eq!(
+            clean_phone(Field::Phone, "+98 21-1234"),
+            Ok("+98211234".into())
+        );
     }
 
     #[test]
@@ -664,7 +663,9 @@ mod tests {
         };
         assert_eq!(
             no_relation.to_new(),
-            Err(ValidationError::Required { field: "relation" })
+            Err(ValidationError::Required {
+                field: Field::Relation
+            })
         );
         let bad_id = MemberText {
             national_id: Some("123".into()),

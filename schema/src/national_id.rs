@@ -9,6 +9,7 @@ use crate::text::digit_value;
 /// A national ID that passed the check-digit test. Construct it with [`NationalId::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct NationalId(String);
 
 impl NationalId {

@@ -218,11 +218,16 @@ async fn enroll<S: Storage>(
     Json(req): Json<EnrollRequest>,
 ) -> ApiResult<Json<EnrollResponse>> {
     let limit = madadkar_schema::limits::NAME;
-    let device_name = madadkar_schema::clean_text("device name", &req.device_name, limit, true)
-        .map_err(|e| ApiError::BadRequest {
-            code: "invalid",
-            message: e.to_string(),
-        })?;
+    let device_name = madadkar_schema::clean_text(
+        madadkar_schema::Field::DeviceName,
+        &req.device_name,
+        limit,
+        true,
+    )
+    .map_err(|e| ApiError::BadRequest {
+        code: "invalid",
+        message: e.to_string(),
+    })?;
     let token = auth::new_token().map_err(|e| ApiError::Internal(e.to_string()))?;
     let device = NewDevice {
         id: req.device_id,

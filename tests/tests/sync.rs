@@ -83,7 +83,7 @@ fn two_workers_edit_offline_and_a_supervisor_resolves_the_conflict() -> Result<(
     }
 
     s.store
-        .resolve_conflict(h, "household.phone", "09122222222")?;
+        .resolve_conflict(h, &"household.phone".parse()?, "09122222222")?;
     s.store.sync(None)?;
     a.store.sync(None)?;
     b.store.sync(None)?;

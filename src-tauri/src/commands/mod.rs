@@ -13,7 +13,7 @@ pub mod visits;
 use std::sync::{Arc, Mutex};
 
 use madadkar_client::{Store, StoreError};
-use madadkar_schema::{DocumentError, ValidationError};
+use madadkar_schema::{DocumentError, Field, ValidationError};
 use serde::Serialize;
 
 use crate::background::SyncHandle;
@@ -98,7 +98,8 @@ pub enum ErrorCode {
 #[derive(Debug, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct UiError {
     pub code: ErrorCode,
-    pub field: Option<&'static str>,
+    /// The form field to show the error next to, as its code (`national_id`, `visit_date`, …).
+    pub field: Option<Field>,
     pub message: String,
     /// The message in Persian where there is one (validation), for the Persian interface.
     pub message_fa: Option<String>,
@@ -119,7 +120,7 @@ impl From<ValidationError> for UiError {
     fn from(e: ValidationError) -> Self {
         Self {
             code: ErrorCode::Invalid,
-            field: Some(e.field()),
+            field: e.field(),
             message: e.to_string(),
             message_fa: Some(e.message_fa()),
         }
@@ -186,25 +187,28 @@ mod tests {
 
     #[test]
     fn validation_errors_name_their_field_for_the_form() {
-        let e: UiError =
-            StoreError::Invalid(ValidationError::Required { field: "district" }).into();
-        let json = json(&e);
-        assert_eq!(json["code"], "invalid");
-        assert_eq!(json["field"], "district");
-        assert_eq!(json["message"], "district: required");
-        assert_eq!(json["message_fa"], "منطقه را وارد کنید.");
+        let e: UiError = StoreError::Invalid(ValidationError::Required {
+            field: Field::District,
+        })
+        .into();
+        let district = json(&e);
+        assert_eq!(district["code"], "invalid");
+        assert_eq!(district["field"], "district");
+        assert_eq!(district["message"], "district: required");
+        assert_eq!(district["message_fa"], "منطقه را وارد کنید.");
         let nid: UiError = NationalId::parse("123").unwrap_err().into();
-        assert_eq!(nid.field, Some("national ID"));
+        assert_eq!(nid.field, Some(Field::NationalId));
+        assert_eq!(json(&nid)["field"], "national_id");
     }
 
     #[test]
     fn a_validation_error_inside_a_document_is_still_shown_at_its_field() {
         let e: UiError = StoreError::Document(DocumentError::Invalid(ValidationError::Required {
-            field: "address",
+            field: Field::Address,
         }))
         .into();
         assert_eq!(e.code, ErrorCode::Invalid);
-        assert_eq!(e.field, Some("address"));
+        assert_eq!(e.field, Some(Field::Address));
     }
 
     #[test]
@@ -258,7 +262,7 @@ mod tests {
         };
         let e: UiError = form.to_new(today()).unwrap_err().into();
         assert_eq!(e.code, ErrorCode::Invalid);
-        assert_eq!(e.field, Some("visit"));
+        assert_eq!(json(&e)["field"], "referral_visit");
         assert!(e.message.contains("12345"), "{}", e.message);
     }
 }

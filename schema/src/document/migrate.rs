@@ -1,0 +1,38 @@
+//! The document's schema version and the forward migrations that lift older documents to it.
+
+use automerge::{AutoCommit, ScalarValue, transaction::Transactable};
+use chrono::{DateTime, Utc};
+
+use super::layout::declared_version;
+use super::meta::{Action, ChangeMeta, commit_options};
+use super::{HouseholdDoc, Result};
+use crate::error::DocumentError;
+
+/// The layout version this program writes. Older documents are migrated on write; newer ones
+/// are refused with [`DocumentError::TooNew`].
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Forward migrations: entry `i` lifts a document from version `i` to `i + 1`. Version 1 is the
+/// first released layout, so there is nothing to lift yet; a later layout adds its step here.
+type Migration = fn(&mut AutoCommit) -> Result<(), DocumentError>;
+const MIGRATIONS: &[Migration] = &[];
+
+impl HouseholdDoc {
+    /// Lifts an older document to [`SCHEMA_VERSION`]; returns whether it wrote a change, which
+    /// the caller must then store like any other.
+    pub fn migrate(&mut self, meta: &ChangeMeta, now: DateTime<Utc>) -> Result<bool> {
+        let version = declared_version(&self.doc)?.unwrap_or(0);
+        if version >= SCHEMA_VERSION {
+            return Ok(false);
+        }
+        for step in MIGRATIONS.iter().skip(version as usize) {
+            step(&mut self.doc)?;
+        }
+        let current = i64::try_from(SCHEMA_VERSION).unwrap_or(i64::MAX);
+        self.doc
+            .put(automerge::ROOT, "schema_version", ScalarValue::Int(current))?;
+        let meta = meta.action(Action::SchemaMigrate, None, Vec::new());
+        self.doc.commit_with(commit_options(&meta, now));
+        Ok(true)
+    }
+}

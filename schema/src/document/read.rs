@@ -1,0 +1,167 @@
+//! Reading a household document into the domain model. Every field is read as its type says;
+//! a value that cannot be read is an error naming where it is, never a silent default.
+
+use std::collections::BTreeMap;
+
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::layout::{Fields, malformed, parse_uuid};
+use super::{HouseholdDoc, Result};
+use crate::date::parse_iso_date;
+use crate::enums::*;
+use crate::error::ValidationError;
+use crate::field::Field;
+use crate::model::*;
+use crate::national_id::NationalId;
+
+impl HouseholdDoc {
+    /// The household as the domain model sees it; a field in conflict shows Automerge's
+    /// deterministic pick (see [`Self::conflicts`] for the rest).
+    pub fn read(&self) -> Result<Household> {
+        let doc = &self.doc;
+        let fields = |obj: ObjId, what: String| Fields::of(doc, &obj, what);
+        let h = fields(Self::collection(doc, "household")?, "household".into());
+        let mut members = Vec::new();
+        for (id, obj) in self.entities("members")? {
+            members.push(read_member(id, fields(obj, format!("member {id}")))?);
+        }
+        let mut visits = Vec::new();
+        for (id, obj) in self.entities("visits")? {
+            visits.push(self.read_visit(id, fields(obj, format!("visit {id}")))?);
+        }
+        visits.sort_by_key(|v| (v.date, v.id));
+        let mut referrals = Vec::new();
+        for (id, obj) in self.entities("referrals")? {
+            referrals.push(self.read_referral(id, fields(obj, format!("referral {id}")))?);
+        }
+        Ok(Household {
+            id: self.id()?,
+            head_member_id: h.parsed("head_member_id", |v| parse_uuid(Field::HeadMember, v))?,
+            district: h.required("district")?,
+            address: h.required("address")?,
+            phone: h.text("phone")?,
+            alt_phone: h.text("alt_phone")?,
+            status: h.required_parsed("status", HouseholdStatus::parse)?,
+            assigned_group: h.text("assigned_group")?,
+            assigned_worker: h.text("assigned_worker")?,
+            created_at: h.required_parsed("created_at", parse_time)?,
+            created_by: h.required("created_by")?,
+            members,
+            visits,
+            referrals,
+        })
+    }
+
+    /// The entities of a collection in id order (UUID v7: creation order).
+    fn entities(&self, collection: &str) -> Result<Vec<(Uuid, ObjId)>> {
+        let coll = Self::collection(&self.doc, collection)?;
+        let mut out = Vec::new();
+        for item in self.doc.map_range(&coll, ..) {
+            let id = parse_uuid(Field::Id, item.key.as_ref())
+                .map_err(|e| malformed(format!("{collection}: {e}")))?;
+            match item.value {
+                ValueRef::Object(ObjType::Map) => out.push((id, item.id())),
+                _ => return Err(malformed(format!("{collection}.{id} is not a map"))),
+            }
+        }
+        out.sort_by_key(|(id, _)| *id);
+        Ok(out)
+    }
+
+    fn read_visit(&self, id: Uuid, f: Fields) -> Result<Visit> {
+        let mut needs = BTreeMap::new();
+        if let Some(obj) = f.objects.get("needs") {
+            for item in self.doc.map_range(obj, ..) {
+                let domain = NeedDomain::parse(item.key.as_ref())
+                    .map_err(|e| malformed(format!("visit {id} needs: {e}")))?;
+                let score = match item.value.clone().into_value() {
+                    Value::Scalar(s) => need_score(&s),
+                    Value::Object(_) => None,
+                };
+                let score = score.ok_or_else(|| {
+                    malformed(format!(
+                        "visit {id} needs.{domain}: not a whole score 0..=4"
+                    ))
+                })?;
+                needs.insert(domain, score);
+            }
+        }
+        Ok(Visit {
+            id,
+            date: f.required_parsed("date", |v| parse_iso_date(Field::VisitDate, v))?,
+            worker_id: f.required("worker_id")?,
+            kind: f.required_parsed("kind", VisitKind::parse)?,
+            observations: f.text("observations")?.unwrap_or_default(),
+            needs,
+            followup_date: f.parsed("followup_date", |v| parse_iso_date(Field::FollowupDate, v))?,
+        })
+    }
+
+    fn read_referral(&self, id: Uuid, f: Fields) -> Result<Referral> {
+        let mut history = Vec::new();
+        if let Some(obj) = f.objects.get("events") {
+            for item in self.doc.map_range(obj, ..) {
+                let event_id = parse_uuid(Field::Id, item.key.as_ref())
+                    .map_err(|e| malformed(format!("referral {id} events: {e}")))?;
+                let e = Fields::of(&self.doc, &item.id(), format!("referral event {event_id}"));
+                history.push(ReferralEvent {
+                    id: event_id,
+                    status: e.required_parsed("status", ReferralStatus::parse)?,
+                    date: e.required_parsed("date", |v| parse_iso_date(Field::StatusDate, v))?,
+                    worker_id: e.required("worker_id")?,
+                    note: e.text("note")?.unwrap_or_default(),
+                });
+            }
+        }
+        history.sort_by_key(|e| (e.date, e.id));
+        Ok(Referral {
+            id,
+            kind: f.required_parsed("kind", ReferralKind::parse)?,
+            target: f.required("target")?,
+            visit_id: f.parsed("visit_id", |v| parse_uuid(Field::ReferralVisit, v))?,
+            history,
+        })
+    }
+}
+
+/// A need score as stored: a whole number 0..=4. Another client's JavaScript number arrives as
+/// a float; a whole one is accepted, a fractional one refused (never truncated).
+fn need_score(value: &ScalarValue) -> Option<u8> {
+    let score = match value {
+        ScalarValue::Int(i) => *i,
+        ScalarValue::Uint(u) => i64::try_from(*u).ok()?,
+        ScalarValue::F64(f) if f.fract() == 0.0 && f.is_finite() => *f as i64,
+        _ => return None,
+    };
+    (0..=i64::from(limits::NEED_SCORE_MAX))
+        .contains(&score)
+        .then_some(score as u8)
+}
+
+fn parse_time(v: &str) -> Result<DateTime<Utc>, ValidationError> {
+    DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| ValidationError::Invalid {
+            field: Field::CreatedAt,
+            input: v.to_string(),
+            reason: "is not an RFC 3339 time",
+        })
+}
+
+fn read_member(id: Uuid, f: Fields) -> Result<Member> {
+    Ok(Member {
+        id,
+        first_name: f.required("first_name")?,
+        last_name: f.required("last_name")?,
+        national_id: f.parsed("national_id", NationalId::parse)?,
+        birth_date: f.parsed("birth_date", |v| parse_iso_date(Field::BirthDate, v))?,
+        sex: f.parsed("sex", Sex::parse)?,
+        relation: f.required_parsed("relation", Relation::parse)?,
+        education: f.parsed("education", Education::parse)?,
+        employment: f.parsed("employment", Employment::parse)?,
+        health_notes: f.text("health_notes")?.unwrap_or_default(),
+        disability_notes: f.text("disability_notes")?.unwrap_or_default(),
+    })
+}

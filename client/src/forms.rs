@@ -34,7 +34,7 @@ fn date_or(
 /// Filters and order of the caseload list, as a filter bar or `madadkar household list` gives
 /// them. Paging (limit, offset) is the caller's: it is not typed by a worker.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 #[serde(default)]
 pub struct ListText {
     pub district: Option<String>,
@@ -84,7 +84,7 @@ impl ListText {
 /// A new household and its head, as the registration form or `madadkar household add` gives
 /// them. The head's national ID is required.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 #[serde(default)]
 pub struct HouseholdText {
     pub first_name: Option<String>,
@@ -136,7 +136,7 @@ impl HouseholdText {
 
 /// A visit as the visit form or `madadkar visit add` gives it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 #[serde(default)]
 pub struct VisitText {
     /// Jalali or ISO; today when not given.
@@ -171,7 +171,7 @@ impl VisitText {
 
 /// A referral as the visit form or `madadkar referral add` gives it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
 #[serde(default)]
 pub struct ReferralText {
     /// `bank_loan`, `job_training`, `health` or `other` (or the Persian label).

@@ -84,6 +84,12 @@ pub enum ErrorCode {
     Offline,
     /// The server answered with a refusal.
     Server,
+    /// The server answered something this version cannot read (`StoreError::Protocol` on the
+    /// server branch): not "offline", retrying will not help.
+    Protocol,
+    /// The server speaks another protocol version (`StoreError::ServerVersion` on the server
+    /// branch): one of the two needs updating.
+    ServerVersion,
     /// The local database or its files failed.
     Storage,
     /// A household document cannot be read or written.

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Sets everything up and runs every check and test: the UI's type check, unit tests and build,
+# Sets everything up and runs every check and test: the UI's type check, lint, tests and build,
 # formatting, lints, unit, property, crash and end-to-end tests, and the real desktop app driven
 # under Xvfb. This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-echo "== ui: type check, unit tests, build (the desktop app embeds ui/dist)"
-(cd ui && npm run --silent typecheck && npx vitest run && npx vite build --logLevel warn)
+echo "== ui: type check, lint and format (Biome), unit and component tests, build (the desktop app embeds ui/dist)"
+(cd ui && npm run --silent typecheck && npx biome ci . && npx vitest run && npx vite build --logLevel warn)
 echo "== household documents with the JavaScript Automerge package (tests/interop)"
 (cd tests/interop && npm test --silent)
 echo "== cargo fmt --check"

@@ -15,6 +15,7 @@
 pub mod bundle;
 pub mod demo;
 mod error;
+pub mod forms;
 pub mod projection;
 pub mod query;
 mod sql;
@@ -22,6 +23,7 @@ pub mod store;
 pub mod sync;
 
 pub use error::StoreError;
+pub use forms::{HouseholdText, ListText, ReferralText, VisitText};
 pub use query::{Followup, HouseholdSummary, ListQuery, Page, SortBy};
 pub use store::{CheckReport, HouseholdDetails, Identity, ImportReport, Store};
 pub use sync::{SyncReport, SyncStatus};

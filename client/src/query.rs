@@ -11,6 +11,7 @@ use crate::error::Result;
 
 /// One line of the caseload list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HouseholdSummary {
     pub id: String,
     pub head_name: String,
@@ -118,6 +119,7 @@ pub struct ListQuery {
 
 /// A page of results and how many there are in all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Page<T> {
     pub total: i64,
     pub items: Vec<T>,
@@ -235,6 +237,7 @@ fn match_term(term: &str) -> String {
 
 /// A follow-up that is due soon or overdue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Followup {
     pub household_id: String,
     pub head_name: String,

@@ -36,6 +36,7 @@ const MAX_BUNDLE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 /// Who this replica writes as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Identity {
     pub worker_id: String,
     pub worker_name: String,
@@ -45,6 +46,7 @@ pub struct Identity {
 
 /// A household with the fields that hold conflicting values.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HouseholdDetails {
     #[serde(flatten)]
     pub household: Household,

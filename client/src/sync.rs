@@ -39,6 +39,7 @@ const DOC_SYNC_ROUNDS: usize = 32;
 
 /// What one sync did, with the bytes that crossed the wire (bodies as sent, compressed).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     pub pushed: usize,
     pub pulled: usize,
@@ -51,6 +52,7 @@ pub struct SyncReport {
 
 /// What a worker sees of sync: where, when, what waits, what went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     pub server_url: Option<String>,
     pub enrolled: bool,

@@ -59,6 +59,7 @@ vocabulary!(
         Role => "role", "نقش", "role";
         Id => "id", "شناسه", "id";
         Date => "date", "تاریخ", "date";
+        Sort => "sort", "ترتیب", "sort";
     }
 );
 

@@ -1,28 +1,60 @@
 //! Background sync: a thread with its own connection to the replica syncs whenever the app has
-//! work queued or every half minute, and publishes its state for the status bar.
+//! work queued or every half minute, and pushes every change of its state to the window.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use madadkar_client::Store;
+use madadkar_client::{Store, StoreError, SyncReport};
 use serde::Serialize;
 
 const INTERVAL: Duration = Duration::from_secs(30);
 
+/// The event the window listens to; its payload is a [`SyncView`].
+pub const SYNC_EVENT: &str = "sync-status";
+
+/// Where sync stands, as the status bar names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// Not enrolled with a server: the work stays on this device.
+    #[default]
+    Local,
+    /// The server cannot be reached (or asked to come back later); work is kept for later.
+    Offline,
+    Syncing,
+    Synced,
+    /// The server refused or answered something this app cannot read; retrying will not help.
+    Error,
+}
+
+impl SyncState {
+    /// The state a finished sync leaves: only a failure that may pass by itself is "offline".
+    pub fn after(result: &Result<SyncReport, StoreError>) -> Self {
+        match result {
+            Ok(_) => Self::Synced,
+            Err(e) if e.is_retryable() => Self::Offline,
+            Err(_) => Self::Error,
+        }
+    }
+}
+
 /// What the status bar shows.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SyncView {
-    /// `offline` (no server or unreachable), `syncing`, `synced`, `error` or `local` (not enrolled).
-    pub state: String,
+    pub state: SyncState,
     pub pending_changes: i64,
     pub last_sync_at: Option<String>,
     pub last_error: Option<String>,
 }
 
+/// Tells the window about a new state.
+pub type Notify = Box<dyn Fn(&SyncView) + Send + Sync>;
+
+/// What the app shares with the sync thread: the latest state and a way to wake it.
 #[derive(Debug, Default)]
 pub struct SyncHandle {
-    pub view: Mutex<SyncView>,
+    view: Mutex<SyncView>,
     wake: Mutex<bool>,
     signal: Condvar,
 }
@@ -36,6 +68,11 @@ impl SyncHandle {
         }
     }
 
+    /// The state last published.
+    pub fn view(&self) -> SyncView {
+        self.view.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
     fn wait(&self) {
         if let Ok(guard) = self.wake.lock()
             && let Ok((mut woken, _)) = self.signal.wait_timeout_while(guard, INTERVAL, |w| !*w)
@@ -44,62 +81,149 @@ impl SyncHandle {
         }
     }
 
-    fn publish(&self, view: SyncView) {
-        if let Ok(mut v) = self.view.lock() {
-            *v = view;
+    /// Keeps the new state and tells the window, only when it differs from the last one: the
+    /// loop republishes the same state every half minute when nothing happens.
+    pub fn publish(&self, view: SyncView, notify: &Notify) {
+        let Ok(mut current) = self.view.lock() else {
+            return;
+        };
+        if *current != view {
+            *current = view.clone();
+            drop(current);
+            notify(&view);
         }
     }
 }
 
-pub fn spawn(dir: PathBuf, handle: Arc<SyncHandle>) {
+pub fn spawn(dir: PathBuf, handle: Arc<SyncHandle>, notify: Notify) {
     std::thread::spawn(move || {
         let mut store = match Store::open(&dir) {
             Ok(s) => s,
             Err(e) => {
-                handle.publish(SyncView {
-                    state: "error".into(),
+                let view = SyncView {
+                    state: SyncState::Error,
                     last_error: Some(e.to_string()),
                     ..Default::default()
-                });
+                };
+                handle.publish(view, &notify);
                 return;
             }
         };
         loop {
-            run_once(&mut store, &handle);
+            run_once(&mut store, &handle, &notify);
             handle.wait();
         }
     });
 }
 
-fn run_once(store: &mut Store, handle: &SyncHandle) {
-    let Ok(status) = store.sync_status() else {
-        return;
+fn run_once(store: &mut Store, handle: &SyncHandle, notify: &Notify) {
+    let status = match store.sync_status() {
+        Ok(status) => status,
+        Err(e) => {
+            let view = SyncView {
+                state: SyncState::Error,
+                last_error: Some(e.to_string()),
+                ..handle.view()
+            };
+            return handle.publish(view, notify);
+        }
     };
     if !status.enrolled {
-        handle.publish(SyncView {
-            state: "local".into(),
+        let view = SyncView {
+            state: SyncState::Local,
             pending_changes: status.pending_changes,
             ..Default::default()
-        });
-        return;
+        };
+        return handle.publish(view, notify);
     }
-    handle.publish(SyncView {
-        state: "syncing".into(),
+    let syncing = SyncView {
+        state: SyncState::Syncing,
         pending_changes: status.pending_changes,
         last_sync_at: status.last_sync_at.clone(),
         last_error: None,
-    });
+    };
+    handle.publish(syncing, notify);
     let result = store.sync(None);
     let status = store.sync_status().unwrap_or(status);
-    let state = match &result {
-        Ok(_) => "synced",
-        Err(e) if e.is_retryable() => "offline",
-        Err(_) => "error",
-    };
-    handle.publish(SyncView {
-        state: state.into(),
+    let done = SyncView {
+        state: SyncState::after(&result),
         pending_changes: status.pending_changes,
         last_sync_at: status.last_sync_at,
         last_error: result.err().map(|e| e.to_string()),
-    });
+    };
+    handle.publish(done, notify);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn the_window_hears_of_each_change_once() {
+        let heard = Arc::new(AtomicUsize::new(0));
+        let counter = heard.clone();
+        let notify: Notify = Box::new(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let handle = SyncHandle::default();
+        let offline = SyncView {
+            state: SyncState::Offline,
+            pending_changes: 2,
+            ..Default::default()
+        };
+        handle.publish(offline.clone(), &notify);
+        handle.publish(offline.clone(), &notify);
+        assert_eq!(
+            heard.load(Ordering::SeqCst),
+            1,
+            "the same state again is not news"
+        );
+        handle.publish(
+            SyncView {
+                pending_changes: 3,
+                ..offline
+            },
+            &notify,
+        );
+        assert_eq!(
+            heard.load(Ordering::SeqCst),
+            2,
+            "one more pending change is"
+        );
+        assert_eq!(handle.view().pending_changes, 3);
+    }
+
+    #[test]
+    fn only_a_passing_failure_reads_as_offline() {
+        let network = Err(StoreError::Network {
+            message: "refused".into(),
+        });
+        assert_eq!(SyncState::after(&network), SyncState::Offline);
+        let refused = Err(StoreError::Server {
+            status: 400,
+            code: "bad_request".into(),
+            message: "unknown protocol version".into(),
+            retry: false,
+            households: vec![],
+        });
+        assert_eq!(SyncState::after(&refused), SyncState::Error);
+        assert_eq!(
+            SyncState::after(&Ok(SyncReport::default())),
+            SyncState::Synced
+        );
+    }
+
+    #[test]
+    fn states_reach_the_window_as_snake_case_codes() {
+        let json = serde_json::to_value(SyncView {
+            state: SyncState::Offline,
+            pending_changes: 1,
+            ..Default::default()
+        })
+        .expect("json");
+        assert_eq!(json["state"], "offline");
+        assert_eq!(json["pending_changes"], 1);
+    }
 }

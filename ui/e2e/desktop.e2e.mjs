@@ -3,13 +3,14 @@
 // a household and records a visit while the server is down, finds the household again with an
 // Arabic-keyboard spelling, watches the work sync when the server is back, and finds it all
 // after restarting the app. Screenshots of each screen go to docs/screenshots/.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { after, before, test } from "node:test";
 import { remote } from "webdriverio";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -37,7 +38,10 @@ function waitForPort(port, timeoutMs = 30000) {
   return new Promise((resolve, reject) => {
     const attempt = () => {
       const socket = connect(port, "127.0.0.1");
-      socket.on("connect", () => { socket.end(); resolve(); });
+      socket.on("connect", () => {
+        socket.end();
+        resolve();
+      });
       socket.on("error", () => {
         if (Date.now() > deadline) reject(new Error(`port ${port} never opened`));
         else setTimeout(attempt, 200);
@@ -48,13 +52,17 @@ function waitForPort(port, timeoutMs = 30000) {
 }
 
 function admin(...args) {
-  return JSON.parse(execFileSync(bin("madadkar-server"), ["--data-dir", serverDir, "--json", ...args], { encoding: "utf8" }));
+  return JSON.parse(
+    execFileSync(bin("madadkar-server"), ["--data-dir", serverDir, "--json", ...args], { encoding: "utf8" }),
+  );
 }
 
 let serverPort;
 let server;
 function startServer() {
-  server = spawn(bin("madadkar-server"), ["--data-dir", serverDir, "serve", "--listen", `127.0.0.1:${serverPort}`], { stdio: "ignore" });
+  server = spawn(bin("madadkar-server"), ["--data-dir", serverDir, "serve", "--listen", `127.0.0.1:${serverPort}`], {
+    stdio: "ignore",
+  });
   children.push(server);
   return waitForPort(serverPort);
 }
@@ -175,11 +183,19 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await stopServer();
 
   await click(await app.$("#new-household"));
-  const fields = { first_name: "علی", last_name: "کریمی", national_id: "۰۴۹۹۳۷۰۸۹۹", birth_date: "۱۳۵۵/۰۴/۱۰", district: "منطقه ۳", address: "کوچه یاس، پلاک ۴", phone: "۰۹۱۲۱۲۳۴۵۶۷" };
+  const fields = {
+    first_name: "علی",
+    last_name: "کریمی",
+    national_id: "۰۴۹۹۳۷۰۸۹۹",
+    birth_date: "۱۳۵۵/۰۴/۱۰",
+    district: "منطقه ۳",
+    address: "کوچه یاس، پلاک ۴",
+    phone: "۰۹۱۲۱۲۳۴۵۶۷",
+  };
   // A wrong national ID is refused next to its field, and nothing is saved.
   await (await reach(await app.$("#household-national_id"))).setValue("0499370898");
   await click(await app.$("#save-household"));
-  const nidError = await app.$('.field-error[data-field="national ID"]');
+  const nidError = await app.$('.field-error[data-field="national_id"]');
   await nidError.waitForDisplayed({ timeout: 10000 });
   assert.match(await nidError.getText(), /رقم کنترل کد ملی/, "the message is in Persian");
   for (const [name, value] of Object.entries(fields)) {
@@ -201,12 +217,16 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await (await reach(await app.$("#member-national_id"))).setValue("0010000004");
   await (await reach(await app.$("#member-relation"))).selectByAttribute("value", "spouse");
   await click(await app.$("#save-member"));
-  const memberError = await app.$('#member-form .field-error[data-field="national ID"]');
+  const memberError = await app.$('#member-form .field-error[data-field="national_id"]');
   await memberError.waitForDisplayed({ timeout: 10000 });
   await clear(app, await app.$("#member-national_id"));
-  await (await reach(await app.$("#member-national_id"))).setValue("۰۰۱۰۰۰۰۰۰۳");
+  await (await reach(await app.$("#member-national_id"))).setValue("۰۰۱۰۰۰۰۰۱۱");
   await click(await app.$("#save-member"));
-  await app.waitUntil(async () => (await app.$$("#members tr")).length === 2, { timeout: 10000, timeoutMsg: "the member was not added" })
+  await app
+    .waitUntil(async () => (await app.$$("#members tr")).length === 2, {
+      timeout: 10000,
+      timeoutMsg: "the member was not added",
+    })
     .catch(async (e) => {
       await app.saveScreenshot(path.join(work, "member-failure.png"));
       throw new Error(`${e.message}; screenshot in ${work}/member-failure.png`);
@@ -219,7 +239,10 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await clear(app, firstName);
   await firstName.setValue("مریم‌السادات");
   await click(await app.$("#save-member"));
-  await app.waitUntil(async () => (await (await app.$("#members")).getText()).includes("مریم‌السادات کریمی"), { timeout: 10000, timeoutMsg: "the edit did not show" });
+  await app.waitUntil(async () => (await (await app.$("#members")).getText()).includes("مریم‌السادات کریمی"), {
+    timeout: 10000,
+    timeoutMsg: "the edit did not show",
+  });
 
   await click(await app.$("#new-visit"));
   const date = await app.$("#visit-date");
@@ -231,7 +254,10 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   // The follow-up date from the Jalali calendar: the 20th of the visit's month.
   await click(await app.$("#visit-followup-picker"));
   const month = await app.$(".calendar-head span");
-  await app.waitUntil(async () => (await month.getText()) === "۱۴۰۴/۰۸", { timeout: 5000, timeoutMsg: "the calendar did not open on the visit's month" });
+  await app.waitUntil(async () => (await month.getText()) === "۱۴۰۴/۰۸", {
+    timeout: 5000,
+    timeoutMsg: "the calendar did not open on the visit's month",
+  });
   await click(await app.$('.calendar .day[data-day="20"]'));
   assert.equal(await (await app.$("#visit-followup")).getValue(), "۱۴۰۴/۰۸/۲۰");
   await (await reach(await app.$("#referral-kind"))).selectByAttribute("value", "bank_loan");
@@ -248,7 +274,8 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await app.waitUntil(async () => Number(await status.getAttribute("data-pending")) > 0, { timeout: 15000 });
   await click(await app.$("#sync-now"));
   await app.waitUntil(
-    async () => (await status.getAttribute("data-state")) === "offline" && Number(await status.getAttribute("data-pending")) >= 2,
+    async () =>
+      (await status.getAttribute("data-state")) === "offline" && Number(await status.getAttribute("data-pending")) >= 2,
     { timeout: 20000, timeoutMsg: "the status bar never showed offline with the household and visit pending" },
   );
 
@@ -264,7 +291,11 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   // The server is back: the work syncs and the queue empties.
   await startServer();
   await click(await app.$("#sync-now"));
-  await app.waitUntil(async () => (await status.getAttribute("data-state")) === "synced" && (await status.getAttribute("data-pending")) === "0", { timeout: 60000, timeoutMsg: "never synced" });
+  await app.waitUntil(
+    async () =>
+      (await status.getAttribute("data-state")) === "synced" && (await status.getAttribute("data-pending")) === "0",
+    { timeout: 60000, timeoutMsg: "never synced" },
+  );
   await shot(app, "06-synced");
   await app.deleteSession();
 

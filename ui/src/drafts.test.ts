@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clearDraft, loadDraft, saveDraft, type DraftStore } from "./drafts";
+import { clearDraft, type DraftStore, loadDraft, saveDraft } from "./drafts";
 
 function memory(): DraftStore & { data: Map<string, string> } {
   const data = new Map<string, string>();

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { faDigits, jalali, latinDigits, normaliseJalali, todayJalali, jalaliToIso } from "./format";
+import {
+  faDigits,
+  isOverdue,
+  jalali,
+  jalaliDisplay,
+  jalaliToIso,
+  latinDigits,
+  localIsoDate,
+  normaliseJalali,
+  todayJalali,
+} from "./format";
 
 describe("digits", () => {
   it("shows Persian digits and reads any", () => {
@@ -27,5 +37,29 @@ describe("Jalali dates", () => {
 
   it("gives today in Jalali", () => {
     expect(todayJalali(new Date(2026, 10, 23))).toBe("1405-09-02");
+  });
+});
+
+describe("the device's local date", () => {
+  // 2026-11-24 01:00 in Tehran (UTC+3:30) is still 2026-11-23 in UTC.
+  const afterMidnightInTehran = new Date("2026-11-23T21:30:00Z");
+
+  it("runs in Iran's time zone", () => {
+    expect(afterMidnightInTehran.getTimezoneOffset()).toBe(-210);
+  });
+
+  it("is today for a worker, not UTC's date", () => {
+    expect(localIsoDate(afterMidnightInTehran)).toBe("2026-11-24");
+    expect(afterMidnightInTehran.toISOString().slice(0, 10)).toBe("2026-11-23");
+  });
+
+  it("decides what is overdue", () => {
+    expect(isOverdue("2026-11-23", afterMidnightInTehran)).toBe(true);
+    expect(isOverdue("2026-11-24", afterMidnightInTehran)).toBe(false);
+    expect(isOverdue(null, afterMidnightInTehran)).toBe(false);
+  });
+
+  it("shows today as every other date is shown", () => {
+    expect(jalaliDisplay(todayJalali(new Date(2026, 10, 24)))).toBe("۱۴۰۵/۰۹/۰۳");
   });
 });

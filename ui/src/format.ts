@@ -1,5 +1,5 @@
 // Formatting for people: Persian digits and Solar Hijri (Jalali) dates. Data stays ISO.
-import { toGregorian, toJalaali, isValidJalaaliDate } from "jalaali-js";
+import { isValidJalaaliDate, toGregorian, toJalaali } from "jalaali-js";
 
 const PERSIAN = "۰۱۲۳۴۵۶۷۸۹";
 const ARABIC = "٠١٢٣٤٥٦٧٨٩";
@@ -29,10 +29,26 @@ export function jalali(iso: string | null | undefined): string {
   return faDigits(`${j.jy}/${String(j.jm).padStart(2, "0")}/${String(j.jd).padStart(2, "0")}`);
 }
 
-/** Today in the Jalali form a worker types: `1404-09-02` (Latin digits). */
+/** Today in the normalised Jalali form: `1404-09-02` (Latin digits, for parsing and the picker). */
 export function todayJalali(now = new Date()): string {
   const j = toJalaali(now.getFullYear(), now.getMonth() + 1, now.getDate());
   return `${j.jy}-${String(j.jm).padStart(2, "0")}-${String(j.jd).padStart(2, "0")}`;
+}
+
+/** A normalised Jalali date as every date is shown: `1404-09-02` → `۱۴۰۴/۰۹/۰۲`. */
+export function jalaliDisplay(normalised: string): string {
+  return faDigits(normalised.replaceAll("-", "/"));
+}
+
+/** The device's local date as ISO `YYYY-MM-DD`: what "today" means to a worker (not UTC's date,
+ * which in Iran is still yesterday until 03:30). */
+export function localIsoDate(now = new Date()): string {
+  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+}
+
+/** Whether a follow-up date (ISO) has passed, by the device's local date. */
+export function isOverdue(followup: string | null | undefined, now = new Date()): boolean {
+  return !!followup && followup < localIsoDate(now);
 }
 
 /** Checks a typed Jalali date (`۱۴۰۴/۸/۱۵`, `1404-08-15`) before it is sent; returns the
@@ -56,6 +72,5 @@ export function jalaliTime(iso: string | null | undefined): string {
   if (!iso) return "";
   const t = new Date(iso);
   if (Number.isNaN(t.getTime())) return "";
-  const date = `${t.getFullYear()}-${String(t.getMonth() + 1).padStart(2, "0")}-${String(t.getDate()).padStart(2, "0")}`;
-  return `${jalali(date)} ${faDigits(`${String(t.getHours()).padStart(2, "0")}:${String(t.getMinutes()).padStart(2, "0")}`)}`;
+  return `${jalali(localIsoDate(t))} ${faDigits(`${String(t.getHours()).padStart(2, "0")}:${String(t.getMinutes()).padStart(2, "0")}`)}`;
 }

@@ -1,25 +1,19 @@
-// Interface text: Persian first, English as the fallback for administrators.
+// Interface text that is not domain vocabulary: Persian first, English as the fallback for
+// administrators. Names of fields, kinds, statuses and relations come from the generated
+// vocabulary (see labels.ts), never from here.
 
 const fa = {
   app: "مددکار",
   caseload: "پرونده‌ها",
   followups: "پیگیری‌ها",
   search: "جستجو: نام، کد ملی، تلفن، نشانی",
-  district: "منطقه",
-  status: "وضعیت",
   all: "همه",
   overdue: "پیگیری عقب‌افتاده",
-  needFilter: "نیاز",
   calendar: "تقویم",
-  assignedWorker: "مددکار مسئول",
   editMember: "ویرایش عضو",
   edit: "ویرایش",
   referral: "معرفی",
-  referralTarget: "به کجا (بانک، مرکز آموزش، درمانگاه)",
-  relationSpouse: "همسر",
-  relationChild: "فرزند",
-  relationParent: "والد",
-  relationOther: "سایر",
+  referralTargetHint: "بانک، مرکز آموزش، درمانگاه",
   sort: "ترتیب",
   sortName: "نام",
   sortNeed: "نیاز",
@@ -37,21 +31,9 @@ const fa = {
   save: "ذخیره",
   cancel: "انصراف",
   back: "بازگشت",
-  firstName: "نام",
-  lastName: "نام خانوادگی",
-  nationalId: "کد ملی",
-  birthDate: "تاریخ تولد",
-  sex: "جنسیت",
-  female: "زن",
-  male: "مرد",
-  relation: "نسبت",
-  address: "نشانی",
-  phone: "تلفن",
-  visitDate: "تاریخ بازدید",
-  kind: "نوع",
-  observations: "مشاهدات",
+  retry: "تلاش دوباره",
+  loadFailed: "بارگیری نشد.",
   needs: "ارزیابی نیاز (۰ تا ۴)",
-  followupDate: "تاریخ پیگیری",
   lastVisit: "آخرین بازدید",
   nextFollowup: "پیگیری بعدی",
   syncNow: "همگام‌سازی",
@@ -66,7 +48,6 @@ const fa = {
   welcome: "به مددکار خوش آمدید",
   workerName: "نام شما",
   deviceName: "نام این دستگاه",
-  start: "شروع",
   server: "نشانی سرور",
   code: "کد ثبت دستگاه",
   enroll: "ثبت دستگاه",
@@ -74,41 +55,92 @@ const fa = {
   nothing: "چیزی یافت نشد",
   draftKept: "پیش‌نویس نگه داشته می‌شود",
   language: "English",
+  badVisitDate: "تاریخ بازدید معتبر نیست (نمونه: ۱۴۰۴/۰۸/۱۵).",
+  badFollowupDate: "تاریخ پیگیری معتبر نیست (نمونه: ۱۴۰۴/۰۹/۰۱).",
+  followupBeforeVisit: "تاریخ پیگیری نمی‌تواند پیش از تاریخ بازدید باشد.",
+  targetRequired: "مقصد معرفی را وارد کنید.",
 };
 
 export type Key = keyof typeof fa;
 
 const en: Record<Key, string> = {
-  app: "Madadkar", caseload: "Caseload", followups: "Follow-ups", search: "Search: name, national ID, phone, address",
-  district: "District", status: "Status", all: "All", overdue: "Overdue follow-up", needFilter: "Need", calendar: "Calendar", assignedWorker: "Assigned worker", editMember: "Edit member",
-  edit: "Edit", referral: "Referral", referralTarget: "To (bank, training centre, clinic)", relationSpouse: "Spouse", relationChild: "Child",
-  relationParent: "Parent", relationOther: "Other", sort: "Sort", sortName: "Name",
-  sortNeed: "Need", sortLastVisit: "Last visit", sortFollowup: "Follow-up", households: "households", members: "Members",
-  visits: "Visits", referrals: "Referrals", history: "History", conflict: "Conflicting values", newHousehold: "New household",
-  newVisit: "Record visit", newMember: "Add member", save: "Save", cancel: "Cancel", back: "Back", firstName: "First name",
-  lastName: "Last name", nationalId: "National ID", birthDate: "Birth date", sex: "Sex", female: "Female", male: "Male",
-  relation: "Relation", address: "Address", phone: "Phone", visitDate: "Visit date", kind: "Kind", observations: "Observations",
-  needs: "Needs assessment (0–4)", followupDate: "Follow-up date", lastVisit: "Last visit", nextFollowup: "Next follow-up",
-  syncNow: "Sync now", pending: "pending changes", lastSync: "Last sync", stateLocal: "This device only", stateOffline: "Offline",
-  stateSyncing: "Syncing…", stateSynced: "Synced", stateError: "Sync error",
-  offlineKept: "The server cannot be reached; your work is kept on this device and will sync later.", welcome: "Welcome to Madadkar",
-  workerName: "Your name", deviceName: "This device's name", start: "Start", server: "Server address", code: "Enrolment code",
-  enroll: "Enrol device", enrollLater: "Later; work without a server", nothing: "Nothing found", draftKept: "Draft kept",
+  app: "Madadkar",
+  caseload: "Caseload",
+  followups: "Follow-ups",
+  search: "Search: name, national ID, phone, address",
+  all: "All",
+  overdue: "Overdue follow-up",
+  calendar: "Calendar",
+  editMember: "Edit member",
+  edit: "Edit",
+  referral: "Referral",
+  referralTargetHint: "bank, training centre, clinic",
+  sort: "Sort",
+  sortName: "Name",
+  sortNeed: "Need",
+  sortLastVisit: "Last visit",
+  sortFollowup: "Follow-up",
+  households: "households",
+  members: "Members",
+  visits: "Visits",
+  referrals: "Referrals",
+  history: "History",
+  conflict: "Conflicting values",
+  newHousehold: "New household",
+  newVisit: "Record visit",
+  newMember: "Add member",
+  save: "Save",
+  cancel: "Cancel",
+  back: "Back",
+  retry: "Try again",
+  loadFailed: "Could not load.",
+  needs: "Needs assessment (0–4)",
+  lastVisit: "Last visit",
+  nextFollowup: "Next follow-up",
+  syncNow: "Sync now",
+  pending: "pending changes",
+  lastSync: "Last sync",
+  stateLocal: "This device only",
+  stateOffline: "Offline",
+  stateSyncing: "Syncing…",
+  stateSynced: "Synced",
+  stateError: "Sync error",
+  offlineKept: "The server cannot be reached; your work is kept on this device and will sync later.",
+  welcome: "Welcome to Madadkar",
+  workerName: "Your name",
+  deviceName: "This device's name",
+  server: "Server address",
+  code: "Enrolment code",
+  enroll: "Enrol device",
+  enrollLater: "Later; work without a server",
+  nothing: "Nothing found",
+  draftKept: "Draft kept",
   language: "فارسی",
+  badVisitDate: "visit date: not a Jalali date (e.g. 1404/08/15)",
+  badFollowupDate: "follow-up date: not a Jalali date (e.g. 1404/09/01)",
+  followupBeforeVisit: "follow-up date: is before the visit date",
+  targetRequired: "target: required",
 };
 
-let current: "fa" | "en" = "fa";
+export type Language = "fa" | "en";
 
-export function setLanguage(lang: "fa" | "en"): void {
+let current: Language = "fa";
+
+export function setLanguage(lang: Language): void {
   current = lang;
   document.documentElement.lang = lang;
   document.documentElement.dir = lang === "fa" ? "rtl" : "ltr";
 }
 
-export function language(): "fa" | "en" {
+export function language(): Language {
   return current;
 }
 
 export function t(key: Key): string {
   return current === "fa" ? fa[key] : en[key];
+}
+
+/** The same text in both languages, for errors the UI raises itself (`message`, `message_fa`). */
+export function both(key: Key): { message: string; message_fa: string } {
+  return { message: en[key], message_fa: fa[key] };
 }

@@ -1,0 +1,352 @@
+//! Forms as typed: the text a worker gives the CLI or the desktop app for a caseload filter, a new
+//! household, a visit or a referral, turned into the library's typed values in one place, so
+//! both front ends accept and refuse the same input with the same [`ValidationError`]s.
+//!
+//! Each form is a struct of optional text (`None` where a field was not given; `serde(default)`
+//! so a front end may leave fields out). Empty text counts as not given for optional fields.
+//! Members are parsed by [`madadkar_schema::MemberText`].
+
+use chrono::NaiveDate;
+use madadkar_schema::field::parse_score;
+use madadkar_schema::{
+    Field, HouseholdStatus, MemberText, NationalId, NewHousehold, NewMember, NewReferral, NewVisit,
+    ReferralKind, Relation, ValidationError, VisitKind, parse_date, parse_need,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::query::{ListQuery, SortBy};
+
+/// Text with surrounding space removed; `None` when nothing is left.
+fn given(text: &Option<String>) -> Option<&str> {
+    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// The date typed into `field`, or `today` when none was given.
+fn date_or(
+    field: Field,
+    text: &Option<String>,
+    today: NaiveDate,
+) -> Result<NaiveDate, ValidationError> {
+    given(text).map_or(Ok(today), |d| parse_date(field, d))
+}
+
+/// Filters and order of the caseload list, as a filter bar or `madadkar household list` gives
+/// them. Paging (limit, offset) is the caller's: it is not typed by a worker.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
+#[serde(default)]
+pub struct ListText {
+    pub district: Option<String>,
+    /// A household status code or its Persian label.
+    pub status: Option<String>,
+    pub worker: Option<String>,
+    /// Only households whose follow-up is before today.
+    pub overdue: bool,
+    /// Only households whose latest visit scored at least this need (0–4, any digits).
+    pub min_need: Option<String>,
+    /// Only households with fields in conflict.
+    pub conflicted: bool,
+    /// `name`, `district`, `last-visit`, `followup` or `need`; by name when not given.
+    pub sort: Option<String>,
+}
+
+impl ListText {
+    /// The query for these filters; `today` decides what is overdue (the device's local date).
+    /// The page is the first `limit` households: set `offset` on the result for later pages.
+    pub fn to_query(&self, today: NaiveDate, limit: usize) -> Result<ListQuery, ValidationError> {
+        let min_need = given(&self.min_need).map(parse_score).transpose()?;
+        let sort = match given(&self.sort) {
+            None => SortBy::default(),
+            Some(s) => SortBy::parse(s).ok_or_else(|| ValidationError::NotOneOf {
+                field: Field::Sort,
+                input: s.to_string(),
+                allowed: "name, district, last-visit, followup, need".into(),
+            })?,
+        };
+        Ok(ListQuery {
+            district: given(&self.district).map(Into::into),
+            status: given(&self.status)
+                .map(HouseholdStatus::parse)
+                .transpose()?
+                .map(|s| s.code().to_string()),
+            assigned_worker: given(&self.worker).map(Into::into),
+            overdue_on: self.overdue.then_some(today),
+            min_need,
+            conflicted: self.conflicted,
+            sort,
+            limit,
+            offset: 0,
+        })
+    }
+}
+
+/// A new household and its head, as the registration form or `madadkar household add` gives
+/// them. The head's national ID is required.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
+#[serde(default)]
+pub struct HouseholdText {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub national_id: Option<String>,
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+    pub district: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub alt_phone: Option<String>,
+    pub group: Option<String>,
+    pub worker: Option<String>,
+}
+
+impl HouseholdText {
+    /// The household and its head. District, address and names are checked by the store's
+    /// validation when it is saved; here only what must be parsed is.
+    pub fn to_new(&self) -> Result<(NewHousehold, NewMember), ValidationError> {
+        // The national ID first: it is the mistake a worker most often makes, and the form shows
+        // it next to its field even when the rest is not typed yet.
+        let national_id = NationalId::parse(given(&self.national_id).unwrap_or_default())?;
+        let head = MemberText {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            birth_date: self.birth_date.clone(),
+            sex: self.sex.clone(),
+            relation: Some(Relation::Head.code().into()),
+            ..Default::default()
+        }
+        .to_new()?;
+        let household = NewHousehold {
+            district: self.district.clone().unwrap_or_default(),
+            address: self.address.clone().unwrap_or_default(),
+            phone: given(&self.phone).map(Into::into),
+            alt_phone: given(&self.alt_phone).map(Into::into),
+            assigned_group: given(&self.group).map(Into::into),
+            assigned_worker: given(&self.worker).map(Into::into),
+        };
+        Ok((
+            household,
+            NewMember {
+                national_id: Some(national_id),
+                ..head
+            },
+        ))
+    }
+}
+
+/// A visit as the visit form or `madadkar visit add` gives it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
+#[serde(default)]
+pub struct VisitText {
+    /// Jalali or ISO; today when not given.
+    pub date: Option<String>,
+    /// `home`, `phone` or `office` (or the Persian label).
+    pub kind: Option<String>,
+    pub observations: Option<String>,
+    /// `domain=score` each, e.g. `income=3` or `درآمد=۳`.
+    pub needs: Vec<String>,
+    pub followup: Option<String>,
+}
+
+impl VisitText {
+    pub fn to_new(&self, today: NaiveDate) -> Result<NewVisit, ValidationError> {
+        Ok(NewVisit {
+            date: date_or(Field::VisitDate, &self.date, today)?,
+            kind: VisitKind::parse(given(&self.kind).ok_or(ValidationError::Required {
+                field: Field::VisitKind,
+            })?)?,
+            observations: self.observations.clone().unwrap_or_default(),
+            needs: self
+                .needs
+                .iter()
+                .map(|n| parse_need(n))
+                .collect::<Result<_, _>>()?,
+            followup_date: given(&self.followup)
+                .map(|d| parse_date(Field::FollowupDate, d))
+                .transpose()?,
+        })
+    }
+}
+
+/// A referral as the visit form or `madadkar referral add` gives it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
+#[serde(default)]
+pub struct ReferralText {
+    /// `bank_loan`, `job_training`, `health` or `other` (or the Persian label).
+    pub kind: Option<String>,
+    pub target: Option<String>,
+    /// The full id of the visit the referral was made in, if any.
+    pub visit_id: Option<String>,
+    /// Jalali or ISO; today when not given.
+    pub date: Option<String>,
+    pub note: Option<String>,
+}
+
+impl ReferralText {
+    pub fn to_new(&self, today: NaiveDate) -> Result<NewReferral, ValidationError> {
+        let visit_id = given(&self.visit_id)
+            .map(|v| {
+                Uuid::parse_str(v).map_err(|_| ValidationError::Invalid {
+                    field: Field::ReferralVisit,
+                    input: v.to_string(),
+                    reason: "is not a visit id",
+                })
+            })
+            .transpose()?;
+        Ok(NewReferral {
+            kind: ReferralKind::parse(given(&self.kind).ok_or(ValidationError::Required {
+                field: Field::ReferralKind,
+            })?)?,
+            target: self.target.clone().unwrap_or_default(),
+            visit_id,
+            date: date_or(Field::ReferralDate, &self.date, today)?,
+            note: self.note.clone().unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).expect("valid date")
+    }
+
+    fn text(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn list_filters_parse_in_any_digits_and_refuse_unknown_sorts() {
+        let q = ListText {
+            status: text("فعال"),
+            min_need: text("۳"),
+            overdue: true,
+            sort: text("last-visit"),
+            district: text("  "),
+            ..Default::default()
+        }
+        .to_query(today(), 100)
+        .expect("valid");
+        assert_eq!(q.status.as_deref(), Some("active"));
+        assert_eq!(q.min_need, Some(3));
+        assert_eq!(q.overdue_on, Some(today()));
+        assert_eq!(q.sort, SortBy::LastVisit);
+        assert_eq!(q.district, None, "blank text is no filter");
+        assert_eq!(q.limit, 100);
+
+        let bad_sort = ListText {
+            sort: text("age"),
+            ..Default::default()
+        };
+        assert!(matches!(
+            bad_sort.to_query(today(), 10),
+            Err(ValidationError::NotOneOf { .. })
+        ));
+        let bad_need = ListText {
+            min_need: text("9"),
+            ..Default::default()
+        };
+        assert!(matches!(
+            bad_need.to_query(today(), 10),
+            Err(ValidationError::OutOfRange { value: 9, .. })
+        ));
+    }
+
+    #[test]
+    fn a_household_needs_its_heads_national_id_checked_first() {
+        let only_wrong_id = HouseholdText {
+            national_id: text("0499370898"),
+            ..Default::default()
+        };
+        let err = only_wrong_id.to_new().unwrap_err();
+        assert!(matches!(err, ValidationError::NationalId { .. }), "{err}");
+        let no_id = HouseholdText {
+            first_name: text("علی"),
+            last_name: text("کریمی"),
+            ..Default::default()
+        };
+        assert!(matches!(
+            no_id.to_new(),
+            Err(ValidationError::NationalId { .. })
+        ));
+    }
+
+    #[test]
+    fn a_household_form_gives_the_household_and_its_head() {
+        let (household, head) = HouseholdText {
+            first_name: text("علی"),
+            last_name: text("کریمی"),
+            national_id: text("۰۴۹۹۳۷۰۸۹۹"),
+            birth_date: text("۱۳۵۵/۰۴/۱۰"),
+            sex: text("male"),
+            district: text("منطقه ۳"),
+            address: text("کوچه یاس"),
+            phone: text(""),
+            ..Default::default()
+        }
+        .to_new()
+        .expect("valid");
+        assert_eq!(head.relation, Relation::Head);
+        assert_eq!(
+            head.national_id.as_ref().map(NationalId::as_str),
+            Some("0499370899")
+        );
+        assert!(head.birth_date.is_some());
+        assert_eq!(household.district, "منطقه ۳");
+        assert_eq!(household.phone, None, "an empty phone is no phone");
+    }
+
+    #[test]
+    fn a_visit_form_parses_needs_and_dates() {
+        let visit = VisitText {
+            date: text("1404-08-15"),
+            kind: text("home"),
+            needs: vec!["income=4".into(), "مسکن=۳".into()],
+            followup: text("۱۴۰۴/۰۸/۲۰"),
+            ..Default::default()
+        }
+        .to_new(today())
+        .expect("valid");
+        assert_eq!(visit.needs.len(), 2);
+        assert!(visit.followup_date > Some(visit.date));
+        let undated = VisitText {
+            kind: text("phone"),
+            ..Default::default()
+        };
+        assert_eq!(undated.to_new(today()).expect("valid").date, today());
+        let bad = VisitText {
+            kind: text("home"),
+            followup: text("1404-13-01"),
+            ..Default::default()
+        };
+        assert_eq!(
+            bad.to_new(today()).unwrap_err().field(),
+            Some(Field::FollowupDate)
+        );
+    }
+
+    #[test]
+    fn a_malformed_visit_id_is_refused_not_dropped() {
+        let form = ReferralText {
+            kind: text("bank_loan"),
+            target: text("بانک ملی"),
+            visit_id: text("not-a-uuid"),
+            ..Default::default()
+        };
+        let err = form.to_new(today()).unwrap_err();
+        assert!(
+            matches!(err, ValidationError::Invalid { ref input, .. } if input == "not-a-uuid"),
+            "{err}"
+        );
+        let id = Uuid::now_v7();
+        let ok = ReferralText {
+            visit_id: Some(id.to_string()),
+            ..form
+        };
+        assert_eq!(ok.to_new(today()).expect("valid").visit_id, Some(id));
+    }
+}

@@ -1,0 +1,57 @@
+//! The caseload: listing, searching and reading households, and registering a new one.
+
+use madadkar_client::{
+    HouseholdDetails, HouseholdSummary, HouseholdText, ListText, Page, store::today,
+};
+use madadkar_schema::ChangeInfo;
+use uuid::Uuid;
+
+use super::{AppState, Result};
+
+/// The most rows one call returns; the list fetches pages as they scroll into view.
+const MAX_PAGE: usize = 500;
+
+#[tauri::command]
+pub async fn list_households(
+    state: tauri::State<'_, AppState>,
+    filters: ListText,
+    limit: usize,
+    offset: usize,
+) -> Result<Page<HouseholdSummary>> {
+    // "Overdue" is judged against the device's local date, as a worker reads the calendar.
+    let mut query = filters.to_query(today(), limit.clamp(1, MAX_PAGE))?;
+    query.offset = offset;
+    state.with_store(move |store| Ok(store.list(&query)?)).await
+}
+
+#[tauri::command]
+pub async fn search_households(
+    state: tauri::State<'_, AppState>,
+    text: String,
+    limit: usize,
+) -> Result<Vec<HouseholdSummary>> {
+    state
+        .with_store(move |store| Ok(store.search(&text, limit.clamp(1, MAX_PAGE))?))
+        .await
+}
+
+#[tauri::command]
+pub async fn household(state: tauri::State<'_, AppState>, id: Uuid) -> Result<HouseholdDetails> {
+    state
+        .with_store(move |store| Ok(store.household(id)?))
+        .await
+}
+
+#[tauri::command]
+pub async fn history(state: tauri::State<'_, AppState>, id: Uuid) -> Result<Vec<ChangeInfo>> {
+    state.with_store(move |store| Ok(store.history(id)?)).await
+}
+
+/// Registers a household with its head; returns the new household's id.
+#[tauri::command]
+pub async fn add_household(state: tauri::State<'_, AppState>, form: HouseholdText) -> Result<Uuid> {
+    let (household, head) = form.to_new()?;
+    state
+        .change(move |store| Ok(store.add_household(&household, &head)?.0))
+        .await
+}

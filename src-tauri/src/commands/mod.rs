@@ -1,0 +1,278 @@
+//! The commands the web front end may call, one file per domain. Each command is `async` (a
+//! command without it runs on the window's thread) and a thin forward to the client library:
+//! store work runs on a blocking thread that holds the store's lock, and errors come back as
+//! [`UiError`] for the form that asked.
+
+pub mod households;
+pub mod identity;
+pub mod members;
+pub mod referrals;
+pub mod sync;
+pub mod visits;
+
+use std::sync::{Arc, Mutex};
+
+use madadkar_client::{Store, StoreError};
+use madadkar_schema::{DocumentError, Field, ValidationError};
+use serde::Serialize;
+
+use crate::background::SyncHandle;
+
+/// What every command can reach: the replica and the background sync loop.
+#[derive(Debug)]
+pub struct AppState {
+    /// The replica. A SQLite connection may move between threads but not be shared, hence the
+    /// mutex; the `Arc` lets a blocking task hold it while the command awaits.
+    pub store: Arc<Mutex<Store>>,
+    pub sync: Arc<SyncHandle>,
+}
+
+impl AppState {
+    /// Runs `work` with the store on a blocking thread, off the window's thread and the async
+    /// runtime's workers: an fsync or an enrolment's HTTP request must not freeze the window.
+    pub async fn with_store<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    {
+        run_blocking(self.store.clone(), work).await
+    }
+
+    /// Like [`with_store`](Self::with_store) for work that changes the replica: wakes the sync
+    /// loop once the change is saved, so it reaches the server without waiting for its turn.
+    pub async fn change<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    {
+        let done = self.with_store(work).await?;
+        self.sync.wake();
+        Ok(done)
+    }
+}
+
+async fn run_blocking<T, F>(store: Arc<Mutex<Store>>, work: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(move || {
+        let mut store = store.lock().map_err(|_| {
+            UiError::new(
+                ErrorCode::Internal,
+                "the store is unavailable; restart the app",
+            )
+        })?;
+        work(&mut store)
+    })
+    .await
+    .map_err(|e| UiError::new(ErrorCode::Internal, format!("the store's task failed: {e}")))?
+}
+
+/// What kind of failure the UI is looking at; it decides how the UI reacts (a message next to a
+/// field, "offline, your work is kept", "update the app", …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Input refused by validation; `field` says which.
+    Invalid,
+    NotFound,
+    NotInitialised,
+    AlreadyInitialised,
+    NotEnrolled,
+    /// The server cannot be reached; the work is kept and syncs later.
+    Offline,
+    /// The server answered with a refusal.
+    Server,
+    /// The server answered something this version cannot read (`StoreError::Protocol` on the
+    /// server branch): not "offline", retrying will not help.
+    Protocol,
+    /// The server speaks another protocol version (`StoreError::ServerVersion` on the server
+    /// branch): one of the two needs updating.
+    ServerVersion,
+    /// The local database or its files failed.
+    Storage,
+    /// A household document cannot be read or written.
+    Document,
+    /// The database was written by a newer Madadkar.
+    TooNew,
+    Bundle,
+    Internal,
+}
+
+/// An error as the UI shows it: a stable code, the form field it belongs to, and a message.
+#[derive(Debug, Serialize, PartialEq, Eq, ts_rs::TS)]
+pub struct UiError {
+    pub code: ErrorCode,
+    /// The form field to show the error next to, as its code (`national_id`, `visit_date`, …).
+    pub field: Option<Field>,
+    pub message: String,
+    /// The message in Persian where there is one (validation), for the Persian interface.
+    pub message_fa: Option<String>,
+}
+
+impl UiError {
+    pub fn new(code: ErrorCode, message: impl ToString) -> Self {
+        Self {
+            code,
+            field: None,
+            message: message.to_string(),
+            message_fa: None,
+        }
+    }
+}
+
+impl From<ValidationError> for UiError {
+    fn from(e: ValidationError) -> Self {
+        Self {
+            code: ErrorCode::Invalid,
+            field: e.field(),
+            message: e.to_string(),
+            message_fa: Some(e.message_fa()),
+        }
+    }
+}
+
+impl From<StoreError> for UiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(v) | StoreError::Document(DocumentError::Invalid(v)) => v.into(),
+            other => Self::new(code_of(&other), other),
+        }
+    }
+}
+
+/// The code of each kind of store error. Every variant is named (no catch-all): a new kind of
+/// store error must be given its code here, so that a protocol or decode failure can never pass
+/// for "offline".
+fn code_of(e: &StoreError) -> ErrorCode {
+    match e {
+        StoreError::Invalid(_) => ErrorCode::Invalid,
+        StoreError::Document(DocumentError::Invalid(_)) => ErrorCode::Invalid,
+        StoreError::Document(DocumentError::NotFound { .. }) => ErrorCode::NotFound,
+        StoreError::Document(DocumentError::TooNew { .. }) => ErrorCode::TooNew,
+        StoreError::Document(_) => ErrorCode::Document,
+        StoreError::Sqlite(_) | StoreError::Io { .. } => ErrorCode::Storage,
+        StoreError::NotFound { .. } | StoreError::Ambiguous { .. } => ErrorCode::NotFound,
+        StoreError::NotInitialised => ErrorCode::NotInitialised,
+        StoreError::AlreadyInitialised { .. } => ErrorCode::AlreadyInitialised,
+        StoreError::NotEnrolled => ErrorCode::NotEnrolled,
+        StoreError::Network { .. } => ErrorCode::Offline,
+        StoreError::Server { .. } => ErrorCode::Server,
+        StoreError::StoreTooNew { .. } => ErrorCode::TooNew,
+        StoreError::Bundle(_) => ErrorCode::Bundle,
+        StoreError::Protocol { .. } => ErrorCode::Protocol,
+        StoreError::ServerVersion { .. } => ErrorCode::ServerVersion,
+        // Encoding a request is this program's own failure, not the user's or the server's.
+        StoreError::Encode { .. } => ErrorCode::Internal,
+    }
+}
+
+pub type Result<T> = std::result::Result<T, UiError>;
+
+#[cfg(test)]
+mod tests {
+    use madadkar_client::{ReferralText, store::today};
+    use madadkar_schema::NationalId;
+
+    use super::*;
+
+    fn json(e: &UiError) -> serde_json::Value {
+        serde_json::to_value(e).expect("json")
+    }
+
+    #[test]
+    fn store_work_runs_off_the_calling_thread() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = AppState {
+            store: Arc::new(Mutex::new(Store::open(dir.path()).expect("store"))),
+            sync: Arc::default(),
+        };
+        let caller = std::thread::current().id();
+        let worker =
+            tauri::async_runtime::block_on(state.with_store(|_| Ok(std::thread::current().id())))
+                .expect("ran");
+        assert_ne!(caller, worker, "the window's thread must not do store work");
+    }
+
+    #[test]
+    fn validation_errors_name_their_field_for_the_form() {
+        let e: UiError = StoreError::Invalid(ValidationError::Required {
+            field: Field::District,
+        })
+        .into();
+        let district = json(&e);
+        assert_eq!(district["code"], "invalid");
+        assert_eq!(district["field"], "district");
+        assert_eq!(district["message"], "district: required");
+        assert_eq!(district["message_fa"], "منطقه را وارد کنید.");
+        let nid: UiError = NationalId::parse("123").unwrap_err().into();
+        assert_eq!(nid.field, Some(Field::NationalId));
+        assert_eq!(json(&nid)["field"], "national_id");
+    }
+
+    #[test]
+    fn a_validation_error_inside_a_document_is_still_shown_at_its_field() {
+        let e: UiError = StoreError::Document(DocumentError::Invalid(ValidationError::Required {
+            field: Field::Address,
+        }))
+        .into();
+        assert_eq!(e.code, ErrorCode::Invalid);
+        assert_eq!(e.field, Some(Field::Address));
+    }
+
+    #[test]
+    fn offline_is_only_an_unreachable_server() {
+        let e: UiError = StoreError::Network {
+            message: "refused".into(),
+        }
+        .into();
+        let json = json(&e);
+        assert_eq!(json["code"], "offline");
+        assert_eq!(json["field"], serde_json::Value::Null);
+        assert_eq!(json["message_fa"], serde_json::Value::Null);
+        assert!(
+            json["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("refused"))
+        );
+
+        // A server that answers, even to refuse or with something unreadable, is not "offline".
+        let refused: UiError = StoreError::Server {
+            status: 409,
+            code: "version".into(),
+            message: "unsupported protocol version 3".into(),
+            retry: false,
+            households: vec![],
+        }
+        .into();
+        assert_eq!(json_code(&refused), "server");
+        let unreadable: UiError =
+            StoreError::Document(DocumentError::Malformed("missing schema_version".into())).into();
+        assert_eq!(json_code(&unreadable), "document");
+        let newer: UiError = StoreError::StoreTooNew {
+            found: 9,
+            supported: 3,
+        }
+        .into();
+        assert_eq!(json_code(&newer), "too_new");
+    }
+
+    fn json_code(e: &UiError) -> String {
+        json(e)["code"].as_str().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn a_malformed_visit_id_reaches_the_form_as_an_error() {
+        let form = ReferralText {
+            kind: Some("bank_loan".into()),
+            target: Some("بانک ملی".into()),
+            visit_id: Some("12345".into()),
+            ..Default::default()
+        };
+        let e: UiError = form.to_new(today()).unwrap_err().into();
+        assert_eq!(e.code, ErrorCode::Invalid);
+        assert_eq!(json(&e)["field"], "referral_visit");
+        assert!(e.message.contains("12345"), "{}", e.message);
+    }
+}

@@ -1,0 +1,91 @@
+// The app's shell: who is working (first run until someone is), which screen is showing, the
+// header and the status bar fed by the sync-status events.
+import { useEffect, useState } from "preact/hooks";
+import { api, asUiError, type Identity, onSyncStatus, type SyncView, type UiError } from "./api";
+import { LoadError } from "./components/Errors";
+import { Header } from "./components/Header";
+import { StatusBar } from "./components/StatusBar";
+import { type Language, language, setLanguage } from "./i18n";
+import { Caseload } from "./screens/Caseload";
+import { FirstRun } from "./screens/FirstRun";
+import { HouseholdPage } from "./screens/Household";
+import { HouseholdForm } from "./screens/HouseholdForm";
+import { VisitForm } from "./screens/VisitForm";
+
+export type View =
+  | { name: "list" }
+  | { name: "household"; id: string }
+  | { name: "visit"; id: string }
+  | { name: "new" };
+
+/** Follows the sync state: once at start, then every change the app pushes. */
+function useSyncStatus(): SyncView | null {
+  const [sync, setSync] = useState<SyncView | null>(null);
+  useEffect(() => {
+    let stop: (() => void) | undefined;
+    let gone = false;
+    onSyncStatus(setSync)
+      .then((unlisten) => {
+        if (gone) unlisten();
+        else stop = unlisten;
+      })
+      .catch(() => undefined);
+    // The state before this window listened; a failure here leaves the bar at its default.
+    api
+      .syncStatus()
+      .then(setSync)
+      .catch(() => undefined);
+    return () => {
+      gone = true;
+      stop?.();
+    };
+  }, []);
+  return sync;
+}
+
+export function App() {
+  const [identity, setIdentity] = useState<Identity | null | undefined>(undefined);
+  const [identityError, setIdentityError] = useState<UiError | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const [view, setView] = useState<View>({ name: "list" });
+  const [lang, setLang] = useState<Language>(language());
+  const sync = useSyncStatus();
+  // Who is working; `attempt` changes to load again after a failure.
+  useEffect(() => {
+    api
+      .identity()
+      .then((i) => {
+        setIdentityError(null);
+        setIdentity(i);
+      })
+      .catch((e) => setIdentityError(asUiError(e)));
+  }, [attempt]);
+  const switchLanguage = (next: Language) => {
+    setLanguage(next);
+    setLang(next);
+  };
+  if (identityError) {
+    return (
+      <main class="card first-run">
+        <LoadError error={identityError} retry={() => setAttempt((a) => a + 1)} />
+      </main>
+    );
+  }
+  if (identity === undefined) return null;
+  if (identity === null) return <FirstRun onDone={setIdentity} />;
+  const list = () => setView({ name: "list" });
+  return (
+    <div class="shell">
+      <Header identity={identity} language={lang} onCaseload={list} onLanguage={switchLanguage} />
+      {view.name === "list" && (
+        <Caseload open={(id) => setView({ name: "household", id })} create={() => setView({ name: "new" })} />
+      )}
+      {view.name === "household" && (
+        <HouseholdPage id={view.id} back={list} visit={() => setView({ name: "visit", id: view.id })} />
+      )}
+      {view.name === "visit" && <VisitForm id={view.id} done={() => setView({ name: "household", id: view.id })} />}
+      {view.name === "new" && <HouseholdForm done={(id) => (id ? setView({ name: "household", id }) : list())} />}
+      <StatusBar sync={sync} onSync={() => api.syncNow().catch(() => undefined)} />
+    </div>
+  );
+}

@@ -1,0 +1,203 @@
+// The caseload: search, filters and sort over a virtualised list of households. Pages of rows
+// are fetched as they scroll into view; a failed load says so and offers to try again.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { api, asUiError, type HouseholdSummary, type ListText, type UiError } from "../api";
+import { LoadError } from "../components/Errors";
+import { faDigits, isOverdue, jalali } from "../format";
+import { t } from "../i18n";
+import { fieldLabel, label, vocabularies } from "../labels";
+
+const ROW_HEIGHT = 56;
+const PAGE = 100;
+const SEARCH_LIMIT = 500;
+
+function Row({ h, index, open }: { h: HouseholdSummary | undefined; index: number; open: (id: string) => void }) {
+  const activate = () => h && open(h.id);
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: a grid row of the virtualised list, not a form button
+    <div
+      class="row"
+      style={{ top: `${index * ROW_HEIGHT}px`, height: `${ROW_HEIGHT}px` }}
+      role="button"
+      tabIndex={0}
+      data-id={h?.id ?? ""}
+      onClick={activate}
+      onKeyDown={(e) => e.key === "Enter" && activate()}
+    >
+      {h ? (
+        <>
+          <span class="name">
+            {h.head_name}
+            {h.conflict_count > 0 && <span class="badge warn">{t("conflict")}</span>}
+          </span>
+          <span>{faDigits(h.head_national_id ?? "")}</span>
+          <span>{h.district}</span>
+          <span>
+            {t("lastVisit")}: {jalali(h.last_visit) || "—"}
+          </span>
+          <span class={isOverdue(h.next_followup) ? "overdue" : ""} data-followup={h.next_followup ?? ""}>
+            {t("nextFollowup")}: {jalali(h.next_followup) || "—"}
+          </span>
+        </>
+      ) : (
+        <span class="loading">…</span>
+      )}
+    </div>
+  );
+}
+
+export function Caseload({ open, create }: { open: (id: string) => void; create: () => void }) {
+  const [query, setQuery] = useState("");
+  const [district, setDistrict] = useState("");
+  const [status, setStatus] = useState("");
+  const [overdue, setOverdue] = useState(false);
+  const [minNeed, setMinNeed] = useState("");
+  const [worker, setWorker] = useState("");
+  const [sort, setSort] = useState("name");
+  const [total, setTotal] = useState(0);
+  const [rows, setRows] = useState<Map<number, HouseholdSummary>>(new Map());
+  const [scrollTop, setScrollTop] = useState(0);
+  const [height, setHeight] = useState(600);
+  const [loadError, setLoadError] = useState<UiError | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const box = useRef<HTMLDivElement>(null);
+  const generation = useRef(0);
+  const filters = useMemo<ListText>(
+    () => ({ district, status, worker, overdue, min_need: minNeed, sort, conflicted: false }),
+    [district, status, worker, overdue, minNeed, sort],
+  );
+
+  // A new search or filter (or a retry) starts afresh; pages are fetched as they scroll into view.
+  useEffect(() => {
+    const gen = ++generation.current;
+    const load = async () => {
+      if (query.trim()) {
+        const found = await api.search(query, SEARCH_LIMIT);
+        if (gen !== generation.current) return;
+        setRows(new Map(found.map((h, i) => [i, h])));
+        setTotal(found.length);
+      } else {
+        const page = await api.list(filters, PAGE, 0);
+        if (gen !== generation.current) return;
+        setRows(new Map(page.items.map((h, i) => [i, h])));
+        setTotal(page.total);
+      }
+      setLoadError(null);
+      if (box.current) box.current.scrollTop = 0;
+    };
+    load().catch((e) => gen === generation.current && setLoadError(asUiError(e)));
+  }, [query, filters, attempt]);
+
+  useEffect(() => {
+    if (box.current) setHeight(box.current.clientHeight || 600);
+  }, []);
+
+  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
+  const last = Math.min(total, Math.ceil((scrollTop + height) / ROW_HEIGHT) + 5);
+  useEffect(() => {
+    if (query.trim() || loadError) return;
+    const missing = [...Array(Math.max(0, last - first)).keys()].map((i) => i + first).find((i) => !rows.has(i));
+    if (missing === undefined) return;
+    const offset = Math.floor(missing / PAGE) * PAGE;
+    const gen = generation.current;
+    api
+      .list(filters, PAGE, offset)
+      .then((page) => {
+        if (gen !== generation.current) return;
+        setRows((old) => {
+          const next = new Map(old);
+          page.items.forEach((h, i) => {
+            next.set(offset + i, h);
+          });
+          return next;
+        });
+      })
+      .catch((e) => gen === generation.current && setLoadError(asUiError(e)));
+  }, [first, last, rows, query, filters, loadError]);
+
+  const visible = [];
+  for (let i = first; i < last; i++) visible.push(<Row key={i} h={rows.get(i)} index={i} open={open} />);
+
+  return (
+    <main class="caseload">
+      <div class="toolbar">
+        <input
+          id="search"
+          type="search"
+          placeholder={t("search")}
+          value={query}
+          onInput={(e) => setQuery(e.currentTarget.value)}
+          // biome-ignore lint/a11y/noAutofocus: the caseload is a search screen; typing starts at once
+          autoFocus
+        />
+        <input
+          id="filter-district"
+          placeholder={fieldLabel("district")}
+          value={district}
+          onChange={(e) => setDistrict(e.currentTarget.value)}
+        />
+        <input
+          id="filter-worker"
+          placeholder={fieldLabel("assigned_worker")}
+          value={worker}
+          onChange={(e) => setWorker(e.currentTarget.value)}
+        />
+        <select id="filter-status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+          <option value="">
+            {fieldLabel("status")}: {t("all")}
+          </option>
+          {vocabularies.HouseholdStatus.map((s) => (
+            <option value={s.code} key={s.code}>
+              {label(vocabularies.HouseholdStatus, s.code)}
+            </option>
+          ))}
+        </select>
+        <select id="filter-need" value={minNeed} onChange={(e) => setMinNeed(e.currentTarget.value)}>
+          <option value="">
+            {fieldLabel("need")}: {t("all")}
+          </option>
+          {[1, 2, 3, 4].map((n) => (
+            <option value={n} key={n}>
+              {fieldLabel("need")} ≥ {faDigits(n)}
+            </option>
+          ))}
+        </select>
+        <label class="check">
+          <input type="checkbox" checked={overdue} onChange={(e) => setOverdue(e.currentTarget.checked)} />
+          {t("overdue")}
+        </label>
+        <select id="sort" value={sort} onChange={(e) => setSort(e.currentTarget.value)}>
+          <option value="name">
+            {t("sort")}: {t("sortName")}
+          </option>
+          <option value="need">
+            {t("sort")}: {t("sortNeed")}
+          </option>
+          <option value="last-visit">
+            {t("sort")}: {t("sortLastVisit")}
+          </option>
+          <option value="followup">
+            {t("sort")}: {t("sortFollowup")}
+          </option>
+        </select>
+        <span class="count" id="result-count">
+          {faDigits(total)} {t("households")}
+        </span>
+        <button type="button" id="new-household" onClick={create}>
+          {t("newHousehold")}
+        </button>
+      </div>
+      {loadError ? (
+        <LoadError error={loadError} retry={() => setAttempt((a) => a + 1)} />
+      ) : (
+        <div class="list" ref={box} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+          {total === 0 ? (
+            <p class="empty">{t("nothing")}</p>
+          ) : (
+            <div style={{ height: `${total * ROW_HEIGHT}px`, position: "relative" }}>{visible}</div>
+          )}
+        </div>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,24 @@
+//! The command line of `madadkar-bench`.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(about = "Province-scale benchmarks of Madadkar")]
+pub struct Args {
+    /// Households in the synthetic province.
+    #[arg(long, default_value_t = 23_000)]
+    pub households: usize,
+    /// Field workers syncing at once in the concurrency test.
+    #[arg(long, default_value_t = 200)]
+    pub workers: usize,
+    /// Samples per timed operation.
+    #[arg(long, default_value_t = 300)]
+    pub samples: usize,
+    #[arg(long, default_value_t = 1403)]
+    pub seed: u64,
+    /// Write the Markdown report here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}

@@ -1,12 +1,11 @@
 //! `madadkar household …` and `history`: register, edit, show, list and search households,
 //! and every change made to one.
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use madadkar_client::{ListQuery, SortBy, Store, store::today};
-use madadkar_schema::{
-    HouseholdEdit, HouseholdStatus, NationalId, NewHousehold, NewMember, Relation, Sex, parse_date,
-};
+use madadkar_client::forms::{HouseholdText, ListText};
+use madadkar_client::{ListQuery, Store, store::today};
+use madadkar_schema::{HouseholdEdit, HouseholdStatus};
 
 use super::opt;
 use crate::output::Output;
@@ -121,22 +120,20 @@ pub fn run(store: &mut Store, out: &Output, cmd: HouseholdCommand) -> Result<()>
             group,
             worker,
         } => {
-            let household = NewHousehold {
-                district,
-                address,
+            let (household, head) = HouseholdText {
+                first_name: Some(head.first_name),
+                last_name: Some(head.last_name),
+                national_id: Some(head.national_id),
+                birth_date: head.birth_date,
+                sex: head.sex,
+                district: Some(district),
+                address: Some(address),
                 phone,
                 alt_phone,
-                assigned_group: group,
-                assigned_worker: worker,
-            };
-            let head = NewMember {
-                national_id: Some(NationalId::parse(&head.national_id)?),
-                birth_date: opt(head.birth_date.as_deref(), |d| {
-                    parse_date(madadkar_schema::Field::BirthDate, d)
-                })?,
-                sex: opt(head.sex.as_deref(), Sex::parse)?,
-                ..NewMember::named(&head.first_name, &head.last_name, Relation::Head)
-            };
+                group,
+                worker,
+            }
+            .to_new()?;
             let (id, head_id) = store.add_household(&household, &head)?;
             out.household_created(id, head_id);
         }
@@ -176,18 +173,18 @@ pub fn run(store: &mut Store, out: &Output, cmd: HouseholdCommand) -> Result<()>
 }
 
 fn list(store: &mut Store, out: &Output, args: ListArgs) -> Result<()> {
-    let query = ListQuery {
+    let filter = ListText {
         district: args.district,
-        status: opt(args.status.as_deref(), HouseholdStatus::parse)?.map(|s| s.code().to_string()),
-        assigned_worker: args.worker,
-        overdue_on: args.overdue.then(today),
-        min_need: args.min_need,
+        status: args.status,
+        worker: args.worker,
+        overdue: args.overdue,
+        min_need: args.min_need.map(|n| n.to_string()),
         conflicted: args.conflicted,
-        sort: SortBy::parse(&args.sort).ok_or_else(|| {
-            anyhow!("--sort must be name, district, last-visit, followup or need")
-        })?,
-        limit: args.limit.clamp(1, 1000),
+        sort: Some(args.sort),
+    };
+    let query = ListQuery {
         offset: args.offset,
+        ..filter.to_query(today(), args.limit.clamp(1, 1000))?
     };
     out.list(&store.list(&query)?);
     Ok(())

@@ -2,8 +2,9 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use madadkar_client::Store;
-use madadkar_schema::{NewReferral, ReferralKind, ReferralStatus, ReferralUpdate};
+use madadkar_client::forms::ReferralText;
+use madadkar_client::{Store, store::today};
+use madadkar_schema::{ReferralStatus, ReferralUpdate};
 
 use super::{date_or_today, entity_id};
 use crate::output::Output;
@@ -63,13 +64,14 @@ pub fn run(store: &mut Store, out: &Output, cmd: ReferralCommand) -> Result<()> 
                 }
                 None => None,
             };
-            let referral = NewReferral {
-                kind: ReferralKind::parse(&kind)?,
-                target,
-                visit_id,
-                date: date_or_today(madadkar_schema::Field::ReferralDate, date.as_deref())?,
-                note,
-            };
+            let referral = ReferralText {
+                kind: Some(kind),
+                target: Some(target),
+                visit_id: visit_id.map(|v| v.to_string()),
+                date,
+                note: Some(note),
+            }
+            .to_new(today())?;
             let referral_id = store.add_referral(id, &referral)?;
             out.created("referral", referral_id);
         }

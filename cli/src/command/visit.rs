@@ -2,10 +2,10 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use madadkar_client::Store;
-use madadkar_schema::{NewVisit, VisitKind, parse_date, parse_need};
+use madadkar_client::forms::VisitText;
+use madadkar_client::{Store, store::today};
 
-use super::{date_or_today, opt};
+use super::date_or_today;
 use crate::output::Output;
 
 #[derive(Debug, Subcommand)]
@@ -50,18 +50,14 @@ pub fn run(store: &mut Store, out: &Output, cmd: VisitCommand) -> Result<()> {
         followup,
     } = cmd;
     let id = store.resolve_household_id(&household)?;
-    let visit = NewVisit {
-        date: date_or_today(madadkar_schema::Field::VisitDate, date.as_deref())?,
-        kind: VisitKind::parse(&kind)?,
-        observations,
-        needs: needs
-            .iter()
-            .map(|n| parse_need(n))
-            .collect::<Result<_, _>>()?,
-        followup_date: opt(followup.as_deref(), |d| {
-            parse_date(madadkar_schema::Field::FollowupDate, d)
-        })?,
-    };
+    let visit = VisitText {
+        date,
+        kind: Some(kind),
+        observations: Some(observations),
+        needs,
+        followup,
+    }
+    .to_new(today())?;
     let visit_id = store.add_visit(id, &visit)?;
     out.created("visit", visit_id);
     Ok(())

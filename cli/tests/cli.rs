@@ -89,6 +89,7 @@ impl Cli {
     }
 }
 
+// A story test: long because each command uses what the one before it printed.
 #[test]
 fn register_visit_and_show_as_json() {
     let cli = Cli::new();
@@ -255,6 +256,7 @@ fn followups_show_due_and_overdue() {
     assert_eq!(none, Value::Array(vec![]));
 }
 
+// One case per refused input; long because each is a command line and its expected message.
 #[test]
 fn bad_input_fails_clearly_and_writes_nothing() {
     let cli = Cli::new();

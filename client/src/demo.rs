@@ -173,29 +173,8 @@ pub fn household(
     assignment: (Option<&str>, Option<&str>),
 ) -> Result<HouseholdDoc> {
     let last = *rng.pick(LAST_NAMES);
-    let head_is_woman = rng.below(3) == 0;
-    let first = if head_is_woman {
-        rng.pick(FIRST_NAMES_F)
-    } else {
-        rng.pick(FIRST_NAMES_M)
-    };
     let start = today - Days::new(shape.span_days);
-    let head = NewMember {
-        national_id: Some(national_id(rng)),
-        birth_date: Some(today - Days::new(365 * (25 + rng.below(40)) + rng.below(365))),
-        sex: Some(if head_is_woman {
-            Sex::Female
-        } else {
-            Sex::Male
-        }),
-        employment: Some(*rng.pick(&[
-            Employment::Unemployed,
-            Employment::Seasonal,
-            Employment::Unable,
-            Employment::Employed,
-        ])),
-        ..NewMember::named(first, last, Relation::Head)
-    };
+    let head = head_of_household(rng, last, today);
     let new = NewHousehold {
         district: rng.pick(DISTRICTS).to_string(),
         address: format!("{}، پلاک {}", rng.pick(STREETS), 1 + rng.below(120)),
@@ -214,66 +193,17 @@ pub fn household(
     )?;
     let extra = shape.extra_members.0 + rng.below(shape.extra_members.1 - shape.extra_members.0);
     for i in 0..extra {
-        let (relation, age) = if i == 0 && rng.below(4) != 0 {
-            (Relation::Spouse, 20 + rng.below(40))
-        } else {
-            (Relation::Child, rng.below(18))
-        };
-        let woman = rng.below(2) == 0;
-        let names = if woman { FIRST_NAMES_F } else { FIRST_NAMES_M };
-        let first = *rng.pick(names);
-        let member = NewMember {
-            national_id: Some(national_id(rng)),
-            birth_date: Some(today - Days::new(365 * age + rng.below(365))),
-            sex: Some(if woman { Sex::Female } else { Sex::Male }),
-            ..NewMember::named(first, last, relation)
-        };
+        let member = family_member(rng, last, today, i == 0);
         doc.add_member(&member, meta, midday(start))?;
     }
     let visits = shape.visits.0 + rng.below(shape.visits.1 - shape.visits.0);
     let step = shape.span_days / visits.max(1);
     for v in 0..visits {
         let date = start + Days::new(step * v + rng.below(step.max(1)));
-        let needs: BTreeMap<NeedDomain, u8> = NeedDomain::ALL
-            .iter()
-            .map(|d| (*d, rng.below(5) as u8))
-            .collect();
-        let followup = (v + 1 == visits).then(|| date + Days::new(14 + rng.below(30)));
-        let visit = NewVisit {
-            date,
-            kind: if rng.below(4) == 0 {
-                VisitKind::Phone
-            } else {
-                VisitKind::Home
-            },
-            observations: rng.pick(OBSERVATIONS).to_string(),
-            needs,
-            followup_date: followup,
-        };
+        let visit = visit(rng, date, v + 1 == visits);
         let visit_id = doc.add_visit(&visit, meta, midday(date))?;
         if rng.below(6) == 0 {
-            let (kind, target) = *rng.pick(TARGETS);
-            let referral = NewReferral {
-                kind,
-                target: target.into(),
-                visit_id: Some(visit_id),
-                date,
-                note: String::new(),
-            };
-            let id = doc.add_referral(&referral, meta, midday(date))?;
-            if rng.below(2) == 0 {
-                let status = *rng.pick(&[
-                    ReferralStatus::Accepted,
-                    ReferralStatus::Rejected,
-                    ReferralStatus::Completed,
-                ]);
-                let update = ReferralUpdate {
-                    status,
-                    date: (date + Days::new(10)).min(today),
-                    note: String::new(),
-                };
-                doc.update_referral(id, &update, meta, midday(date))?;
-            }
+            refer(rng, &mut doc, meta, visit_id, date, today)?;
         }
     }
     if rng.below(20) == 0 {
@@ -284,6 +214,100 @@ pub fn household(
         doc.edit_household(&edit, meta, midday(today))?;
     }
     Ok(doc)
+}
+
+/// The head: a woman one time in three, 25 to 65 years old, mostly out of steady work.
+fn head_of_household(rng: &mut Rng, last: &str, today: NaiveDate) -> NewMember {
+    let woman = rng.below(3) == 0;
+    let first = if woman {
+        rng.pick(FIRST_NAMES_F)
+    } else {
+        rng.pick(FIRST_NAMES_M)
+    };
+    NewMember {
+        national_id: Some(national_id(rng)),
+        birth_date: Some(today - Days::new(365 * (25 + rng.below(40)) + rng.below(365))),
+        sex: Some(if woman { Sex::Female } else { Sex::Male }),
+        employment: Some(*rng.pick(&[
+            Employment::Unemployed,
+            Employment::Seasonal,
+            Employment::Unable,
+            Employment::Employed,
+        ])),
+        ..NewMember::named(first, last, Relation::Head)
+    }
+}
+
+/// Another member: usually a spouse first, then children.
+fn family_member(rng: &mut Rng, last: &str, today: NaiveDate, first_added: bool) -> NewMember {
+    let (relation, age) = if first_added && rng.below(4) != 0 {
+        (Relation::Spouse, 20 + rng.below(40))
+    } else {
+        (Relation::Child, rng.below(18))
+    };
+    let woman = rng.below(2) == 0;
+    let names = if woman { FIRST_NAMES_F } else { FIRST_NAMES_M };
+    let first = *rng.pick(names);
+    NewMember {
+        national_id: Some(national_id(rng)),
+        birth_date: Some(today - Days::new(365 * age + rng.below(365))),
+        sex: Some(if woman { Sex::Female } else { Sex::Male }),
+        ..NewMember::named(first, last, relation)
+    }
+}
+
+/// A visit with every need scored; the last one asks for a follow-up.
+fn visit(rng: &mut Rng, date: NaiveDate, last: bool) -> NewVisit {
+    let needs: BTreeMap<NeedDomain, u8> = NeedDomain::ALL
+        .iter()
+        .map(|d| (*d, rng.below(5) as u8))
+        .collect();
+    let followup = last.then(|| date + Days::new(14 + rng.below(30)));
+    NewVisit {
+        date,
+        kind: if rng.below(4) == 0 {
+            VisitKind::Phone
+        } else {
+            VisitKind::Home
+        },
+        observations: rng.pick(OBSERVATIONS).to_string(),
+        needs,
+        followup_date: followup,
+    }
+}
+
+/// A referral made in a visit; half of them have heard back ten days later.
+fn refer(
+    rng: &mut Rng,
+    doc: &mut HouseholdDoc,
+    meta: &ChangeMeta,
+    visit_id: Uuid,
+    date: NaiveDate,
+    today: NaiveDate,
+) -> Result<()> {
+    let (kind, target) = *rng.pick(TARGETS);
+    let referral = NewReferral {
+        kind,
+        target: target.into(),
+        visit_id: Some(visit_id),
+        date,
+        note: String::new(),
+    };
+    let id = doc.add_referral(&referral, meta, midday(date))?;
+    if rng.below(2) == 0 {
+        let status = *rng.pick(&[
+            ReferralStatus::Accepted,
+            ReferralStatus::Rejected,
+            ReferralStatus::Completed,
+        ]);
+        let update = ReferralUpdate {
+            status,
+            date: (date + Days::new(10)).min(today),
+            note: String::new(),
+        };
+        doc.update_referral(id, &update, meta, midday(date))?;
+    }
+    Ok(())
 }
 
 /// Fills `store` with `count` synthetic households written as its own worker, a few hundred per

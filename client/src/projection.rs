@@ -51,6 +51,8 @@ pub fn derive_after_local_change(
     derive(doc)
 }
 
+/// Every projected row of one household. Long because it lists each table's columns in the
+/// order of its `*_COLUMNS` constant below; splitting it would separate a row from its columns.
 pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
     let head = h.head();
     let head_name = head.map(|m| m.full_name()).unwrap_or_default();

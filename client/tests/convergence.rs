@@ -78,6 +78,8 @@ fn pick(replica: &Replica, index: usize) -> Option<Uuid> {
     (!ids.is_empty()).then(|| ids[index % ids.len()])
 }
 
+// One arm per generated operation; long because the property covers every action a replica
+// can take, and keeping them in one match keeps the generator and its effects side by side.
 fn apply(replicas: &mut [Replica], op: &Op, written: &mut Written, nid: &mut u32) {
     match *op {
         Op::AddHousehold { replica } => {

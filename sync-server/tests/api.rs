@@ -240,6 +240,7 @@ async fn a_revoked_device_is_refused_on_its_next_request() {
         .expect_error(StatusCode::FORBIDDEN, "device_revoked");
 }
 
+// One case per malformed body; long because each case is a request and its expected answer.
 #[tokio::test]
 async fn malformed_json_bodies_are_json_errors() {
     let api = Api::new();

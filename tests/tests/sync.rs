@@ -295,6 +295,7 @@ fn malformed_pushes_are_refused_and_nothing_is_stored() -> Result<()> {
     Ok(())
 }
 
+// A story test: long because each step (interrupt, resume, check) builds on the previous one.
 #[test]
 fn an_interrupted_push_and_pull_complete_later_without_loss_or_duplicates() -> Result<()> {
     let mut server = Server::start()?;

@@ -21,7 +21,9 @@ pub enum StoreError {
     NotFound { kind: &'static str, id: String },
     #[error("{id:?} matches several {kind}s; type more of the id")]
     Ambiguous { kind: &'static str, id: String },
-    #[error("this replica has no worker yet; run `madadkar init` first")]
+    #[error(
+        "this replica has no worker yet; run `madadkar enroll --server URL --code CODE`, or `madadkar init` to work offline"
+    )]
     NotInitialised,
     #[error("this replica is already set up for worker {worker}")]
     AlreadyInitialised { worker: String },

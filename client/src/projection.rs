@@ -51,6 +51,12 @@ pub fn derive_after_local_change(
     derive(doc)
 }
 
+/// Which rules derived the stored rows. Bump it when derivation changes (the search text's
+/// normalisation above all): a store whose rows an older version derived rebuilds them once
+/// when it is opened, so search finds what the new rules find. 2: NFKC folding, joined and
+/// split names, domestic phone form.
+pub const DERIVATION_VERSION: i64 = 2;
+
 /// Every projected row of one household. Long because it lists each table's columns in the
 /// order of its `*_COLUMNS` constant below; splitting it would separate a row from its columns.
 pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {

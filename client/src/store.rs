@@ -129,12 +129,35 @@ impl Store {
         sql::configure(&conn)?;
         sql::migrate(&mut conn)?;
         let identity = read_identity(&conn)?;
-        Ok(Self {
+        let mut store = Self {
             conn,
             path,
             identity,
             cache: RefCell::default(),
-        })
+        };
+        store.rebuild_stale_projections()?;
+        Ok(store)
+    }
+
+    /// Rebuilds the projections once when an older version of this program derived them
+    /// ([`projection::DERIVATION_VERSION`]); a new store only records the version.
+    fn rebuild_stale_projections(&mut self) -> Result<()> {
+        let key = "projection_version";
+        let stored: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?", [key], |r| r.get(0))
+            .optional()?;
+        let current = projection::DERIVATION_VERSION.to_string();
+        if stored.as_deref() == Some(current.as_str()) {
+            return Ok(());
+        }
+        self.rebuild_index()?;
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, current.as_str()],
+        )?;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {

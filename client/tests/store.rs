@@ -466,3 +466,24 @@ fn referral_status_history_is_kept_in_order() {
         ]
     );
 }
+
+#[test]
+fn projections_an_older_version_derived_are_rebuilt_once_on_open() {
+    let mut a = Replica::new("A");
+    a.add_household("علی", "کریمی", 55_555_556);
+    let path = a.store.path().to_path_buf();
+    {
+        // What an older version left: search text derived by other rules, an older version mark.
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute("UPDATE p_search SET body = 'stale'", [])
+            .expect("spoil");
+        conn.execute(
+            "UPDATE meta SET value = '1' WHERE key = 'projection_version'",
+            [],
+        )
+        .expect("mark");
+    }
+    let reopened = madadkar_client::Store::open(a.dir.path()).expect("reopen");
+    assert!(reopened.check().expect("check").ok(), "rebuilt on open");
+    assert_eq!(reopened.search("کریمی", 10).expect("search").len(), 1);
+}

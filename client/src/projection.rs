@@ -2,7 +2,7 @@
 //! read, so that no query has to load documents. Always written in the same transaction as the
 //! change they reflect, and rebuildable from the documents.
 
-use madadkar_schema::{Household, HouseholdDoc, text::normalize_for_search};
+use madadkar_schema::{Household, HouseholdDoc, iso_date, text::normalize_for_search};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
@@ -20,10 +20,6 @@ pub struct HouseholdRows {
 
 fn s(v: impl ToString) -> Option<String> {
     Some(v.to_string())
-}
-
-fn iso(d: chrono::NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
 }
 
 /// The projections of a household as its document says they should be.
@@ -76,8 +72,8 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
         h.assigned_worker.clone(),
         s(h.members.len()),
         s(h.visits.len()),
-        last_visit.map(|v| iso(v.date)),
-        h.open_followup().map(|(_, d)| iso(d)),
+        last_visit.map(|v| iso_date(v.date)),
+        h.open_followup().map(|(_, d)| iso_date(d)),
         last_visit.and_then(|v| v.max_need()).map(|n| n.to_string()),
         s(conflicts),
         s(normalize_for_search(&head_name)),
@@ -103,7 +99,7 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
             vec![
                 s(v.id),
                 s(h.id),
-                s(iso(v.date)),
+                s(iso_date(v.date)),
                 s(&v.worker_id),
                 s(v.kind.code()),
                 v.followup_date.map(iso),
@@ -122,7 +118,7 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
                 s(r.kind.code()),
                 s(&r.target),
                 s(status.status.code()),
-                s(iso(status.date)),
+                s(iso_date(status.date)),
             ])
         })
         .collect();

@@ -87,7 +87,7 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
                 s(h.id),
                 s(m.full_name()),
                 m.national_id.as_ref().map(|n| n.to_string()),
-                m.birth_date.map(iso),
+                m.birth_date.map(iso_date),
                 s(m.relation.code()),
             ]
         })
@@ -102,7 +102,7 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
                 s(iso_date(v.date)),
                 s(&v.worker_id),
                 s(v.kind.code()),
-                v.followup_date.map(iso),
+                v.followup_date.map(iso_date),
                 v.max_need().map(|n| n.to_string()),
             ]
         })

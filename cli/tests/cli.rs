@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod common;
+
 struct Cli {
     dir: tempfile::TempDir,
 }
@@ -24,13 +26,7 @@ impl Cli {
     }
 
     fn run_in(&self, dir: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_madadkar"))
-            .arg("--data-dir")
-            .arg(dir)
-            .args(args)
-            .env_remove("MADADKAR_DATA_DIR")
-            .output()
-            .expect("run madadkar")
+        common::madadkar(dir, args)
     }
 
     fn ok(&self, args: &[&str]) -> String {

@@ -4,20 +4,12 @@
 //! Needs the server built first: `cargo build -p madadkar-server --bins`.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use madadkar_e2e::Server;
 use serde_json::Value;
 
-fn madadkar(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_madadkar"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("MADADKAR_DATA_DIR")
-        .output()
-        .expect("run madadkar")
-}
+mod common;
+use common::madadkar;
 
 fn ok(dir: &Path, args: &[&str]) -> String {
     let out = madadkar(dir, args);

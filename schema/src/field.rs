@@ -110,77 +110,82 @@ impl Field {
         input: &str,
         today: NaiveDate,
     ) -> Option<Result<FieldValue, ValidationError>> {
+        let rule = self.rule()?;
         if input.trim().is_empty() {
-            return self.settable().then(|| {
-                if self.is_required() {
-                    Err(ValidationError::Required { field: self })
-                } else {
-                    Ok(FieldValue::Clear)
-                }
+            return Some(if self.is_required() {
+                Err(ValidationError::Required { field: self })
+            } else {
+                Ok(FieldValue::Clear)
             });
         }
-        let text = |max| clean_text(self, input, max, true).map(FieldValue::Text);
-        let notes = |max| clean_notes(self, input, max).map(FieldValue::Text);
-        let code = |r: Result<&'static str, ValidationError>| r.map(|c| FieldValue::Text(c.into()));
-        let past_date = || {
-            let date = parse_date(self, input)?;
-            crate::model::check_not_future(self, date, today)?;
-            Ok(FieldValue::Text(iso_date(date)))
-        };
-        let result = match self {
-            Self::District => text(limits::DISTRICT),
-            Self::AssignedGroup | Self::AssignedWorker => text(limits::WORKER_ID),
-            Self::Address => text(limits::ADDRESS),
-            Self::Phone | Self::AltPhone => clean_phone(self, input).map(FieldValue::Text),
-            Self::Status => code(HouseholdStatus::parse(input).map(HouseholdStatus::code)),
-            Self::FirstName | Self::LastName => text(limits::NAME),
-            Self::NationalId => NationalId::parse(input).map(|n| FieldValue::Text(n.to_string())),
-            Self::BirthDate | Self::VisitDate => past_date(),
-            Self::FollowupDate => parse_date(self, input).map(|d| FieldValue::Text(iso_date(d))),
-            Self::Sex => code(Sex::parse(input).map(Sex::code)),
-            Self::Relation => code(Relation::parse(input).map(Relation::code)),
-            Self::Education => code(Education::parse(input).map(Education::code)),
-            Self::Employment => code(Employment::parse(input).map(Employment::code)),
-            Self::HealthNotes | Self::DisabilityNotes => notes(limits::NOTES),
-            Self::Observations => notes(limits::OBSERVATIONS),
-            Self::VisitKind => code(VisitKind::parse(input).map(VisitKind::code)),
-            Self::ReferralKind => code(ReferralKind::parse(input).map(ReferralKind::code)),
-            Self::Target => text(limits::TARGET),
-            Self::NeedScore => parse_score(input).map(FieldValue::Score),
-            _ => return None,
-        };
-        Some(result)
+        Some(rule.apply(self, input, today))
     }
 
-    /// Whether a worker may set this field by hand (ids, authors and times are not).
-    fn settable(self) -> bool {
-        matches!(
-            self,
-            Self::District
-                | Self::Address
-                | Self::Phone
-                | Self::AltPhone
-                | Self::Status
-                | Self::AssignedGroup
-                | Self::AssignedWorker
-                | Self::FirstName
-                | Self::LastName
-                | Self::NationalId
-                | Self::BirthDate
-                | Self::Sex
-                | Self::Relation
-                | Self::Education
-                | Self::Employment
-                | Self::HealthNotes
-                | Self::DisabilityNotes
-                | Self::VisitDate
-                | Self::VisitKind
-                | Self::Observations
-                | Self::FollowupDate
-                | Self::NeedScore
-                | Self::ReferralKind
-                | Self::Target
-        )
+    /// How a value typed for this field is checked; `None` for fields nobody sets by hand.
+    fn rule(self) -> Option<Rule> {
+        Some(match self {
+            Self::District => Rule::Text(limits::DISTRICT),
+            Self::AssignedGroup | Self::AssignedWorker => Rule::Text(limits::WORKER_ID),
+            Self::Address => Rule::Text(limits::ADDRESS),
+            Self::FirstName | Self::LastName => Rule::Text(limits::NAME),
+            Self::Target => Rule::Text(limits::TARGET),
+            Self::HealthNotes | Self::DisabilityNotes => Rule::Notes(limits::NOTES),
+            Self::Observations => Rule::Notes(limits::OBSERVATIONS),
+            Self::Phone | Self::AltPhone => Rule::Phone,
+            Self::NationalId => Rule::NationalId,
+            Self::BirthDate | Self::VisitDate => Rule::PastDate,
+            Self::FollowupDate => Rule::Date,
+            Self::NeedScore => Rule::Score,
+            Self::Status => Rule::Code(|v| HouseholdStatus::parse(v).map(HouseholdStatus::code)),
+            Self::Sex => Rule::Code(|v| Sex::parse(v).map(Sex::code)),
+            Self::Relation => Rule::Code(|v| Relation::parse(v).map(Relation::code)),
+            Self::Education => Rule::Code(|v| Education::parse(v).map(Education::code)),
+            Self::Employment => Rule::Code(|v| Employment::parse(v).map(Employment::code)),
+            Self::VisitKind => Rule::Code(|v| VisitKind::parse(v).map(VisitKind::code)),
+            Self::ReferralKind => Rule::Code(|v| ReferralKind::parse(v).map(ReferralKind::code)),
+            _ => return None,
+        })
+    }
+}
+
+/// The kinds of check a settable field's value goes through.
+#[derive(Clone, Copy)]
+enum Rule {
+    /// One-line text of at most this many characters.
+    Text(usize),
+    /// Multi-line notes of at most this many characters.
+    Notes(usize),
+    Phone,
+    NationalId,
+    /// A date not after today.
+    PastDate,
+    Date,
+    Score,
+    /// A vocabulary's code (or Persian label), stored as the code.
+    Code(fn(&str) -> Result<&'static str, ValidationError>),
+}
+
+impl Rule {
+    fn apply(
+        self,
+        field: Field,
+        input: &str,
+        today: NaiveDate,
+    ) -> Result<FieldValue, ValidationError> {
+        Ok(match self {
+            Self::Text(max) => FieldValue::Text(clean_text(field, input, max, true)?),
+            Self::Notes(max) => FieldValue::Text(clean_notes(field, input, max)?),
+            Self::Phone => FieldValue::Text(clean_phone(field, input)?),
+            Self::NationalId => FieldValue::Text(NationalId::parse(input)?.to_string()),
+            Self::PastDate => {
+                let date = parse_date(field, input)?;
+                crate::model::check_not_future(field, date, today)?;
+                FieldValue::Text(iso_date(date))
+            }
+            Self::Date => FieldValue::Text(iso_date(parse_date(field, input)?)),
+            Self::Score => FieldValue::Score(parse_score(input)?),
+            Self::Code(parse) => FieldValue::Text(parse(input)?.into()),
+        })
     }
 }
 

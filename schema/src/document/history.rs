@@ -27,9 +27,7 @@ impl HouseholdDoc {
             .into_iter()
             .map(|c| ChangeInfo {
                 hash: c.hash().to_string(),
-                time: (c.timestamp() != 0)
-                    .then(|| change_time(c.timestamp()))
-                    .flatten(),
+                time: change_time(c.timestamp()),
                 meta: ChangeMeta::decode(c.message()),
             })
             .collect()

@@ -102,9 +102,12 @@ impl ChangeMeta {
 const FIRST_MILLIS: i64 = 100_000_000_000;
 
 /// A change's time. Automerge's commit time is Unix seconds; Madadkar's early changes carry
-/// milliseconds, which are told apart by size.
+/// milliseconds, which are told apart by size. Zero is a change stamped with no time (another
+/// client may write none), not the first second of 1970.
 pub fn change_time(timestamp: i64) -> Option<DateTime<Utc>> {
-    if timestamp.abs() >= FIRST_MILLIS {
+    if timestamp == 0 {
+        None
+    } else if timestamp.abs() >= FIRST_MILLIS {
         DateTime::from_timestamp_millis(timestamp)
     } else {
         DateTime::from_timestamp(timestamp, 0)

@@ -12,6 +12,12 @@ use crate::error::DocumentError;
 /// are refused with [`DocumentError::TooNew`].
 pub const SCHEMA_VERSION: u64 = 1;
 
+/// [`SCHEMA_VERSION`] as it is stored: a signed integer, which other Automerge clients read
+/// as a plain number (an unsigned one reads as a BigInt in JavaScript).
+pub(super) fn stored_version() -> ScalarValue {
+    ScalarValue::Int(i64::try_from(SCHEMA_VERSION).unwrap_or(i64::MAX))
+}
+
 /// Forward migrations: entry `i` lifts a document from version `i` to `i + 1`. Version 1 is the
 /// first released layout, so there is nothing to lift yet; a later layout adds its step here.
 type Migration = fn(&mut AutoCommit) -> Result<(), DocumentError>;
@@ -28,9 +34,8 @@ impl HouseholdDoc {
         for step in MIGRATIONS.iter().skip(version as usize) {
             step(&mut self.doc)?;
         }
-        let current = i64::try_from(SCHEMA_VERSION).unwrap_or(i64::MAX);
         self.doc
-            .put(automerge::ROOT, "schema_version", ScalarValue::Int(current))?;
+            .put(automerge::ROOT, "schema_version", stored_version())?;
         let meta = meta.action(Action::SchemaMigrate, None, Vec::new());
         self.doc.commit_with(commit_options(&meta, now));
         Ok(true)

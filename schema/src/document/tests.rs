@@ -149,6 +149,7 @@ fn changes_are_stamped_in_unix_seconds_and_old_millisecond_stamps_still_read() {
     let time = doc.history()[0].time.expect("a time");
     assert!((time.timestamp() - now).abs() < 60);
     assert_eq!(change_time(1_700_000_000), change_time(1_700_000_000_000));
+    assert_eq!(change_time(0), None, "no time, not 1970");
 }
 
 #[test]

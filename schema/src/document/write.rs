@@ -1,15 +1,14 @@
 //! The actions that become changes: each public method is one Automerge change carrying a
 //! [`ChangeMeta`], and a failed action leaves nothing of itself in the document.
 
-use automerge::{
-    AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, transaction::Transactable,
-};
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, Value, transaction::Transactable};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::layout::{COLLECTIONS, put_opt};
 use super::meta::{Action, ChangeMeta, commit_options};
-use super::{HouseholdDoc, Result, SCHEMA_VERSION};
+use super::migrate::stored_version;
+use super::{HouseholdDoc, Result};
 use crate::date::iso_date;
 use crate::enums::*;
 use crate::error::ValidationError;
@@ -30,8 +29,7 @@ impl HouseholdDoc {
     ) -> Result<(Self, Uuid)> {
         let mut doc = AutoCommit::new().with_actor(actor);
         let head_id = Uuid::now_v7();
-        let version = i64::try_from(SCHEMA_VERSION).unwrap_or(i64::MAX);
-        doc.put(automerge::ROOT, "schema_version", ScalarValue::Int(version))?;
+        doc.put(automerge::ROOT, "schema_version", stored_version())?;
         doc.put(automerge::ROOT, "kind", "household")?;
         doc.put(automerge::ROOT, "id", id.to_string())?;
         let h = doc.put_object(automerge::ROOT, "household", ObjType::Map)?;

@@ -134,27 +134,19 @@ impl Fields {
                 ValueRef::Object(ObjType::Map) => {
                     objects.insert(key, item.id());
                 }
-                ValueRef::Object(ObjType::Text) => match doc.text(item.id()) {
-                    Ok(text) => {
+                value => match value_text(doc, &value.clone().into_value(), &item.id()) {
+                    Some(text) => {
                         values.insert(key, text);
                     }
-                    Err(_) => {
-                        wrong_type.insert(key, "unreadable text");
+                    None => {
+                        let held = match value {
+                            ValueRef::Object(ObjType::Text) => "unreadable text",
+                            ValueRef::Object(_) => "a list",
+                            ValueRef::Scalar(_) => "bytes, a counter or a timestamp",
+                        };
+                        wrong_type.insert(key, held);
                     }
                 },
-                ValueRef::Object(_) => {
-                    wrong_type.insert(key, "a list");
-                }
-                ValueRef::Scalar(_) => {
-                    match value_text(doc, &item.value.clone().into_value(), &item.id()) {
-                        Some(text) => {
-                            values.insert(key, text);
-                        }
-                        None => {
-                            wrong_type.insert(key, "bytes, a counter or a timestamp");
-                        }
-                    }
-                }
             }
         }
         Self {

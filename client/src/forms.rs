@@ -10,17 +10,12 @@ use chrono::NaiveDate;
 use madadkar_schema::field::parse_score;
 use madadkar_schema::{
     Field, HouseholdStatus, MemberText, NationalId, NewHousehold, NewMember, NewReferral, NewVisit,
-    ReferralKind, Relation, ValidationError, VisitKind, parse_date, parse_need,
+    ReferralKind, Relation, ValidationError, VisitKind, given, parse_date, parse_need,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::query::{ListQuery, SortBy};
-
-/// Text with surrounding space removed; `None` when nothing is left.
-fn given(text: &Option<String>) -> Option<&str> {
-    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
-}
 
 /// The date typed into `field`, or `today` when none was given.
 fn date_or(

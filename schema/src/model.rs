@@ -229,12 +229,7 @@ impl MemberText {
             value: &Option<String>,
             parse: impl Fn(&str) -> Result<T, ValidationError>,
         ) -> Result<Option<T>, ValidationError> {
-            value
-                .as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(parse)
-                .transpose()
+            given(value).map(parse).transpose()
         }
         Ok(MemberEdit {
             first_name: self.first_name.clone(),
@@ -355,8 +350,10 @@ pub fn clean_phone(field: Field, input: &str) -> Result<String, ValidationError>
     Ok(out)
 }
 
-fn optional(value: Option<&str>) -> Option<&str> {
-    value.map(str::trim).filter(|v| !v.is_empty())
+/// Text as typed into an optional field: trimmed, `None` when nothing is left. Every front end
+/// reads "empty" as "not given" through this.
+pub fn given(text: &Option<String>) -> Option<&str> {
+    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
 }
 
 pub(crate) fn check_not_future(
@@ -403,7 +400,7 @@ fn new_value(
     value: &Option<String>,
     today: NaiveDate,
 ) -> Result<Option<String>, ValidationError> {
-    optional(value.as_deref())
+    given(value)
         .map(|v| checked(field, v, today).map(FieldValue::into_text))
         .transpose()
 }

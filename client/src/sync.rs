@@ -271,10 +271,8 @@ impl Store {
             message: e.to_string(),
         })?;
         let answer = http.post("/v1/enroll", "application/json", body)?;
-        let response: EnrollResponse =
-            serde_json::from_slice(&answer).map_err(|e| StoreError::Protocol {
-                message: format!("unexpected enrolment answer: {e}"),
-            })?;
+        let response: EnrollResponse = serde_json::from_slice(&answer)
+            .map_err(|e| protocol("unexpected enrolment answer", e))?;
         let mut entries = vec![
             ("server_url", url.to_string()),
             ("token", response.token.clone()),

@@ -35,7 +35,18 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
     {
-        run_blocking(self.store.clone(), work).await
+        let store = self.store.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            let mut store = store.lock().map_err(|_| {
+                UiError::new(
+                    ErrorCode::Internal,
+                    "the store is unavailable; restart the app",
+                )
+            })?;
+            work(&mut store)
+        })
+        .await
+        .map_err(|e| UiError::new(ErrorCode::Internal, format!("the store's task failed: {e}")))?
     }
 
     /// Like [`with_store`](Self::with_store) for work that changes the replica: wakes the sync
@@ -49,24 +60,6 @@ impl AppState {
         self.sync.wake();
         Ok(done)
     }
-}
-
-async fn run_blocking<T, F>(store: Arc<Mutex<Store>>, work: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
-{
-    tauri::async_runtime::spawn_blocking(move || {
-        let mut store = store.lock().map_err(|_| {
-            UiError::new(
-                ErrorCode::Internal,
-                "the store is unavailable; restart the app",
-            )
-        })?;
-        work(&mut store)
-    })
-    .await
-    .map_err(|e| UiError::new(ErrorCode::Internal, format!("the store's task failed: {e}")))?
 }
 
 /// What kind of failure the UI is looking at; it decides how the UI reacts (a message next to a
@@ -84,11 +77,11 @@ pub enum ErrorCode {
     Offline,
     /// The server answered with a refusal.
     Server,
-    /// The server answered something this version cannot read (`StoreError::Protocol` on the
-    /// server branch): not "offline", retrying will not help.
+    /// The server answered something this version cannot read (`StoreError::Protocol`): not
+    /// "offline", retrying will not help.
     Protocol,
-    /// The server speaks another protocol version (`StoreError::ServerVersion` on the server
-    /// branch): one of the two needs updating.
+    /// The server speaks another protocol version (`StoreError::ServerVersion`): one of the
+    /// two needs updating.
     ServerVersion,
     /// The local database or its files failed.
     Storage,

@@ -142,21 +142,22 @@ impl Store {
     /// Rebuilds the projections once when an older version of this program derived them
     /// ([`projection::DERIVATION_VERSION`]); a new store only records the version.
     fn rebuild_stale_projections(&mut self) -> Result<()> {
-        let key = "projection_version";
-        let stored: Option<String> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = ?", [key], |r| r.get(0))
-            .optional()?;
-        let current = projection::DERIVATION_VERSION.to_string();
-        if stored.as_deref() == Some(current.as_str()) {
+        if projection_version(&self.conn)? == Some(projection::DERIVATION_VERSION) {
             return Ok(());
         }
-        self.rebuild_index()?;
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, current.as_str()],
-        )?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process (the app's sync thread, the CLI) may have rebuilt meanwhile.
+        if projection_version(&tx)? != Some(projection::DERIVATION_VERSION) {
+            rebuild_projections(&tx)?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('projection_version', ?1) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [projection::DERIVATION_VERSION.to_string()],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -572,29 +573,9 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for table in [
-            "p_households",
-            "p_members",
-            "p_visits",
-            "p_referrals",
-            "p_search",
-        ] {
-            tx.execute(&format!("DELETE FROM {table}"), [])?;
-        }
-        let ids: Vec<String> = tx
-            .prepare("SELECT id FROM documents")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for id in &ids {
-            let uuid = Uuid::parse_str(id).map_err(|_| StoreError::NotFound {
-                kind: "household",
-                id: id.clone(),
-            })?;
-            let doc = load_document(&tx, uuid)?;
-            project(&tx, uuid, &doc)?;
-        }
+        let rebuilt = rebuild_projections(&tx)?;
         tx.commit()?;
-        Ok(ids.len())
+        Ok(rebuilt)
     }
 
     /// Folds every household's changes into a fresh snapshot; returns how many were compacted.
@@ -721,6 +702,44 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Which derivation rules made the stored projections (`None` before any were recorded).
+fn projection_version(conn: &Connection) -> Result<Option<i64>> {
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'projection_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(stored.and_then(|v| v.parse().ok()))
+}
+
+/// Derives every projection again from the documents, inside the caller's transaction.
+fn rebuild_projections(tx: &Transaction<'_>) -> Result<usize> {
+    for table in [
+        "p_households",
+        "p_members",
+        "p_visits",
+        "p_referrals",
+        "p_search",
+    ] {
+        tx.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+    let ids: Vec<String> = tx
+        .prepare("SELECT id FROM documents")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        let uuid = Uuid::parse_str(id).map_err(|_| StoreError::NotFound {
+            kind: "household",
+            id: id.clone(),
+        })?;
+        let doc = load_document(tx, uuid)?;
+        project(tx, uuid, &doc)?;
+    }
+    Ok(ids.len())
 }
 
 pub(crate) fn read_identity(conn: &Connection) -> Result<Option<Identity>> {

@@ -4,6 +4,7 @@
 //! Everything here is pure (no I/O): the client's store, the CLI, the sync server and the desktop
 //! app all validate and read documents through these types, so they agree on what is valid.
 
+pub mod change;
 pub mod date;
 pub mod document;
 mod enums;

@@ -91,7 +91,10 @@ fn a_household_set_aside_by_sync_is_listed_with_its_reason() {
     let household = Uuid::now_v7();
     let url = server(household);
     let dir = tempfile::tempdir().expect("tempdir");
-    ok(dir.path(), &["init", "--worker", "زهرا", "--device", "laptop-7"]);
+    ok(
+        dir.path(),
+        &["init", "--worker", "زهرا", "--device", "laptop-7"],
+    );
     assert!(ok(dir.path(), &["quarantine"]).contains("no household is set aside"));
     ok(
         dir.path(),

@@ -32,6 +32,10 @@ pub struct QuarantinedHousehold {
     pub has_local_copy: bool,
 }
 
+/// One change as it arrived: the server's sequence number (`None` for one received through the
+/// per-household sync) and its bytes.
+pub(crate) type Arrived<'a> = (Option<u64>, &'a [u8]);
+
 /// One kept change: the server's sequence number (`None` for one received through the
 /// per-household sync) and its bytes as received.
 pub(crate) type Kept = (Option<u64>, Vec<u8>);
@@ -67,7 +71,7 @@ pub(crate) fn keep(
     conn: &Connection,
     household: Uuid,
     reason: &str,
-    changes: &[(Option<u64>, &[u8])],
+    changes: &[Arrived<'_>],
     now: DateTime<Utc>,
 ) -> Result<()> {
     let key = household.to_string();

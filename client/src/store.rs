@@ -515,7 +515,10 @@ impl Store {
             let doc = AutoCommit::load(data).map_err(|e| bad(&e))?;
             // A household of a newer version is kept read-only; one whose id differs from the
             // bundle's is refused.
-            documents.push((declared, HouseholdDoc::receive(doc, declared).map_err(|e| bad(&e))?));
+            documents.push((
+                declared,
+                HouseholdDoc::receive(doc, declared).map_err(|e| bad(&e))?,
+            ));
         }
         self.merge_received(documents)
     }

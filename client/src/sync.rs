@@ -41,7 +41,7 @@ use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
 use crate::projection;
-use crate::quarantine;
+use crate::quarantine::{self, Arrived};
 use crate::store::{Origin, Store, append_changes, load_raw, maybe_compact, read_identity};
 
 /// Changes per push request.
@@ -144,7 +144,10 @@ fn is_transport(e: &reqwest::Error) -> bool {
 /// a bare I/O error is the connection's.
 fn read_failure(e: std::io::Error) -> StoreError {
     let message = e.to_string();
-    match e.into_inner().map(|inner| inner.downcast::<reqwest::Error>()) {
+    match e
+        .into_inner()
+        .map(|inner| inner.downcast::<reqwest::Error>())
+    {
         Some(Ok(e)) => network(*e),
         _ => StoreError::Network { message },
     }
@@ -199,7 +202,8 @@ fn is_loopback(url: &reqwest::Url) -> bool {
         return false;
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// An answer the server should not have given.
@@ -488,14 +492,14 @@ impl Store {
                     let doc = match docs.entry(household) {
                         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                         // Of any version: a newer one's relayed changes are pushed too.
-                        std::collections::hash_map::Entry::Vacant(v) => v.insert(
-                            load_raw(&self.conn, household)?.ok_or_else(|| {
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(load_raw(&self.conn, household)?.ok_or_else(|| {
                                 StoreError::NotFound {
                                     kind: "household",
                                     id: doc_id.clone(),
                                 }
-                            })?,
-                        ),
+                            })?)
+                        }
                     };
                     let hash_array: [u8; 32] =
                         hash.as_slice()
@@ -605,7 +609,7 @@ impl Store {
     /// and the cursor go on.
     fn apply_pulled(&mut self, batch: &PullBatch, report: &mut SyncReport) -> Result<()> {
         let mut order: Vec<Uuid> = Vec::new();
-        let mut by_household: HashMap<Uuid, Vec<(Option<u64>, &[u8])>> = HashMap::new();
+        let mut by_household: HashMap<Uuid, Vec<Arrived<'_>>> = HashMap::new();
         for wc in &batch.changes {
             by_household
                 .entry(wc.household)
@@ -676,7 +680,7 @@ impl Store {
         if new.is_empty() {
             return Ok(());
         }
-        let changes: Vec<(Option<u64>, &[u8])> = new.iter().map(|b| (None, b.as_slice())).collect();
+        let changes: Vec<Arrived<'_>> = new.iter().map(|b| (None, b.as_slice())).collect();
         let mut tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -750,12 +754,12 @@ impl From<rusqlite::Error> for Fault {
 fn apply_household(
     tx: &mut Transaction<'_>,
     household: Uuid,
-    incoming: &[(Option<u64>, &[u8])],
+    incoming: &[Arrived<'_>],
     now: DateTime<Utc>,
     report: &mut SyncReport,
 ) -> Result<()> {
     let kept = quarantine::kept(tx, household)?;
-    let mut all: Vec<(Option<u64>, &[u8])> = kept
+    let mut all: Vec<Arrived<'_>> = kept
         .iter()
         .flatten()
         .map(|(seq, bytes)| (*seq, bytes.as_slice()))
@@ -790,7 +794,7 @@ fn apply_household(
 fn store_received(
     conn: &Connection,
     household: Uuid,
-    changes: &[(Option<u64>, &[u8])],
+    changes: &[Arrived<'_>],
 ) -> Result<Applied, Fault> {
     let mut parsed = Vec::with_capacity(changes.len());
     for (seq, bytes) in changes {

@@ -206,7 +206,10 @@ fn a_batch_that_does_not_move_the_cursor_forward_is_a_protocol_error() {
     r.store.sync(None).expect("first sync");
     assert_eq!(r.store.sync_status().expect("status").cursor, 10);
     let err = r.store.sync(None).expect_err("a cursor going back");
-    assert!(protocol_message(&err).contains("back from 10 to 5"), "{err}");
+    assert!(
+        protocol_message(&err).contains("back from 10 to 5"),
+        "{err}"
+    );
     assert_eq!(r.store.sync_status().expect("status").cursor, 10);
 
     // An empty batch that stays put is simply "nothing new".
@@ -230,7 +233,11 @@ fn a_gzip_bomb_is_refused_within_the_limit() {
         written += zeros.len();
     }
     let bomb = encoder.finish().expect("gzip");
-    assert!(bomb.len() * 50 < inflated, "{} bytes compressed", bomb.len());
+    assert!(
+        bomb.len() * 50 < inflated,
+        "{} bytes compressed",
+        bomb.len()
+    );
     let bomb = Arc::new(bomb);
     let (url, _) = hostile(move |_, _| Reply {
         status: "200 OK",

@@ -28,9 +28,15 @@ fn made_elsewhere(id: Uuid, first: &str) -> AutoCommit {
         ..Default::default()
     };
     let meta = ChangeMeta::new("elsewhere", "elsewhere", "elsewhere-device");
-    let (mut doc, _) =
-        HouseholdDoc::create(device_actor(Uuid::now_v7()), id, &new, &head, &meta, Utc::now())
-            .expect("create");
+    let (mut doc, _) = HouseholdDoc::create(
+        device_actor(Uuid::now_v7()),
+        id,
+        &new,
+        &head,
+        &meta,
+        Utc::now(),
+    )
+    .expect("create");
     doc.automerge().clone()
 }
 

@@ -409,7 +409,10 @@ mod tests {
         push.extend_from_slice(&(MAX_PUSH_CHANGES as u32).to_le_bytes());
         assert!(matches!(
             decode_push(&push),
-            Err(WireError::CountBeyondBody { count: MAX_PUSH_CHANGES, room: 0 })
+            Err(WireError::CountBeyondBody {
+                count: MAX_PUSH_CHANGES,
+                room: 0
+            })
         ));
     }
 

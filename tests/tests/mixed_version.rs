@@ -21,11 +21,7 @@ use uuid::Uuid;
 fn newer_household(id: Uuid) -> Result<AutoCommit> {
     let mut doc = household(id, "نوید", 31_000_001)?;
     let raw = doc.automerge();
-    raw.put(
-        automerge::ROOT,
-        "schema_version",
-        SCHEMA_VERSION as i64 + 1,
-    )?;
+    raw.put(automerge::ROOT, "schema_version", SCHEMA_VERSION as i64 + 1)?;
     let reviews = raw.put_object(automerge::ROOT, "reviews", ObjType::Map)?;
     let review = raw.put_object(&reviews, Uuid::now_v7().to_string(), ObjType::Map)?;
     raw.put(&review, "comment", "بازبینی شد")?;
@@ -85,7 +81,11 @@ fn a_household_of_a_newer_schema_version_is_kept_read_only_while_the_rest_syncs(
 
     // Everything syncs; the newer household is kept, not set aside.
     let report = s.store.sync(None)?;
-    assert_eq!((report.quarantined, report.needs_update), (0, 1), "{report:?}");
+    assert_eq!(
+        (report.quarantined, report.needs_update),
+        (0, 1),
+        "{report:?}"
+    );
     let mut ids = s.store.household_ids()?;
     ids.sort();
     let mut expected = vec![h1, h2, newer];

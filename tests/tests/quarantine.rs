@@ -38,8 +38,7 @@ fn setup() -> Result<(Server, Replica, Replica)> {
 }
 
 fn set_aside(r: &Replica, household: Uuid) -> Result<Option<QuarantinedHousehold>> {
-    Ok(r
-        .store
+    Ok(r.store
         .quarantined()?
         .into_iter()
         .find(|q| q.household == household))
@@ -92,7 +91,10 @@ fn households_whose_changes_cannot_apply_are_set_aside_while_the_rest_syncs() ->
     assert_eq!(sorted(s.store.household_ids()?), sorted(vec![h1, h2]));
     assert!(s.store.check()?.ok(), "the replica is sound");
     let junk_q = set_aside(&s, junk)?.expect("junk set aside");
-    assert!(junk_q.reason.contains("not an Automerge change"), "{junk_q:?}");
+    assert!(
+        junk_q.reason.contains("not an Automerge change"),
+        "{junk_q:?}"
+    );
     assert_eq!((junk_q.changes, junk_q.has_local_copy), (1, false));
     let invalid_q = set_aside(&s, invalid)?.expect("invalid set aside");
     assert!(invalid_q.reason.contains("national_id"), "{invalid_q:?}");
@@ -114,7 +116,10 @@ fn households_whose_changes_cannot_apply_are_set_aside_while_the_rest_syncs() ->
     plant(&server, junk, "g1", &[b"more junk".to_vec()])?;
     let report = s.store.sync(None)?;
     assert_eq!(report.quarantined, 1, "{report:?}");
-    assert!(set_aside(&s, waiting)?.is_none(), "the quarantine is lifted");
+    assert!(
+        set_aside(&s, waiting)?.is_none(),
+        "the quarantine is lifted"
+    );
     let details = s.store.household(waiting)?;
     assert_eq!(details.household.visits.len(), 1);
     assert_eq!(s.store.history(waiting)?.len(), 2);
@@ -134,8 +139,8 @@ fn a_bad_change_to_a_household_already_here_leaves_its_good_state_usable() -> Re
     // Another change with the same author device and sequence number as A's first: Automerge
     // refuses it ("duplicate seq"), on every replica that receives it.
     let a_device = a.store.identity().map(|i| i.device_id).expect("identity");
-    let mut forged = automerge::AutoCommit::new()
-        .with_actor(madadkar_schema::document::device_actor(a_device));
+    let mut forged =
+        automerge::AutoCommit::new().with_actor(madadkar_schema::document::device_actor(a_device));
     forged.put(automerge::ROOT, "kind", "household")?;
     forged.commit();
     plant(&server, h1, "g1", &change_bytes(&mut forged))?;
@@ -157,8 +162,7 @@ fn a_bad_change_to_a_household_already_here_leaves_its_good_state_usable() -> Re
 }
 
 #[test]
-fn a_document_carrying_another_households_id_is_set_aside_and_touches_nothing_else() -> Result<()>
-{
+fn a_document_carrying_another_households_id_is_set_aside_and_touches_nothing_else() -> Result<()> {
     let (server, mut a, mut s) = setup()?;
     let h1 = a.add_household("علی", 23_000_001)?;
     a.store.sync(None)?;

@@ -443,9 +443,15 @@ mod tests {
             ..Default::default()
         };
         let meta = ChangeMeta::new("w", "w", "d");
-        let (doc, _) =
-            HouseholdDoc::create(device_actor(Uuid::now_v7()), id, &new, &head, &meta, Utc::now())
-                .expect("create");
+        let (doc, _) = HouseholdDoc::create(
+            device_actor(Uuid::now_v7()),
+            id,
+            &new,
+            &head,
+            &meta,
+            Utc::now(),
+        )
+        .expect("create");
         doc.doc
     }
 
@@ -479,7 +485,9 @@ mod tests {
         }
         // Even a newer document must be a household with its own id.
         assert!(HouseholdDoc::receive(newer.clone(), Uuid::now_v7()).is_err());
-        newer.put(automerge::ROOT, "kind", "shopping list").expect("put");
+        newer
+            .put(automerge::ROOT, "kind", "shopping list")
+            .expect("put");
         assert!(HouseholdDoc::receive(newer, id).is_err());
     }
 
@@ -560,7 +568,12 @@ mod tests {
             let paths = doc.conflict_paths().map(|_| ());
             let conflicts = doc.conflicts().map(|_| ());
             let history = doc.history().len();
-            (read.is_ok(), paths.err().map(|e| e.to_string()), conflicts.is_err(), history)
+            (
+                read.is_ok(),
+                paths.err().map(|e| e.to_string()),
+                conflicts.is_err(),
+                history,
+            )
         });
         let (read_ok, paths_err, conflicts_err, history) = outcome;
         assert!(read_ok, "the known fields read");

@@ -182,7 +182,12 @@ impl FileConfig {
         if let Some(n) = bytes {
             g.push_quota.bytes = n;
         }
-        if let Some(n) = at_least("push_quota_changes", self.push_quota_changes, 1, "at least 1")? {
+        if let Some(n) = at_least(
+            "push_quota_changes",
+            self.push_quota_changes,
+            1,
+            "at least 1",
+        )? {
             g.push_quota.changes = n;
         }
         let t = &mut g.timeouts;

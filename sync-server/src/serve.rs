@@ -126,7 +126,10 @@ impl Activity {
     /// When the connection is to be dropped if nothing changes, and why.
     fn deadline(&self, t: &Timeouts) -> (Instant, &'static str) {
         if self.in_flight > 0 {
-            (self.since + t.request + ANSWER_GRACE, "request outlived its timeout")
+            (
+                self.since + t.request + ANSWER_GRACE,
+                "request outlived its timeout",
+            )
         } else if self.fresh {
             (self.since + t.header, "no complete request head in time")
         } else if let Some(started) = self.head_started {
@@ -147,8 +150,12 @@ fn with<T>(activity: &Shared, f: impl FnOnce(&mut Activity) -> T) -> T {
 
 /// Serves one connection until it ends, the watchdog's deadline passes, or shutdown completes
 /// its requests.
-async fn connection<S>(stream: TcpStream, service: S, timeouts: Timeouts, mut stop: watch::Receiver<bool>)
-where
+async fn connection<S>(
+    stream: TcpStream,
+    service: S,
+    timeouts: Timeouts,
+    mut stop: watch::Receiver<bool>,
+) where
     S: Service<Request<Body>, Response = axum::response::Response, Error = Infallible>
         + Clone
         + Send
@@ -167,7 +174,12 @@ where
         async move {
             let response = service.oneshot(request.map(Body::new)).await?;
             // The request counts as under way until hyper has taken the whole answer.
-            Ok::<_, Infallible>(response.map(|body| Body::new(Guarded { body, _guard: guard })))
+            Ok::<_, Infallible>(response.map(|body| {
+                Body::new(Guarded {
+                    body,
+                    _guard: guard,
+                })
+            }))
         }
     });
     let mut builder = http1::Builder::new();
@@ -300,10 +312,7 @@ impl AsyncWrite for Tracked {
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 

@@ -223,14 +223,35 @@ const STATUS_MEANINGS: &[(u16, &str)] = &[
     (400, "Bad input; nothing stored"),
     (401, "No or unknown device token"),
     (403, "Refused; nothing stored"),
-    (408, "The request body did not arrive within the body timeout; the connection is closed"),
-    (409, "Some changes build on changes the server lacks: run the per-household sync for the households named, then push again"),
+    (
+        408,
+        "The request body did not arrive within the body timeout; the connection is closed",
+    ),
+    (
+        409,
+        "Some changes build on changes the server lacks: run the per-household sync for the households named, then push again",
+    ),
     (413, "The body is over 32 MiB"),
-    (415, "A JSON endpoint called without `content-type: application/json`"),
-    (422, "JSON of the wrong shape (a missing field, a number for a string)"),
-    (429, "Too many requests: see `Retry-After` (seconds) when present"),
-    (500, "The server failed (details logged, not sent); retry later"),
-    (503, "The request was not answered within the request timeout; the connection is closed; retry later"),
+    (
+        415,
+        "A JSON endpoint called without `content-type: application/json`",
+    ),
+    (
+        422,
+        "JSON of the wrong shape (a missing field, a number for a string)",
+    ),
+    (
+        429,
+        "Too many requests: see `Retry-After` (seconds) when present",
+    ),
+    (
+        500,
+        "The server failed (details logged, not sent); retry later",
+    ),
+    (
+        503,
+        "The request was not answered within the request timeout; the connection is closed; retry later",
+    ),
 ];
 
 /// Answers any request may get.
@@ -316,11 +337,39 @@ pub const ERRORS: &[(&str, &str, &[&[(u16, &str)]])] = &[
 #[derive(Debug)]
 struct Refusals;
 
+/// The header every answer carries, and the one 429 answers carry, as component names.
+const PROTOCOL_HEADER_REF: &str = "#/components/headers/madadkar-protocol";
+const RETRY_AFTER_REF: &str = "#/components/headers/Retry-After";
+
 impl Modify for Refusals {
     fn modify(&self, doc: &mut openapi::OpenApi) {
-        doc.components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme(BEARER, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.headers.insert(
+            madadkar_schema::wire::PROTOCOL_HEADER.into(),
+            RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                    .description(Some("The sync protocol version the server speaks (1)"))
+                    .build(),
+            ),
+        );
+        components.headers.insert(
+            "Retry-After".into(),
+            RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(1)),
+                    ))
+                    .description(Some("Seconds to wait before trying again"))
+                    .build(),
+            ),
+        );
         for (method, path, groups) in ERRORS {
             let mut by_status: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
             for (status, code) in groups.iter().copied().flatten() {
@@ -348,20 +397,17 @@ impl Modify for Refusals {
                     .content(
                         "application/json",
                         Content::new(Some(Ref::from_schema_name("ErrorBody"))),
-                    );
+                    )
+                    .build();
                 if status == 429 {
-                    response = response.header(
-                        "Retry-After",
-                        HeaderBuilder::new()
-                            .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1))))
-                            .description(Some("Seconds to wait before trying again"))
-                            .build(),
-                    );
+                    response
+                        .headers
+                        .insert("Retry-After".into(), RefOr::Ref(Ref::new(RETRY_AFTER_REF)));
                 }
                 operation
                     .responses
                     .responses
-                    .insert(status.to_string(), RefOr::T(response.build()));
+                    .insert(status.to_string(), RefOr::T(response));
             }
         }
         // Every answer names the protocol version (`madadkar-protocol: 1`).
@@ -371,12 +417,7 @@ impl Modify for Refusals {
                     if let RefOr::T(response) = response {
                         response.headers.insert(
                             madadkar_schema::wire::PROTOCOL_HEADER.into(),
-                            RefOr::T(
-                                HeaderBuilder::new()
-                                    .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
-                                    .description(Some("The sync protocol version the server speaks"))
-                                    .build(),
-                            ),
+                            RefOr::Ref(Ref::new(PROTOCOL_HEADER_REF)),
                         );
                     }
                 }
@@ -422,8 +463,19 @@ pub fn operations_described() -> Vec<(&'static str, String)> {
         if item.post.is_some() {
             out.push(("post", path.clone()));
         }
-        let others = [&item.put, &item.delete, &item.patch, &item.head, &item.options];
-        out.extend(others.iter().filter(|o| o.is_some()).map(|_| ("other", path.clone())));
+        let others = [
+            &item.put,
+            &item.delete,
+            &item.patch,
+            &item.head,
+            &item.options,
+        ];
+        out.extend(
+            others
+                .iter()
+                .filter(|o| o.is_some())
+                .map(|_| ("other", path.clone())),
+        );
     }
     out
 }
@@ -507,12 +559,14 @@ mod tests {
         let described = operations_described();
         for (method, path, _) in ERRORS {
             assert!(
-                described
-                    .iter()
-                    .any(|(m, p)| p == path && m == method),
+                described.iter().any(|(m, p)| p == path && m == method),
                 "{method} {path}"
             );
         }
-        assert_eq!(described.len(), ERRORS.len(), "an operation has no error table");
+        assert_eq!(
+            described.len(),
+            ERRORS.len(),
+            "an operation has no error table"
+        );
     }
 }

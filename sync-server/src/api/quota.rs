@@ -42,20 +42,20 @@ pub async fn push_quota<S: Storage>(
         return next.run(request).await;
     };
     let storage = state.storage.clone();
-    let principal =
-        match blocking(move || Ok(storage.principal_by_token(token, Utc::now())?)).await {
-            Ok(Some(p)) if p.device.revoked_at.is_none() => p,
-            Ok(_) => return next.run(request).await,
-            Err(e) => return e.into_response(),
-        };
+    let principal = match blocking(move || Ok(storage.principal_by_token(token, Utc::now())?)).await
+    {
+        Ok(Some(p)) if p.device.revoked_at.is_none() => p,
+        Ok(_) => return next.run(request).await,
+        Err(e) => return e.into_response(),
+    };
     let device = principal.device.id;
     let (parts, body) = request.into_parts();
     // Read within the body limit and deadline the handler would have applied.
-    let body = match extract::Body::from_request(Request::from_parts(parts.clone(), body), &()).await
-    {
-        Ok(extract::Body(b)) => b,
-        Err(e) => return e.into_response(),
-    };
+    let body =
+        match extract::Body::from_request(Request::from_parts(parts.clone(), body), &()).await {
+            Ok(extract::Body(b)) => b,
+            Err(e) => return e.into_response(),
+        };
     let amount = PushUsage {
         bytes: body.len() as u64,
         changes: announced_changes(&body),
@@ -71,7 +71,9 @@ pub async fn push_quota<S: Storage>(
         }
         Err(e) => return e.into_response(),
     }
-    let response = next.run(Request::from_parts(parts, axum::body::Body::from(body))).await;
+    let response = next
+        .run(Request::from_parts(parts, axum::body::Body::from(body)))
+        .await;
     if !response.status().is_success() {
         let storage = state.storage.clone();
         if let Err(e) = blocking(move || Ok(storage.refund_push(device, amount, now)?)).await {
@@ -86,7 +88,9 @@ pub async fn push_quota<S: Storage>(
 /// no push frame (the per-household sync's, or a malformed one the handler will refuse).
 fn announced_changes(body: &[u8]) -> u64 {
     match body {
-        [b'M', b'D', b'K', b'C', 1, a, b, c, d, ..] => u64::from(u32::from_le_bytes([*a, *b, *c, *d])),
+        [b'M', b'D', b'K', b'C', 1, a, b, c, d, ..] => {
+            u64::from(u32::from_le_bytes([*a, *b, *c, *d]))
+        }
         _ => 0,
     }
 }

@@ -153,9 +153,9 @@ impl IntoResponse for Refusal {
             Self::SourceRate { .. } => {
                 format!("too many enrolment attempts from your address; try again in {wait} s")
             }
-            Self::LockedOut { .. } => format!(
-                "too many wrong enrolment codes from your address; try again in {wait} s"
-            ),
+            Self::LockedOut { .. } => {
+                format!("too many wrong enrolment codes from your address; try again in {wait} s")
+            }
             Self::Global { .. } => {
                 format!("the server is taking too many enrolments; try again in {wait} s")
             }
@@ -324,7 +324,10 @@ impl EnrollLimiter {
             s.failures = 0;
             s.failures_since = now;
             s.locked_until = Some(now + limits.lockout);
-            warn!(?source, "enrolment source locked out after repeated wrong codes");
+            warn!(
+                ?source,
+                "enrolment source locked out after repeated wrong codes"
+            );
         }
     }
 
@@ -370,7 +373,9 @@ mod tests {
         let limiter = EnrollLimiter::new(limits());
         let now = Instant::now();
         for _ in 0..3 {
-            limiter.attempt(ip("10.0.0.1"), now).expect("within the burst");
+            limiter
+                .attempt(ip("10.0.0.1"), now)
+                .expect("within the burst");
         }
         let refused = limiter.attempt(ip("10.0.0.1"), now).expect_err("over");
         // Three a minute: one token every 20 s.

@@ -915,28 +915,66 @@ mod tests {
             .with_timezone(&Utc);
         let push = |bytes, changes| PushUsage { bytes, changes };
         let at = |hours: i64| t0 + chrono::Duration::hours(hours);
-        assert_eq!(storage.charge_push(device, push(60, 2), quota, at(0)).expect("charge"), Charge::Charged);
-        assert_eq!(storage.charge_push(device, push(30, 2), quota, at(5)).expect("charge"), Charge::Charged);
+        assert_eq!(
+            storage
+                .charge_push(device, push(60, 2), quota, at(0))
+                .expect("charge"),
+            Charge::Charged
+        );
+        assert_eq!(
+            storage
+                .charge_push(device, push(30, 2), quota, at(5))
+                .expect("charge"),
+            Charge::Charged
+        );
         // 90 bytes used: 20 more do not fit until the first hour's 60 leave the window.
-        let refused = storage.charge_push(device, push(20, 1), quota, at(6)).expect("charge");
-        let freed = DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z").expect("time").with_timezone(&Utc);
+        let refused = storage
+            .charge_push(device, push(20, 1), quota, at(6))
+            .expect("charge");
+        let freed = DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
         assert_eq!(
             refused,
-            Charge::Refused { usage: push(90, 4), resets_at: Some(freed) }
+            Charge::Refused {
+                usage: push(90, 4),
+                resets_at: Some(freed)
+            }
         );
         // A push over the quota on its own never fits.
         assert_eq!(
-            storage.charge_push(device, push(101, 1), quota, at(6)).expect("charge"),
-            Charge::Refused { usage: push(90, 4), resets_at: None }
+            storage
+                .charge_push(device, push(101, 1), quota, at(6))
+                .expect("charge"),
+            Charge::Refused {
+                usage: push(90, 4),
+                resets_at: None
+            }
         );
         // A refund takes back a charge; the usage survives reopening the database.
-        storage.refund_push(device, push(30, 2), at(5)).expect("refund");
-        assert_eq!(storage.push_usage(at(6)).expect("usage")[&device], push(60, 2));
+        storage
+            .refund_push(device, push(30, 2), at(5))
+            .expect("refund");
+        assert_eq!(
+            storage.push_usage(at(6)).expect("usage")[&device],
+            push(60, 2)
+        );
         let reopened = SqliteStorage::open(&storage.path).expect("reopen");
-        assert_eq!(reopened.push_usage(at(6)).expect("usage")[&device], push(60, 2));
+        assert_eq!(
+            reopened.push_usage(at(6)).expect("usage")[&device],
+            push(60, 2)
+        );
         // A day later the first push has left the window.
-        assert_eq!(reopened.charge_push(device, push(90, 9), quota, at(24)).expect("charge"), Charge::Charged);
-        assert_eq!(reopened.push_usage(at(24)).expect("usage")[&device], push(90, 9));
+        assert_eq!(
+            reopened
+                .charge_push(device, push(90, 9), quota, at(24))
+                .expect("charge"),
+            Charge::Charged
+        );
+        assert_eq!(
+            reopened.push_usage(at(24)).expect("usage")[&device],
+            push(90, 9)
+        );
     }
 
     #[test]

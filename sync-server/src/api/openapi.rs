@@ -31,7 +31,7 @@ pub mod schemas {
     use utoipa::{
         PartialSchema, ToSchema,
         openapi::{
-            RefOr,
+            KnownFormat, RefOr, SchemaFormat,
             schema::{ObjectBuilder, Schema, Type},
         },
     };
@@ -76,6 +76,25 @@ pub mod schemas {
         #[schema(required = true)]
         pub group_id: Option<String>,
         pub role: Role,
+    }
+
+    /// A binary body (`type: string, format: binary`); its layout is in the operation's text.
+    #[derive(Debug)]
+    pub struct Binary;
+
+    impl PartialSchema for Binary {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .into()
+        }
+    }
+
+    impl ToSchema for Binary {
+        fn name() -> Cow<'static, str> {
+            "Binary".into()
+        }
     }
 
     /// A worker's role, one of `madadkar_schema::Role`'s codes.

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use madadkar_server::{
     admin,
     config::{DATABASE_FILE, FileConfig},
-    storage::{Assignment, Storage, sqlite::SqliteStorage},
+    storage::{Assignment, DeviceRecord, PushQuota, PushUsage, Storage, sqlite::SqliteStorage},
 };
 use uuid::Uuid;
 
@@ -22,7 +22,8 @@ use uuid::Uuid;
     about = "Madadkar's sync server and its administration"
 )]
 struct Cli {
-    /// A JSON file with settings: {"listen": "...", "data_dir": "...", "pull_batch_changes": N, "pull_batch_bytes": N}.
+    /// A JSON file with settings: {"listen": "...", "data_dir": "...", "pull_batch_changes": N,
+    /// "pull_batch_bytes": N, rate limits, push quotas and timeouts}; see the config module.
     #[arg(long, global = true, env = "MADADKAR_SERVER_CONFIG")]
     config: Option<PathBuf>,
     /// Where the server keeps its database.
@@ -143,7 +144,7 @@ fn main() -> Result<()> {
                 )
             });
         }
-        Command::Device(command) => device(&storage, json, command)?,
+        Command::Device(command) => device(&storage, json, file.guards()?.push_quota, command)?,
         Command::Household(command) => household(&storage, json, command)?,
     }
     Ok(())
@@ -194,19 +195,54 @@ fn worker(storage: &SqliteStorage, json: bool, command: WorkerCommand) -> Result
     Ok(())
 }
 
-fn device(storage: &SqliteStorage, json: bool, command: DeviceCommand) -> Result<()> {
+/// A device as listed, with what it pushed in the quota's rolling day.
+#[derive(serde::Serialize)]
+struct ListedDevice {
+    #[serde(flatten)]
+    device: DeviceRecord,
+    pushed_last_24h: PushUsage,
+}
+
+/// Bytes for people: `12.3 MiB`.
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn device(
+    storage: &SqliteStorage,
+    json: bool,
+    quota: PushQuota,
+    command: DeviceCommand,
+) -> Result<()> {
     match command {
         DeviceCommand::List => {
-            let devices = storage.devices()?;
+            let mut usage = storage.push_usage(Utc::now())?;
+            let devices: Vec<ListedDevice> = storage
+                .devices()?
+                .into_iter()
+                .map(|device| ListedDevice {
+                    pushed_last_24h: usage.remove(&device.id).unwrap_or_default(),
+                    device,
+                })
+                .collect();
             print(json, &devices, || {
                 devices
                     .iter()
-                    .map(|d| {
+                    .map(|ListedDevice { device: d, pushed_last_24h: u }| {
                         let state = d
                             .revoked_at
                             .map(|t| format!("REVOKED {t}"))
                             .unwrap_or_else(|| "active".into());
-                        format!("{}  {}  worker {}  {state}", d.id, d.name, d.worker_id)
+                        format!(
+                            "{}  {}  worker {}  {state}  pushed in 24 h: {} of {}, {} of {} changes",
+                            d.id,
+                            d.name,
+                            d.worker_id,
+                            mib(u.bytes),
+                            mib(quota.bytes),
+                            u.changes,
+                            quota.changes
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
@@ -259,6 +295,7 @@ fn serve(storage: SqliteStorage, file: &FileConfig, listen: SocketAddr) -> Resul
         .enable_all()
         .build()?;
     let limits = file.limits();
+    let guards = file.guards()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -267,7 +304,7 @@ fn serve(storage: SqliteStorage, file: &FileConfig, listen: SocketAddr) -> Resul
         // Tests and scripts read this line to learn the port when started on port 0.
         println!("listening on http://{addr}");
         tracing::info!(%addr, "madadkar-server listening");
-        madadkar_server::serve(listener, Arc::new(storage), limits, async {
+        madadkar_server::serve_with(listener, Arc::new(storage), limits, guards, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;

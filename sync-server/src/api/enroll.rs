@@ -41,6 +41,7 @@ pub async fn enroll<S: Storage>(
     let code_hash = auth::hash(&auth::normalize_code(&req.code));
     let storage = state.storage.clone();
     let worker = blocking(move || Ok(storage.enroll(code_hash, device, Utc::now())?)).await?;
+    super::access::enrolled(&state, req.device_id, &worker).await?;
     info!(device = %req.device_id, worker = %worker.id, "device enrolled");
     Ok(Json(EnrollResponse {
         token,

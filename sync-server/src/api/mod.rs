@@ -1,6 +1,7 @@
 //! The HTTP API under `/v1`: the router, the state shared by the handlers, and the helpers they
 //! share. Each endpoint lives in a module of its own; see `docs/sync-protocol.md`.
 
+mod access;
 mod doc_sync;
 mod enroll;
 pub mod error;
@@ -73,6 +74,7 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/push", post(push::push::<S>))
         .route("/v1/pull", get(pull::pull::<S>))
         .route("/v1/households/{id}/sync", post(doc_sync::doc_sync::<S>))
+        .route("/v1/households/{id}/access", get(access::access::<S>))
         .fallback(error::unknown_endpoint)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(wire::MAX_BODY_BYTES))

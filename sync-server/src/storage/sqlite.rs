@@ -14,8 +14,12 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::*;
+use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
 
-const MIGRATIONS: &[&str] = &[r#"
+mod audit;
+
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE groups (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
 CREATE TABLE workers (
     id TEXT PRIMARY KEY,
@@ -62,7 +66,10 @@ CREATE TABLE changes (
     received_at TEXT NOT NULL
 ) STRICT;
 CREATE INDEX changes_by_household ON changes (household, seq);
-"#];
+"#,
+    // The access audit (issue 9, part 7): a step of its own, see `sqlite/audit.rs`.
+    audit::MIGRATION,
+];
 
 const READERS: usize = 4;
 
@@ -711,6 +718,21 @@ impl Storage for SqliteStorage {
             let rows = stmt.query_map([household.to_string()], |r| r.get(0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
+    }
+
+    fn append_audit(&self, events: &[AuditEvent], at: DateTime<Utc>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.write(|c| audit::append(c, events, at))
+    }
+
+    fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        self.read(|c| audit::entries(c, query))
+    }
+
+    fn audit_rows(&self, after: Option<i64>, limit: usize) -> Result<Vec<AuditRow>> {
+        self.read(|c| audit::rows(c, after, limit))
     }
 }
 

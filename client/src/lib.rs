@@ -12,6 +12,7 @@
 //! # Ok::<(), madadkar_client::StoreError>(())
 //! ```
 
+pub mod access;
 pub mod bundle;
 pub mod demo;
 mod error;

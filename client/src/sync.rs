@@ -88,7 +88,7 @@ pub struct SyncStatus {
     pub cursor: u64,
 }
 
-struct Http {
+pub(crate) struct Http {
     client: Client,
     base: String,
     token: String,
@@ -207,7 +207,7 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 }
 
 /// An answer the server should not have given.
-fn protocol(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn protocol(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Protocol {
         message: format!("{what}: {e}"),
     }
@@ -230,7 +230,7 @@ fn check_protocol(headers: &reqwest::header::HeaderMap) -> Result<()> {
 }
 
 impl Http {
-    fn new(base: &str, token: &str) -> Result<Self> {
+    pub(crate) fn new(base: &str, token: &str) -> Result<Self> {
         let client = Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(120))
@@ -314,14 +314,14 @@ impl Http {
         self.send(request, len)
     }
 
-    fn get(&mut self, path: &str) -> Result<Vec<u8>> {
+    pub(crate) fn get(&mut self, path: &str) -> Result<Vec<u8>> {
         let request = self.client.get(format!("{}{path}", self.base));
         self.send(request, 0)
     }
 }
 
 impl Store {
-    fn meta_value(&self, key: &str) -> Result<Option<String>> {
+    pub(crate) fn meta_value(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?", [key], |r| r.get(0))

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use madadkar_server::{
-    admin,
+    admin, audit,
     config::{DATABASE_FILE, FileConfig},
     storage::{Assignment, DeviceRecord, PushQuota, PushUsage, Storage, sqlite::SqliteStorage},
 };
@@ -65,6 +65,32 @@ enum Command {
     /// Household assignment to groups and workers.
     #[command(subcommand)]
     Household(HouseholdCommand),
+    /// The access audit: who pushed, pulled, reassigned or revoked what (ids only).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain and report the first broken link; fails when one is found.
+    Verify {
+        /// An entry recorded earlier (`SEQ:HASH`, the head this command printed): shows a chain
+        /// rewritten or cut off since.
+        #[arg(long)]
+        anchor: Option<audit::Anchor>,
+    },
+    /// Print entries, newest first.
+    List {
+        #[arg(long)]
+        household: Option<Uuid>,
+        #[arg(long)]
+        device: Option<Uuid>,
+        /// Only entries numbered below this (the next page).
+        #[arg(long)]
+        before: Option<u64>,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +172,7 @@ fn main() -> Result<()> {
         }
         Command::Device(command) => device(&storage, json, file.guards()?.push_quota, command)?,
         Command::Household(command) => household(&storage, json, command)?,
+        Command::Audit(command) => audit_command(&storage, json, command)?,
     }
     Ok(())
 }
@@ -249,7 +276,7 @@ fn device(
             });
         }
         DeviceCommand::Revoke { device } => {
-            storage.revoke_device(device, Utc::now())?;
+            admin::revoke_device(storage, device, Utc::now())?;
             print(json, &serde_json::json!({ "revoked": device }), || {
                 format!("device {device} revoked")
             });
@@ -268,7 +295,7 @@ fn household(storage: &SqliteStorage, json: bool, command: HouseholdCommand) -> 
         group_id: Some(group.clone()),
         worker_id: worker.clone(),
     };
-    storage.assign(household, &assignment)?;
+    admin::assign(storage, household, &assignment)?;
     print(
         json,
         &serde_json::json!({ "household": household, "group": group, "worker": worker }),
@@ -279,6 +306,64 @@ fn household(storage: &SqliteStorage, json: bool, command: HouseholdCommand) -> 
             )
         },
     );
+    Ok(())
+}
+
+fn audit_command(storage: &SqliteStorage, json: bool, command: AuditCommand) -> Result<()> {
+    match command {
+        AuditCommand::Verify { anchor } => {
+            let report = audit::verify(storage, anchor)?;
+            print(json, &report, || {
+                let head = report
+                    .head
+                    .as_ref()
+                    .map(|(seq, hash)| format!("head {seq}:{hash}"))
+                    .unwrap_or_else(|| "no entries".into());
+                match &report.broken {
+                    None => format!("audit chain intact: {} entries, {head}", report.entries),
+                    Some(b) => format!(
+                        "audit chain BROKEN at entry {} ({:?}); {} entries good before it, {head}",
+                        b.seq, b.problem, report.entries
+                    ),
+                }
+            });
+            if let Some(b) = report.broken {
+                anyhow::bail!("the audit chain is broken at entry {}", b.seq);
+            }
+        }
+        AuditCommand::List {
+            household,
+            device,
+            before,
+            limit,
+        } => {
+            let entries = storage.audit_entries(&audit::AuditQuery {
+                household,
+                device,
+                before,
+                limit: limit as usize,
+            })?;
+            print(json, &entries, || {
+                let id = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}  {}  {}  device {}  worker {}  group {}  household {}",
+                            e.seq,
+                            e.at.to_rfc3339(),
+                            e.action,
+                            id(e.device_id.map(|d| d.to_string())),
+                            id(e.worker_id.clone()),
+                            id(e.group_id.clone()),
+                            id(e.household.map(|h| h.to_string())),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
     Ok(())
 }
 

@@ -95,6 +95,7 @@ fn sync_round<S: Storage>(
             message: format!("household {household} is outside your scope"),
         });
     }
+    crate::audit::synced(storage, principal, household)?;
     let mut doc = AutoCommit::new();
     let stored = storage
         .household_changes(household)?

@@ -90,6 +90,7 @@ pub async fn enroll<S: Storage>(
             return Err(e.into());
         }
     };
+    super::access::enrolled(&state, req.device_id, &worker).await?;
     info!(device = %req.device_id, worker = %worker.id, "device enrolled");
     Ok(Json(EnrollResponse {
         token,

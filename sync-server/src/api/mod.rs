@@ -2,6 +2,7 @@
 //! share. Each endpoint lives in a module of its own; see `docs/sync-protocol.md`.
 
 mod deadline;
+mod access;
 mod doc_sync;
 mod enroll;
 pub mod error;
@@ -106,6 +107,7 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
             "/v1/households/{id}/sync",
             post(doc_sync::doc_sync::<S>).route_layer(quota()),
         )
+        .route("/v1/households/{id}/access", get(access::access::<S>))
         .fallback(error::unknown_endpoint)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(wire::MAX_BODY_BYTES))

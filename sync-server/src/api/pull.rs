@@ -43,6 +43,7 @@ pub async fn pull<S: Storage>(
     let storage = state.storage.clone();
     let device = principal.device.id;
     let batch = blocking(move || Ok(storage.pull(&scope, device, q.after, limits)?)).await?;
+    super::access::pulled(&state, &principal, &batch).await?;
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -209,6 +209,7 @@ pub(super) fn accept_changes<S: Storage>(
         return Err(ApiError::MissingDependencies(missing));
     }
     let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
+    crate::audit::pushed(storage, principal, &households)?;
     let seqs = storage.store_changes(&incoming, &new_households)?;
     Ok((checked, seqs))
 }

@@ -14,6 +14,8 @@ use serde::Serialize;
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
+
 #[derive(Debug, Error)]
 pub enum StorageError {
     #[error("{kind} {id:?} not found")]
@@ -248,6 +250,16 @@ pub trait Storage: Send + Sync + 'static {
     /// Every device's push usage over the rolling window ending at `now` (devices that pushed
     /// nothing are left out).
     fn push_usage(&self, now: DateTime<Utc>) -> Result<HashMap<Uuid, PushUsage>>;
+    // The access audit (`crate::audit`): an append-only hash chain.
+
+    /// Appends entries to the audit chain at time `at`, all in one transaction, each linked to
+    /// the one before; no events, no write.
+    fn append_audit(&self, events: &[AuditEvent], at: DateTime<Utc>) -> Result<()>;
+    /// Entries matching `query`, newest first, with their workers' names.
+    fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// At most `limit` stored entries after `after` (from the first when `None`), oldest
+    /// first, exactly as stored: what verification walks.
+    fn audit_rows(&self, after: Option<i64>, limit: usize) -> Result<Vec<AuditRow>>;
 }
 
 #[cfg(test)]

@@ -14,8 +14,13 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::*;
+use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
 
-const MIGRATIONS: &[&str] = &[INITIAL, PUSH_USAGE];
+mod audit;
+
+/// The schema's steps, in order. The push quota's and the access audit's steps each depend on
+/// nothing but `INITIAL`.
+const MIGRATIONS: &[&str] = &[INITIAL, PUSH_USAGE, audit::MIGRATION];
 
 const INITIAL: &str = r#"
 CREATE TABLE groups (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
@@ -854,6 +859,21 @@ impl Storage for SqliteStorage {
             })?;
             rows.collect()
         })
+    }
+
+    fn append_audit(&self, events: &[AuditEvent], at: DateTime<Utc>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.write(|c| audit::append(c, events, at))
+    }
+
+    fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        self.read(|c| audit::entries(c, query))
+    }
+
+    fn audit_rows(&self, after: Option<i64>, limit: usize) -> Result<Vec<AuditRow>> {
+        self.read(|c| audit::rows(c, after, limit))
     }
 }
 

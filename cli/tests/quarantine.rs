@@ -53,6 +53,7 @@ fn server(household: Uuid) -> String {
                         household,
                         seq: 1,
                         bytes: b"not a change".to_vec(),
+                        signature: None,
                     }],
                 }
                 .encode()

@@ -1,31 +1,88 @@
 //! Bundles: a file holding whole household documents (history included) for teams that move
 //! changes on a USB stick instead of a network.
 //!
-//! Format: the magic `MADADKAR-BUNDLE\n`, a format byte (1), a u32 count, then per household its
-//! 16-byte id, a u32 length and that many bytes of Automerge `save()` output. Integers are
-//! little-endian. Nothing may follow the last document.
+//! Format 2: the magic `MADADKAR-BUNDLE\n`, a format byte (2), a u32 count, then per household
+//! its 16-byte id, a u32 length and that many bytes of Automerge `save()` output, a u32 count of
+//! signatures and that many (32-byte change hash, 64-byte author's signature) pairs; then the
+//! exporting device's 16-byte id and its 64-byte signature over everything before it. Integers
+//! are little-endian. Nothing may follow the signature.
+//!
+//! The change signatures are what lets the colleague who imports the bundle relay changes the
+//! server has not seen (see `madadkar_schema::authorship`); the bundle's signature names the
+//! device that wrote it. Format 1 (what older versions wrote: documents only) is still read.
 
+use madadkar_schema::authorship::{DeviceKey, SIGNATURE_BYTES};
 use madadkar_schema::wire::{ByteReader, Truncated};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
 
 const MAGIC: &[u8] = b"MADADKAR-BUNDLE\n";
-const FORMAT: u8 = 1;
+const FORMAT_UNSIGNED: u8 = 1;
+const FORMAT: u8 = 2;
 /// A household document stays far below this (tens of visits are tens of KiB).
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+/// The fewest bytes one household takes in a bundle: what bounds an announced count.
+const HOUSEHOLD_HEADER_BYTES: usize = 16 + 4;
 
-pub fn encode(documents: &[(Uuid, Vec<u8>)]) -> Vec<u8> {
-    let size = documents.iter().map(|(_, d)| d.len() + 20).sum::<usize>();
-    let mut out = Vec::with_capacity(MAGIC.len() + 5 + size);
+/// A change's author's signature: its hash and the signature.
+pub type ChangeSignature = ([u8; 32], [u8; SIGNATURE_BYTES]);
+
+/// One household to write into a bundle.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub id: Uuid,
+    pub document: Vec<u8>,
+    pub signatures: Vec<ChangeSignature>,
+}
+
+/// One household read from a bundle.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Incoming<'a> {
+    pub id: Uuid,
+    pub document: &'a [u8],
+    pub signatures: Vec<ChangeSignature>,
+}
+
+/// Who signed a bundle: the device, its signature and the bytes it covers.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BundleSignature<'a> {
+    pub device: Uuid,
+    pub signature: [u8; SIGNATURE_BYTES],
+    pub content: &'a [u8],
+}
+
+/// A decoded bundle.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Decoded<'a> {
+    pub households: Vec<Incoming<'a>>,
+    /// `None` for a format 1 bundle.
+    pub signed_by: Option<BundleSignature<'a>>,
+}
+
+/// Writes a bundle signed by this device.
+pub fn encode(households: &[Outgoing], device: Uuid, key: &DeviceKey) -> Vec<u8> {
+    let size = households
+        .iter()
+        .map(|h| h.document.len() + 24 + h.signatures.len() * 96)
+        .sum::<usize>();
+    let mut out = Vec::with_capacity(MAGIC.len() + 5 + size + 80);
     out.extend_from_slice(MAGIC);
     out.push(FORMAT);
-    out.extend_from_slice(&(documents.len() as u32).to_le_bytes());
-    for (id, bytes) in documents {
-        out.extend_from_slice(id.as_bytes());
-        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        out.extend_from_slice(bytes);
+    out.extend_from_slice(&(households.len() as u32).to_le_bytes());
+    for h in households {
+        out.extend_from_slice(h.id.as_bytes());
+        out.extend_from_slice(&(h.document.len() as u32).to_le_bytes());
+        out.extend_from_slice(&h.document);
+        out.extend_from_slice(&(h.signatures.len() as u32).to_le_bytes());
+        for (hash, signature) in &h.signatures {
+            out.extend_from_slice(hash);
+            out.extend_from_slice(signature);
+        }
     }
+    let signature = key.sign_bundle(&out);
+    out.extend_from_slice(device.as_bytes());
+    out.extend_from_slice(&signature);
     out
 }
 
@@ -34,9 +91,10 @@ fn truncated(e: Truncated) -> StoreError {
     StoreError::Bundle(format!("file {e}"))
 }
 
-/// Splits a bundle into its documents, checking the framing; the documents themselves are
-/// checked by the store before anything is written.
-pub fn decode(bytes: &[u8]) -> Result<Vec<(Uuid, &[u8])>> {
+/// Splits a bundle into its households, checking the framing; the documents themselves are
+/// checked by the store before anything is written, and the signatures by whoever relies on
+/// them (the store for the bundle's, the server for the changes').
+pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
     let mut r = ByteReader::new(bytes);
     if r.take(MAGIC.len(), "the header").ok() != Some(MAGIC) {
         return Err(StoreError::Bundle(
@@ -44,13 +102,19 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<(Uuid, &[u8])>> {
         ));
     }
     let format = r.u8("the header").map_err(truncated)?;
-    if format != FORMAT {
+    if format != FORMAT && format != FORMAT_UNSIGNED {
         return Err(StoreError::Bundle(format!(
-            "bundle format {format} is not supported (this program reads format {FORMAT})"
+            "bundle format {format} is not supported (this program reads formats 1 and {FORMAT})"
         )));
     }
     let count = r.u32("the header").map_err(truncated)? as usize;
-    let mut out = Vec::with_capacity(count.min(100_000));
+    // The count is the file's word: nothing is reserved for households whose bytes are absent.
+    if count > r.remaining() / HOUSEHOLD_HEADER_BYTES {
+        return Err(StoreError::Bundle(format!(
+            "announces {count} households but holds bytes for fewer"
+        )));
+    }
+    let mut households = Vec::with_capacity(count);
     for i in 0..count {
         let what = format!("household {} of {count}", i + 1);
         let id = r.uuid(&what).map_err(truncated)?;
@@ -60,33 +124,131 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<(Uuid, &[u8])>> {
                 "{what} is {len} bytes, over the limit"
             )));
         }
-        out.push((id, r.take(len, &what).map_err(truncated)?));
+        let document = r.take(len, &what).map_err(truncated)?;
+        let mut signatures = Vec::new();
+        if format == FORMAT {
+            let n = r.u32(&what).map_err(truncated)? as usize;
+            if n > r.remaining() / (32 + SIGNATURE_BYTES) {
+                return Err(StoreError::Bundle(format!(
+                    "{what} announces {n} signatures but holds bytes for fewer"
+                )));
+            }
+            signatures.reserve(n);
+            for _ in 0..n {
+                let pair = r.take(32 + SIGNATURE_BYTES, &what).map_err(truncated)?;
+                let (hash, signature) = pair.split_at(32);
+                signatures.push((
+                    hash.try_into()
+                        .map_err(|_| StoreError::Bundle(what.clone()))?,
+                    signature
+                        .try_into()
+                        .map_err(|_| StoreError::Bundle(what.clone()))?,
+                ));
+            }
+        }
+        households.push(Incoming {
+            id,
+            document,
+            signatures,
+        });
     }
+    let signed_by = if format == FORMAT {
+        let content = &bytes[..bytes.len() - r.remaining()];
+        let device = r.uuid("the bundle's signature").map_err(truncated)?;
+        let signature = r
+            .take(SIGNATURE_BYTES, "the bundle's signature")
+            .map_err(truncated)?
+            .try_into()
+            .map_err(|_| StoreError::Bundle("the bundle's signature".into()))?;
+        Some(BundleSignature {
+            device,
+            signature,
+            content,
+        })
+    } else {
+        None
+    };
     if r.remaining() > 0 {
         return Err(StoreError::Bundle(format!(
-            "{} unexpected bytes after the last household",
+            "{} unexpected bytes after the end",
             r.remaining()
         )));
     }
-    Ok(out)
+    Ok(Decoded {
+        households,
+        signed_by,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn round_trip() {
-        let docs = vec![(Uuid::now_v7(), vec![1, 2, 3]), (Uuid::now_v7(), vec![])];
-        let bytes = encode(&docs);
-        let back = decode(&bytes).expect("decodes");
-        assert_eq!(back.len(), 2);
-        assert_eq!(back[0], (docs[0].0, &[1u8, 2, 3][..]));
+    fn key() -> DeviceKey {
+        DeviceKey::from_secret(&[5; 32])
     }
 
     #[test]
-    fn truncation_and_junk_are_refused() {
-        let bytes = encode(&[(Uuid::now_v7(), vec![9; 10])]);
+    fn round_trip_with_signatures() {
+        let device = Uuid::now_v7();
+        let households = vec![
+            Outgoing {
+                id: Uuid::now_v7(),
+                document: vec![1, 2, 3],
+                signatures: vec![([7; 32], [8; 64])],
+            },
+            Outgoing {
+                id: Uuid::now_v7(),
+                document: vec![],
+                signatures: vec![],
+            },
+        ];
+        let bytes = encode(&households, device, &key());
+        let back = decode(&bytes).expect("decodes");
+        assert_eq!(back.households.len(), 2);
+        assert_eq!(back.households[0].id, households[0].id);
+        assert_eq!(back.households[0].document, &[1u8, 2, 3][..]);
+        assert_eq!(back.households[0].signatures, vec![([7; 32], [8; 64])]);
+        let signed = back.signed_by.expect("signed");
+        assert_eq!(signed.device, device);
+        madadkar_schema::authorship::verify_bundle(
+            &key().public_key(),
+            signed.content,
+            &signed.signature,
+        )
+        .expect("the bundle's signature verifies");
+    }
+
+    #[test]
+    fn a_changed_byte_breaks_the_bundles_signature() {
+        let households = vec![Outgoing {
+            id: Uuid::now_v7(),
+            document: vec![1, 2, 3],
+            signatures: vec![],
+        }];
+        let mut bytes = encode(&households, Uuid::now_v7(), &key());
+        let at = MAGIC.len() + 5 + 16 + 4;
+        bytes[at] ^= 1;
+        let back = decode(&bytes).expect("the framing is intact");
+        let signed = back.signed_by.expect("signed");
+        assert!(
+            madadkar_schema::authorship::verify_bundle(
+                &key().public_key(),
+                signed.content,
+                &signed.signature
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn truncation_junk_and_absurd_counts_are_refused() {
+        let households = vec![Outgoing {
+            id: Uuid::now_v7(),
+            document: vec![9; 10],
+            signatures: vec![],
+        }];
+        let bytes = encode(&households, Uuid::now_v7(), &key());
         assert!(
             decode(&bytes[..bytes.len() - 1])
                 .unwrap_err()
@@ -106,6 +268,16 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("wrong header")
+        );
+        // Four billion households announced in a few bytes: refused, nothing reserved.
+        let mut absurd = MAGIC.to_vec();
+        absurd.push(FORMAT);
+        absurd.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert!(
+            decode(&absurd)
+                .unwrap_err()
+                .to_string()
+                .contains("announces")
         );
     }
 }

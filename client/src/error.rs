@@ -29,6 +29,12 @@ pub enum StoreError {
     AlreadyInitialised { worker: String },
     #[error("bundle: {0}")]
     Bundle(String),
+    /// The operating system could not give random bytes for a new key.
+    #[error("no randomness for a new key: {message}")]
+    Randomness { message: String },
+    /// The store holds a signing key that cannot be read (a damaged or tampered store).
+    #[error("this replica's signing key is damaged; enrol the device again")]
+    BadSigningKey,
     /// A request to the server could not be encoded (a bug, not bad input or a bad network).
     #[error("could not encode a request to the server: {message}")]
     Encode { message: String },

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod access;
+pub mod authorship;
 pub mod bundle;
 pub mod demo;
 mod error;

@@ -119,6 +119,23 @@ CREATE TABLE quarantine_changes (
     UNIQUE (household, server_seq)
 ) STRICT;
 "#,
+    r#"
+-- Authorship (see madadkar_schema::authorship): the author's signature of each queued change,
+-- when this replica has one (its own changes; a colleague's from a bundle), so the server can
+-- accept a change this device relays.
+ALTER TABLE outbox ADD COLUMN signature BLOB;
+
+-- The server's record of who each device is (its worker's id and name): what history and
+-- conflicts show as a change's author, instead of the name a change claims for itself.
+CREATE TABLE directory (
+    device_id TEXT PRIMARY KEY,
+    worker_id TEXT NOT NULL,
+    worker_name TEXT NOT NULL,
+    group_id TEXT,
+    revoked INTEGER NOT NULL,
+    signing_key TEXT
+) STRICT;
+"#,
 ];
 
 pub const STORE_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -22,6 +22,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::authorship;
 use crate::bundle;
 use crate::error::{Result, StoreError};
 use crate::projection;
@@ -61,6 +62,21 @@ pub struct ImportReport {
     pub households_updated: usize,
     pub households_unchanged: usize,
     pub changes_new: usize,
+    /// Who signed the bundle (nothing for documents merged from elsewhere).
+    pub signed_by: BundleSigner,
+}
+
+/// Who signed an imported bundle, as far as this replica can tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BundleSigner {
+    /// Signed by a device the server's directory (or this replica) knows, with its key.
+    Verified { worker_name: String },
+    /// Signed by a device this replica does not know yet (sync to learn it).
+    UnknownDevice { device_id: Uuid },
+    /// An older bundle without a signature, or not a bundle at all.
+    #[default]
+    Unsigned,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -224,6 +240,7 @@ impl Store {
                 params![key, value],
             )?;
         }
+        authorship::device_key(&tx)?;
         tx.commit()?;
         self.identity = Some(identity.clone());
         Ok(identity)
@@ -385,12 +402,23 @@ impl Store {
     }
 
     pub fn household(&self, id: Uuid) -> Result<HouseholdDetails> {
-        self.with_document(id, |doc| {
+        let mut details = self.with_document(id, |doc| {
             Ok(HouseholdDetails {
                 household: doc.read()?,
                 conflicts: doc.conflicts()?,
             })
-        })
+        })?;
+        self.name_conflict_authors(&mut details.conflicts)?;
+        Ok(details)
+    }
+
+    /// The authors' names of conflicting values, from the server's records by device.
+    fn name_conflict_authors(&self, conflicts: &mut [Conflict]) -> Result<()> {
+        let authors = authorship::Authors::load(&self.conn, self.identity.clone())?;
+        for value in conflicts.iter_mut().flat_map(|c| c.values.iter_mut()) {
+            authors.name_value(value);
+        }
+        Ok(())
     }
 
     /// The household's document itself, for replication and tests.
@@ -404,7 +432,12 @@ impl Store {
     }
 
     pub fn history(&self, id: Uuid) -> Result<Vec<ChangeInfo>> {
-        self.with_document(id, |doc| Ok(doc.history()))
+        let mut history = self.with_document(id, |doc| Ok(doc.history()))?;
+        let authors = authorship::Authors::load(&self.conn, self.identity.clone())?;
+        for entry in &mut history {
+            authors.name_change(entry);
+        }
+        Ok(history)
     }
 
     pub fn household_ids(&self) -> Result<Vec<Uuid>> {
@@ -467,7 +500,8 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let mut out = Vec::new();
         for id in ids.iter().filter_map(|s| Uuid::parse_str(s).ok()) {
-            let conflicts = load_document(&self.conn, id)?.conflicts()?;
+            let mut conflicts = load_document(&self.conn, id)?.conflicts()?;
+            self.name_conflict_authors(&mut conflicts)?;
             out.push((id, conflicts));
         }
         Ok(out)
@@ -482,13 +516,24 @@ impl Store {
 
     /// Writes every household (whole history) into a bundle file, atomically.
     pub fn export_bundle(&self, path: &Path) -> Result<usize> {
+        let device = self.require_identity()?.device_id;
+        let key = authorship::device_key(&self.conn)?;
         let mut documents = Vec::new();
         for id in self.household_ids()? {
             // Every household, a newer version's too: bundles pass on what this app cannot read.
             let mut doc = load_received(&self.conn, id)?;
-            documents.push((id, doc.save()));
+            // The authors' signatures of what the server has not acknowledged yet, so the
+            // colleague who imports the bundle can relay it.
+            let signatures = authorship::queued_signatures(&self.conn, id)?
+                .into_iter()
+                .collect();
+            documents.push(bundle::Outgoing {
+                id,
+                document: doc.save(),
+                signatures,
+            });
         }
-        let bytes = bundle::encode(&documents);
+        let bytes = bundle::encode(&documents, device, &key);
         let tmp = path.with_extension("partial");
         std::fs::write(&tmp, &bytes).map_err(io_error(&tmp))?;
         std::fs::rename(&tmp, path).map_err(io_error(path))?;
@@ -506,21 +551,52 @@ impl Store {
             )));
         }
         let bytes = std::fs::read(path).map_err(io_error(path))?;
-        let incoming = bundle::decode(&bytes)?;
-        let mut documents = Vec::with_capacity(incoming.len());
-        for (declared, data) in incoming {
+        let decoded = bundle::decode(&bytes)?;
+        let signer = self.bundle_signer(&decoded)?;
+        let mut documents = Vec::with_capacity(decoded.households.len());
+        for incoming in decoded.households {
+            let declared = incoming.id;
             let bad = |e: &dyn std::fmt::Display| {
                 StoreError::Bundle(format!("household {declared}: {e}"))
             };
-            let doc = AutoCommit::load(data).map_err(|e| bad(&e))?;
+            let doc = AutoCommit::load(incoming.document).map_err(|e| bad(&e))?;
             // A household of a newer version is kept read-only; one whose id differs from the
             // bundle's is refused.
             documents.push((
                 declared,
                 HouseholdDoc::receive(doc, declared).map_err(|e| bad(&e))?,
+                incoming.signatures,
             ));
         }
-        self.merge_received(documents)
+        let mut report = self.merge_received(documents)?;
+        report.signed_by = signer;
+        Ok(report)
+    }
+
+    /// Who signed a bundle, by the server's records. A bundle whose signature does not match
+    /// the key of the device it names, as the directory knows it, was changed on the way and is
+    /// refused; one from a device the directory does not know (or an older, unsigned bundle)
+    /// is read as unverified.
+    fn bundle_signer(&self, decoded: &bundle::Decoded<'_>) -> Result<BundleSigner> {
+        let Some(signed) = &decoded.signed_by else {
+            return Ok(BundleSigner::Unsigned);
+        };
+        let authors = authorship::Authors::load(&self.conn, self.identity.clone())?;
+        let key = authorship::device_key(&self.conn)?;
+        if let Some(name) =
+            authors.bundle_signer(signed.device, signed.content, &signed.signature, &key)
+        {
+            return Ok(BundleSigner::Verified { worker_name: name });
+        }
+        if authors.knows_key(signed.device) {
+            return Err(StoreError::Bundle(
+                "the bundle's signature does not match the device that wrote it: it was changed after it was written"
+                    .into(),
+            ));
+        }
+        Ok(BundleSigner::UnknownDevice {
+            device_id: signed.device,
+        })
     }
 
     /// Merges whole household documents from elsewhere (a bundle, the demo generator). Each is
@@ -529,20 +605,25 @@ impl Store {
     pub fn merge_documents(&mut self, documents: Vec<HouseholdDoc>) -> Result<ImportReport> {
         let documents = documents
             .into_iter()
-            .map(|doc| Ok((doc.id()?, Received::Current(doc))))
+            .map(|doc| Ok((doc.id()?, Received::Current(doc), Vec::new())))
             .collect::<Result<Vec<_>>>()?;
         self.merge_received(documents)
     }
 
     /// [`Self::merge_documents`] for documents of any version: one a newer Madadkar wrote (or
     /// that becomes newer by the merge) is stored whole and listed read-only.
-    fn merge_received(&mut self, documents: Vec<(Uuid, Received)>) -> Result<ImportReport> {
+    fn merge_received(
+        &mut self,
+        documents: Vec<(Uuid, Received, Vec<bundle::ChangeSignature>)>,
+    ) -> Result<ImportReport> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = ImportReport::default();
         let mut writes = Vec::new();
-        for (id, mut theirs) in documents {
+        let mut signatures = Vec::new();
+        for (id, mut theirs, signed) in documents {
+            signatures.extend(signed);
             let bad =
                 |e: &dyn std::fmt::Display| StoreError::Bundle(format!("household {id}: {e}"));
             // Deriving the projections reads the whole document: that is the validation.
@@ -578,6 +659,10 @@ impl Store {
             append_changes(&tx, id, &changes, Origin::Bundle)?;
             projection::write(&tx, &id.to_string(), &rows)?;
             maybe_compact(&tx, id, &mut doc)?;
+        }
+        // The authors' signatures travel with the changes they queue, for the server.
+        for (hash, signature) in &signatures {
+            authorship::queue_signature(&tx, hash, signature)?;
         }
         tx.commit()?;
         Ok(report)
@@ -796,6 +881,7 @@ pub(crate) fn append_changes(
     origin: Origin,
 ) -> Result<()> {
     let queued = origin != Origin::Server;
+    let household = doc_id;
     let origin = match origin {
         Origin::Local => "local",
         Origin::Bundle | Origin::Server => "remote",
@@ -810,6 +896,11 @@ pub(crate) fn append_changes(
     )?;
     tx.prepare_cached("UPDATE documents SET version = version + 1 WHERE id = ?")?
         .execute([&doc_id])?;
+    // This device signs what it makes, so a colleague's device may relay it (a USB bundle).
+    let key = match origin {
+        "local" if queued => Some(authorship::device_key(tx)?),
+        _ => None,
+    };
     for change in changes {
         let hash = change.hash();
         insert.execute(params![
@@ -820,6 +911,9 @@ pub(crate) fn append_changes(
         ])?;
         if queued {
             queue.execute(params![hash.0.as_slice(), doc_id])?;
+        }
+        if let Some(key) = &key {
+            authorship::queue_signature(tx, &hash.0, &key.sign(household, &hash.0))?;
         }
     }
     Ok(())

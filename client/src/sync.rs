@@ -93,6 +93,8 @@ pub(crate) struct Http {
     base: String,
     token: String,
     report: SyncReport,
+    /// The version of the server's directory of devices its last answer named.
+    directory_version: Option<u64>,
 }
 
 /// Sorts a failure of the HTTP client: only a connection that could not be made or broke
@@ -242,6 +244,7 @@ impl Http {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             report: SyncReport::default(),
+            directory_version: None,
         })
     }
 
@@ -256,6 +259,14 @@ impl Http {
         self.report.requests += 1;
         self.report.bytes_sent += body_len as u64;
         check_protocol(response.headers())?;
+        if let Some(version) = response
+            .headers()
+            .get(wire::DIRECTORY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+        {
+            self.directory_version = Some(version);
+        }
         let status = response.status();
         let gzipped = response
             .headers()
@@ -360,6 +371,9 @@ impl Store {
             device_id: device.id,
             device_name: device.name.clone(),
             local_worker_id: device.local_worker_id.clone(),
+            signing_key: Some(madadkar_schema::authorship::hex(
+                &crate::authorship::device_key(&self.conn)?.public_key(),
+            )),
         };
         let mut http = Http::new(url, "")?;
         let body = serde_json::to_vec(&request).map_err(|e| StoreError::Encode {
@@ -460,13 +474,14 @@ impl Store {
         let mut http = Http::new(&url, &token)?;
         self.push_all(&mut http)?;
         self.pull_all(&mut http)?;
+        self.refresh_directory(&mut http)?;
         Ok(http.report)
     }
 
     /// The next batch of queued changes, in the order they were queued, with their bytes.
     fn outbox_batch(&self) -> Result<Vec<(Vec<u8>, WireChange)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT o.hash, o.doc_id, c.bytes FROM outbox o LEFT JOIN changes c ON c.doc_id = o.doc_id AND c.hash = o.hash \
+            "SELECT o.hash, o.doc_id, c.bytes, o.signature FROM outbox o LEFT JOIN changes c ON c.doc_id = o.doc_id AND c.hash = o.hash \
              ORDER BY o.queued_seq LIMIT ?",
         )?;
         let rows = stmt
@@ -475,12 +490,13 @@ impl Store {
                     r.get::<_, Vec<u8>>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<Vec<u8>>>(2)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut docs: HashMap<Uuid, AutoCommit> = HashMap::new();
         let mut out = Vec::with_capacity(rows.len());
-        for (hash, doc_id, bytes) in rows {
+        for (hash, doc_id, bytes, signature) in rows {
             let household = Uuid::parse_str(&doc_id).map_err(|_| StoreError::NotFound {
                 kind: "household",
                 id: doc_id.clone(),
@@ -525,6 +541,8 @@ impl Store {
                     household,
                     seq: 0,
                     bytes,
+                    // A signature of another length was never written by this program.
+                    signature: signature.and_then(|s| s.try_into().ok()),
                 },
             ));
         }
@@ -578,6 +596,34 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Fetches the server's directory of devices when its answers named a version other than
+    /// the one stored: who each device is, for the authors history and conflicts show.
+    fn refresh_directory(&mut self, http: &mut Http) -> Result<()> {
+        let Some(version) = http.directory_version else {
+            return Ok(());
+        };
+        let stored = self
+            .meta_value("directory_version")?
+            .and_then(|v| v.parse::<u64>().ok());
+        if stored == Some(version) {
+            return Ok(());
+        }
+        let body = http.get("/v1/directory")?;
+        let directory: wire::Directory = serde_json::from_slice(&body)
+            .map_err(|e| protocol("unexpected directory answer", e))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        crate::authorship::store_directory(&tx, &directory.devices)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('directory_version', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = ?1",
+            [directory.version.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn cursor(&self) -> Result<u64> {

@@ -57,12 +57,18 @@ fn upgrade(doc: &mut AutoCommit, drop_referrals: bool) {
 }
 
 fn import(replica: &mut Replica, documents: &mut [(Uuid, AutoCommit)]) {
-    let saved: Vec<(Uuid, Vec<u8>)> = documents
+    let saved: Vec<bundle::Outgoing> = documents
         .iter_mut()
-        .map(|(id, doc)| (*id, doc.save()))
+        .map(|(id, doc)| bundle::Outgoing {
+            id: *id,
+            document: doc.save(),
+            signatures: vec![],
+        })
         .collect();
     let path = replica.dir.path().join("in.bundle");
-    std::fs::write(&path, bundle::encode(&saved)).expect("write bundle");
+    // Written by a device nobody knows: imported as unverified.
+    let key = madadkar_schema::authorship::DeviceKey::from_secret(&[1; 32]);
+    std::fs::write(&path, bundle::encode(&saved, Uuid::now_v7(), &key)).expect("write bundle");
     replica.store.import_bundle(&path).expect("import");
 }
 
@@ -182,12 +188,13 @@ fn a_household_here_that_a_newer_madadkar_changed_becomes_read_only_with_local_w
     let path = r.dir.path().join("out.bundle");
     r.store.export_bundle(&path).expect("export");
     let bytes = std::fs::read(&path).expect("read");
-    let (_, saved) = bundle::decode(&bytes)
-        .expect("decode")
-        .into_iter()
-        .find(|(h, _)| *h == id)
+    let decoded = bundle::decode(&bytes).expect("decode");
+    let saved = decoded
+        .households
+        .iter()
+        .find(|h| h.id == id)
         .expect("in the bundle");
-    let mut stored = AutoCommit::load(saved).expect("load");
+    let mut stored = AutoCommit::load(saved.document).expect("load");
     assert_eq!(stored.get_heads(), heads);
     let plans = match stored.get(automerge::ROOT, "plans").expect("get") {
         Some((_, obj)) => obj,

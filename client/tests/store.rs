@@ -196,8 +196,10 @@ fn malformed_bundles_are_refused_and_nothing_is_written() {
     let good = std::fs::read(&path).expect("read");
 
     // Damage the second document's bytes (past the first one), keeping the framing intact.
+    let decoded = madadkar_client::bundle::decode(&good).expect("decode");
+    let second = decoded.households[1].document;
+    let at = second.as_ptr() as usize - good.as_ptr() as usize + second.len() - 40;
     let mut damaged = good.clone();
-    let at = damaged.len() - 40;
     for byte in &mut damaged[at..at + 8] {
         *byte ^= 0xA5;
     }

@@ -5,6 +5,7 @@
 //! app all validate and read documents through these types, so they agree on what is valid.
 
 pub mod audit;
+pub mod authorship;
 pub mod change;
 pub mod date;
 pub mod document;

@@ -5,11 +5,15 @@
 //!
 //! ```text
 //! changes frame = "MDKC" u8:1 u32:count { uuid:16 u64:seq u32:len bytes }*
+//!                 "MDKC" u8:2 u32:count { uuid:16 u64:seq u32:len bytes u8:signed [64 signature] }*
 //! pull body     = u64:next_cursor u8:more changes-frame
 //! doc sync body = u32:len state  u32:len message   (either may be empty)
 //! ```
 //!
-//! Integers are little-endian; `seq` is the server's sequence number (0 in a push).
+//! Integers are little-endian; `seq` is the server's sequence number (0 in a push). Format 2
+//! carries, per change, its author's signature when the sender has one (`signed` 1, then the
+//! 64 bytes; see [`crate::authorship`]): what lets a device relay a colleague's change. A frame
+//! without any signature is written in format 1, which every server reads.
 //!
 //! The protocol has a version ([`PROTOCOL_VERSION`], the `/v1` of every path) that the server
 //! names in a header of every answer ([`PROTOCOL_HEADER`]), so a client can tell a server of
@@ -19,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::authorship::SIGNATURE_BYTES;
 use crate::enums::Role;
 
 /// The version of the sync protocol this build speaks: the `1` of `/v1`. It changes only when
@@ -48,7 +53,10 @@ pub const MAX_ANSWER_BYTES: usize = 128 * 1024 * 1024;
 const CHANGE_HEADER_BYTES: usize = 16 + 8 + 4;
 
 const MAGIC: &[u8; 4] = b"MDKC";
+/// The changes frame without signatures.
 const FORMAT: u8 = 1;
+/// The changes frame with a signature flag (and maybe a signature) after each change.
+const FORMAT_SIGNED: u8 = 2;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum WireError {
@@ -62,6 +70,8 @@ pub enum WireError {
     TooMany { count: usize, max: usize },
     #[error("announces {count} changes but holds bytes for at most {room}")]
     CountBeyondBody { count: usize, room: usize },
+    #[error("a change's signature flag is {0}, neither 0 nor 1")]
+    SignatureFlag(u8),
     #[error("a change of {len} bytes is over the limit of {max}")]
     TooLarge { len: usize, max: usize },
     #[error("{0} unexpected bytes after the frame")]
@@ -69,12 +79,26 @@ pub enum WireError {
 }
 
 /// One change on the wire: the household it belongs to, the server's sequence number (0 when
-/// the client sends it) and the Automerge change bytes.
+/// the client sends it), the Automerge change bytes and, in a push, its author's signature when
+/// the sender holds one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireChange {
     pub household: Uuid,
     pub seq: u64,
     pub bytes: Vec<u8>,
+    pub signature: Option<[u8; SIGNATURE_BYTES]>,
+}
+
+impl WireChange {
+    /// A change without a signature.
+    pub fn new(household: Uuid, seq: u64, bytes: Vec<u8>) -> Self {
+        Self {
+            household,
+            seq,
+            bytes,
+            signature: None,
+        }
+    }
 }
 
 /// Bytes ended before a part they announce.
@@ -137,14 +161,24 @@ impl<'a> ByteReader<'a> {
 }
 
 fn write_changes(out: &mut Vec<u8>, changes: &[WireChange]) {
+    let signed = changes.iter().any(|c| c.signature.is_some());
     out.extend_from_slice(MAGIC);
-    out.push(FORMAT);
+    out.push(if signed { FORMAT_SIGNED } else { FORMAT });
     out.extend_from_slice(&(changes.len() as u32).to_le_bytes());
     for c in changes {
         out.extend_from_slice(c.household.as_bytes());
         out.extend_from_slice(&c.seq.to_le_bytes());
         out.extend_from_slice(&(c.bytes.len() as u32).to_le_bytes());
         out.extend_from_slice(&c.bytes);
+        if signed {
+            match &c.signature {
+                Some(sig) => {
+                    out.push(1);
+                    out.extend_from_slice(sig);
+                }
+                None => out.push(0),
+            }
+        }
     }
 }
 
@@ -153,7 +187,7 @@ fn read_changes(r: &mut ByteReader<'_>, max: usize) -> Result<Vec<WireChange>, W
         return Err(WireError::BadMagic);
     }
     let format = r.u8("the header")?;
-    if format != FORMAT {
+    if format != FORMAT && format != FORMAT_SIGNED {
         return Err(WireError::Format(format));
     }
     let count = r.u32("the header")? as usize;
@@ -176,10 +210,25 @@ fn read_changes(r: &mut ByteReader<'_>, max: usize) -> Result<Vec<WireChange>, W
                 max: MAX_CHANGE_BYTES,
             });
         }
+        let bytes = r.take(len, "a change")?.to_vec();
+        let signature = if format == FORMAT_SIGNED {
+            match r.u8("a change's signature flag")? {
+                0 => None,
+                1 => {
+                    let mut sig = [0u8; SIGNATURE_BYTES];
+                    sig.copy_from_slice(r.take(SIGNATURE_BYTES, "a change's signature")?);
+                    Some(sig)
+                }
+                flag => return Err(WireError::SignatureFlag(flag)),
+            }
+        } else {
+            None
+        };
         out.push(WireChange {
             household,
             seq,
-            bytes: r.take(len, "a change")?.to_vec(),
+            bytes,
+            signature,
         });
     }
     Ok(out)
@@ -285,6 +334,37 @@ pub struct EnrollRequest {
     /// The worker id the replica wrote with before it was enrolled, if any.
     #[serde(default)]
     pub local_worker_id: Option<String>,
+    /// The device's Ed25519 public key, hex: the key its changes are signed with, so that a
+    /// colleague's device may relay them (see [`crate::authorship`]). A device that registers
+    /// none can only push its own changes itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
+}
+
+/// The answer header that names the version of the server's directory of devices; a client
+/// whose copy is of another version fetches `GET /v1/directory` (so a sync with nothing new
+/// stays one request).
+pub const DIRECTORY_HEADER: &str = "madadkar-directory";
+
+/// One device as the server records it: who wrote a change made on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    pub device_id: Uuid,
+    pub worker_id: String,
+    pub worker_name: String,
+    pub group_id: Option<String>,
+    pub revoked: bool,
+    /// The device's Ed25519 public key, hex, when it registered one: what a bundle it signed
+    /// is checked against.
+    #[serde(default)]
+    pub signing_key: Option<String>,
+}
+
+/// `GET /v1/directory`'s answer: every enrolled device's worker, and the version they are of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    pub version: u64,
+    pub devices: Vec<DirectoryEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -331,11 +411,13 @@ mod tests {
                 household: Uuid::now_v7(),
                 seq: 0,
                 bytes: vec![1, 2, 3],
+                signature: None,
             },
             WireChange {
                 household: Uuid::now_v7(),
                 seq: 0,
                 bytes: vec![],
+                signature: None,
             },
         ];
         assert_eq!(decode_push(&encode_push(&changes)), Ok(changes.clone()));
@@ -358,6 +440,7 @@ mod tests {
             household: Uuid::nil(),
             seq: 0,
             bytes: vec![7; 10],
+            signature: None,
         }]);
         assert_eq!(
             decode_push(&body[..body.len() - 1]),

@@ -14,8 +14,9 @@ use madadkar_client::{
 use madadkar_desktop::background::SyncView;
 use madadkar_desktop::commands::UiError;
 use madadkar_schema::{
-    Action, ChangeInfo, Education, Employment, Field, HouseholdStatus, MemberText, NeedDomain,
-    ReferralKind, ReferralStatus, Relation, Role, Sex, Term, VisitKind,
+    Action, AuditAction, ChangeInfo, Education, Employment, Field, HouseholdStatus, MemberText,
+    NeedDomain, ReferralKind, ReferralStatus, Relation, Role, Sex, Term, VisitKind,
+    audit::AccessPage,
 };
 use ts_rs::{Config, TS};
 
@@ -61,6 +62,8 @@ fn export_types(out: &Path) {
         Role,
         Field,
         Action,
+        AuditAction,
+        AccessPage,
     );
 }
 

@@ -174,6 +174,7 @@ impl Device {
             household,
             seq: 0,
             bytes: change.raw_bytes().to_vec(),
+            signature: None,
         }
     }
 }

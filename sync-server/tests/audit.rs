@@ -403,6 +403,7 @@ impl Api {
                 household,
                 seq: 0,
                 bytes: c.raw_bytes().to_vec(),
+                signature: None,
             })
             .collect();
         let answer = self

@@ -85,6 +85,7 @@ impl Server {
                     name: "laptop".into(),
                     token_hash: auth::hash(&token),
                     local_worker_id: None,
+                    signing_key: None,
                 },
                 Utc::now(),
             )
@@ -121,6 +122,7 @@ impl Device {
             household,
             seq: 0,
             bytes: change.raw_bytes().to_vec(),
+            signature: None,
         }
     }
 }
@@ -324,10 +326,12 @@ async fn push(router: &Router, device: &Device, changes: &[WireChange]) -> Answe
 #[tokio::test]
 async fn a_device_over_its_daily_push_quota_is_refused_until_it_resets() {
     let server = Server::new();
-    let mut guards = Guards::default();
-    guards.push_quota = PushQuota {
-        bytes: 64 * 1024 * 1024,
-        changes: 3,
+    let guards = Guards {
+        push_quota: PushQuota {
+            bytes: 64 * 1024 * 1024,
+            changes: 3,
+        },
+        ..Guards::default()
     };
     let router = server.router(guards.clone());
     let device = server.device();

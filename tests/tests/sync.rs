@@ -279,6 +279,7 @@ fn malformed_pushes_are_refused_and_nothing_is_stored() -> Result<()> {
         household: Uuid::now_v7(),
         seq: 0,
         bytes: b"not an automerge change".to_vec(),
+        signature: None,
     }]);
     let (status, body) = push(junk)?;
     assert_eq!(status, 400);

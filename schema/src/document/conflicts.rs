@@ -35,9 +35,13 @@ pub struct ConflictValue {
     pub value: String,
     pub worker_id: String,
     pub worker_name: String,
+    /// The device that wrote the value: the change's actor, not what its message claims.
     pub device_id: String,
     /// When its author's clock says it was written; `None` when the change carries no time.
     pub time: Option<DateTime<Utc>>,
+    /// Whether the worker's names come from the server's records (see `ChangeInfo::verified`).
+    #[serde(default)]
+    pub verified: bool,
 }
 
 /// A conflicted field found in the document: its keys, the shown value, every distinct value.
@@ -87,13 +91,18 @@ impl HouseholdDoc {
             .as_ref()
             .and_then(|c| c.message().map(str::to_string));
         let meta = ChangeMeta::decode(message.as_deref());
+        let device_id = change
+            .as_ref()
+            .map(|c| super::layout::actor_device(c.actor_id()))
+            .unwrap_or(meta.device_id);
         let time = change.and_then(|c| change_time(c.timestamp()));
         ConflictValue {
             value,
             worker_id: meta.worker_id,
             worker_name: meta.worker_name,
-            device_id: meta.device_id,
+            device_id,
             time,
+            verified: false,
         }
     }
 

@@ -110,6 +110,14 @@ pub fn device_actor(device_id: Uuid) -> ActorId {
     ActorId::from(device_id.as_bytes().as_slice())
 }
 
+/// The device an actor is, as text: its id when the actor is a device id (every Madadkar
+/// device's is), else the actor's hex (another client's).
+pub fn actor_device(actor: &ActorId) -> String {
+    Uuid::from_slice(actor.to_bytes())
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| actor.to_hex_string())
+}
+
 /// A scalar as text; `None` for kinds that never hold a field's text (bytes, counters, …).
 pub(super) fn scalar_text(value: &ScalarValue) -> Option<String> {
     match value {

@@ -158,6 +158,8 @@ fn code_of(e: &StoreError) -> ErrorCode {
         StoreError::ServerVersion { .. } => ErrorCode::ServerVersion,
         // Encoding a request is this program's own failure, not the user's or the server's.
         StoreError::Encode { .. } => ErrorCode::Internal,
+        // No randomness for a key, or a damaged key: the machine or the store is at fault.
+        StoreError::Randomness { .. } | StoreError::BadSigningKey => ErrorCode::Storage,
     }
 }
 

@@ -115,6 +115,20 @@ fn wire(entry: AuditEntry) -> AccessEntry {
     }
 }
 
+/// A household's access history, one page, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/households/{id}/access",
+    tag = "audit",
+    summary = "A household's access history (coordinators; the supervisor of the group holding it)",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The household"),
+        ("before" = Option<u64>, Query, description = "Only entries older than this `seq` (the previous page's `next_before`)"),
+        ("limit" = Option<usize>, Query, description = "Entries per page, 1 to 500 (default 100)"),
+    ),
+    responses((status = 200, description = "One page of the history", body = super::openapi::schemas::AccessPage)),
+)]
 #[instrument(skip_all, err(Debug), fields(device = %principal.device.id, household = %household))]
 pub async fn access<S: Storage>(
     State(state): State<Arc<AppState<S>>>,

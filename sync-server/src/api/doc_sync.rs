@@ -120,6 +120,7 @@ fn sync_round<S: Storage>(
                 household,
                 seq: 0,
                 bytes: c.raw_bytes().to_vec(),
+                signature: None,
             })
             .collect();
         if !new.is_empty() && doc.get_missing_deps(&[]).is_empty() {

@@ -67,12 +67,24 @@ pub async fn enroll<S: Storage>(
         code: "invalid",
         message: e.to_string(),
     })?;
+    let signing_key = match &req.signing_key {
+        None => None,
+        Some(text) => Some(
+            madadkar_schema::authorship::parse_public_key(text)
+                .map(|k| madadkar_schema::authorship::hex(&k))
+                .ok_or_else(|| ApiError::BadRequest {
+                    code: "invalid",
+                    message: "signing_key is not a hex Ed25519 public key".into(),
+                })?,
+        ),
+    };
     let token = auth::new_token().map_err(|e| ApiError::Internal(e.to_string()))?;
     let device = NewDevice {
         id: req.device_id,
         name: device_name,
         token_hash: auth::hash(&token),
         local_worker_id: req.local_worker_id.filter(|w| w.len() <= limit),
+        signing_key,
     };
     let code_hash = auth::hash(&auth::normalize_code(&req.code));
     let storage = state.storage.clone();

@@ -1,8 +1,9 @@
 //! The HTTP API under `/v1`: the router, the state shared by the handlers, and the helpers they
 //! share. Each endpoint lives in a module of its own; see `docs/sync-protocol.md`.
 
-mod deadline;
 mod access;
+mod deadline;
+mod directory;
 mod doc_sync;
 mod enroll;
 pub mod error;
@@ -101,6 +102,7 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/v1/enroll", post(enroll::enroll::<S>))
         .route("/v1/whoami", get(enroll::whoami))
+        .route("/v1/directory", get(directory::directory::<S>))
         .route("/v1/push", post(push::push::<S>).route_layer(quota()))
         .route("/v1/pull", get(pull::pull::<S>))
         .route(

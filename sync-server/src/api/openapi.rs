@@ -62,8 +62,13 @@ pub mod schemas {
         pub device_id: Uuid,
         /// A name for the device, shown to administrators.
         pub device_name: String,
-        /// The worker id the replica wrote with before it was enrolled, if any.
+        /// The worker id the replica wrote with before it was enrolled, if any; it may not
+        /// be another worker's.
         pub local_worker_id: Option<String>,
+        /// The device's Ed25519 public key, 64 hex digits: what its changes are signed with so
+        /// a colleague's device may relay them.
+        #[schema(pattern = "^[0-9a-f]{64}$")]
+        pub signing_key: Option<String>,
     }
 
     /// `POST /v1/enroll`'s answer (`madadkar_schema::wire::EnrollResponse`).
@@ -152,6 +157,63 @@ pub mod schemas {
         pub accepted: Vec<Ack>,
     }
 
+    /// One entry of a household's access history (`madadkar_schema::audit::AccessEntry`).
+    #[derive(Debug, ToSchema)]
+    pub struct AccessEntry {
+        /// The entry's place in the audit chain; older pages start `before` it.
+        #[schema(minimum = 1)]
+        pub seq: u64,
+        /// RFC 3339.
+        pub at: String,
+        /// What happened, one of `madadkar_schema::AuditAction`'s codes (a client reads a code
+        /// it does not know as "unknown").
+        pub action: String,
+        /// The device that acted; null for the administration command line.
+        #[schema(required = true)]
+        pub device_id: Option<Uuid>,
+        /// That device's worker; for `assign`, the worker given the household.
+        #[schema(required = true)]
+        pub worker_id: Option<String>,
+        /// The worker's name from the server's records.
+        #[schema(required = true)]
+        pub worker_name: Option<String>,
+        /// For `assign`, the group given the household.
+        #[schema(required = true)]
+        pub group_id: Option<String>,
+    }
+
+    /// `GET /v1/households/{id}/access`'s answer: one page, newest first.
+    #[derive(Debug, ToSchema)]
+    pub struct AccessPage {
+        pub household: Uuid,
+        pub entries: Vec<AccessEntry>,
+        /// The `before` of the next (older) page; null on the last page.
+        #[schema(required = true)]
+        pub next_before: Option<u64>,
+    }
+
+    /// One enrolled device (`madadkar_schema::wire::DirectoryEntry`).
+    #[derive(Debug, ToSchema)]
+    pub struct DirectoryEntry {
+        pub device_id: Uuid,
+        pub worker_id: String,
+        pub worker_name: String,
+        #[schema(required = true)]
+        pub group_id: Option<String>,
+        pub revoked: bool,
+        /// Its Ed25519 public key, hex; null when it registered none.
+        #[schema(required = true)]
+        pub signing_key: Option<String>,
+    }
+
+    /// `GET /v1/directory`'s answer.
+    #[derive(Debug, ToSchema)]
+    pub struct Directory {
+        /// Changes whenever a device or its worker's name or group changes.
+        pub version: u64,
+        pub devices: Vec<DirectoryEntry>,
+    }
+
     /// `GET /v1/health`'s answer.
     #[derive(Debug, ToSchema)]
     pub struct Health {
@@ -183,6 +245,8 @@ pub mod schemas {
         super::push::push,
         super::pull::pull,
         super::doc_sync::doc_sync,
+        super::access::access,
+        super::directory::directory,
     ),
     components(schemas(
         schemas::ErrorBody,
@@ -194,12 +258,17 @@ pub mod schemas {
         schemas::Ack,
         schemas::PushResponse,
         schemas::Health,
+        schemas::AccessEntry,
+        schemas::DirectoryEntry,
+        schemas::Directory,
+        schemas::AccessPage,
     )),
     modifiers(&Refusals),
     tags(
         (name = "devices", description = "Enrolment and the calling device"),
         (name = "sync", description = "The change log: push, pull and the per-household fallback"),
         (name = "server", description = "The server itself"),
+        (name = "audit", description = "Who pushed, pulled or reassigned a household"),
     ),
 )]
 pub struct ApiDoc;
@@ -280,8 +349,15 @@ const WITH_BODY: &[(u16, &str)] = &[(408, "body_timeout"), (413, "too_large")];
 /// Answers of any request that needs a device token.
 const AUTHENTICATED: &[(u16, &str)] = &[(401, "unauthorized"), (403, "device_revoked")];
 
-/// The error answers of each operation, by status and code: method, path, then the answers.
-pub const ERRORS: &[(&str, &str, &[&[(u16, &str)]])] = &[
+/// An operation's error answers: method, path, then groups of (status, code).
+pub type OperationErrors = (
+    &'static str,
+    &'static str,
+    &'static [&'static [(u16, &'static str)]],
+);
+
+/// The error answers of each operation, by status and code.
+pub const ERRORS: &[OperationErrors] = &[
     ("get", "/v1/health", &[ANY]),
     ("get", "/v1/openapi.json", &[ANY]),
     (
@@ -302,6 +378,7 @@ pub const ERRORS: &[(&str, &str, &[&[(u16, &str)]])] = &[
         ],
     ),
     ("get", "/v1/whoami", &[ANY, AUTHENTICATED]),
+    ("get", "/v1/directory", &[ANY, AUTHENTICATED]),
     (
         "post",
         "/v1/push",
@@ -315,6 +392,8 @@ pub const ERRORS: &[(&str, &str, &[&[(u16, &str)]])] = &[
                 (400, "conflict"),
                 (403, "out_of_scope"),
                 (403, "author_mismatch"),
+                (403, "author_revoked"),
+                (403, "unsigned_relay"),
                 (403, "no_case_access"),
                 (409, "missing_dependencies"),
                 (429, "quota_exceeded"),
@@ -346,6 +425,19 @@ pub const ERRORS: &[(&str, &str, &[&[(u16, &str)]])] = &[
                 (403, "author_mismatch"),
                 (403, "no_case_access"),
                 (429, "quota_exceeded"),
+            ],
+        ],
+    ),
+    (
+        "get",
+        "/v1/households/{id}/access",
+        &[
+            ANY,
+            AUTHENTICATED,
+            &[
+                (400, "malformed_request"),
+                (403, "out_of_scope"),
+                (403, "no_audit_access"),
             ],
         ],
     ),
@@ -545,6 +637,7 @@ mod tests {
             device_id: id,
             device_name: "d".into(),
             local_worker_id: Some("w".into()),
+            signing_key: Some("k".into()),
         };
         assert_eq!(properties("EnrollRequest"), keys(&enroll));
         let answer = wire::EnrollResponse {

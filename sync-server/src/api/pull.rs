@@ -42,13 +42,26 @@ pub async fn pull<S: Storage>(
     };
     let storage = state.storage.clone();
     let device = principal.device.id;
-    let batch = blocking(move || Ok(storage.pull(&scope, device, q.after, limits)?)).await?;
+    let (batch, directory) = blocking(move || {
+        Ok((
+            storage.pull(&scope, device, q.after, limits)?,
+            storage.directory_version()?,
+        ))
+    })
+    .await?;
     super::access::pulled(&state, &principal, &batch).await?;
     Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(wire::CHANGES_CONTENT_TYPE),
-        )],
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(wire::CHANGES_CONTENT_TYPE),
+            ),
+            // Clients fetch the directory only when this differs from theirs.
+            (
+                header::HeaderName::from_static(wire::DIRECTORY_HEADER),
+                HeaderValue::from(directory),
+            ),
+        ],
         batch.encode(),
     )
         .into_response())

@@ -50,8 +50,10 @@ pub(super) struct Checked {
 }
 
 /// Parses each change and binds it to an enrolled device: one's own changes must name one's
-/// own worker; changes relayed from a colleague's device (a USB bundle) must come from a device
-/// of one's own group.
+/// own worker; a change relayed from a colleague's device (a USB bundle) that the server does
+/// not hold yet must carry its author's signature (see `madadkar_schema::authorship`), and its
+/// author must be a device of one's own group (any group for a coordinator) that is not
+/// revoked.
 fn check_changes<S: Storage>(
     storage: &S,
     principal: &Principal,
@@ -95,15 +97,9 @@ fn check_changes<S: Storage>(
                 i + 1
             )));
         };
-        if author.device.id != principal.device.id {
-            let same_group = author.worker.group_id.is_some()
-                && author.worker.group_id == principal.worker.group_id;
-            if !(same_group || principal.worker.role == Role::Coordinator) {
-                return Err(forbid(format!(
-                    "change {} was made by a device outside your group",
-                    i + 1
-                )));
-            }
+        if author.device.id != principal.device.id && !already_held(storage, wc.household, &change)?
+        {
+            check_relay(&author, principal, &wc, &change, i + 1)?;
         }
         let meta: Option<ChangeMeta> = change.message().and_then(|m| serde_json::from_str(m).ok());
         let worker_ok = meta.as_ref().is_some_and(|m| {
@@ -127,6 +123,61 @@ fn check_changes<S: Storage>(
         });
     }
     Ok(out)
+}
+
+/// Whether the server already holds this change (relaying it again changes nothing, whoever
+/// made it).
+fn already_held<S: Storage>(storage: &S, household: Uuid, change: &Change) -> ApiResult<bool> {
+    Ok(!storage
+        .known_hashes(household, &[change.hash().0])?
+        .is_empty())
+}
+
+/// The checks on a change the caller relays for another device: that device is in the
+/// caller's group (any, for a coordinator), not revoked, and signed this change.
+fn check_relay(
+    author: &Principal,
+    principal: &Principal,
+    wc: &wire::WireChange,
+    change: &Change,
+    nth: usize,
+) -> ApiResult<()> {
+    let forbid = |code: &'static str, message: String| ApiError::Forbidden { code, message };
+    let same_group =
+        author.worker.group_id.is_some() && author.worker.group_id == principal.worker.group_id;
+    if !(same_group || principal.worker.role == Role::Coordinator) {
+        return Err(forbid(
+            "author_mismatch",
+            format!("change {nth} was made by a device outside your group"),
+        ));
+    }
+    if author.device.revoked_at.is_some() {
+        return Err(forbid(
+            "author_revoked",
+            format!("change {nth} was made on a device that has been revoked"),
+        ));
+    }
+    let key = author
+        .device
+        .signing_key
+        .as_deref()
+        .and_then(madadkar_schema::authorship::parse_public_key);
+    let (Some(key), Some(signature)) = (key, wc.signature.as_ref()) else {
+        return Err(forbid(
+            "unsigned_relay",
+            format!(
+                "change {nth} was made on another device and carries no signature of it; its author must sync it, or export a bundle from this version"
+            ),
+        ));
+    };
+    madadkar_schema::authorship::verify(&key, wc.household, &change.hash().0, signature).map_err(
+        |e| {
+            forbid(
+                "unsigned_relay",
+                format!("change {nth} was made on another device: {e}"),
+            )
+        },
+    )
 }
 
 /// Which of `households` are new to the server (with the assignment they get: the pusher's

@@ -141,6 +141,7 @@ mod tests {
                 household: uuid::Uuid::nil(),
                 seq: 0,
                 bytes: vec![1],
+                signature: None,
             };
             3
         ]);

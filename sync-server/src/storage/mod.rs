@@ -61,6 +61,8 @@ pub struct DeviceRecord {
     pub last_seen_at: Option<DateTime<Utc>>,
     /// The worker id the device wrote with before it was enrolled.
     pub local_worker_id: Option<String>,
+    /// The device's Ed25519 public key (hex), when it registered one at enrolment.
+    pub signing_key: Option<String>,
 }
 
 /// A device enrolling with a one-time code.
@@ -70,6 +72,8 @@ pub struct NewDevice {
     pub name: String,
     pub token_hash: Hash,
     pub local_worker_id: Option<String>,
+    /// Its Ed25519 public key, hex, already checked to be one.
+    pub signing_key: Option<String>,
 }
 
 /// Who is calling: the device and its worker.
@@ -250,6 +254,12 @@ pub trait Storage: Send + Sync + 'static {
     /// Every device's push usage over the rolling window ending at `now` (devices that pushed
     /// nothing are left out).
     fn push_usage(&self, now: DateTime<Utc>) -> Result<HashMap<Uuid, PushUsage>>;
+    /// Every enrolled device's worker, for the directory clients name authors from, with the
+    /// directory's version (it changes whenever a device or its worker's name changes).
+    fn directory(&self) -> Result<madadkar_schema::wire::Directory>;
+    /// The directory's current version alone (cheap: every pull answer names it).
+    fn directory_version(&self) -> Result<u64>;
+
     // The access audit (`crate::audit`): an append-only hash chain.
 
     /// Appends entries to the audit chain at time `at`, all in one transaction, each linked to

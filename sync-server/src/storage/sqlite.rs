@@ -20,7 +20,27 @@ mod audit;
 
 /// The schema's steps, in order. The push quota's and the access audit's steps each depend on
 /// nothing but `INITIAL`.
-const MIGRATIONS: &[&str] = &[INITIAL, PUSH_USAGE, audit::MIGRATION];
+const MIGRATIONS: &[&str] = &[INITIAL, PUSH_USAGE, audit::MIGRATION, DEVICE_KEYS];
+
+/// Authorship (issue 9): each device's public signing key, and the version of the directory of
+/// devices that clients name authors from, bumped by triggers whenever what it lists changes
+/// (so the version cannot be forgotten by any code path that edits devices or workers).
+const DEVICE_KEYS: &str = r#"
+ALTER TABLE devices ADD COLUMN signing_key TEXT;
+CREATE TABLE directory_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+) STRICT;
+INSERT INTO directory_version (id, version) VALUES (1, 1);
+CREATE TRIGGER directory_on_device_insert AFTER INSERT ON devices
+BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER directory_on_device_update AFTER UPDATE OF worker_id, revoked_at, signing_key ON devices
+BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER directory_on_device_delete AFTER DELETE ON devices
+BEGIN UPDATE directory_version SET version = version + 1; END;
+CREATE TRIGGER directory_on_worker_update AFTER UPDATE OF name, group_id ON workers
+BEGIN UPDATE directory_version SET version = version + 1; END;
+"#;
 
 const INITIAL: &str = r#"
 CREATE TABLE groups (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
@@ -207,8 +227,7 @@ fn worker_row(row: &Row<'_>, at: usize) -> SqlResult<WorkerRecord> {
     })
 }
 
-const DEVICE_COLUMNS: &str =
-    "d.id, d.worker_id, d.name, d.enrolled_at, d.revoked_at, d.last_seen_at, d.local_worker_id";
+const DEVICE_COLUMNS: &str = "d.id, d.worker_id, d.name, d.enrolled_at, d.revoked_at, d.last_seen_at, d.local_worker_id, d.signing_key";
 const WORKER_COLUMNS: &str = "w.id, w.name, w.group_id, w.role";
 
 fn device_row(row: &Row<'_>) -> SqlResult<DeviceRecord> {
@@ -223,13 +242,14 @@ fn device_row(row: &Row<'_>) -> SqlResult<DeviceRecord> {
         revoked_at: parse_optional_time(row.get(4)?, || what("revoked_at"))?,
         last_seen_at: parse_optional_time(row.get(5)?, || what("last_seen_at"))?,
         local_worker_id: row.get(6)?,
+        signing_key: row.get(7)?,
     })
 }
 
 fn principal_row(row: &Row<'_>) -> SqlResult<Principal> {
     Ok(Principal {
         device: device_row(row)?,
-        worker: worker_row(row, 7)?,
+        worker: worker_row(row, 8)?,
     })
 }
 
@@ -449,10 +469,29 @@ impl Storage for SqliteStorage {
             if taken.is_some() {
                 return Err(StorageError::Conflict("this device is already enrolled".into()).into());
             }
+            // A replica's pre-enrolment worker id may not be another worker's: changes naming
+            // it would pass as that worker's.
+            if let Some(local) = &device.local_worker_id {
+                let claimed: Option<i64> = tx
+                    .query_row(
+                        "SELECT 1 FROM workers WHERE id = ?1 AND id <> ?2
+                         UNION ALL SELECT 1 FROM devices WHERE local_worker_id = ?1 AND worker_id <> ?2
+                         LIMIT 1",
+                        params![local, worker_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if claimed.is_some() {
+                    return Err(StorageError::Conflict(
+                        "the replica's worker id belongs to another worker".into(),
+                    )
+                    .into());
+                }
+            }
             tx.execute("UPDATE enroll_codes SET used_at = ? WHERE code_hash = ?", params![time(now), code_hash.as_slice()])?;
             tx.execute(
-                "INSERT INTO devices (id, worker_id, name, token_hash, local_worker_id, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)",
-                params![device.id.to_string(), worker_id, device.name, device.token_hash.as_slice(), device.local_worker_id, time(now)],
+                "INSERT INTO devices (id, worker_id, name, token_hash, local_worker_id, enrolled_at, signing_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                params![device.id.to_string(), worker_id, device.name, device.token_hash.as_slice(), device.local_worker_id, time(now), device.signing_key],
             )?;
             let worker = tx.query_row_and_then(
                 &format!("SELECT {WORKER_COLUMNS} FROM workers w WHERE w.id = ?"),
@@ -714,6 +753,7 @@ impl Storage for SqliteStorage {
                         household,
                         seq: seq as u64,
                         bytes: data,
+                        signature: None,
                     });
                 } else {
                     // The household entered this scope: send the history the cursor has passed.
@@ -728,6 +768,7 @@ impl Storage for SqliteStorage {
                             household,
                             seq: s as u64,
                             bytes: data,
+                            signature: None,
                         });
                     }
                 }
@@ -861,6 +902,42 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn directory(&self) -> Result<madadkar_schema::wire::Directory> {
+        self.read(|c| {
+            let tx = c.unchecked_transaction()?;
+            let version: i64 =
+                tx.query_row("SELECT version FROM directory_version", [], |r| r.get(0))?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT d.id, w.id, w.name, w.group_id, d.revoked_at IS NOT NULL, d.signing_key
+                 FROM devices d JOIN workers w ON w.id = d.worker_id ORDER BY d.id",
+            )?;
+            let devices = stmt
+                .query_and_then([], |r| {
+                    Ok::<_, SqlError>(madadkar_schema::wire::DirectoryEntry {
+                        device_id: parse_uuid(&r.get::<_, String>(0)?, || "a device id".into())?,
+                        worker_id: r.get(1)?,
+                        worker_name: r.get(2)?,
+                        group_id: r.get(3)?,
+                        revoked: r.get(4)?,
+                        signing_key: r.get(5)?,
+                    })
+                })?
+                .collect::<SqlResult<Vec<_>>>()?;
+            Ok(madadkar_schema::wire::Directory {
+                version: stored_count(version, || "the directory's version".into())?,
+                devices,
+            })
+        })
+    }
+
+    fn directory_version(&self) -> Result<u64> {
+        self.read(|c| {
+            let version: i64 =
+                c.query_row("SELECT version FROM directory_version", [], |r| r.get(0))?;
+            stored_count(version, || "the directory's version".into())
+        })
+    }
+
     fn append_audit(&self, events: &[AuditEvent], at: DateTime<Utc>) -> Result<()> {
         if events.is_empty() {
             return Ok(());
@@ -903,6 +980,7 @@ mod tests {
                     name: "laptop".into(),
                     token_hash: [2; 32],
                     local_worker_id: None,
+                    signing_key: None,
                 },
                 now,
             )
@@ -1064,6 +1142,7 @@ mod tests {
             name: "second".into(),
             token_hash: [4; 32],
             local_worker_id: None,
+            signing_key: None,
         };
         assert_corrupt(storage.enroll([3; 32], device, Utc::now()), "expires_at");
     }

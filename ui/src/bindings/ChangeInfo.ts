@@ -9,7 +9,11 @@ export type ChangeInfo = { hash: string,
  * When the author's clock says the change was made; `None` when the change carries no
  * usable time (another client may write none).
  */
-time: string | null, worker_id: string, worker_name: string, device_id: string, action: Action, 
+time: string | null, 
+/**
+ * Whether the author's names come from the server's records (or this device itself).
+ */
+verified: boolean, worker_id: string, worker_name: string, device_id: string, action: Action, 
 /**
  * The entity it touched, when there is one (an id, or a field path for a resolution).
  */

@@ -118,6 +118,11 @@ function Referrals({ h }: { h: HouseholdDetails }) {
   );
 }
 
+/** An author's name: from the server's records when verified, else the change's own claim, marked. */
+function author(c: { worker_name: string; verified: boolean }): string {
+  return c.verified ? c.worker_name : `${c.worker_name} (${t("unverified")})`;
+}
+
 function History({ changes }: { changes: ChangeInfo[] }) {
   return (
     <section class="card">
@@ -125,7 +130,7 @@ function History({ changes }: { changes: ChangeInfo[] }) {
       <ul class="history">
         {changes.map((c) => (
           <li key={c.hash}>
-            {jalaliTime(c.time) || "—"} — {c.worker_name} — {label(vocabularies.Action, c.action)}
+            {jalaliTime(c.time) || "—"} — {author(c)} — {label(vocabularies.Action, c.action)}
           </li>
         ))}
       </ul>
@@ -171,7 +176,7 @@ export function HouseholdPage({ id, back, visit }: { id: string; back: () => voi
         {h.conflicts.map((c) => (
           <div class="conflict" key={c.path} data-path={c.path}>
             <strong>{language() === "fa" ? c.label_fa : c.label_en}</strong>:{" "}
-            {c.values.map((v) => `${faDigits(v.value)} (${v.worker_name}، ${jalaliTime(v.time)})`).join(" ⟷ ")}
+            {c.values.map((v) => `${faDigits(v.value)} (${author(v)}، ${jalaliTime(v.time)})`).join(" ⟷ ")}
           </div>
         ))}
       </section>

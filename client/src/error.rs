@@ -32,6 +32,17 @@ pub enum StoreError {
     /// The operating system could not give random bytes for a new key.
     #[error("no randomness for a new key: {message}")]
     Randomness { message: String },
+    /// The lease the server granted has run out: the household data stays locked until a
+    /// sync renews it.
+    #[error(
+        "this laptop has not synced since its lease ended ({since}); sync with the server to unlock it"
+    )]
+    LeaseExpired {
+        since: chrono::DateTime<chrono::Utc>,
+    },
+    /// The server said this device is revoked or retired; its data has been erased.
+    #[error("the server says this device is {reason}; its data has been erased from this laptop")]
+    Erased { reason: &'static str },
     /// The store holds a signing key that cannot be read (a damaged or tampered store).
     #[error("this replica's signing key is damaged; enrol the device again")]
     BadSigningKey,

@@ -15,6 +15,7 @@
 pub mod access;
 pub mod authorship;
 pub mod bundle;
+pub mod custody;
 pub mod demo;
 mod error;
 pub mod forms;

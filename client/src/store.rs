@@ -117,6 +117,10 @@ impl DocCache {
         (v == version).then_some(doc)
     }
 
+    fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     fn put(&mut self, id: Uuid, version: i64, doc: HouseholdDoc) {
         self.entries.retain(|(i, _, _)| *i != id);
         if self.entries.len() >= CACHED_DOCUMENTS {
@@ -140,6 +144,11 @@ pub fn today() -> NaiveDate {
 
 impl Store {
     /// Opens (creating if needed) the store in `data_dir`.
+    /// Drops every cached document (after households were removed or the store erased).
+    pub(crate) fn forget_cached_documents(&self) {
+        self.cache.borrow_mut().clear();
+    }
+
     pub fn open(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(io_error(data_dir))?;
         let path = data_dir.join(DB_FILE);

@@ -73,6 +73,10 @@ pub struct SyncReport {
     /// The pull stopped after [`MAX_PULL_ROUNDS`] batches with more waiting; the next sync
     /// continues where it stopped.
     pub more_to_pull: bool,
+    /// Households that left this device's scope (reassigned elsewhere) and were removed.
+    pub removed_from_scope: usize,
+    /// Households that left the scope but hold work not yet sent: kept until it is.
+    pub kept_out_of_scope: Vec<Uuid>,
 }
 
 /// What a worker sees of sync: where, when, what waits, what went wrong.
@@ -95,6 +99,10 @@ pub(crate) struct Http {
     report: SyncReport,
     /// The version of the server's directory of devices its last answer named.
     directory_version: Option<u64>,
+    /// The version of the scope lists its last answer named.
+    scope_version: Option<u64>,
+    /// The lease its last answer granted.
+    lease_until: Option<chrono::DateTime<Utc>>,
 }
 
 /// Sorts a failure of the HTTP client: only a connection that could not be made or broke
@@ -245,6 +253,8 @@ impl Http {
             token: token.to_string(),
             report: SyncReport::default(),
             directory_version: None,
+            scope_version: None,
+            lease_until: None,
         })
     }
 
@@ -259,13 +269,24 @@ impl Http {
         self.report.requests += 1;
         self.report.bytes_sent += body_len as u64;
         check_protocol(response.headers())?;
-        if let Some(version) = response
-            .headers()
-            .get(wire::DIRECTORY_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-        {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        if let Some(version) = header(wire::DIRECTORY_HEADER).and_then(|v| v.parse().ok()) {
             self.directory_version = Some(version);
+        }
+        if let Some(version) = header(wire::SCOPE_HEADER).and_then(|v| v.parse().ok()) {
+            self.scope_version = Some(version);
+        }
+        // A lease that does not parse is ignored: the one stored stays (it runs out on its own).
+        if let Some(until) =
+            header(wire::LEASE_HEADER).and_then(|v| chrono::DateTime::parse_from_rfc3339(&v).ok())
+        {
+            self.lease_until = Some(until.with_timezone(&Utc));
         }
         let status = response.status();
         let gzipped = response
@@ -429,7 +450,27 @@ impl Store {
 
     /// Pushes what is queued, then pulls what is new; records the outcome for `sync_status`.
     pub fn sync(&mut self, server_url: Option<&str>) -> Result<SyncReport> {
-        let result = self.sync_once(server_url);
+        if self.erased_at()?.is_some() {
+            return Err(StoreError::Erased {
+                reason: "revoked or retired",
+            });
+        }
+        let result = match self.sync_once(server_url) {
+            // A lost laptop that makes contact erases itself.
+            Err(StoreError::Server { code, .. }) if code == "device_revoked" => {
+                self.erase()?;
+                return Err(StoreError::Erased { reason: "revoked" });
+            }
+            // A retired one erases itself once its work is pushed (the push comes first in a
+            // sync; with work left it tries again next time).
+            Err(StoreError::Server { code, .. })
+                if code == "device_retired" && self.pending_changes()? == 0 =>
+            {
+                self.erase()?;
+                return Err(StoreError::Erased { reason: "retired" });
+            }
+            other => other,
+        };
         match &result {
             Ok(_) => {
                 self.set_meta("last_sync_at", Some(&Utc::now().to_rfc3339()))?;
@@ -475,17 +516,25 @@ impl Store {
         self.push_all(&mut http)?;
         self.pull_all(&mut http)?;
         self.refresh_directory(&mut http)?;
+        self.refresh_scope(&mut http)?;
+        if let Some(until) = http.lease_until {
+            self.set_lease(until)?;
+        }
         Ok(http.report)
     }
 
     /// The next batch of queued changes, in the order they were queued, with their bytes.
-    fn outbox_batch(&self) -> Result<Vec<(Vec<u8>, WireChange)>> {
+    fn outbox_batch(&self, held_back: &[Uuid]) -> Result<Vec<(Vec<u8>, WireChange)>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT o.hash, o.doc_id, c.bytes, o.signature FROM outbox o LEFT JOIN changes c ON c.doc_id = o.doc_id AND c.hash = o.hash \
-             ORDER BY o.queued_seq LIMIT ?",
+             WHERE o.doc_id NOT IN (SELECT value FROM json_each(?2)) \
+             ORDER BY o.queued_seq LIMIT ?1",
         )?;
+        let held_back = serde_json::to_string(held_back).map_err(|e| StoreError::Encode {
+            message: e.to_string(),
+        })?;
         let rows = stmt
-            .query_map([PUSH_BATCH as i64], |r| {
+            .query_map(params![PUSH_BATCH as i64, held_back], |r| {
                 Ok((
                     r.get::<_, Vec<u8>>(0)?,
                     r.get::<_, String>(1)?,
@@ -550,8 +599,11 @@ impl Store {
     }
 
     fn push_all(&mut self, http: &mut Http) -> Result<()> {
+        // Households the server says left this device's scope: their work is held back (kept,
+        // reported) and everything else is pushed.
+        let mut held_back: Vec<Uuid> = Vec::new();
         loop {
-            let batch = self.outbox_batch()?;
+            let batch = self.outbox_batch(&held_back)?;
             if batch.is_empty() {
                 return Ok(());
             }
@@ -593,6 +645,24 @@ impl Store {
                         http.report.resynced_households.push(household);
                     }
                 }
+                Err(StoreError::Server {
+                    code, households, ..
+                }) if code == "out_of_scope" && !households.is_empty() => {
+                    let queued: std::collections::HashSet<Uuid> =
+                        batch.iter().map(|(_, c)| c.household).collect();
+                    // Only households of this batch: a server naming others is not believed.
+                    let named: Vec<Uuid> = households
+                        .into_iter()
+                        .filter(|h| queued.contains(h) && !held_back.contains(h))
+                        .collect();
+                    if named.is_empty() {
+                        return Err(StoreError::Protocol {
+                            message: "the server refused households this push did not carry".into(),
+                        });
+                    }
+                    held_back.extend(named.iter().copied());
+                    http.report.kept_out_of_scope.extend(named);
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -623,6 +693,35 @@ impl Store {
             [directory.version.to_string()],
         )?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Fetches the server's list of this device's households when its answers named a scope
+    /// version other than the one stored, and removes the households that left the scope.
+    fn refresh_scope(&mut self, http: &mut Http) -> Result<()> {
+        let Some(version) = http.scope_version else {
+            return Ok(());
+        };
+        let stored = self
+            .meta_value("scope_version")?
+            .and_then(|v| v.parse::<u64>().ok());
+        if stored == Some(version) {
+            return Ok(());
+        }
+        let body = http.get("/v1/scope")?;
+        let list: wire::ScopeList =
+            serde_json::from_slice(&body).map_err(|e| protocol("unexpected scope answer", e))?;
+        let report = self.remove_out_of_scope(&list.households)?;
+        // With work kept back, the check runs again next sync.
+        if report.kept_with_pending_work.is_empty() {
+            self.set_meta("scope_version", Some(&list.version.to_string()))?;
+        }
+        http.report.removed_from_scope += report.removed;
+        for h in report.kept_with_pending_work {
+            if !http.report.kept_out_of_scope.contains(&h) {
+                http.report.kept_out_of_scope.push(h);
+            }
+        }
         Ok(())
     }
 

@@ -360,6 +360,20 @@ pub struct DirectoryEntry {
     pub signing_key: Option<String>,
 }
 
+/// The answer header naming the version of the scope lists; a client whose copy is of another
+/// version fetches `GET /v1/scope` and removes households that left its scope.
+pub const SCOPE_HEADER: &str = "madadkar-scope";
+/// The answer header naming when the device's lease ends (RFC 3339): past it, the app locks
+/// until it syncs again.
+pub const LEASE_HEADER: &str = "madadkar-lease-until";
+
+/// `GET /v1/scope`'s answer: every household in the caller's scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeList {
+    pub version: u64,
+    pub households: Vec<Uuid>,
+}
+
 /// `GET /v1/directory`'s answer: every enrolled device's worker, and the version they are of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Directory {

@@ -95,6 +95,22 @@ pub fn assign(
 }
 
 /// Refuses a device from now on, and records it in the audit log with the device's worker.
+/// Begins retiring a device: its pending work is still accepted; then it is told to erase its
+/// data. Recorded in the audit as a revocation would be.
+pub fn retire_device(
+    storage: &impl Storage,
+    device: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
+    let worker = storage.principal_by_device(device)?.map(|p| p.worker);
+    storage.retire_device(device, now)?;
+    if let Some(worker) = worker {
+        let event = audit::device_event(AuditAction::Retire, device, &worker);
+        storage.append_audit(&[event], now)?;
+    }
+    Ok(())
+}
+
 pub fn revoke_device(
     storage: &impl Storage,
     device: Uuid,

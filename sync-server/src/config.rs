@@ -45,7 +45,7 @@ pub enum ConfigError {
 ///   "trusted_proxies": ["127.0.0.1"],
 ///   "push_quota_bytes": 67108864, "push_quota_changes": 20000,
 ///   "header_timeout_secs": 10, "body_timeout_secs": 60,
-///   "request_timeout_secs": 120, "keep_alive_secs": 60 }
+///   "request_timeout_secs": 120, "keep_alive_secs": 60, "lease_days": 30 }
 /// ```
 /// `trusted_proxies`: reverse proxies whose `X-Forwarded-For` names the client for the
 /// enrolment rate limits; none by default (the header is then ignored).
@@ -67,6 +67,8 @@ pub struct FileConfig {
     pub body_timeout_secs: Option<u64>,
     pub request_timeout_secs: Option<u64>,
     pub keep_alive_secs: Option<u64>,
+    /// Days a device may go without syncing before its app locks itself (default 30).
+    pub lease_days: Option<u32>,
 }
 
 /// A setting of at least `min`; anything less is refused rather than raised silently, since
@@ -202,6 +204,18 @@ impl FileConfig {
         }
         if let Some(d) = seconds("keep_alive_secs", self.keep_alive_secs)? {
             t.keep_alive = d;
+        }
+        // More than ten years would overflow nothing but means no lease at all: refused.
+        match self.lease_days {
+            Some(n @ 1..=3650) => g.lease.days = n,
+            Some(n) => {
+                return Err(ConfigError::OutOfRange {
+                    key: "lease_days",
+                    what: "1 to 3650 days",
+                    value: n.into(),
+                });
+            }
+            None => {}
         }
         Ok(g)
     }

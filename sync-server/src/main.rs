@@ -124,6 +124,11 @@ enum DeviceCommand {
     Revoke {
         device: Uuid,
     },
+    /// Retire a device that is handed back: its next sync pushes its pending work, then it
+    /// erases its data. (`revoke` is for a lost device: nothing more is accepted from it.)
+    Retire {
+        device: Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,6 +278,14 @@ fn device(
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
+            });
+        }
+        DeviceCommand::Retire { device } => {
+            admin::retire_device(storage, device, Utc::now())?;
+            print(json, &serde_json::json!({ "retiring": device }), || {
+                format!(
+                    "device {device} is being retired: it may push its pending work once more, then erases its data"
+                )
             });
         }
         DeviceCommand::Revoke { device } => {

@@ -77,6 +77,14 @@ pub fn run(command: Command, data_dir: Option<PathBuf>, out: &Output) -> Result<
     let mut store = Store::open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let store = &mut store;
+    // Past the lease, only what renews it (or says where things stand) works.
+    let unlocks = matches!(
+        command,
+        Command::Init(_) | Command::Enroll(_) | Command::Sync(_) | Command::Status
+    );
+    if !unlocks {
+        store.require_lease(madadkar_client::custody::now())?;
+    }
     match command {
         Command::Init(args) => init::run(store, out, args)?,
         Command::Enroll(args) => sync::enroll(store, out, args)?,

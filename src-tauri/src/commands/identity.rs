@@ -7,7 +7,7 @@ use super::{AppState, Result};
 #[tauri::command]
 pub async fn identity(state: tauri::State<'_, AppState>) -> Result<Option<Identity>> {
     state
-        .with_store(|store| Ok(store.identity().cloned()))
+        .with_store_unleased(|store| Ok(store.identity().cloned()))
         .await
 }
 

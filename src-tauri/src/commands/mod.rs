@@ -30,7 +30,22 @@ pub struct AppState {
 impl AppState {
     /// Runs `work` with the store on a blocking thread, off the window's thread and the async
     /// runtime's workers: an fsync or an enrolment's HTTP request must not freeze the window.
+    /// Household data stays locked once the device's lease has run out: only sync, identity
+    /// and enrolment (which use [`Self::with_store_unleased`]) work until a sync renews it.
     pub async fn with_store<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    {
+        self.with_store_unleased(move |store| {
+            store.require_lease(madadkar_client::custody::now())?;
+            work(store)
+        })
+        .await
+    }
+
+    /// [`Self::with_store`] without the lease check, for what must work on a locked laptop.
+    pub async fn with_store_unleased<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
@@ -89,6 +104,10 @@ pub enum ErrorCode {
     Document,
     /// The database was written by a newer Madadkar.
     TooNew,
+    /// The device's lease has run out: household data stays locked until it syncs.
+    LeaseExpired,
+    /// The server revoked or retired this device and its data was erased.
+    Erased,
     Bundle,
     Internal,
 }
@@ -160,6 +179,8 @@ fn code_of(e: &StoreError) -> ErrorCode {
         StoreError::Encode { .. } => ErrorCode::Internal,
         // No randomness for a key, or a damaged key: the machine or the store is at fault.
         StoreError::Randomness { .. } | StoreError::BadSigningKey => ErrorCode::Storage,
+        StoreError::LeaseExpired { .. } => ErrorCode::LeaseExpired,
+        StoreError::Erased { .. } => ErrorCode::Erased,
     }
 }
 

@@ -8,7 +8,7 @@ use crate::background::SyncView;
 pub async fn sync_status(state: tauri::State<'_, AppState>) -> Result<SyncView> {
     let mut view = state.sync.view();
     view.pending_changes = state
-        .with_store(|store| Ok(store.pending_changes()?))
+        .with_store_unleased(|store| Ok(store.pending_changes()?))
         .await?;
     Ok(view)
 }

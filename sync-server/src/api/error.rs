@@ -34,6 +34,9 @@ pub enum ApiError {
         message: String,
     },
     MissingDependencies(Vec<Uuid>),
+    /// Changes to households outside the caller's scope (reassigned elsewhere since the device
+    /// wrote them): named, so the client holds back their work and syncs the rest.
+    OutOfScope(Vec<Uuid>),
     Internal(String),
 }
 
@@ -136,6 +139,17 @@ impl IntoResponse for ApiError {
                         "some changes build on changes the server does not have; sync those households whole",
                         true,
                     )
+                },
+            ),
+            Self::OutOfScope(households) => (
+                StatusCode::FORBIDDEN,
+                ErrorBody {
+                    message: match households.as_slice() {
+                        [one] => format!("household {one} is outside your scope"),
+                        many => format!("{} households are outside your scope", many.len()),
+                    },
+                    households,
+                    ..body("out_of_scope", "", false)
                 },
             ),
             Self::Internal(detail) => {

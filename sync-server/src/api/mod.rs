@@ -60,6 +60,20 @@ pub struct Guards {
     pub enroll: EnrollLimits,
     pub push_quota: PushQuota,
     pub timeouts: Timeouts,
+    pub lease: Lease,
+}
+
+/// How long a device may go without syncing before its app locks itself (the lease each pull
+/// answer grants, in `madadkar-lease-until`). Set by the administrator (`lease_days`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub days: u32,
+}
+
+impl Default for Lease {
+    fn default() -> Self {
+        Self { days: 30 }
+    }
 }
 
 /// What every handler shares: the storage, the limits and the per-household sync sessions.
@@ -69,6 +83,7 @@ pub struct AppState<S> {
     pub limits: Limits,
     pub push_quota: PushQuota,
     pub timeouts: Timeouts,
+    pub lease: Lease,
     enroll_limiter: EnrollLimiter,
     /// Automerge sync states of the per-household fallback, by (device, household).
     doc_sync: Mutex<HashMap<(Uuid, Uuid), (sync::State, Instant)>>,
@@ -86,6 +101,7 @@ impl<S> AppState<S> {
             limits,
             push_quota: guards.push_quota,
             timeouts: guards.timeouts,
+            lease: guards.lease,
             enroll_limiter: EnrollLimiter::new(guards.enroll),
             doc_sync: Mutex::new(HashMap::new()),
         }
@@ -103,6 +119,7 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/enroll", post(enroll::enroll::<S>))
         .route("/v1/whoami", get(enroll::whoami))
         .route("/v1/directory", get(directory::directory::<S>))
+        .route("/v1/scope", get(directory::scope::<S>))
         .route("/v1/push", post(push::push::<S>).route_layer(quota()))
         .route("/v1/pull", get(pull::pull::<S>))
         .route(

@@ -214,6 +214,14 @@ pub mod schemas {
         pub devices: Vec<DirectoryEntry>,
     }
 
+    /// `GET /v1/scope`'s answer.
+    #[derive(Debug, ToSchema)]
+    pub struct ScopeList {
+        /// The version of the scope lists (pull answers name the current one).
+        pub version: u64,
+        pub households: Vec<Uuid>,
+    }
+
     /// `GET /v1/health`'s answer.
     #[derive(Debug, ToSchema)]
     pub struct Health {
@@ -247,6 +255,7 @@ pub mod schemas {
         super::doc_sync::doc_sync,
         super::access::access,
         super::directory::directory,
+        super::directory::scope,
     ),
     components(schemas(
         schemas::ErrorBody,
@@ -261,6 +270,7 @@ pub mod schemas {
         schemas::AccessEntry,
         schemas::DirectoryEntry,
         schemas::Directory,
+        schemas::ScopeList,
         schemas::AccessPage,
     )),
     modifiers(&Refusals),
@@ -380,6 +390,11 @@ pub const ERRORS: &[OperationErrors] = &[
     ("get", "/v1/whoami", &[ANY, AUTHENTICATED]),
     ("get", "/v1/directory", &[ANY, AUTHENTICATED]),
     (
+        "get",
+        "/v1/scope",
+        &[ANY, AUTHENTICATED, &[(403, "no_case_access")]],
+    ),
+    (
         "post",
         "/v1/push",
         &[
@@ -406,7 +421,11 @@ pub const ERRORS: &[OperationErrors] = &[
         &[
             ANY,
             AUTHENTICATED,
-            &[(400, "malformed_request"), (403, "no_case_access")],
+            &[
+                (400, "malformed_request"),
+                (403, "no_case_access"),
+                (403, "device_retired"),
+            ],
         ],
     ),
     (

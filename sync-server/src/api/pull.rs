@@ -7,13 +7,14 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
+use chrono::Utc;
 use madadkar_schema::wire;
 use serde::Deserialize;
 use tracing::instrument;
 
 use super::{
     AppState, blocking, case_scope,
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     extract::{ApiQuery, Authenticated},
 };
 use crate::storage::{PullLimits, Storage};
@@ -40,15 +41,24 @@ pub async fn pull<S: Storage>(
             .clamp(1, state.limits.pull_entries),
         max_bytes: state.limits.pull_bytes,
     };
+    if principal.device.retiring_at.is_some() {
+        // Its pending work was taken by the push before this pull; now it erases itself.
+        return Err(ApiError::Forbidden {
+            code: "device_retired",
+            message: "this device has been retired; its data is to be erased".into(),
+        });
+    }
     let storage = state.storage.clone();
     let device = principal.device.id;
-    let (batch, directory) = blocking(move || {
+    let (batch, directory, scope_version) = blocking(move || {
         Ok((
             storage.pull(&scope, device, q.after, limits)?,
             storage.directory_version()?,
+            storage.scope_version()?,
         ))
     })
     .await?;
+    let lease_until = Utc::now() + chrono::Duration::days(i64::from(state.lease.days));
     super::access::pulled(&state, &principal, &batch).await?;
     Ok((
         [
@@ -60,6 +70,18 @@ pub async fn pull<S: Storage>(
             (
                 header::HeaderName::from_static(wire::DIRECTORY_HEADER),
                 HeaderValue::from(directory),
+            ),
+            (
+                header::HeaderName::from_static(wire::SCOPE_HEADER),
+                HeaderValue::from(scope_version),
+            ),
+            // Every sync renews the lease; a device that stops syncing locks itself.
+            (
+                header::HeaderName::from_static(wire::LEASE_HEADER),
+                HeaderValue::try_from(
+                    lease_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                )
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
             ),
         ],
         batch.encode(),

@@ -190,15 +190,11 @@ fn new_households<S: Storage>(
     let scope = case_scope(principal)?;
     let assignments = storage.assignments(households)?;
     let mut new = Vec::new();
+    let mut outside = Vec::new();
     for h in households {
         match assignments.get(h) {
             Some(a) if scope.contains(a) => {}
-            Some(_) => {
-                return Err(ApiError::Forbidden {
-                    code: "out_of_scope",
-                    message: format!("household {h} is outside your scope"),
-                });
-            }
+            Some(_) => outside.push(*h),
             None => new.push((
                 *h,
                 Assignment {
@@ -208,6 +204,9 @@ fn new_households<S: Storage>(
                 },
             )),
         }
+    }
+    if !outside.is_empty() {
+        return Err(ApiError::OutOfScope(outside));
     }
     Ok(new)
 }

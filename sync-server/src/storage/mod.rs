@@ -63,6 +63,9 @@ pub struct DeviceRecord {
     pub local_worker_id: Option<String>,
     /// The device's Ed25519 public key (hex), when it registered one at enrolment.
     pub signing_key: Option<String>,
+    /// When the administrator began retiring it: it may push its pending work, then pulls are
+    /// answered `device_retired` and the device erases its store.
+    pub retiring_at: Option<DateTime<Utc>>,
 }
 
 /// A device enrolling with a one-time code.
@@ -259,6 +262,13 @@ pub trait Storage: Send + Sync + 'static {
     fn directory(&self) -> Result<madadkar_schema::wire::Directory>;
     /// The directory's current version alone (cheap: every pull answer names it).
     fn directory_version(&self) -> Result<u64>;
+    /// Begins retiring a device (see [`DeviceRecord::retiring_at`]).
+    fn retire_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+    /// The version of every scope's household list; it changes whenever a household may have
+    /// left a scope.
+    fn scope_version(&self) -> Result<u64>;
+    /// Every household assigned inside `scope`.
+    fn households_in_scope(&self, scope: &Scope) -> Result<Vec<Uuid>>;
 
     // The access audit (`crate::audit`): an append-only hash chain.
 

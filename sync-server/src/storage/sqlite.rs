@@ -40,6 +40,24 @@ CREATE TRIGGER directory_on_device_delete AFTER DELETE ON devices
 BEGIN UPDATE directory_version SET version = version + 1; END;
 CREATE TRIGGER directory_on_worker_update AFTER UPDATE OF name, group_id ON workers
 BEGIN UPDATE directory_version SET version = version + 1; END;
+
+-- A device being retired: it may still push its pending work, then is told to erase itself.
+ALTER TABLE devices ADD COLUMN retiring_at TEXT;
+
+-- The version of every scope's household list: bumped when a household may have left a scope
+-- (a reassignment, a worker moved or given another role). A new household's first assignment
+-- does not bump it: it only adds, and pulls bring it.
+CREATE TABLE scope_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+) STRICT;
+INSERT INTO scope_version (id, version) VALUES (1, 1);
+CREATE TRIGGER scope_on_assignment_update AFTER UPDATE OF group_id, worker_id ON assignments
+BEGIN UPDATE scope_version SET version = version + 1; END;
+CREATE TRIGGER scope_on_assignment_delete AFTER DELETE ON assignments
+BEGIN UPDATE scope_version SET version = version + 1; END;
+CREATE TRIGGER scope_on_worker_update AFTER UPDATE OF group_id, role ON workers
+BEGIN UPDATE scope_version SET version = version + 1; END;
 "#;
 
 const INITIAL: &str = r#"
@@ -227,7 +245,7 @@ fn worker_row(row: &Row<'_>, at: usize) -> SqlResult<WorkerRecord> {
     })
 }
 
-const DEVICE_COLUMNS: &str = "d.id, d.worker_id, d.name, d.enrolled_at, d.revoked_at, d.last_seen_at, d.local_worker_id, d.signing_key";
+const DEVICE_COLUMNS: &str = "d.id, d.worker_id, d.name, d.enrolled_at, d.revoked_at, d.last_seen_at, d.local_worker_id, d.signing_key, d.retiring_at";
 const WORKER_COLUMNS: &str = "w.id, w.name, w.group_id, w.role";
 
 fn device_row(row: &Row<'_>) -> SqlResult<DeviceRecord> {
@@ -243,13 +261,14 @@ fn device_row(row: &Row<'_>) -> SqlResult<DeviceRecord> {
         last_seen_at: parse_optional_time(row.get(5)?, || what("last_seen_at"))?,
         local_worker_id: row.get(6)?,
         signing_key: row.get(7)?,
+        retiring_at: parse_optional_time(row.get(8)?, || what("retiring_at"))?,
     })
 }
 
 fn principal_row(row: &Row<'_>) -> SqlResult<Principal> {
     Ok(Principal {
         device: device_row(row)?,
-        worker: worker_row(row, 8)?,
+        worker: worker_row(row, 9)?,
     })
 }
 
@@ -927,6 +946,53 @@ impl Storage for SqliteStorage {
                 version: stored_count(version, || "the directory's version".into())?,
                 devices,
             })
+        })
+    }
+
+    fn retire_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE devices SET retiring_at = coalesce(retiring_at, ?) WHERE id = ?",
+                params![time(now), id.to_string()],
+            )?;
+            if n == 0 {
+                return Err(StorageError::NotFound {
+                    kind: "device",
+                    id: id.to_string(),
+                }
+                .into());
+            }
+            Ok(())
+        })
+    }
+
+    fn scope_version(&self) -> Result<u64> {
+        self.read(|c| {
+            let version: i64 =
+                c.query_row("SELECT version FROM scope_version", [], |r| r.get(0))?;
+            stored_count(version, || "the scope's version".into())
+        })
+    }
+
+    fn households_in_scope(&self, scope: &Scope) -> Result<Vec<Uuid>> {
+        let Some((clause, args)) = scope_filter(scope) else {
+            return Ok(Vec::new());
+        };
+        self.read(|c| {
+            // `?1` only keeps the filter's parameters at `?2` and after, as in `pull`.
+            let sql = format!(
+                "SELECT a.household FROM assignments a WHERE ?1 = ?1 AND {clause} ORDER BY a.household"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let zero = 0i64;
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&zero];
+            for a in &args {
+                params.push(a);
+            }
+            let rows = stmt.query_and_then(params.as_slice(), |r| {
+                parse_uuid(&r.get::<_, String>(0)?, || "an assigned household".into())
+            })?;
+            rows.collect()
         })
     }
 

@@ -146,7 +146,8 @@ pub enum DocumentError {
     #[error("{what} is over the limit of {limit}")]
     OverLimit { what: String, limit: usize },
     /// The document names another household than the one it is stored or sent as, or holds
-    /// several concurrent ids.
-    #[error("the document's id {found:?} is not household {expected}")]
-    WrongId { expected: uuid::Uuid, found: String },
+    /// several concurrent ids. What it names instead is left out: a hostile document may hold
+    /// anything there, a name included, and this message reaches logs and other servers.
+    #[error("the document's id is not household {expected} (an id never changes)")]
+    WrongId { expected: uuid::Uuid },
 }

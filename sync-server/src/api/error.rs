@@ -34,6 +34,16 @@ pub enum ApiError {
         message: String,
     },
     MissingDependencies(Vec<Uuid>),
+    /// A refusal about the content of changes, naming the households concerned so that the
+    /// client can set those aside and push the rest: `422 invalid_document` and
+    /// `422 schema_too_new` (the document the changes would make), `409 duplicate_seq`, and
+    /// `400 malformed_change` when the bytes are no change within the bounds.
+    Households {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        households: Vec<Uuid>,
+    },
     Internal(String),
 }
 
@@ -71,6 +81,12 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict(m) => Self::BadRequest {
                 code: "conflict",
                 message: m,
+            },
+            StorageError::DuplicateSeq { household } => Self::Households {
+                status: StatusCode::CONFLICT,
+                code: "duplicate_seq",
+                message: e.to_string(),
+                households: vec![household],
             },
             StorageError::NotFound { .. } => Self::BadRequest {
                 code: "not_found",
@@ -136,6 +152,18 @@ impl IntoResponse for ApiError {
                         "some changes build on changes the server does not have; sync those households whole",
                         true,
                     )
+                },
+            ),
+            Self::Households {
+                status,
+                code,
+                message,
+                households,
+            } => (
+                status,
+                ErrorBody {
+                    households,
+                    ..body(code, message, false)
                 },
             ),
             Self::Internal(detail) => {

@@ -1,5 +1,5 @@
-//! `POST /v1/push`: the checks a set of changes must pass (scope, authorship, dependencies)
-//! before it is stored, all or nothing. The per-household fallback reuses them.
+//! `POST /v1/push`: the checks a set of changes must pass (scope, authorship, dependencies,
+//! the documents they make: `validate`) before it is stored, all or nothing. The per-household fallback reuses them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -47,6 +47,7 @@ pub async fn push<S: Storage>(
 pub(super) struct Checked {
     pub change: IncomingChange,
     deps: Vec<Hash>,
+    parsed: Change,
 }
 
 /// Parses each change and binds it to an enrolled device: one's own changes must name one's
@@ -60,13 +61,7 @@ fn check_changes<S: Storage>(
     let mut authors: HashMap<Uuid, Option<Principal>> = HashMap::new();
     let mut out = Vec::with_capacity(changes.len());
     for (i, wc) in changes.into_iter().enumerate() {
-        let change = Change::try_from(wc.bytes.as_slice()).map_err(|e| {
-            ApiError::malformed_change(format!(
-                "change {} of household {} does not parse: {e}",
-                i + 1,
-                wc.household
-            ))
-        })?;
+        let change = super::validate::parse(i, &wc)?;
         let actor = Uuid::from_slice(change.actor_id().to_bytes()).map_err(|_| {
             ApiError::malformed_change(format!(
                 "change {} has an actor that is not a device id",
@@ -124,6 +119,7 @@ fn check_changes<S: Storage>(
                 bytes: wc.bytes,
                 device_id: actor,
             },
+            parsed: change,
         });
     }
     Ok(out)
@@ -208,6 +204,8 @@ pub(super) fn accept_changes<S: Storage>(
     if !missing.is_empty() {
         return Err(ApiError::MissingDependencies(missing));
     }
+    let received = checked.iter().map(|c| (c.change.household, c.parsed.clone()));
+    super::validate::check_documents(storage, received)?;
     let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
     crate::audit::pushed(storage, principal, &households)?;
     let seqs = storage.store_changes(&incoming, &new_households)?;

@@ -144,7 +144,12 @@ impl Server {
             .header(header::CONTENT_TYPE, content_type)
             .body(Body::from(body))
             .expect("request");
-        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
         let status = response.status();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
@@ -255,8 +260,10 @@ fn child(doc: &AutoCommit, obj: &ObjId, key: &str) -> ObjId {
 /// The head member's map.
 fn head_member(doc: &AutoCommit) -> ObjId {
     let members = child(doc, &ROOT, "members");
-    let first = doc.map_range(&members, ..).next().expect("a member").id();
-    first
+    doc.map_range(&members, ..)
+        .next()
+        .map(|item| item.id())
+        .expect("a member")
 }
 
 /// A registered household, pushed and stored: the document, its id and the device.
@@ -281,7 +288,11 @@ async fn refused_edit(
     let error = server.push(&device, &[change]).await.error(status, code);
     assert_eq!(error.households, vec![id]);
     assert!(error.message.contains(&id.to_string()), "{}", error.message);
-    assert_eq!(server.stored(id), before, "nothing of the refused push is stored");
+    assert_eq!(
+        server.stored(id),
+        before,
+        "nothing of the refused push is stored"
+    );
     error.message
 }
 
@@ -290,14 +301,18 @@ async fn an_invalid_national_id_inside_a_member_is_refused_without_repeating_it(
     let message = refused_edit(
         |doc| {
             let member = head_member(doc);
-            doc.put(&member, "national_id", BAD_NATIONAL_ID).expect("put");
+            doc.put(&member, "national_id", BAD_NATIONAL_ID)
+                .expect("put");
         },
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_document",
     )
     .await;
     assert!(message.contains("national"), "{message}");
-    assert!(!message.contains(BAD_NATIONAL_ID), "the value is repeated: {message}");
+    assert!(
+        !message.contains(BAD_NATIONAL_ID),
+        "the value is repeated: {message}"
+    );
 }
 
 #[tokio::test]
@@ -341,7 +356,10 @@ async fn maps_nested_100_000_deep_are_refused_without_overflowing_the_stack() {
 #[tokio::test]
 async fn a_change_rewriting_the_id_is_refused() {
     refused_edit(
-        |doc| doc.put(ROOT, "id", Uuid::now_v7().to_string()).expect("put"),
+        |doc| {
+            doc.put(ROOT, "id", Uuid::now_v7().to_string())
+                .expect("put")
+        },
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_document",
     )
@@ -383,7 +401,7 @@ fn deflate_bomb(matches: usize) -> Vec<u8> {
             }
         }
         fn bit(&mut self, bit: u32) {
-            if self.used % 8 == 0 {
+            if self.used.is_multiple_of(8) {
                 self.out.push(0);
             }
             if bit == 1 {
@@ -495,7 +513,9 @@ fn the_storage_refuses_a_reused_actor_and_seq_itself() {
         .store_changes(std::slice::from_ref(&a), &new)
         .expect("stored");
     assert_eq!(
-        storage.store_changes(std::slice::from_ref(&a), &[]).expect("again"),
+        storage
+            .store_changes(std::slice::from_ref(&a), &[])
+            .expect("again"),
         seqs
     );
     assert!(matches!(
@@ -528,7 +548,8 @@ async fn a_refused_household_is_named_and_the_push_stores_nothing_until_it_is_se
     changes.extend(all_changes(&mut bad, bad_id));
     changes.push(device.edit(&mut bad, bad_id, |doc| {
         let member = head_member(doc);
-        doc.put(&member, "national_id", BAD_NATIONAL_ID).expect("put");
+        doc.put(&member, "national_id", BAD_NATIONAL_ID)
+            .expect("put");
     }));
     let error = server
         .push(&device, &changes)
@@ -563,8 +584,8 @@ async fn a_cursor_of_2_63_or_more_is_a_json_400_not_a_wrap() {
         assert!(error.message.contains("cursor"), "{}", error.message);
     }
     // The largest cursor is answered: nothing after it.
-    let batch = PullBatch::decode(server.pull(&device, &i64::MAX.to_string()).await.ok())
-        .expect("batch");
+    let batch =
+        PullBatch::decode(server.pull(&device, &i64::MAX.to_string()).await.ok()).expect("batch");
     assert!(batch.changes.is_empty());
     // Beyond u64 is the query's own JSON rejection.
     server
@@ -634,7 +655,8 @@ async fn the_per_household_fallback_stores_honest_changes_and_refuses_hostile_on
     for i in 0..5 {
         device.edit(&mut doc, id, |d| {
             let household = child(d, &ROOT, "household");
-            d.put(&household, "address", format!("کوچه {i}")).expect("put");
+            d.put(&household, "address", format!("کوچه {i}"))
+                .expect("put");
         });
     }
     sync_whole(&server, &device, id, doc.automerge()).await.ok();

@@ -329,10 +329,12 @@ async fn push(router: &Router, device: &Device, changes: &[WireChange]) -> Answe
 #[tokio::test]
 async fn a_device_over_its_daily_push_quota_is_refused_until_it_resets() {
     let server = Server::new();
-    let mut guards = Guards::default();
-    guards.push_quota = PushQuota {
-        bytes: 64 * 1024 * 1024,
-        changes: 3,
+    let guards = Guards {
+        push_quota: PushQuota {
+            bytes: 64 * 1024 * 1024,
+            changes: 3,
+        },
+        ..Default::default()
     };
     let router = server.router(guards.clone());
     let device = server.device();

@@ -515,7 +515,10 @@ mod tests {
         let members = obj(&mut doc, &["members", &head.to_string()]);
         let mut at = members;
         for _ in 0..100_000 {
-            at = doc.automerge().put_object(&at, "x", ObjType::Map).expect("nest");
+            at = doc
+                .automerge()
+                .put_object(&at, "x", ObjType::Map)
+                .expect("nest");
         }
         doc.automerge().commit();
         let bytes: Vec<Vec<u8>> = doc
@@ -561,7 +564,10 @@ mod tests {
             }
         };
         after(name(field::NAME), &["members", "HEAD"]).expect("a full-length Persian name");
-        over_limit(after(name(field::NAME + 1), &["members", "HEAD"]), field::NAME);
+        over_limit(
+            after(name(field::NAME + 1), &["members", "HEAD"]),
+            field::NAME,
+        );
         // The same through a text object, as other clients write strings.
         let text = |n: usize| {
             move |doc: &mut AutoCommit, at: &ObjId| {
@@ -570,7 +576,10 @@ mod tests {
             }
         };
         after(text(field::ADDRESS), &["household"]).expect("a full-length address");
-        over_limit(after(text(field::ADDRESS + 1), &["household"]), field::ADDRESS);
+        over_limit(
+            after(text(field::ADDRESS + 1), &["household"]),
+            field::ADDRESS,
+        );
         let unknown = |n: usize| {
             move |doc: &mut AutoCommit, at: &ObjId| {
                 doc.put(at, "future_field", "a".repeat(n)).expect("put");
@@ -604,9 +613,12 @@ mod tests {
         over_limit(after(list, &[]), MAX_LIST_LEN);
         let objects = |doc: &mut AutoCommit, at: &ObjId| {
             for i in 0..=MAX_OBJECTS / MAX_MAP_KEYS {
-                let m = doc.put_object(at, format!("m{i}"), ObjType::Map).expect("map");
+                let m = doc
+                    .put_object(at, format!("m{i}"), ObjType::Map)
+                    .expect("map");
                 for j in 0..MAX_MAP_KEYS {
-                    doc.put_object(&m, j.to_string(), ObjType::Map).expect("map");
+                    doc.put_object(&m, j.to_string(), ObjType::Map)
+                        .expect("map");
                 }
             }
         };
@@ -661,7 +673,10 @@ mod tests {
         let e = with_stray(|d| {
             d.put(ROOT, "schema_version", 99).expect("put");
         });
-        assert!(matches!(e, Err(DocumentError::TooNew { found: 99, .. })), "{e:?}");
+        assert!(
+            matches!(e, Err(DocumentError::TooNew { found: 99, .. })),
+            "{e:?}"
+        );
         let e = with_stray(|d| {
             d.put_object(ROOT, "members", ObjType::Map).expect("put");
         })

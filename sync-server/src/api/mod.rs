@@ -1,8 +1,8 @@
 //! The HTTP API under `/v1`: the router, the state shared by the handlers, and the helpers they
 //! share. Each endpoint lives in a module of its own; see `docs/sync-protocol.md`.
 
-mod deadline;
 mod access;
+mod deadline;
 mod doc_sync;
 mod enroll;
 pub mod error;

@@ -281,8 +281,11 @@ const WITH_BODY: &[(u16, &str)] = &[(408, "body_timeout"), (413, "too_large")];
 /// Answers of any request that needs a device token.
 const AUTHENTICATED: &[(u16, &str)] = &[(401, "unauthorized"), (403, "device_revoked")];
 
+/// A group of error answers, by status and code.
+pub type Answers = &'static [(u16, &'static str)];
+
 /// The error answers of each operation, by status and code: method, path, then the answers.
-pub const ERRORS: &[(&str, &str, &[&[(u16, &str)]])] = &[
+pub const ERRORS: &[(&str, &str, &[Answers])] = &[
     ("get", "/v1/health", &[ANY]),
     ("get", "/v1/openapi.json", &[ANY]),
     (

@@ -204,7 +204,9 @@ pub(super) fn accept_changes<S: Storage>(
     if !missing.is_empty() {
         return Err(ApiError::MissingDependencies(missing));
     }
-    let received = checked.iter().map(|c| (c.change.household, c.parsed.clone()));
+    let received = checked
+        .iter()
+        .map(|c| (c.change.household, c.parsed.clone()));
     super::validate::check_documents(storage, received)?;
     let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
     crate::audit::pushed(storage, principal, &households)?;

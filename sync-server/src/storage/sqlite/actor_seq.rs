@@ -34,8 +34,7 @@ pub(super) fn backfill(conn: &mut Connection) -> SqlResult<()> {
     let tx = conn.transaction()?;
     {
         let mut rows = tx.prepare("SELECT seq, bytes FROM changes WHERE actor IS NULL")?;
-        let mut update =
-            tx.prepare("UPDATE changes SET actor = ?, actor_seq = ? WHERE seq = ?")?;
+        let mut update = tx.prepare("UPDATE changes SET actor = ?, actor_seq = ? WHERE seq = ?")?;
         let pending = rows
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -72,3 +72,81 @@ pub(super) fn check_unique(
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use automerge::{AutoCommit, transaction::Transactable};
+
+    use super::super::SqliteStorage;
+    use crate::storage::{IncomingChange, Storage, StorageError};
+    use uuid::Uuid;
+
+    fn change(household: Uuid, value: &str) -> IncomingChange {
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "x", value).expect("put");
+        doc.commit();
+        let change = doc.get_changes(&[]).remove(0);
+        IncomingChange {
+            household,
+            hash: change.hash().0,
+            bytes: change.raw_bytes().to_vec(),
+            device_id: Uuid::now_v7(),
+        }
+    }
+
+    /// A database from before the step: its rows lose the columns (as rows stored then have
+    /// none), and opening it again fills them, so a reuse of an old change's (actor, seq) is
+    /// refused too. Bytes that are no change stay NULL and do not stop the opening.
+    #[test]
+    fn rows_stored_before_the_step_are_filled_in_on_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.sqlite3");
+        let household = Uuid::now_v7();
+        let first = change(household, "a");
+        let junk = IncomingChange {
+            hash: [9; 32],
+            bytes: b"not a change".to_vec(),
+            ..change(household, "b")
+        };
+        {
+            let storage = SqliteStorage::open(&path).expect("open");
+            storage
+                .store_changes(&[first.clone(), junk], &[(household, Default::default())])
+                .expect("store");
+        }
+        let raw = rusqlite::Connection::open(&path).expect("raw");
+        raw.execute("UPDATE changes SET actor = NULL, actor_seq = NULL", [])
+            .expect("forget");
+        drop(raw);
+        let storage = SqliteStorage::open(&path).expect("reopen");
+        // The same actor and seq 1 with another value: another change of that actor, seq 1.
+        let mut other = AutoCommit::new().with_actor(
+            automerge::Change::try_from(first.bytes.as_slice())
+                .expect("change")
+                .actor_id()
+                .clone(),
+        );
+        other.put(automerge::ROOT, "x", "c").expect("put");
+        other.commit();
+        let reuse = other.get_changes(&[]).remove(0);
+        let reuse = IncomingChange {
+            household,
+            hash: reuse.hash().0,
+            bytes: reuse.raw_bytes().to_vec(),
+            device_id: first.device_id,
+        };
+        assert!(matches!(
+            storage.store_changes(&[reuse], &[]),
+            Err(StorageError::DuplicateSeq { .. })
+        ));
+        let raw = rusqlite::Connection::open(&path).expect("raw");
+        let unfilled: i64 = raw
+            .query_row(
+                "SELECT count(*) FROM changes WHERE actor IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(unfilled, 1, "only the bytes that are no change");
+    }
+}

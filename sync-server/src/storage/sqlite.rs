@@ -282,7 +282,9 @@ impl SqliteStorage {
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tx.commit()?;
         }
-        actor_seq::backfill(&mut writer)?;
+        if actor_seq::step().is_some_and(|at| version as usize <= at) {
+            actor_seq::backfill(&mut writer)?;
+        }
         Ok(Self {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),

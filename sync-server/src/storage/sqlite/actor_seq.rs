@@ -28,8 +28,13 @@ pub(super) fn of(bytes: &[u8]) -> Option<(Vec<u8>, i64)> {
     Some((change.actor_id().to_bytes().to_vec(), seq))
 }
 
-/// Fills the columns of rows stored before the migration step. Runs at every open, touching
-/// only rows still NULL (after the first run: none, or the few that are no change).
+/// The index of [`MIGRATION`] among the steps, wherever a merge put it.
+pub(super) fn step() -> Option<usize> {
+    super::MIGRATIONS.iter().position(|m| *m == MIGRATION)
+}
+
+/// Fills the columns of rows stored before the migration step; run once, by the opening that
+/// applies the step.
 pub(super) fn backfill(conn: &mut Connection) -> SqlResult<()> {
     let tx = conn.transaction()?;
     {
@@ -94,9 +99,10 @@ mod tests {
         }
     }
 
-    /// A database from before the step: its rows lose the columns (as rows stored then have
-    /// none), and opening it again fills them, so a reuse of an old change's (actor, seq) is
-    /// refused too. Bytes that are no change stay NULL and do not stop the opening.
+    /// A database from before the step (the columns dropped, the version set back), opened
+    /// again: the step runs and fills the columns of the rows stored before it, so a reuse of
+    /// an old change's (actor, seq) is refused too. Bytes that are no change stay NULL and do
+    /// not stop the opening.
     #[test]
     fn rows_stored_before_the_step_are_filled_in_on_open() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -115,8 +121,12 @@ mod tests {
                 .expect("store");
         }
         let raw = rusqlite::Connection::open(&path).expect("raw");
-        raw.execute("UPDATE changes SET actor = NULL, actor_seq = NULL", [])
-            .expect("forget");
+        let before = super::step().expect("the step is listed");
+        raw.execute_batch(&format!(
+            "DROP INDEX changes_by_actor_seq; ALTER TABLE changes DROP COLUMN actor;
+             ALTER TABLE changes DROP COLUMN actor_seq; PRAGMA user_version = {before};"
+        ))
+        .expect("back to before the step");
         drop(raw);
         let storage = SqliteStorage::open(&path).expect("reopen");
         // The same actor and seq 1 with another value: another change of that actor, seq 1.

@@ -77,6 +77,10 @@ pub struct SyncReport {
     pub removed_from_scope: usize,
     /// Households that left the scope but hold work not yet sent: kept until it is.
     pub kept_out_of_scope: Vec<Uuid>,
+    /// Households whose queued changes the server refused, with its reason (`invalid_document`,
+    /// `schema_too_new`, `duplicate_seq`, `malformed_change`): their work is kept and tried
+    /// again next sync; everything else was pushed.
+    pub refused: Vec<(Uuid, String)>,
 }
 
 /// What a worker sees of sync: where, when, what waits, what went wrong.
@@ -91,6 +95,19 @@ pub struct SyncStatus {
     pub pending_changes: i64,
     pub cursor: u64,
 }
+
+/// Refusals that name households: their queued changes are held back (kept) and the rest of the
+/// outbox is pushed, so one household never stops a device's sync.
+const HELD_BACK_CODES: &[&str] = &[
+    "out_of_scope",
+    "invalid_document",
+    "schema_too_new",
+    "duplicate_seq",
+    "malformed_change",
+    "author_mismatch",
+    "author_revoked",
+    "unsigned_relay",
+];
 
 pub(crate) struct Http {
     client: Client,
@@ -647,7 +664,7 @@ impl Store {
                 }
                 Err(StoreError::Server {
                     code, households, ..
-                }) if code == "out_of_scope" && !households.is_empty() => {
+                }) if HELD_BACK_CODES.contains(&code.as_str()) && !households.is_empty() => {
                     let queued: std::collections::HashSet<Uuid> =
                         batch.iter().map(|(_, c)| c.household).collect();
                     // Only households of this batch: a server naming others is not believed.
@@ -661,7 +678,13 @@ impl Store {
                         });
                     }
                     held_back.extend(named.iter().copied());
-                    http.report.kept_out_of_scope.extend(named);
+                    if code == "out_of_scope" {
+                        http.report.kept_out_of_scope.extend(named);
+                    } else {
+                        http.report
+                            .refused
+                            .extend(named.into_iter().map(|h| (h, code.clone())));
+                    }
                 }
                 Err(e) => return Err(e),
             }

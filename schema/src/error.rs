@@ -141,4 +141,13 @@ pub enum DocumentError {
     UnknownField(String),
     #[error("{0} cannot be set by hand")]
     NotSettable(String),
+    /// The document is bigger, deeper or wider than a household may be (a bound of
+    /// [`crate::document::limits`]); found by a walk that never recurses.
+    #[error("{what} is over the limit of {limit}")]
+    OverLimit { what: String, limit: usize },
+    /// The document names another household than the one it is stored or sent as, or holds
+    /// several concurrent ids. What it names instead is left out: a hostile document may hold
+    /// anything there, a name included, and this message reaches logs and other servers.
+    #[error("the document's id is not household {expected} (an id never changes)")]
+    WrongId { expected: uuid::Uuid },
 }

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use automerge::{
-    ActorId, AutoCommit, ObjType, ROOT, transaction::CommitOptions, transaction::Transactable,
-};
+use automerge::ActorId;
 use axum::{
     Router,
     body::Body,
@@ -105,19 +103,26 @@ struct Device {
 }
 
 impl Device {
-    /// A first change of a new household, made on this device by its worker.
+    /// A first change of a new household (a real household document, as the app registers
+    /// one: the server stores only what its client could read), made on this device by its
+    /// worker.
     fn new_household(&self) -> WireChange {
-        let mut doc = AutoCommit::new().with_actor(ActorId::from(self.id.as_bytes().as_slice()));
         let household = Uuid::now_v7();
-        doc.put(ROOT, "id", household.to_string()).expect("put");
-        doc.put_object(ROOT, "members", ObjType::Map).expect("put");
-        let meta = serde_json::json!({
-            "worker_id": self.worker_id,
-            "device_id": self.id.to_string(),
-            "action": "household.create",
-        });
-        doc.commit_with(CommitOptions::default().with_message(meta.to_string()));
-        let change = doc.get_changes(&[]).remove(0);
+        let meta = madadkar_schema::ChangeMeta::new(&self.worker_id, "w", &self.id.to_string());
+        let (mut doc, _) = madadkar_schema::HouseholdDoc::create(
+            ActorId::from(self.id.as_bytes().as_slice()),
+            household,
+            &madadkar_schema::NewHousehold {
+                district: "3".into(),
+                address: "a street".into(),
+                ..Default::default()
+            },
+            &madadkar_schema::NewMember::named("a", "b", madadkar_schema::Relation::Head),
+            &meta,
+            chrono::Utc::now(),
+        )
+        .expect("a household");
+        let change = doc.changes_since(&[]).remove(0);
         WireChange {
             household,
             seq: 0,

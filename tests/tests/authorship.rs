@@ -157,8 +157,21 @@ fn a_revoked_devices_changes_are_refused_even_when_relayed() -> Result<()> {
     // A's laptop is reported lost and revoked; the bundle it wrote is still out there.
     server.admin(&["device", "revoke", &device(&a)?.to_string()])?;
     b.store.import_bundle(&path)?;
-    let err = b.store.sync(None).unwrap_err();
-    assert_eq!(server_code(&err), Some("author_revoked"), "{err}");
+    let mine = b.add_household("بهار", 31_000_013)?;
+    // A's change is refused and held back on B's laptop; B's own work syncs.
+    let report = b.store.sync(None)?;
+    assert_eq!(
+        report.refused,
+        vec![(household, "author_revoked".to_string())],
+        "{report:?}"
+    );
+    assert!(report.pushed >= 1, "{report:?}");
+    let known = server.database()?.query_row(
+        "SELECT count(*) FROM assignments WHERE household = ?",
+        [mine.to_string()],
+        |r| r.get::<_, i64>(0),
+    )?;
+    assert_eq!(known, 1, "B's own household reached the server");
     Ok(())
 }
 

@@ -158,3 +158,44 @@ fn a_household_of_a_newer_schema_version_is_kept_read_only_while_the_rest_syncs(
     assert!(reviews.contains("بازبینی شد") && priority.contains("high"));
     Ok(())
 }
+
+#[test]
+fn a_household_the_server_refuses_is_held_back_while_the_rest_pushes() -> Result<()> {
+    let server = Server::start()?;
+    server.add_group("g1")?;
+    let s = server.add_worker("supervisor S", Some("g1"), "supervisor")?;
+    let o = server.add_worker("supervisor O", Some("g1"), "supervisor")?;
+    let mut s = Replica::enrolled(&server, &s, "laptop S")?;
+    let mut o = Replica::enrolled(&server, &o, "laptop O")?;
+    // A newer app wrote a household offline; its bundle reaches this (older) laptop, which also
+    // registers a household of its own.
+    let newer = Uuid::now_v7();
+    let mut doc = newer_household(newer)?;
+    let path = s.dir.path().join("newer.bundle");
+    {
+        let key = madadkar_schema::authorship::DeviceKey::from_secret(&[9; 32]);
+        let bytes = madadkar_client::bundle::encode(
+            &[madadkar_client::bundle::Outgoing {
+                id: newer,
+                document: doc.save(),
+                signatures: vec![],
+            }],
+            Uuid::now_v7(),
+            &key,
+        );
+        std::fs::write(&path, bytes)?;
+    }
+    s.store.import_bundle(&path)?;
+    let mine = s.add_household("مینا", 31_000_009)?;
+    // The server refuses the newer household (written on a device it does not know, in a
+    // version it cannot store yet); it is held back and the rest is pushed.
+    let report = s.store.sync(None)?;
+    assert_eq!(report.refused.len(), 1, "{report:?}");
+    assert_eq!(report.refused[0].0, newer, "{report:?}");
+    o.store.sync(None)?;
+    assert!(o.store.household_ids()?.contains(&mine));
+    assert!(!o.store.household_ids()?.contains(&newer));
+    // Its work stays queued for a server that can store it.
+    assert!(s.store.sync_status()?.pending_changes > 0);
+    Ok(())
+}

@@ -11,6 +11,7 @@
 //! | `conflicts.rs` | fields holding concurrent values, and resolving them |
 //! | `history.rs` | every change in causal order |
 //! | `migrate.rs` | the schema version and forward migrations |
+//! | `limits.rs` | bounds on a whole document and the check before a server stores one |
 //!
 //! Layout (every collection is a map keyed by UUID v7, so concurrent additions never collide):
 //!
@@ -34,6 +35,7 @@
 mod conflicts;
 mod history;
 mod layout;
+pub mod limits;
 mod meta;
 mod migrate;
 mod path;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use automerge::{
-    AutoCommit, Change,
+    AutoCommit,
     sync::{self, SyncDoc},
 };
 use axum::{
@@ -79,7 +79,8 @@ pub async fn doc_sync<S: Storage>(
 }
 
 /// One round: rebuilds the household from the stored changes, takes in the client's message
-/// (storing what it brings, through the same checks as a push) and answers with ours.
+/// (storing what it brings, through the same checks as a push, the document it makes
+/// included) and answers with ours.
 fn sync_round<S: Storage>(
     storage: &S,
     principal: &Principal,
@@ -100,7 +101,7 @@ fn sync_round<S: Storage>(
     let stored = storage
         .household_changes(household)?
         .iter()
-        .map(|b| Change::try_from(b.as_slice()))
+        .map(|b| madadkar_schema::change::parse_change(b))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     doc.apply_changes(stored)
@@ -110,6 +111,8 @@ fn sync_round<S: Storage>(
         let bad_message =
             |e: &dyn std::fmt::Display| ApiError::malformed_change(format!("sync message: {e}"));
         let message = sync::Message::decode(&frame.message).map_err(|e| bad_message(&e))?;
+        // Automerge would take the chunks in unbounded; each must pass a pushed change's bounds.
+        super::validate::parse_chunks(household, message.changes.iter())?;
         doc.sync()
             .receive_sync_message(&mut sync_state, message)
             .map_err(|e| bad_message(&e))?;
@@ -127,10 +130,15 @@ fn sync_round<S: Storage>(
             accept_changes(storage, principal, new)?;
         }
     }
+    // Without the flags the client takes the server for a peer of the first message version
+    // and never answers with a whole document, which `validate::parse_chunks` refuses.
     let reply = doc
         .sync()
         .generate_sync_message(&mut sync_state)
-        .map(|m| m.encode())
+        .map(|mut m| {
+            m.flags = None;
+            m.encode()
+        })
         .unwrap_or_default();
     Ok((
         DocSyncFrame {

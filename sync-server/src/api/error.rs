@@ -37,10 +37,34 @@ pub enum ApiError {
     /// Changes to households outside the caller's scope (reassigned elsewhere since the device
     /// wrote them): named, so the client holds back their work and syncs the rest.
     OutOfScope(Vec<Uuid>),
+    /// A refusal about the content of changes, naming the households concerned so that the
+    /// client can set those aside and push the rest: `422 invalid_document` and
+    /// `422 schema_too_new` (the document the changes would make), `409 duplicate_seq`, and
+    /// `400 malformed_change` when the bytes are no change within the bounds.
+    Households {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        households: Vec<Uuid>,
+    },
     Internal(String),
 }
 
 impl ApiError {
+    /// A refusal of one household's changes, naming that household so the client can hold
+    /// its changes back and push the rest; other errors are left as they are.
+    pub fn naming(self, household: Uuid) -> Self {
+        match self {
+            Self::Forbidden { code, message } => Self::Households {
+                status: StatusCode::FORBIDDEN,
+                code,
+                message,
+                households: vec![household],
+            },
+            other => other,
+        }
+    }
+
     /// Maps one of axum's rejections, keeping its status and text. The size and content-type
     /// statuses get codes of their own whatever the extractor, since the client's fix differs.
     pub fn rejected(status: StatusCode, code: &'static str, message: String) -> Self {
@@ -74,6 +98,12 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict(m) => Self::BadRequest {
                 code: "conflict",
                 message: m,
+            },
+            StorageError::DuplicateSeq { household } => Self::Households {
+                status: StatusCode::CONFLICT,
+                code: "duplicate_seq",
+                message: e.to_string(),
+                households: vec![household],
             },
             StorageError::NotFound { .. } => Self::BadRequest {
                 code: "not_found",
@@ -150,6 +180,18 @@ impl IntoResponse for ApiError {
                     },
                     households,
                     ..body("out_of_scope", "", false)
+                },
+            ),
+            Self::Households {
+                status,
+                code,
+                message,
+                households,
+            } => (
+                status,
+                ErrorBody {
+                    households,
+                    ..body(code, message, false)
                 },
             ),
             Self::Internal(detail) => {

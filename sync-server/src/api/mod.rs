@@ -13,6 +13,7 @@ mod pull;
 mod push;
 mod quota;
 pub mod ratelimit;
+mod validate;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -47,7 +47,8 @@ pub mod schemas {
         pub message: String,
         /// Whether sending the same request again later can succeed.
         pub retry: bool,
-        /// The households concerned; present only when it names some (`missing_dependencies`).
+        /// The households concerned; present only when it names some (`missing_dependencies`,
+        /// `duplicate_seq`, `invalid_document`, `schema_too_new`, `malformed_change`).
         #[schema(nullable = false)]
         pub households: Option<Vec<Uuid>>,
     }
@@ -327,7 +328,7 @@ const STATUS_MEANINGS: &[(u16, &str)] = &[
     ),
     (
         409,
-        "Some changes build on changes the server lacks: run the per-household sync for the households named, then push again",
+        "A conflict with what the server holds, naming the households in `households`: `missing_dependencies`, some changes build on changes the server lacks (run the per-household sync for those households, then push again); `duplicate_seq`, a change reuses the actor and sequence number of another change of the same household (set those changes aside)",
     ),
     (413, "The body is over 32 MiB"),
     (
@@ -336,7 +337,7 @@ const STATUS_MEANINGS: &[(u16, &str)] = &[
     ),
     (
         422,
-        "JSON of the wrong shape (a missing field, a number for a string)",
+        "JSON of the wrong shape (a missing field, a number for a string): `malformed_body`; or changes that would leave a household document the server does not store, the households named in `households` and nothing stored (set their changes aside, push the rest): `invalid_document` (shape, types, sizes, depth, key counts, a field that does not validate, an id other than the household's), `schema_too_new` (a schema version newer than the server knows)",
     ),
     (
         429,
@@ -411,6 +412,9 @@ pub const ERRORS: &[OperationErrors] = &[
                 (403, "unsigned_relay"),
                 (403, "no_case_access"),
                 (409, "missing_dependencies"),
+                (409, "duplicate_seq"),
+                (422, "invalid_document"),
+                (422, "schema_too_new"),
                 (429, "quota_exceeded"),
             ],
         ],
@@ -443,6 +447,9 @@ pub const ERRORS: &[OperationErrors] = &[
                 (403, "out_of_scope"),
                 (403, "author_mismatch"),
                 (403, "no_case_access"),
+                (409, "duplicate_seq"),
+                (422, "invalid_document"),
+                (422, "schema_too_new"),
                 (429, "quota_exceeded"),
             ],
         ],

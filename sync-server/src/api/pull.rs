@@ -33,6 +33,18 @@ pub async fn pull<S: Storage>(
     Authenticated(principal): Authenticated,
     ApiQuery(q): ApiQuery<PullQuery>,
 ) -> ApiResult<Response> {
+    // The log's sequence numbers are SQLite integers: a cursor past them would wrap negative
+    // and send the whole scope again.
+    if i64::try_from(q.after).is_err() {
+        return Err(ApiError::BadRequest {
+            code: "malformed_request",
+            message: format!(
+                "after = {} is beyond the largest cursor, {}",
+                q.after,
+                i64::MAX
+            ),
+        });
+    }
     let scope = case_scope(&principal)?;
     let limits = PullLimits {
         max_entries: q

@@ -1,5 +1,5 @@
-//! `POST /v1/push`: the checks a set of changes must pass (scope, authorship, dependencies)
-//! before it is stored, all or nothing. The per-household fallback reuses them.
+//! `POST /v1/push`: the checks a set of changes must pass (scope, authorship, dependencies,
+//! the documents they make: `validate`) before it is stored, all or nothing. The per-household fallback reuses them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -47,6 +47,7 @@ pub async fn push<S: Storage>(
 pub(super) struct Checked {
     pub change: IncomingChange,
     deps: Vec<Hash>,
+    parsed: Change,
 }
 
 /// Parses each change and binds it to an enrolled device: one's own changes must name one's
@@ -62,13 +63,7 @@ fn check_changes<S: Storage>(
     let mut authors: HashMap<Uuid, Option<Principal>> = HashMap::new();
     let mut out = Vec::with_capacity(changes.len());
     for (i, wc) in changes.into_iter().enumerate() {
-        let change = Change::try_from(wc.bytes.as_slice()).map_err(|e| {
-            ApiError::malformed_change(format!(
-                "change {} of household {} does not parse: {e}",
-                i + 1,
-                wc.household
-            ))
-        })?;
+        let change = super::validate::parse(i, &wc)?;
         let actor = Uuid::from_slice(change.actor_id().to_bytes()).map_err(|_| {
             ApiError::malformed_change(format!(
                 "change {} has an actor that is not a device id",
@@ -87,30 +82,11 @@ fn check_changes<S: Storage>(
                 a
             }
         };
-        let forbid = |message: String| ApiError::Forbidden {
-            code: "author_mismatch",
-            message,
-        };
-        let Some(author) = author else {
-            return Err(forbid(format!(
-                "change {} was made on a device the server does not know",
-                i + 1
-            )));
-        };
-        if author.device.id != principal.device.id && !already_held(storage, wc.household, &change)?
-        {
-            check_relay(&author, principal, &wc, &change, i + 1)?;
-        }
-        let meta: Option<ChangeMeta> = change.message().and_then(|m| serde_json::from_str(m).ok());
-        let worker_ok = meta.as_ref().is_some_and(|m| {
-            m.worker_id == author.worker.id
-                || Some(&m.worker_id) == author.device.local_worker_id.as_ref()
-        });
-        if !worker_ok {
-            return Err(forbid(format!(
-                "change {} names a worker other than its device's",
-                i + 1
-            )));
+        // Relaying a change the server already holds changes nothing, whoever made it.
+        let own = actor == principal.device.id;
+        if own || !already_held(storage, wc.household, &change)? {
+            check_author(author.as_ref(), principal, &wc, &change, i + 1)
+                .map_err(|e| e.naming(wc.household))?;
         }
         out.push(Checked {
             deps: change.deps().iter().map(|d| d.0).collect(),
@@ -120,9 +96,44 @@ fn check_changes<S: Storage>(
                 bytes: wc.bytes,
                 device_id: actor,
             },
+            parsed: change,
         });
     }
     Ok(out)
+}
+
+/// The checks on who made a change the server does not hold yet: a known device, naming its
+/// own worker, and (when another device relays it) signed by it.
+fn check_author(
+    author: Option<&Principal>,
+    principal: &Principal,
+    wc: &wire::WireChange,
+    change: &Change,
+    nth: usize,
+) -> ApiResult<()> {
+    let forbid = |message: String| ApiError::Forbidden {
+        code: "author_mismatch",
+        message,
+    };
+    let Some(author) = author else {
+        return Err(forbid(format!(
+            "change {nth} was made on a device the server does not know"
+        )));
+    };
+    if author.device.id != principal.device.id {
+        check_relay(author, principal, wc, change, nth)?;
+    }
+    let meta: Option<ChangeMeta> = change.message().and_then(|m| serde_json::from_str(m).ok());
+    let worker_ok = meta.as_ref().is_some_and(|m| {
+        m.worker_id == author.worker.id
+            || Some(&m.worker_id) == author.device.local_worker_id.as_ref()
+    });
+    if !worker_ok {
+        return Err(forbid(format!(
+            "change {nth} names a worker other than its device's"
+        )));
+    }
+    Ok(())
 }
 
 /// Whether the server already holds this change (relaying it again changes nothing, whoever
@@ -258,6 +269,10 @@ pub(super) fn accept_changes<S: Storage>(
     if !missing.is_empty() {
         return Err(ApiError::MissingDependencies(missing));
     }
+    let received = checked
+        .iter()
+        .map(|c| (c.change.household, c.parsed.clone()));
+    super::validate::check_documents(storage, received)?;
     let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
     crate::audit::pushed(storage, principal, &households)?;
     let seqs = storage.store_changes(&incoming, &new_households)?;

@@ -22,6 +22,11 @@ pub enum StorageError {
     NotFound { kind: &'static str, id: String },
     #[error("{0}")]
     Conflict(String),
+    /// A change reuses the (actor, sequence number) of another change the household holds.
+    #[error(
+        "household {household}: a change reuses the actor and sequence number of another change the server holds"
+    )]
+    DuplicateSeq { household: Uuid },
     #[error("the enrolment code is unknown, used or expired")]
     BadCode,
     /// A stored value that cannot be what it claims (an unknown role, a device id that is no
@@ -223,7 +228,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Which of `hashes` are stored for `household`.
     fn known_hashes(&self, household: Uuid, hashes: &[Hash]) -> Result<HashSet<Hash>>;
     /// Stores changes idempotently (by hash) with the assignments of households new to the
-    /// server, all or nothing; returns each change's sequence number.
+    /// server, all or nothing; returns each change's sequence number. A change whose (actor,
+    /// sequence number) the household holds under another hash is refused
+    /// ([`StorageError::DuplicateSeq`]).
     fn store_changes(
         &self,
         changes: &[IncomingChange],

@@ -16,11 +16,18 @@ use uuid::Uuid;
 use super::*;
 use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
 
+mod actor_seq;
 mod audit;
 
-/// The schema's steps, in order. The push quota's and the access audit's steps each depend on
-/// nothing but `INITIAL`.
-const MIGRATIONS: &[&str] = &[INITIAL, PUSH_USAGE, audit::MIGRATION, DEVICE_KEYS];
+/// The schema's steps, in order. The push quota's, the access audit's, the device keys' and the
+/// (actor, sequence number) steps each depend on nothing but `INITIAL`.
+const MIGRATIONS: &[&str] = &[
+    INITIAL,
+    PUSH_USAGE,
+    audit::MIGRATION,
+    DEVICE_KEYS,
+    actor_seq::MIGRATION,
+];
 
 /// Authorship (issue 9): each device's public signing key, and the version of the directory of
 /// devices that clients name authors from, bumped by triggers whenever what it lists changes
@@ -319,6 +326,9 @@ impl SqliteStorage {
             tx.execute_batch(step)?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tx.commit()?;
+        }
+        if actor_seq::step().is_some_and(|at| version as usize <= at) {
+            actor_seq::backfill(&mut writer)?;
         }
         Ok(Self {
             writer: Mutex::new(writer),
@@ -677,7 +687,7 @@ impl Storage for SqliteStorage {
                 let mut existing = tx.prepare_cached("SELECT seq, household FROM changes WHERE hash = ?")?;
                 let mut log = tx.prepare_cached("INSERT INTO log (kind, household) VALUES ('change', ?)")?;
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO changes (seq, household, hash, bytes, device_id, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO changes (seq, household, hash, bytes, device_id, received_at, actor, actor_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 )?;
                 for ch in changes {
                     let key = ch.household.to_string();
@@ -690,9 +700,12 @@ impl Storage for SqliteStorage {
                         seqs.push(seq as u64);
                         continue;
                     }
+                    let actor_seq = actor_seq::of(&ch.bytes);
+                    actor_seq::check_unique(&tx, ch.household, &ch.hash, actor_seq.as_ref())?;
+                    let (actor, actor_seq) = actor_seq.unzip();
                     log.execute([&key])?;
                     let seq = tx.last_insert_rowid();
-                    insert.execute(params![seq, key, ch.hash.as_slice(), ch.bytes, ch.device_id.to_string(), now])?;
+                    insert.execute(params![seq, key, ch.hash.as_slice(), ch.bytes, ch.device_id.to_string(), now, actor, actor_seq])?;
                     seqs.push(seq as u64);
                 }
             }

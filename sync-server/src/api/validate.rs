@@ -1,0 +1,225 @@
+//! What the server checks about the content of received changes before it stores them, so that
+//! no replica that pulls a household can fail on it: each change parsed within bounds
+//! ([`parse`]), and each household's resulting document built from what is stored plus what
+//! arrived and run through the same checks the client's reader runs, and more
+//! ([`check_documents`], over [`HouseholdDoc::check_received`]). Used by the push and by the
+//! per-household sync fallback alike.
+
+use std::collections::{HashMap, HashSet};
+
+use automerge::{AutoCommit, Change, ChangeHash};
+use axum::http::StatusCode;
+use madadkar_schema::{
+    DocumentError, HouseholdDoc, change::parse_change, document::SCHEMA_VERSION, wire::WireChange,
+};
+use uuid::Uuid;
+
+use super::error::{ApiError, ApiResult};
+use crate::storage::Storage;
+
+/// How many refused households one error message details; the `households` field names all.
+const DETAILED: usize = 5;
+
+/// Parses the `index`-th (from 0) change of a push within the bounds of any received change
+/// (size, inflation of a compressed chunk, operation count).
+pub(super) fn parse(index: usize, wc: &WireChange) -> ApiResult<Change> {
+    parse_change(&wc.bytes).map_err(|e| ApiError::Households {
+        status: StatusCode::BAD_REQUEST,
+        code: "malformed_change",
+        message: format!("change {} of household {}: {e}", index + 1, wc.household),
+        households: vec![wc.household],
+    })
+}
+
+/// Checks every chunk of a per-household sync message the way a pushed change is checked,
+/// before Automerge takes it in: a whole-document chunk is refused too, since its compressed
+/// columns cannot be bounded before they are inflated (the server never advertises the
+/// message version that sends one; see `doc_sync`).
+pub(super) fn parse_chunks<'a>(
+    household: Uuid,
+    chunks: impl Iterator<Item = &'a [u8]>,
+) -> ApiResult<()> {
+    for (i, bytes) in chunks.enumerate() {
+        parse(
+            i,
+            &WireChange {
+                household,
+                seq: 0,
+                bytes: bytes.to_vec(),
+                signature: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Why one household's resulting document is refused.
+struct Refusal {
+    household: Uuid,
+    too_new: bool,
+    rule: String,
+}
+
+/// Builds each household's document from its stored changes plus the `received` ones and
+/// checks it ([`HouseholdDoc::check_received`]). All households are checked, and the error
+/// names every refused one, so that a client sets them all aside in one round:
+/// `409 duplicate_seq` when a change reuses an (actor, sequence number) held for another
+/// change, otherwise `422 schema_too_new` when every refused document is of a newer schema
+/// version than this server knows, otherwise `422 invalid_document`. A change the server
+/// already holds (same hash) is skipped: pushing it again stays a no-op.
+/// The document a household's stored changes make. A stored change Automerge refuses (one a
+/// server from before these checks accepted, e.g. a reused sequence number) is left out, as
+/// every replica sets it aside: it must not keep the household's good changes from being
+/// checked and stored.
+fn stored_document(household: Uuid, stored: Vec<Change>) -> AutoCommit {
+    let mut doc = AutoCommit::new();
+    if doc.apply_changes(stored.clone()).is_ok() {
+        return doc;
+    }
+    let mut doc = AutoCommit::new();
+    let mut skipped = 0;
+    for change in stored {
+        if doc.apply_changes([change]).is_err() {
+            skipped += 1;
+        }
+    }
+    tracing::warn!(%household, skipped, "stored changes that do not apply were left out");
+    doc
+}
+
+pub(super) fn check_documents<S: Storage>(
+    storage: &S,
+    received: impl IntoIterator<Item = (Uuid, Change)>,
+) -> ApiResult<()> {
+    let mut order = Vec::new();
+    let mut by_household: HashMap<Uuid, Vec<Change>> = HashMap::new();
+    for (household, change) in received {
+        by_household
+            .entry(household)
+            .or_insert_with(|| {
+                order.push(household);
+                Vec::new()
+            })
+            .push(change);
+    }
+    let mut duplicates = Vec::new();
+    let mut refused = Vec::new();
+    for household in order {
+        let changes = by_household.remove(&household).unwrap_or_default();
+        let stored = stored_changes(storage, household)?;
+        let Some(new) = new_changes(&stored, changes) else {
+            duplicates.push(household);
+            continue;
+        };
+        if new.is_empty() {
+            continue;
+        }
+        let doc = stored_document(household, stored);
+        if let Err(e) = HouseholdDoc::check_received(doc, new, household) {
+            refused.push(Refusal {
+                household,
+                too_new: matches!(e, DocumentError::TooNew { .. }),
+                rule: rule(&e),
+            });
+        }
+    }
+    if !duplicates.is_empty() {
+        return Err(ApiError::Households {
+            status: StatusCode::CONFLICT,
+            code: "duplicate_seq",
+            message: format!(
+                "a change reuses the actor and sequence number of another change of the same household ({}); make it again on its own device",
+                list(&duplicates)
+            ),
+            households: duplicates,
+        });
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let code = if refused.iter().all(|r| r.too_new) {
+        "schema_too_new"
+    } else {
+        "invalid_document"
+    };
+    let mut message = refused
+        .iter()
+        .take(DETAILED)
+        .map(|r| format!("household {}: {}", r.household, r.rule))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if refused.len() > DETAILED {
+        message.push_str(&format!("; and {} more", refused.len() - DETAILED));
+    }
+    Err(ApiError::Households {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        code,
+        message,
+        households: refused.into_iter().map(|r| r.household).collect(),
+    })
+}
+
+/// A household's stored changes, parsed within the same bounds as received ones.
+fn stored_changes<S: Storage>(storage: &S, household: Uuid) -> ApiResult<Vec<Change>> {
+    storage
+        .household_changes(household)?
+        .iter()
+        .map(|bytes| parse_change(bytes))
+        .collect::<Result<_, _>>()
+        .map_err(|e| ApiError::Internal(format!("a stored change of household {household}: {e}")))
+}
+
+/// The received changes the household does not hold yet, or `None` when one of them reuses
+/// the (actor, sequence number) of another change, stored or received.
+fn new_changes(stored: &[Change], received: Vec<Change>) -> Option<Vec<Change>> {
+    let mut held: HashMap<(Vec<u8>, u64), ChangeHash> = stored
+        .iter()
+        .map(|c| ((c.actor_id().to_bytes().to_vec(), c.seq()), c.hash()))
+        .collect();
+    let stored_hashes: HashSet<ChangeHash> = held.values().copied().collect();
+    let mut seen = HashSet::new();
+    let mut new = Vec::new();
+    for change in received {
+        let hash = change.hash();
+        if stored_hashes.contains(&hash) || !seen.insert(hash) {
+            continue;
+        }
+        let key = (change.actor_id().to_bytes().to_vec(), change.seq());
+        if held.insert(key, hash).is_some_and(|other| other != hash) {
+            return None;
+        }
+        new.push(change);
+    }
+    Some(new)
+}
+
+/// The rule a document breaks, in words that never repeat a value it holds (a name, a national
+/// ID): the schema's messages name fields and paths, not values, except a field's validation
+/// error, which is reduced to the field here.
+fn rule(e: &DocumentError) -> String {
+    match e {
+        DocumentError::TooNew { found, .. } => format!(
+            "its schema_version {found} is newer than this server knows ({SCHEMA_VERSION}); a newer server stores it"
+        ),
+        DocumentError::Invalid(v) => match v.field() {
+            Some(field) => format!("{} does not validate", field.label_en()),
+            None => "a field does not validate".into(),
+        },
+        DocumentError::Automerge(e) => format!("the changes do not apply: {e}"),
+        other => other.to_string(),
+    }
+}
+
+/// Households for a message: the first few, then how many more.
+fn list(households: &[Uuid]) -> String {
+    let mut out = households
+        .iter()
+        .take(DETAILED)
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if households.len() > DETAILED {
+        out.push_str(&format!(" and {} more", households.len() - DETAILED));
+    }
+    out
+}

@@ -49,6 +49,8 @@ pub fn run() {
             commands::households::search_households,
             commands::households::household,
             commands::households::history,
+            commands::access::may_read_access_history,
+            commands::access::household_access,
             commands::households::add_household,
             commands::members::add_member,
             commands::members::edit_member,

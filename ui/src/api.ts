@@ -2,6 +2,7 @@
 // Every type comes from ./bindings, generated from the Rust types (see src-tauri/tests/bindings.rs).
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { AccessEntry } from "./bindings/AccessEntry";
 import type { ChangeInfo } from "./bindings/ChangeInfo";
 import type { HouseholdDetails } from "./bindings/HouseholdDetails";
 import type { HouseholdSummary } from "./bindings/HouseholdSummary";
@@ -17,6 +18,7 @@ import type { VisitText } from "./bindings/VisitText";
 
 export type { Member } from "./bindings/Member";
 export type {
+  AccessEntry,
   ChangeInfo,
   HouseholdDetails,
   HouseholdSummary,
@@ -41,6 +43,8 @@ export const api = {
   search: (text: string, limit = 200) => invoke<HouseholdSummary[]>("search_households", { text, limit }),
   household: (id: string) => invoke<HouseholdDetails>("household", { id }),
   history: (id: string) => invoke<ChangeInfo[]>("history", { id }),
+  mayReadAccessHistory: () => invoke<boolean>("may_read_access_history"),
+  householdAccess: (id: string) => invoke<AccessEntry[]>("household_access", { id }),
   addHousehold: (form: HouseholdText) => invoke<string>("add_household", { form }),
   addMember: (id: string, form: MemberText) => invoke<string>("add_member", { id, form }),
   editMember: (id: string, member: string, form: MemberText) => invoke<null>("edit_member", { id, member, form }),

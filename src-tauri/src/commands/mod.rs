@@ -3,6 +3,7 @@
 //! store work runs on a blocking thread that holds the store's lock, and errors come back as
 //! [`UiError`] for the form that asked.
 
+pub mod access;
 pub mod households;
 pub mod identity;
 pub mod members;

@@ -1,7 +1,7 @@
 // One household: its members (added and corrected in place), visits, referrals, conflicting
 // values and history.
 import { useState } from "preact/hooks";
-import { api, type ChangeInfo, type HouseholdDetails } from "../api";
+import { type AccessEntry, api, type ChangeInfo, type HouseholdDetails, type UiError } from "../api";
 import { LoadError } from "../components/Errors";
 import { useLoad } from "../components/useLoad";
 import { faDigits, jalali, jalaliTime } from "../format";
@@ -138,6 +138,42 @@ function History({ changes }: { changes: ChangeInfo[] }) {
   );
 }
 
+/** Who pushed, pulled or reassigned the household (the server's audit), asked for on demand:
+ * it needs the network, and only supervisors and coordinators may read it. */
+function Access({ id }: { id: string }) {
+  const allowed = useLoad(() => api.mayReadAccessHistory(), []);
+  const [entries, setEntries] = useState<AccessEntry[] | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  if (!allowed.data) return null;
+  const load = () => {
+    setError(null);
+    api.householdAccess(id).then(setEntries, (e: UiError) => setError(e));
+  };
+  return (
+    <section class="card" id="access-history">
+      <h3>
+        {t("accessHistory")}
+        {entries === null && (
+          <button type="button" class="link" id="show-access" onClick={load}>
+            {t("show")}
+          </button>
+        )}
+      </h3>
+      {error && <LoadError error={error} retry={load} />}
+      {entries && entries.length === 0 && <p>{t("nothingYet")}</p>}
+      {entries && (
+        <ul class="history">
+          {entries.map((e) => (
+            <li key={String(e.seq)}>
+              {jalaliTime(e.at)} — {e.worker_name ?? e.device_id ?? "—"} — {label(vocabularies.AuditAction, e.action)}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 export function HouseholdPage({ id, back, visit }: { id: string; back: () => void; visit: () => void }) {
   const loaded = useLoad(() => Promise.all([api.household(id), api.history(id)]), [id]);
   if (loaded.error) {
@@ -184,6 +220,7 @@ export function HouseholdPage({ id, back, visit }: { id: string; back: () => voi
       <Visits h={h} />
       <Referrals h={h} />
       <History changes={history} />
+      <Access id={h.id} />
     </main>
   );
 }

@@ -132,3 +132,101 @@ describe("the household page", () => {
     expect(document.getElementById("members")?.textContent).toMatch(/سرپرست خانوار/);
   });
 });
+
+describe("a household's access history", () => {
+  it("is shown to a supervisor on demand, with who did what", async () => {
+    const household: HouseholdDetails = {
+      id: ID,
+      head_member_id: "m1",
+      district: "منطقه ۳",
+      address: "کوچه یاس",
+      phone: null,
+      alt_phone: null,
+      status: "active",
+      assigned_group: null,
+      assigned_worker: null,
+      created_at: "2026-11-23T08:00:00Z",
+      created_by: "w1",
+      members: [
+        {
+          id: "m1",
+          first_name: "علی",
+          last_name: "کریمی",
+          national_id: "0499370899",
+          birth_date: null,
+          sex: null,
+          relation: "head",
+          education: null,
+          employment: null,
+          health_notes: "",
+          disability_notes: "",
+        },
+      ],
+      visits: [],
+      referrals: [],
+      conflicts: [],
+    };
+    mockCommands({
+      household: () => household,
+      history: () => [],
+      may_read_access_history: () => true,
+      household_access: () => [
+        {
+          seq: 7,
+          at: "2026-11-23T08:00:00Z",
+          action: "push",
+          device_id: "d1",
+          worker_id: "w1",
+          worker_name: "زهرا رضایی",
+          group_id: null,
+        },
+      ],
+    });
+    render(<HouseholdPage id={ID} back={vi.fn()} visit={vi.fn()} />);
+    fireEvent.click(await screen.findByRole("button", { name: "نمایش" }));
+    await waitFor(() => expect(document.getElementById("access-history")?.textContent).toMatch(/زهرا رضایی/));
+    expect(document.getElementById("access-history")?.textContent).toMatch(/ارسال تغییرات/);
+  });
+
+  it("is not offered to a field worker", async () => {
+    const household: HouseholdDetails = {
+      id: ID,
+      head_member_id: "m1",
+      district: "منطقه ۳",
+      address: "کوچه یاس",
+      phone: null,
+      alt_phone: null,
+      status: "active",
+      assigned_group: null,
+      assigned_worker: null,
+      created_at: "2026-11-23T08:00:00Z",
+      created_by: "w1",
+      members: [
+        {
+          id: "m1",
+          first_name: "علی",
+          last_name: "کریمی",
+          national_id: "0499370899",
+          birth_date: null,
+          sex: null,
+          relation: "head",
+          education: null,
+          employment: null,
+          health_notes: "",
+          disability_notes: "",
+        },
+      ],
+      visits: [],
+      referrals: [],
+      conflicts: [],
+    };
+    mockCommands({
+      household: () => household,
+      history: () => [],
+      may_read_access_history: () => false,
+    });
+    render(<HouseholdPage id={ID} back={vi.fn()} visit={vi.fn()} />);
+    await waitFor(() => expect(document.getElementById("household-head")?.textContent).toBe("علی کریمی"));
+    expect(document.getElementById("access-history")).toBeNull();
+  });
+});

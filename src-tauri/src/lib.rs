@@ -59,6 +59,7 @@ pub fn run() {
             commands::visits::followups,
             commands::sync::sync_status,
             commands::sync::sync_now,
+            commands::sync::quarantined,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

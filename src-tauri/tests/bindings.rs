@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use madadkar_client::{
     Followup, HouseholdDetails, HouseholdSummary, HouseholdText, Identity, ListText, Page,
-    ReferralText, VisitText,
+    QuarantinedHousehold, ReferralText, VisitText,
 };
 use madadkar_desktop::background::SyncView;
 use madadkar_desktop::commands::UiError;
@@ -64,6 +64,7 @@ fn export_types(out: &Path) {
         Action,
         AuditAction,
         AccessPage,
+        QuarantinedHousehold,
     );
 }
 

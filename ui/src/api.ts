@@ -9,6 +9,7 @@ import type { HouseholdSummary } from "./bindings/HouseholdSummary";
 import type { HouseholdText } from "./bindings/HouseholdText";
 import type { Identity } from "./bindings/Identity";
 import type { ListText } from "./bindings/ListText";
+import type { QuarantinedHousehold } from "./bindings/QuarantinedHousehold";
 import type { MemberText } from "./bindings/MemberText";
 import type { Page } from "./bindings/Page";
 import type { ReferralText } from "./bindings/ReferralText";
@@ -26,6 +27,7 @@ export type {
   Identity,
   ListText,
   MemberText,
+  QuarantinedHousehold,
   SyncView,
   UiError,
   VisitText,
@@ -43,6 +45,7 @@ export const api = {
   search: (text: string, limit = 200) => invoke<HouseholdSummary[]>("search_households", { text, limit }),
   household: (id: string) => invoke<HouseholdDetails>("household", { id }),
   history: (id: string) => invoke<ChangeInfo[]>("history", { id }),
+  quarantined: () => invoke<QuarantinedHousehold[]>("quarantined"),
   mayReadAccessHistory: () => invoke<boolean>("may_read_access_history"),
   householdAccess: (id: string) => invoke<AccessEntry[]>("household_access", { id }),
   addHousehold: (form: HouseholdText) => invoke<string>("add_household", { form }),

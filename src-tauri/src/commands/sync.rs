@@ -19,3 +19,12 @@ pub async fn sync_now(state: tauri::State<'_, AppState>) -> Result<()> {
     state.sync.wake();
     Ok(())
 }
+
+/// Households whose changes from the server could not be applied and were set aside, with the
+/// reason: what the worker (and the supervisor) must see to get them repaired.
+#[tauri::command]
+pub async fn quarantined(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<madadkar_client::QuarantinedHousehold>> {
+    state.with_store(|store| Ok(store.quarantined()?)).await
+}

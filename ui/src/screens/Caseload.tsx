@@ -1,7 +1,7 @@
 // The caseload: search, filters and sort over a virtualised list of households. Pages of rows
 // are fetched as they scroll into view; a failed load says so and offers to try again.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, asUiError, type HouseholdSummary, type ListText, type UiError } from "../api";
+import { api, asUiError, type HouseholdSummary, type ListText, type QuarantinedHousehold, type UiError } from "../api";
 import { LoadError } from "../components/Errors";
 import { faDigits, isOverdue, jalali } from "../format";
 import { t } from "../i18n";
@@ -29,6 +29,11 @@ function Row({ h, index, open }: { h: HouseholdSummary | undefined; index: numbe
           <span class="name">
             {h.head_name}
             {h.conflict_count > 0 && <span class="badge warn">{t("conflict")}</span>}
+            {h.needs_update && (
+              <span class="badge warn" title={t("needsUpdateHint")}>
+                {t("needsUpdate")}
+              </span>
+            )}
           </span>
           <span>{faDigits(h.head_national_id ?? "")}</span>
           <span>{h.district}</span>
@@ -43,6 +48,31 @@ function Row({ h, index, open }: { h: HouseholdSummary | undefined; index: numbe
         <span class="loading">…</span>
       )}
     </div>
+  );
+}
+
+/** Households whose changes from the server could not be applied: kept and set aside, with
+ * the reason, so the worker can tell the supervisor. Shown only when there are some. */
+function SetAside() {
+  const [items, setItems] = useState<QuarantinedHousehold[]>([]);
+  useEffect(() => {
+    api.quarantined().then(setItems, () => setItems([]));
+  }, []);
+  if (items.length === 0) return null;
+  return (
+    <section class="card" id="set-aside" role="status">
+      <h3>
+        {t("setAside")} ({faDigits(items.length)})
+      </h3>
+      <p>{t("setAsideHint")}</p>
+      <ul>
+        {items.map((q) => (
+          <li key={q.household} data-id={q.household}>
+            <code dir="ltr">{q.household.slice(0, 8)}</code> — {q.reason}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -120,6 +150,7 @@ export function Caseload({ open, create }: { open: (id: string) => void; create:
 
   return (
     <main class="caseload">
+      <SetAside />
       <div class="toolbar">
         <input
           id="search"

@@ -74,12 +74,42 @@ describe("the caseload", () => {
   });
 
   it("sends its filters as the list form", async () => {
-    const calls = mockCommands({ list_households: () => ({ total: 0, items: [] }) });
+    const all = mockCommands({ list_households: () => ({ total: 0, items: [] }), quarantined: () => [] });
+    const calls = () => all.filter((c) => c.cmd === "list_households");
     render(<Caseload open={vi.fn()} create={vi.fn()} />);
-    await waitFor(() => expect(calls.length).toBe(1));
+    await waitFor(() => expect(calls().length).toBe(1));
     fireEvent.change(document.getElementById("filter-status") as Element, { target: { value: "graduated" } });
-    await waitFor(() => expect(calls.length).toBe(2));
-    expect(calls[1].args).toMatchObject({ filters: { status: "graduated", sort: "name" }, limit: 100, offset: 0 });
+    await waitFor(() => expect(calls().length).toBe(2));
+    expect(calls()[1].args).toMatchObject({ filters: { status: "graduated", sort: "name" }, limit: 100, offset: 0 });
+  });
+
+  it("shows households set aside with their reason, and a newer household as read-only", async () => {
+    mockCommands({
+      list_households: () => ({ total: 1, items: [summary({ needs_update: true })] }),
+      quarantined: () => [
+        {
+          household: "0190b7c4-6a7e-7000-8000-000000000002",
+          reason: "a change does not apply: duplicate seq",
+          quarantined_at: "2026-11-23T08:00:00Z",
+          last_attempt_at: "2026-11-23T08:00:00Z",
+          changes: 1,
+          bytes: 120,
+          has_local_copy: false,
+        },
+      ],
+    });
+    render(<Caseload open={vi.fn()} create={vi.fn()} />);
+    await waitFor(() => expect(document.getElementById("set-aside")?.textContent).toMatch(/duplicate seq/));
+    expect(document.getElementById("set-aside")?.textContent).toMatch(/کنارگذاشته/);
+    await waitFor(() => expect(document.querySelector(".row .name")?.textContent).toMatch(/برنامه را به‌روز کنید/));
+  });
+
+  it("shows no set-aside section when nothing is set aside", async () => {
+    mockCommands({ list_households: () => ({ total: 1, items: [summary({})] }), quarantined: () => [] });
+    render(<Caseload open={vi.fn()} create={vi.fn()} />);
+    await waitFor(() => expect(document.querySelector(".row .name")?.textContent).toMatch(/علی کریمی/));
+    expect(document.getElementById("set-aside")).toBeNull();
+    expect(document.querySelector(".row .name")?.textContent).not.toMatch(/به‌روز/);
   });
 });
 

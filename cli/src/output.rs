@@ -4,7 +4,7 @@
 use chrono::{DateTime, Local, TimeZone, Utc};
 use madadkar_client::{
     CheckReport, Followup, HouseholdDetails, HouseholdSummary, Identity, ImportReport, Page,
-    QuarantinedHousehold, SyncReport, SyncStatus,
+    QuarantinedHousehold, SyncReport, SyncStatus, store::BundleSigner,
 };
 use madadkar_schema::{ChangeInfo, Conflict, date::format_jalali_date_time, format_jalali};
 use serde::Serialize;
@@ -159,10 +159,11 @@ impl Output {
             println!("  {} (shown: {:?})", c.path, c.current);
             for (i, v) in c.values.iter().enumerate() {
                 println!(
-                    "    {}. {:?}  by {} ({}) on device {} at {}",
+                    "    {}. {:?}  by {}{} ({}) on device {} at {}",
                     i + 1,
                     v.value,
                     v.worker_name,
+                    unverified(v.verified),
                     v.worker_id,
                     v.device_id,
                     change_time(&v.time)
@@ -267,9 +268,10 @@ impl Output {
                 format!(" [{}]", c.meta.fields.join(", "))
             };
             println!(
-                "{}  {} ({})  {}{}{}",
+                "{}  {}{} ({})  {}{}{}",
                 change_time(&c.time),
                 c.meta.worker_name,
+                unverified(c.verified),
                 c.meta.worker_id,
                 c.meta.action,
                 c.meta
@@ -290,6 +292,17 @@ impl Output {
                 "{} new households, {} updated, {} unchanged; {} new changes",
                 r.households_new, r.households_updated, r.households_unchanged, r.changes_new
             );
+            match &r.signed_by {
+                BundleSigner::Verified { worker_name } => {
+                    println!("written and signed by {worker_name}'s device")
+                }
+                BundleSigner::UnknownDevice { device_id } => println!(
+                    "signed by device {device_id}, which this laptop does not know yet (sync to learn it)"
+                ),
+                BundleSigner::Unsigned => {
+                    println!("not signed (written by an older Madadkar)")
+                }
+            }
         }
     }
 
@@ -334,6 +347,22 @@ impl Output {
             }
             if r.more_to_pull {
                 println!("more changes are waiting on the server: sync again");
+            }
+            for (household, code) in &r.refused {
+                println!(
+                    "household {household}: the server refused its changes ({code}); they are kept and tried again next sync"
+                );
+            }
+            for household in &r.kept_out_of_scope {
+                println!(
+                    "household {household} is no longer in your scope; your unsent work on it is kept"
+                );
+            }
+            if r.removed_from_scope > 0 {
+                println!(
+                    "{} households were reassigned elsewhere and removed from this laptop",
+                    r.removed_from_scope
+                );
             }
         }
     }
@@ -392,4 +421,9 @@ impl Output {
             println!("last error: {e}");
         }
     }
+}
+
+/// Marks an author's name the server's records did not confirm.
+fn unverified(verified: bool) -> &'static str {
+    if verified { "" } else { " [name not verified]" }
 }

@@ -304,6 +304,25 @@ fn scope_filter(scope: &Scope) -> Option<(&'static str, Vec<String>)> {
 }
 
 impl SqliteStorage {
+    /// Sets a device's `column` (`revoked_at` or `retiring_at`) to `now` unless it is set
+    /// already: the first time counts.
+    fn mark_device(&self, id: Uuid, column: &'static str, now: DateTime<Utc>) -> Result<()> {
+        self.write(|c| {
+            let n = c.execute(
+                &format!("UPDATE devices SET {column} = coalesce({column}, ?) WHERE id = ?"),
+                params![time(now), id.to_string()],
+            )?;
+            if n == 0 {
+                return Err(StorageError::NotFound {
+                    kind: "device",
+                    id: id.to_string(),
+                }
+                .into());
+            }
+            Ok(())
+        })
+    }
+
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
         Ok(Self::open_sql(path)?)
@@ -543,20 +562,7 @@ impl Storage for SqliteStorage {
     }
 
     fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-        self.write(|c| {
-            let n = c.execute(
-                "UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
-                params![time(now), id.to_string()],
-            )?;
-            if n == 0 {
-                return Err(StorageError::NotFound {
-                    kind: "device",
-                    id: id.to_string(),
-                }
-                .into());
-            }
-            Ok(())
-        })
+        self.mark_device(id, "revoked_at", now)
     }
 
     fn principal_by_token(
@@ -963,20 +969,7 @@ impl Storage for SqliteStorage {
     }
 
     fn retire_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-        self.write(|c| {
-            let n = c.execute(
-                "UPDATE devices SET retiring_at = coalesce(retiring_at, ?) WHERE id = ?",
-                params![time(now), id.to_string()],
-            )?;
-            if n == 0 {
-                return Err(StorageError::NotFound {
-                    kind: "device",
-                    id: id.to_string(),
-                }
-                .into());
-            }
-            Ok(())
-        })
+        self.mark_device(id, "retiring_at", now)
     }
 
     fn scope_version(&self) -> Result<u64> {

@@ -10,6 +10,41 @@ import { HouseholdPage } from "./Household";
 
 const ID = "0190b7c4-6a7e-7000-8000-000000000001";
 
+/** One household as the household page reads it. */
+function details(): HouseholdDetails {
+  return {
+    id: ID,
+    head_member_id: "m1",
+    district: "منطقه ۳",
+    address: "کوچه یاس",
+    phone: null,
+    alt_phone: null,
+    status: "active",
+    assigned_group: null,
+    assigned_worker: null,
+    created_at: "2026-11-23T08:00:00Z",
+    created_by: "w1",
+    members: [
+      {
+        id: "m1",
+        first_name: "علی",
+        last_name: "کریمی",
+        national_id: "0499370899",
+        birth_date: null,
+        sex: null,
+        relation: "head",
+        education: null,
+        employment: null,
+        health_notes: "",
+        disability_notes: "",
+      },
+    ],
+    visits: [],
+    referrals: [],
+    conflicts: [],
+  };
+}
+
 function summary(patch: Partial<HouseholdSummary>): HouseholdSummary {
   return {
     id: ID,
@@ -116,37 +151,7 @@ describe("the caseload", () => {
 describe("the household page", () => {
   it("shows a failed load with a retry that loads again", async () => {
     let failures = 1;
-    const household: HouseholdDetails = {
-      id: ID,
-      head_member_id: "m1",
-      district: "منطقه ۳",
-      address: "کوچه یاس",
-      phone: null,
-      alt_phone: null,
-      status: "active",
-      assigned_group: null,
-      assigned_worker: null,
-      created_at: "2026-11-23T08:00:00Z",
-      created_by: "w1",
-      members: [
-        {
-          id: "m1",
-          first_name: "علی",
-          last_name: "کریمی",
-          national_id: "0499370899",
-          birth_date: null,
-          sex: null,
-          relation: "head",
-          education: null,
-          employment: null,
-          health_notes: "",
-          disability_notes: "",
-        },
-      ],
-      visits: [],
-      referrals: [],
-      conflicts: [],
-    };
+    const household = details();
     mockCommands({
       household: () => {
         if (failures-- > 0) throw busy;
@@ -165,37 +170,7 @@ describe("the household page", () => {
 
 describe("a household's access history", () => {
   it("is shown to a supervisor on demand, with who did what", async () => {
-    const household: HouseholdDetails = {
-      id: ID,
-      head_member_id: "m1",
-      district: "منطقه ۳",
-      address: "کوچه یاس",
-      phone: null,
-      alt_phone: null,
-      status: "active",
-      assigned_group: null,
-      assigned_worker: null,
-      created_at: "2026-11-23T08:00:00Z",
-      created_by: "w1",
-      members: [
-        {
-          id: "m1",
-          first_name: "علی",
-          last_name: "کریمی",
-          national_id: "0499370899",
-          birth_date: null,
-          sex: null,
-          relation: "head",
-          education: null,
-          employment: null,
-          health_notes: "",
-          disability_notes: "",
-        },
-      ],
-      visits: [],
-      referrals: [],
-      conflicts: [],
-    };
+    const household = details();
     mockCommands({
       household: () => household,
       history: () => [],
@@ -219,37 +194,7 @@ describe("a household's access history", () => {
   });
 
   it("is not offered to a field worker", async () => {
-    const household: HouseholdDetails = {
-      id: ID,
-      head_member_id: "m1",
-      district: "منطقه ۳",
-      address: "کوچه یاس",
-      phone: null,
-      alt_phone: null,
-      status: "active",
-      assigned_group: null,
-      assigned_worker: null,
-      created_at: "2026-11-23T08:00:00Z",
-      created_by: "w1",
-      members: [
-        {
-          id: "m1",
-          first_name: "علی",
-          last_name: "کریمی",
-          national_id: "0499370899",
-          birth_date: null,
-          sex: null,
-          relation: "head",
-          education: null,
-          employment: null,
-          health_notes: "",
-          disability_notes: "",
-        },
-      ],
-      visits: [],
-      referrals: [],
-      conflicts: [],
-    };
+    const household = details();
     mockCommands({
       household: () => household,
       history: () => [],

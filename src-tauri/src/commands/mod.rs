@@ -150,6 +150,19 @@ impl From<StoreError> for UiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Invalid(v) | StoreError::Document(DocumentError::Invalid(v)) => v.into(),
+            // What locks or empties the laptop is said in the worker's language.
+            StoreError::LeaseExpired { .. } => Self {
+                message_fa: Some(
+                    "این لپ‌تاپ از پایان مهلتش همگام نشده است؛ برای باز شدن پرونده‌ها با سرور همگام کنید".into(),
+                ),
+                ..Self::new(ErrorCode::LeaseExpired, e)
+            },
+            StoreError::Erased { .. } => Self {
+                message_fa: Some(
+                    "سرور این دستگاه را باطل یا کنار گذاشته است؛ داده‌های آن از این لپ‌تاپ پاک شد".into(),
+                ),
+                ..Self::new(ErrorCode::Erased, e)
+            },
             other => Self::new(code_of(&other), other),
         }
     }
@@ -210,6 +223,17 @@ mod tests {
             tauri::async_runtime::block_on(state.with_store(|_| Ok(std::thread::current().id())))
                 .expect("ran");
         assert_ne!(caller, worker, "the window's thread must not do store work");
+    }
+
+    #[test]
+    fn a_locked_or_erased_laptop_says_so_in_persian() {
+        let since = madadkar_client::custody::now();
+        let locked = UiError::from(StoreError::LeaseExpired { since });
+        assert_eq!(locked.code, ErrorCode::LeaseExpired);
+        assert!(locked.message_fa.is_some_and(|m| m.contains("همگام")));
+        let erased = UiError::from(StoreError::Erased { reason: "revoked" });
+        assert_eq!(erased.code, ErrorCode::Erased);
+        assert!(erased.message_fa.is_some_and(|m| m.contains("پاک")));
     }
 
     #[test]

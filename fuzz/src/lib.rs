@@ -1,0 +1,113 @@
+//! What the fuzz targets share: the real household document they start from, the checksum
+//! fix-up that lets mutated documents get past Automerge's chunk checksum, and the reads a
+//! replica does on every document it takes in.
+
+use automerge::Change;
+use madadkar_schema::HouseholdDoc;
+use madadkar_schema::change::parse_change;
+use sha2::{Digest, Sha256};
+
+/// A real household saved by `HouseholdDoc::create` and the store's actions (members, visits,
+/// a referral, a conflict between two devices), written by `tests/src/bin/fuzz_seeds.rs`.
+pub const BASE_DOCUMENT: &[u8] = include_bytes!("../seeds/household.automerge");
+
+/// The base document, loaded afresh (each input must start from the same state).
+pub fn base_document() -> HouseholdDoc {
+    match HouseholdDoc::load(BASE_DOCUMENT) {
+        Ok(doc) => doc,
+        // The seed is committed and checked by `fuzz_seeds`; a broken one is a setup error.
+        Err(e) => panic!("fuzz/seeds/household.automerge does not load: {e}"),
+    }
+}
+
+/// Every read a replica makes of a document it holds: the domain model, the conflicts, the
+/// history and the list projection. Errors are fine (they are refusals); panics, aborts and
+/// hangs are findings.
+pub fn exercise(doc: &mut HouseholdDoc) {
+    let _ = doc.id();
+    let _ = doc.read();
+    let _ = doc.conflict_paths();
+    let _ = doc.conflicts();
+    let _ = doc.history();
+    let _ = madadkar_client::projection::derive(doc);
+}
+
+/// Takes in one received change as a replica would: parsed within bounds, applied to the
+/// household it names (here the base document) and to an empty one (a household new to this
+/// replica), then read.
+pub fn take_in_change(bytes: &[u8]) {
+    let Ok(change) = parse_change(bytes) else {
+        return;
+    };
+    apply_and_read(vec![change.clone()]);
+    if let Ok(mut fresh) = HouseholdDoc::from_parts(None, [change.raw_bytes()]) {
+        exercise(&mut fresh);
+    }
+}
+
+/// Applies changes to the base document and reads the result.
+pub fn apply_and_read(changes: Vec<Change>) {
+    let mut doc = base_document();
+    // A change that breaks the shape is refused by `apply_changes`, but the document has taken
+    // it in; a replica that kept going would read it, so read it too.
+    let _ = doc.apply_changes(changes);
+    exercise(&mut doc);
+}
+
+/// Automerge's chunk header: magic, a 4-byte checksum, the chunk type, a LEB128 length.
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+
+/// Rewrites the checksum of every chunk in `bytes` so that mutations inside a chunk reach
+/// Automerge's decoder instead of all stopping at the checksum test. Bytes that do not frame
+/// as chunks are left as they are.
+pub fn fix_checksums(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let mut at = 0;
+    while out.len() >= at + 10 && out[at..at + 4] == MAGIC {
+        let type_at = at + 8;
+        let Some((len, leb_len)) = uleb128(&out[type_at + 1..]) else {
+            break;
+        };
+        let data_at = type_at + 1 + leb_len;
+        let Some(end) = usize::try_from(len)
+            .ok()
+            .and_then(|l| data_at.checked_add(l))
+            .filter(|&e| e <= out.len())
+        else {
+            break;
+        };
+        let mut hasher = Sha256::new();
+        hasher.update([out[type_at]]);
+        hasher.update(minimal_uleb128(len));
+        hasher.update(&out[data_at..end]);
+        let hash = hasher.finalize();
+        out[at + 4..at + 8].copy_from_slice(&hash[..4]);
+        at = end;
+    }
+    out
+}
+
+/// A LEB128 unsigned integer and the bytes it took.
+fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+fn minimal_uleb128(mut value: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}

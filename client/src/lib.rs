@@ -12,11 +12,13 @@
 //! # Ok::<(), madadkar_client::StoreError>(())
 //! ```
 
+pub mod access;
 pub mod bundle;
 pub mod demo;
 mod error;
 pub mod forms;
 pub mod projection;
+pub mod quarantine;
 pub mod query;
 mod sql;
 pub mod store;
@@ -24,6 +26,7 @@ pub mod sync;
 
 pub use error::StoreError;
 pub use forms::{HouseholdText, ListText, ReferralText, VisitText};
+pub use quarantine::QuarantinedHousehold;
 pub use query::{Followup, HouseholdSummary, ListQuery, Page, SortBy};
 pub use store::{CheckReport, HouseholdDetails, Identity, ImportReport, Store};
 pub use sync::{SyncReport, SyncStatus};

@@ -5,7 +5,8 @@ use rusqlite::Connection;
 use crate::error::{Result, StoreError};
 
 /// Migrations by `PRAGMA user_version`: entry `i` lifts the database from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 -- Who this replica is.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 
@@ -95,7 +96,30 @@ CREATE INDEX p_referrals_household ON p_referrals (household_id);
 
 -- Search over normalised Persian text; trigrams find any part of a name.
 CREATE VIRTUAL TABLE p_search USING fts5 (household_id UNINDEXED, body, tokenize = 'trigram');
-"#];
+"#,
+    r#"
+-- A household written by a newer Madadkar: kept, listed read-only, never written to.
+ALTER TABLE p_households ADD COLUMN needs_update INTEGER NOT NULL DEFAULT 0;
+
+-- Households whose pulled changes could not be applied, set aside so everything else syncs.
+-- The reason names what failed (ids, counts, field names; never a value).
+CREATE TABLE quarantine (
+    household TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    quarantined_at TEXT NOT NULL,
+    last_attempt_at TEXT NOT NULL
+) STRICT;
+-- Their changes exactly as received, kept until they apply. `server_seq` is the server's
+-- sequence number (one change is kept once); NULL for changes of the per-household sync.
+CREATE TABLE quarantine_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    household TEXT NOT NULL REFERENCES quarantine(household) ON DELETE CASCADE,
+    server_seq INTEGER,
+    bytes BLOB NOT NULL,
+    UNIQUE (household, server_seq)
+) STRICT;
+"#,
+];
 
 pub const STORE_VERSION: i64 = MIGRATIONS.len() as i64;
 

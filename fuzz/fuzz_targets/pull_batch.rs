@@ -1,14 +1,6 @@
 //! A pull answer as the client receives it from a server it does not trust: the batch header
 //! and changes frame, then every change parsed within bounds and applied.
+//! The body is `madadkar_fuzz::pull_batch`, which `tests/tests/fuzz_corpus.rs` replays in CI.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use madadkar_schema::wire::PullBatch;
-
-fuzz_target!(|data: &[u8]| {
-    if let Ok(batch) = PullBatch::decode(data) {
-        for change in batch.changes {
-            madadkar_fuzz::take_in_change(&change.bytes);
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| madadkar_fuzz::pull_batch(data));

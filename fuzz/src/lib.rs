@@ -1,11 +1,116 @@
-//! What the fuzz targets share: the real household document they start from, the checksum
-//! fix-up that lets mutated documents get past Automerge's chunk checksum, and the reads a
-//! replica does on every document it takes in.
+//! The fuzz targets' bodies, one function per target, and what they share: the real household
+//! document they start from, the checksum fix-up that lets mutated documents get past
+//! Automerge's chunk checksum, and the reads a replica does on every document it takes in.
+//!
+//! The targets in `fuzz_targets/` only call these functions, so `tests/tests/fuzz_corpus.rs`
+//! (a normal `cargo test`, no nightly) replays `fuzz/corpus/*` and `fuzz/regressions/*`
+//! through exactly the code the fuzzer ran.
 
 use automerge::Change;
+use automerge::sync::{self, SyncDoc};
+use madadkar_client::bundle;
 use madadkar_schema::HouseholdDoc;
 use madadkar_schema::change::parse_change;
+use madadkar_schema::wire::{DocSyncFrame, PullBatch, decode_push};
 use sha2::{Digest, Sha256};
+
+#[path = "document_ops.rs"]
+pub mod document_ops;
+
+/// Every target by name (the directory names under `fuzz/corpus/`), with its body.
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("parse_change", parse_change_target),
+    ("push_frame", push_frame),
+    ("pull_batch", pull_batch),
+    ("doc_sync_frame", doc_sync_frame),
+    ("bundle", bundle_file),
+    ("document", document),
+    ("document_ops", document_ops::run),
+];
+
+/// One change's bytes: `parse_change` (size, inflation and operation bounds), then the change
+/// applied to a real household and to an empty one, and both read.
+pub fn parse_change_target(data: &[u8]) {
+    take_in_change(data);
+}
+
+/// A push body as the server receives it: the changes frame, then every change parsed within
+/// bounds and applied to a household, as the server's validation does.
+pub fn push_frame(data: &[u8]) {
+    if let Ok(changes) = decode_push(data) {
+        for change in changes {
+            take_in_change(&change.bytes);
+        }
+    }
+}
+
+/// A pull answer as the client receives it from a server it does not trust: the batch header
+/// and changes frame, then every change parsed within bounds and applied.
+pub fn pull_batch(data: &[u8]) {
+    if let Ok(batch) = PullBatch::decode(data) {
+        for change in batch.changes {
+            take_in_change(&change.bytes);
+        }
+    }
+}
+
+/// A per-household sync round as the server receives it: the frame, the Automerge sync message
+/// inside it, and that message taken into a real household document, which is then read.
+pub fn doc_sync_frame(data: &[u8]) {
+    let Ok(frame) = DocSyncFrame::decode(data) else {
+        return;
+    };
+    let Ok(message) = sync::Message::decode(&frame.message) else {
+        return;
+    };
+    let mut doc = base_document();
+    let mut state = sync::State::new();
+    if doc
+        .automerge()
+        .sync()
+        .receive_sync_message(&mut state, message)
+        .is_err()
+    {
+        return;
+    }
+    let _ = doc.automerge().sync().generate_sync_message(&mut state);
+    if let Ok(mut doc) = HouseholdDoc::from_automerge(doc.automerge().clone()) {
+        exercise(&mut doc);
+    }
+}
+
+/// A bundle file's contents (the inner, unencrypted format): the framing, then every document
+/// loaded, its id compared and read as `Store::import_bundle` does before writing anything.
+pub fn bundle_file(data: &[u8]) {
+    let Ok(documents) = bundle::decode(data) else {
+        return;
+    };
+    for (declared, bytes) in documents {
+        // Fixed checksums let mutations inside a document reach the decoder.
+        let bytes = fix_checksums(bytes);
+        let Ok(mut doc) = HouseholdDoc::load(&bytes) else {
+            continue;
+        };
+        if doc.id().ok() == Some(declared) {
+            exercise(&mut doc);
+        }
+    }
+}
+
+/// A stored or received whole document: `HouseholdDoc::load`, then `read`, `conflicts`,
+/// `history` and the list projection. Checksums are fixed first so mutations reach the
+/// decoder rather than all failing Automerge's checksum test.
+pub fn document(data: &[u8]) {
+    let bytes = fix_checksums(data);
+    if let Ok(mut doc) = HouseholdDoc::load(&bytes) {
+        exercise(&mut doc);
+        // What a replica writes back must load again.
+        let saved = doc.save();
+        if let Ok(mut again) = HouseholdDoc::load(&saved) {
+            exercise(&mut again);
+        }
+    }
+}
 
 /// A real household saved by `HouseholdDoc::create` and the store's actions (members, visits,
 /// a referral, a conflict between two devices), written by `tests/src/bin/fuzz_seeds.rs`.

@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use madadkar_schema::{
     Field, HouseholdDoc, ValidationError,
     change::parse_change,
-    document::Received,
+    document::{Received, untrusted},
     wire::{
         self, DocSyncFrame, EnrollRequest, EnrollResponse, ErrorBody, PullBatch, PushResponse,
         WireChange,
@@ -809,7 +809,9 @@ fn store_received(
     let is_new = stored.is_none();
     let mut doc = stored.unwrap_or_default();
     let before = doc.get_heads();
-    doc.apply_changes(parsed)
+    // `doc` is this function's own copy: thrown away if Automerge fails inside.
+    untrusted("its changes", || doc.apply_changes(parsed))
+        .map_err(|e| Fault::Household(e.to_string()))?
         .map_err(|e| Fault::Household(format!("Automerge refuses its changes: {e}")))?;
     let missing = doc.get_missing_deps(&[]).len();
     if missing > 0 {

@@ -4,4 +4,6 @@
 //! The body is `madadkar_fuzz::document`, which `tests/tests/fuzz_corpus.rs` replays in CI.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| madadkar_fuzz::document(data));
+libfuzzer_sys::fuzz_target!(init: madadkar_fuzz::init(), |data: &[u8]| {
+    madadkar_fuzz::fuzz(madadkar_fuzz::document, data)
+});

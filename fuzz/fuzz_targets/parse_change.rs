@@ -3,4 +3,6 @@
 //! The body is `madadkar_fuzz::parse_change_target`, which `tests/tests/fuzz_corpus.rs` replays in CI.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| madadkar_fuzz::parse_change_target(data));
+libfuzzer_sys::fuzz_target!(init: madadkar_fuzz::init(), |data: &[u8]| {
+    madadkar_fuzz::fuzz(madadkar_fuzz::parse_change_target, data)
+});

@@ -17,6 +17,29 @@ use sha2::{Digest, Sha256};
 #[path = "document_ops.rs"]
 pub mod document_ops;
 
+thread_local! {
+    /// The last panic's message, kept by [`init`]'s hook for [`fuzz`] to print.
+    static LAST_PANIC: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Replaces libfuzzer-sys' panic hook, which aborts on every panic, even one the code under
+/// test catches: `HouseholdDoc` catches Automerge's own panics on malformed input and refuses
+/// the input, and that refusal is the behaviour being tested. A panic is a finding only when
+/// it escapes the target's body; [`fuzz`] aborts then, with the message.
+pub fn init() {
+    std::panic::set_hook(Box::new(|info| {
+        LAST_PANIC.with(|p| *p.borrow_mut() = info.to_string());
+    }));
+}
+
+/// Runs one target's body on one input; a panic that escapes it aborts (libFuzzer's crash).
+pub fn fuzz(body: fn(&[u8]), data: &[u8]) {
+    if std::panic::catch_unwind(|| body(data)).is_err() {
+        LAST_PANIC.with(|p| eprintln!("uncaught panic: {}", p.borrow()));
+        std::process::abort();
+    }
+}
+
 /// Every target by name (the directory names under `fuzz/corpus/`), with its body.
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("parse_change", parse_change_target),

@@ -26,22 +26,22 @@ fn inputs(root: &str, target: &str) -> Vec<PathBuf> {
     files
 }
 
-/// Runs one target on every file, naming the file if the target panics.
-fn replay(target: &str, body: fn(&[u8]), files: &[PathBuf]) {
+/// Runs one target on every file; returns the files it panics on.
+fn replay(body: fn(&[u8]), files: &[PathBuf]) -> Vec<String> {
+    let mut panics = Vec::new();
     for file in files {
         let data = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let outcome = std::panic::catch_unwind(|| body(&data));
-        assert!(
-            outcome.is_ok(),
-            "fuzz target {target} panics on {}",
-            file.display()
-        );
+        if std::panic::catch_unwind(|| body(&data)).is_err() {
+            panics.push(file.display().to_string());
+        }
     }
+    panics
 }
 
 #[test]
 fn every_seed_corpus_replays_clean() {
     let mut total = 0;
+    let mut panics = Vec::new();
     for (target, body) in fuzz::TARGETS {
         let files = inputs("fuzz/corpus", target);
         // document_ops builds its inputs from the operations it decodes; every other target
@@ -49,17 +49,24 @@ fn every_seed_corpus_replays_clean() {
         if *target != "document_ops" {
             assert!(!files.is_empty(), "no seed corpus for fuzz target {target}");
         }
-        replay(target, *body, &files);
+        panics.extend(replay(*body, &files));
         total += files.len();
     }
+    assert!(panics.is_empty(), "fuzz targets panic on {panics:#?}");
     assert!(total >= 30, "only {total} corpus inputs replayed");
 }
 
 #[test]
 fn no_fixed_crasher_comes_back() {
+    let mut panics = Vec::new();
+    let mut total = 0;
     for (target, body) in fuzz::TARGETS {
-        replay(target, *body, &inputs("fuzz/regressions", target));
+        let files = inputs("fuzz/regressions", target);
+        total += files.len();
+        panics.extend(replay(*body, &files));
     }
+    assert!(total >= 4, "only {total} regression inputs found");
+    assert!(panics.is_empty(), "fuzz targets panic on {panics:#?}");
 }
 
 #[test]

@@ -41,15 +41,41 @@ enum Kind {
 
 #[derive(Debug, Arbitrary)]
 enum Op {
-    Put { obj: u8, key: Key, value: Scalar },
-    PutObject { obj: u8, key: Key, kind: Kind },
-    Delete { obj: u8, key: Key },
-    Increment { obj: u8, key: Key, by: i64 },
+    Put {
+        obj: u8,
+        key: Key,
+        value: Scalar,
+    },
+    PutObject {
+        obj: u8,
+        key: Key,
+        kind: Kind,
+    },
+    Delete {
+        obj: u8,
+        key: Key,
+    },
+    Increment {
+        obj: u8,
+        key: Key,
+        by: i64,
+    },
     /// Maps nested `depth` deep under one key: the stack-exhaustion attack.
-    Nest { obj: u8, key: Key, depth: u16 },
-    SpliceText { obj: u8, at: u8, text: String },
+    Nest {
+        obj: u8,
+        key: Key,
+        depth: u16,
+    },
+    SpliceText {
+        obj: u8,
+        at: u8,
+        text: String,
+    },
     /// Ends the current change with a message (a forged or broken `ChangeMeta`) and a time.
-    Commit { message: Option<String>, time: i64 },
+    Commit {
+        message: Option<String>,
+        time: i64,
+    },
 }
 
 #[derive(Debug, Arbitrary)]
@@ -103,9 +129,11 @@ impl Targets {
 
     fn scalar(&self, value: Scalar) -> ScalarValue {
         match value {
-            Scalar::Known(i) if !self.strings.is_empty() => {
-                ScalarValue::Str(self.strings[usize::from(i) % self.strings.len()].as_str().into())
-            }
+            Scalar::Known(i) if !self.strings.is_empty() => ScalarValue::Str(
+                self.strings[usize::from(i) % self.strings.len()]
+                    .as_str()
+                    .into(),
+            ),
             Scalar::Known(_) => ScalarValue::Null,
             Scalar::Str(s) => ScalarValue::Str(s.into()),
             Scalar::Int(i) => ScalarValue::Int(i),
@@ -144,7 +172,11 @@ fn apply(doc: &mut AutoCommit, t: &mut Targets, op: Op) {
                 ObjType::Text => Ok(()),
             };
         }
-        Op::PutObject { obj, key, kind: new } => {
+        Op::PutObject {
+            obj,
+            key,
+            kind: new,
+        } => {
             let (obj, k) = t.object(obj);
             let made = match k {
                 ObjType::Map | ObjType::Table => doc.put_object(&obj, t.key(&key), kind(&new)),

@@ -40,8 +40,11 @@ pub fn fuzz(body: fn(&[u8]), data: &[u8]) {
     }
 }
 
+/// A target's body: one input, checked by not panicking.
+pub type Body = fn(&[u8]);
+
 /// Every target by name (the directory names under `fuzz/corpus/`), with its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("parse_change", parse_change_target),
     ("push_frame", push_frame),
     ("pull_batch", pull_batch),

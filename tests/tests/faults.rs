@@ -16,7 +16,10 @@ fn one_run_of_each_fault_kind_loses_nothing_and_converges() {
         .expect("start fault_runner");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "fault runs failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "fault runs failed:\n{stdout}\n{stderr}"
+    );
     let runs = stdout.lines().filter(|l| l.starts_with("run ")).count();
     assert_eq!(runs, 7, "{stdout}");
     assert!(
@@ -30,5 +33,8 @@ fn one_run_of_each_fault_kind_loses_nothing_and_converges() {
         .lines()
         .filter(|l| l.starts_with("run ") && l.contains(" hit "))
         .count();
-    assert!(hits >= 3, "only {hits} of 7 faults landed mid-operation:\n{stdout}");
+    assert!(
+        hits >= 3,
+        "only {hits} of 7 faults landed mid-operation:\n{stdout}"
+    );
 }

@@ -64,8 +64,11 @@ type Result<T, E = DocumentError> = std::result::Result<T, E>;
 /// down on every sync instead of being refused or quarantined. What `step` touched must be
 /// thrown away on `Err`.
 pub fn untrusted<T>(what: &str, step: impl FnOnce() -> T) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step))
-        .map_err(|_| malformed(format!("{what}: Automerge failed on it (an internal panic)")))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).map_err(|_| {
+        malformed(format!(
+            "{what}: Automerge failed on it (an internal panic)"
+        ))
+    })
 }
 
 /// One household's Automerge document.
@@ -77,7 +80,13 @@ pub struct HouseholdDoc {
 impl HouseholdDoc {
     /// Loads a document saved whole (`save`) or as concatenated changes, and checks its shape.
     pub fn load(bytes: &[u8]) -> Result<Self> {
-        let doc = untrusted("the document", || AutoCommit::load(bytes))??;
+        let doc = untrusted("the document", || {
+            let mut doc = AutoCommit::load(bytes)?;
+            // Building every change walks the whole change graph: Automerge accepts some
+            // documents whose graph is broken and panics only when a later read walks it.
+            doc.get_changes(&[]);
+            Ok::<_, automerge::AutomergeError>(doc)
+        })??;
         Self::from_automerge(doc)
     }
 
@@ -94,7 +103,12 @@ impl HouseholdDoc {
             .into_iter()
             .map(|b| Change::try_from(b).map_err(|e| malformed(format!("stored change: {e}"))))
             .collect::<Result<Vec<_>>>()?;
-        untrusted("its changes", || doc.apply_changes(changes))??;
+        untrusted("its changes", || {
+            doc.apply_changes(changes)?;
+            // As in `load`: a graph Automerge accepted but cannot walk is refused now.
+            doc.get_changes(&[]);
+            Ok::<_, automerge::AutomergeError>(())
+        })??;
         Self::from_automerge(doc)
     }
 
@@ -138,7 +152,14 @@ impl HouseholdDoc {
     /// [`untrusted`]), this document is left as it was rather than half-changed.
     pub fn apply_changes(&mut self, changes: Vec<Change>) -> Result<()> {
         let mut next = self.doc.clone();
-        untrusted("the changes", || next.apply_changes(changes))??;
+        let before = next.get_heads();
+        untrusted("the changes", || {
+            next.apply_changes(changes)?;
+            // Building the new changes walks their part of the graph: Automerge accepts some
+            // changes it cannot walk, and panics only when a later read does.
+            next.get_changes(&before);
+            Ok::<_, automerge::AutomergeError>(())
+        })??;
         self.doc = next;
         self.check_shape()
     }

@@ -47,7 +47,9 @@ fn main() -> Result<()> {
     let mut cut_path = None;
     let mut cut_after = 0;
     while let Some(flag) = args.next() {
-        let value = args.next().with_context(|| format!("{flag} needs a value"))?;
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--cut-path" => cut_path = Some(value),
             "--cut-after" => cut_after = value.parse().context("--cut-after BYTES")?,

@@ -84,7 +84,9 @@ fn main() -> Result<()> {
     let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().with_context(|| format!("{flag} needs a value"))?;
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--runs" => runs = value.parse().context("--runs N")?,
             "--seed" => seed = value.parse().context("--seed S")?,
@@ -106,7 +108,11 @@ fn main() -> Result<()> {
     let started = Instant::now();
     for i in 0..runs {
         let kind = match &only {
-            Some(k) => KINDS.iter().find(|x| **x == k.as_str()).copied().unwrap_or(KINDS[0]),
+            Some(k) => KINDS
+                .iter()
+                .find(|x| **x == k.as_str())
+                .copied()
+                .unwrap_or(KINDS[0]),
             None => KINDS[i % KINDS.len()],
         };
         let run_seed = seed.wrapping_add(i as u64);
@@ -145,10 +151,7 @@ fn main() -> Result<()> {
             total = (total.0 + r, total.1 + h, total.2 + f);
         }
     }
-    println!(
-        "| total | {} | {} | {} |",
-        total.0, total.1, total.2
-    );
+    println!("| total | {} | {} | {} |", total.0, total.1, total.2);
     println!("({:.0} s)", started.elapsed().as_secs_f64());
     if total.2 > 0 {
         bail!("{} of {} runs failed", total.2, total.0);
@@ -455,7 +458,9 @@ fn run(kind: &str, seed: u64) -> Result<Outcome> {
                 world.server.restart()?;
             }
             let stored = world.stored_changes()?;
-            outcome.note.push_str(&format!(", server held {stored} changes"));
+            outcome
+                .note
+                .push_str(&format!(", server held {stored} changes"));
         }
         "server-kill-pull" | "client-kill-pull" => {
             world.write(rng.range(20, 120))?;
@@ -545,9 +550,9 @@ fn run(kind: &str, seed: u64) -> Result<Outcome> {
                 Err(e) => {
                     // A broken connection must read as a network failure (retried), never as
                     // a server that speaks another protocol.
-                    outcome
-                        .failures
-                        .push(format!("cut after {bytes} B gave a non-retryable error: {e}"));
+                    outcome.failures.push(format!(
+                        "cut after {bytes} B gave a non-retryable error: {e}"
+                    ));
                     format!("cut after {bytes} B: NOT retryable")
                 }
                 Ok(_) if cut => format!("cut after {bytes} B but the sync succeeded"),

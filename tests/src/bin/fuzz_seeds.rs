@@ -29,7 +29,10 @@ fn household() -> Result<HouseholdDoc> {
     let a = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00a1);
     let b = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_00b2);
     let id = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
-    let now = Utc.with_ymd_and_hms(2025, 10, 1, 9, 0, 0).single().context("time")?;
+    let now = Utc
+        .with_ymd_and_hms(2025, 10, 1, 9, 0, 0)
+        .single()
+        .context("time")?;
     let meta_a = ChangeMeta::new("worker-a", "worker A", &a.to_string());
     let meta_b = ChangeMeta::new("worker-b", "worker B", &b.to_string());
     let head = NewMember {
@@ -103,7 +106,10 @@ fn household() -> Result<HouseholdDoc> {
     )?;
     doc.merge(&mut other)?;
     doc.read()?;
-    anyhow::ensure!(doc.conflicts()?.len() == 1, "the seed should hold one conflict");
+    anyhow::ensure!(
+        doc.conflicts()?.len() == 1,
+        "the seed should hold one conflict"
+    );
     Ok(doc)
 }
 
@@ -116,7 +122,11 @@ fn main() -> Result<()> {
     let fuzz = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "fuzz".into()));
     let base_path = fuzz.join("seeds/household.automerge");
     if !base_path.exists() {
-        write(&fuzz.join("seeds"), "household.automerge", &household()?.save())?;
+        write(
+            &fuzz.join("seeds"),
+            "household.automerge",
+            &household()?.save(),
+        )?;
     }
     let mut doc = HouseholdDoc::load(&std::fs::read(&base_path)?)?;
     let id = doc.id()?;
@@ -124,15 +134,26 @@ fn main() -> Result<()> {
     let mut changes = doc.changes_since(&[]);
 
     write(&corpus.join("document"), "household", &doc.save())?;
-    let concatenated: Vec<u8> = changes.iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
+    let concatenated: Vec<u8> = changes
+        .iter()
+        .flat_map(|c| c.raw_bytes().to_vec())
+        .collect();
     write(&corpus.join("document"), "changes", &concatenated)?;
 
     for (i, change) in changes.iter_mut().enumerate() {
-        write(&corpus.join("parse_change"), &format!("change-{i}"), change.raw_bytes())?;
+        write(
+            &corpus.join("parse_change"),
+            &format!("change-{i}"),
+            change.raw_bytes(),
+        )?;
         // Large changes go compressed (Automerge's deflated chunk type).
         let packed = change.bytes().to_vec();
         if packed != change.raw_bytes() {
-            write(&corpus.join("parse_change"), &format!("compressed-{i}"), &packed)?;
+            write(
+                &corpus.join("parse_change"),
+                &format!("compressed-{i}"),
+                &packed,
+            )?;
         }
     }
 
@@ -157,9 +178,21 @@ fn main() -> Result<()> {
         more,
         changes: changes.to_vec(),
     };
-    write(&corpus.join("pull_batch"), "all", &batch(false, &numbered).encode())?;
-    write(&corpus.join("pull_batch"), "more", &batch(true, &numbered[..2]).encode())?;
-    write(&corpus.join("pull_batch"), "empty", &batch(false, &[]).encode())?;
+    write(
+        &corpus.join("pull_batch"),
+        "all",
+        &batch(false, &numbered).encode(),
+    )?;
+    write(
+        &corpus.join("pull_batch"),
+        "more",
+        &batch(true, &numbered[..2]).encode(),
+    )?;
+    write(
+        &corpus.join("pull_batch"),
+        "empty",
+        &batch(false, &[]).encode(),
+    )?;
 
     // A replica holding an older copy syncs with one holding the whole household: every message
     // it sends (heads, then the changes the other lacks) framed as it goes to the server.
@@ -175,18 +208,31 @@ fn main() -> Result<()> {
         }
         let frame = DocSyncFrame {
             state: session.clone(),
-            message: from_old.as_ref().map(|m| m.clone().encode()).unwrap_or_default(),
+            message: from_old
+                .as_ref()
+                .map(|m| m.clone().encode())
+                .unwrap_or_default(),
         };
-        write(&corpus.join("doc_sync_frame"), &format!("round-{round}"), &frame.encode())?;
+        write(
+            &corpus.join("doc_sync_frame"),
+            &format!("round-{round}"),
+            &frame.encode(),
+        )?;
         if let Some(m) = from_old {
-            doc.automerge().sync().receive_sync_message(&mut theirs, m)?;
+            doc.automerge()
+                .sync()
+                .receive_sync_message(&mut theirs, m)?;
         }
         if let Some(m) = from_full {
             let frame = DocSyncFrame {
                 state: vec![1],
                 message: m.clone().encode(),
             };
-            write(&corpus.join("doc_sync_frame"), &format!("answer-{round}"), &frame.encode())?;
+            write(
+                &corpus.join("doc_sync_frame"),
+                &format!("answer-{round}"),
+                &frame.encode(),
+            )?;
             old.automerge().sync().receive_sync_message(&mut ours, m)?;
         }
         session = vec![1];

@@ -471,9 +471,9 @@ fn run(kind: &str, seed: u64) -> Result<Outcome> {
             // The client's part of a pull (applying and storing the batch) comes after the
             // answer, so the client is killed over a longer span.
             let delay = if kind == "server-kill-pull" {
-                rng.range(0, 30)
+                rng.range(0, 15)
             } else {
-                rng.range(0, 150)
+                rng.range(0, 80)
             };
             std::thread::sleep(Duration::from_millis(delay));
             let finished = !running(&mut sync);
@@ -528,10 +528,10 @@ fn run(kind: &str, seed: u64) -> Result<Outcome> {
         "cut-push" | "cut-pull" => {
             let n = rng.range(20, 120);
             world.write(n)?;
-            // Cut points within the answer: a push answer is about 80 bytes per change, a
+            // Cut points within the answer: a push answer is over 40 bytes per change, a
             // (compressed) pull answer about 100 bytes per visit, each after a head of ~200.
             let (path, bytes) = if kind == "cut-push" {
-                ("/v1/push", rng.range(0, 200 + 70 * n))
+                ("/v1/push", rng.range(0, 200 + 40 * n))
             } else {
                 world.sync(world.a.path())?;
                 ("/v1/pull", rng.range(0, 200 + 90 * n))

@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use madadkar_schema::{
     Field, HouseholdDoc, ValidationError,
     change::parse_change,
-    document::Received,
+    document::{Received, untrusted},
     wire::{
         self, DocSyncFrame, EnrollRequest, EnrollResponse, ErrorBody, PullBatch, PushResponse,
         WireChange,
@@ -977,8 +977,16 @@ fn store_received(
     let is_new = stored.is_none();
     let mut doc = stored.unwrap_or_default();
     let before = doc.get_heads();
-    doc.apply_changes(parsed)
-        .map_err(|e| Fault::Household(format!("Automerge refuses its changes: {e}")))?;
+    // `doc` is this function's own copy: thrown away if Automerge fails inside. Building the
+    // new changes walks their part of the change graph, which Automerge accepts broken in some
+    // cases and panics on only when a later read walks it.
+    untrusted("its changes", || {
+        doc.apply_changes(parsed)?;
+        doc.get_changes(&before);
+        Ok::<_, automerge::AutomergeError>(())
+    })
+    .map_err(|e| Fault::Household(e.to_string()))?
+    .map_err(|e| Fault::Household(format!("Automerge refuses its changes: {e}")))?;
     let missing = doc.get_missing_deps(&[]).len();
     if missing > 0 {
         return Err(Fault::Household(format!(

@@ -59,6 +59,20 @@ use layout::malformed;
 
 type Result<T, E = DocumentError> = std::result::Result<T, E>;
 
+/// Runs one Automerge step on bytes from elsewhere (a change, a document), turning a panic
+/// inside Automerge into a refusal. Automerge 0.12 panics on some malformed input (an index
+/// out of range, a decode error unwrapped, a failed assertion: `fuzz/` found each within
+/// seconds, see docs/reliability.md); unguarded, one hostile change would take the process
+/// down on every sync instead of being refused or quarantined. What `step` touched must be
+/// thrown away on `Err`.
+pub fn untrusted<T>(what: &str, step: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).map_err(|_| {
+        malformed(format!(
+            "{what}: Automerge failed on it (an internal panic)"
+        ))
+    })
+}
+
 /// One household's Automerge document.
 #[derive(Debug)]
 pub struct HouseholdDoc {
@@ -68,7 +82,13 @@ pub struct HouseholdDoc {
 impl HouseholdDoc {
     /// Loads a document saved whole (`save`) or as concatenated changes, and checks its shape.
     pub fn load(bytes: &[u8]) -> Result<Self> {
-        let doc = AutoCommit::load(bytes)?;
+        let doc = untrusted("the document", || {
+            let mut doc = AutoCommit::load(bytes)?;
+            // Building every change walks the whole change graph: Automerge accepts some
+            // documents whose graph is broken and panics only when a later read walks it.
+            doc.get_changes(&[]);
+            Ok::<_, automerge::AutomergeError>(doc)
+        })??;
         Self::from_automerge(doc)
     }
 
@@ -78,14 +98,19 @@ impl HouseholdDoc {
         changes: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<Self> {
         let mut doc = match snapshot {
-            Some(bytes) => AutoCommit::load(bytes)?,
+            Some(bytes) => untrusted("the snapshot", || AutoCommit::load(bytes))??,
             None => AutoCommit::new(),
         };
         let changes = changes
             .into_iter()
             .map(|b| Change::try_from(b).map_err(|e| malformed(format!("stored change: {e}"))))
             .collect::<Result<Vec<_>>>()?;
-        doc.apply_changes(changes)?;
+        untrusted("its changes", || {
+            doc.apply_changes(changes)?;
+            // As in `load`: a graph Automerge accepted but cannot walk is refused now.
+            doc.get_changes(&[]);
+            Ok::<_, automerge::AutomergeError>(())
+        })??;
         Self::from_automerge(doc)
     }
 
@@ -125,8 +150,19 @@ impl HouseholdDoc {
         Ok(self.doc.merge(&mut other.doc)?)
     }
 
+    /// Takes in received changes. Applied to a copy first: should Automerge fail inside (see
+    /// [`untrusted`]), this document is left as it was rather than half-changed.
     pub fn apply_changes(&mut self, changes: Vec<Change>) -> Result<()> {
-        self.doc.apply_changes(changes)?;
+        let mut next = self.doc.clone();
+        let before = next.get_heads();
+        untrusted("the changes", || {
+            next.apply_changes(changes)?;
+            // Building the new changes walks their part of the graph: Automerge accepts some
+            // changes it cannot walk, and panics only when a later read does.
+            next.get_changes(&before);
+            Ok::<_, automerge::AutomergeError>(())
+        })??;
+        self.doc = next;
         self.check_shape()
     }
 

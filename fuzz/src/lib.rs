@@ -108,12 +108,13 @@ pub fn doc_sync_frame(data: &[u8]) {
 /// A bundle file's contents (the inner, unencrypted format): the framing, then every document
 /// loaded, its id compared and read as `Store::import_bundle` does before writing anything.
 pub fn bundle_file(data: &[u8]) {
-    let Ok(documents) = bundle::decode(data) else {
+    let Ok(decoded) = bundle::decode(data) else {
         return;
     };
-    for (declared, bytes) in documents {
+    for household in decoded.households {
+        let declared = household.id;
         // Fixed checksums let mutations inside a document reach the decoder.
-        let bytes = fix_checksums(bytes);
+        let bytes = fix_checksums(household.document);
         let Ok(mut doc) = HouseholdDoc::load(&bytes) else {
             continue;
         };

@@ -351,7 +351,8 @@ impl HouseholdDoc {
                 kept.push((name, id));
             }
         }
-        stored.apply_changes(received)?;
+        // Automerge panics on some malformed changes: a panic is a refusal, not a crash.
+        super::untrusted("the received changes", || stored.apply_changes(received))??;
         for (name, id) in kept {
             let now = stored.get(automerge::ROOT, name)?.map(|(_, now)| now);
             if now.as_ref() != Some(&id) {

@@ -5,10 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use automerge::{
-    AutoCommit,
-    sync::{self, SyncDoc},
-};
+use automerge::sync::{self, SyncDoc};
 use axum::{
     extract::State,
     http::{HeaderValue, header},
@@ -97,15 +94,12 @@ fn sync_round<S: Storage>(
         });
     }
     crate::audit::synced(storage, principal, household)?;
-    let mut doc = AutoCommit::new();
     let stored = storage
         .household_changes(household)?
         .iter()
-        .map(|b| madadkar_schema::change::parse_change(b))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    doc.apply_changes(stored)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .filter_map(|b| madadkar_schema::change::parse_change(b).ok())
+        .collect::<Vec<_>>();
+    let mut doc = super::validate::stored_document(household, stored);
     if !frame.message.is_empty() {
         let before = doc.get_heads();
         let bad_message =
@@ -113,9 +107,12 @@ fn sync_round<S: Storage>(
         let message = sync::Message::decode(&frame.message).map_err(|e| bad_message(&e))?;
         // Automerge would take the chunks in unbounded; each must pass a pushed change's bounds.
         super::validate::parse_chunks(household, message.changes.iter())?;
-        doc.sync()
-            .receive_sync_message(&mut sync_state, message)
-            .map_err(|e| bad_message(&e))?;
+        // Automerge panics on some malformed input: a panic is a refusal, not a crash.
+        madadkar_schema::document::untrusted("the sync message", || {
+            doc.sync().receive_sync_message(&mut sync_state, message)
+        })
+        .map_err(|e| bad_message(&e))?
+        .map_err(|e| bad_message(&e))?;
         let new: Vec<WireChange> = doc
             .get_changes(&before)
             .into_iter()

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use automerge::{AutoCommit, Change, ChangeHash};
 use axum::http::StatusCode;
+use madadkar_schema::document::untrusted;
 use madadkar_schema::{
     DocumentError, HouseholdDoc, change::parse_change, document::SCHEMA_VERSION, wire::WireChange,
 };
@@ -71,15 +72,26 @@ struct Refusal {
 /// server from before these checks accepted, e.g. a reused sequence number) is left out, as
 /// every replica sets it aside: it must not keep the household's good changes from being
 /// checked and stored.
-fn stored_document(household: Uuid, stored: Vec<Change>) -> AutoCommit {
+pub(super) fn stored_document(household: Uuid, stored: Vec<Change>) -> AutoCommit {
+    let apply = |doc: &mut AutoCommit, changes: Vec<Change>| {
+        // A panic inside Automerge (malformed input it does not refuse cleanly) counts as a
+        // refusal; the document it touched is not used.
+        matches!(
+            untrusted("stored changes", || doc.apply_changes(changes)),
+            Ok(Ok(()))
+        )
+    };
     let mut doc = AutoCommit::new();
-    if doc.apply_changes(stored.clone()).is_ok() {
+    if apply(&mut doc, stored.clone()) {
         return doc;
     }
     let mut doc = AutoCommit::new();
     let mut skipped = 0;
     for change in stored {
-        if doc.apply_changes([change]).is_err() {
+        let mut next = doc.clone();
+        if apply(&mut next, vec![change]) {
+            doc = next;
+        } else {
             skipped += 1;
         }
     }

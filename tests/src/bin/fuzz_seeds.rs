@@ -159,11 +159,7 @@ fn main() -> Result<()> {
 
     let wire: Vec<WireChange> = changes
         .iter()
-        .map(|c| WireChange {
-            household: id,
-            seq: 0,
-            bytes: c.raw_bytes().to_vec(),
-        })
+        .map(|c| WireChange::new(id, 0, c.raw_bytes().to_vec()))
         .collect();
     write(&corpus.join("push_frame"), "all", &encode_push(&wire))?;
     write(&corpus.join("push_frame"), "one", &encode_push(&wire[..1]))?;
@@ -241,9 +237,31 @@ fn main() -> Result<()> {
     }
 
     let small = HouseholdDoc::from_parts(None, [changes[0].raw_bytes()])?.save();
-    let documents = vec![(id, doc.save()), (id, small)];
-    write(&corpus.join("bundle"), "two", &bundle::encode(&documents))?;
-    write(&corpus.join("bundle"), "empty", &bundle::encode(&[]))?;
+    let documents = vec![
+        bundle::Outgoing {
+            id,
+            document: doc.save(),
+            signatures: vec![],
+        },
+        bundle::Outgoing {
+            id,
+            document: small,
+            signatures: vec![],
+        },
+    ];
+    // A fixed key and device: the seeds stay the same from run to run.
+    let key = madadkar_schema::authorship::DeviceKey::from_secret(&[7; 32]);
+    let device = uuid::Uuid::from_u128(7);
+    write(
+        &corpus.join("bundle"),
+        "two",
+        &bundle::encode(&documents, device, &key),
+    )?;
+    write(
+        &corpus.join("bundle"),
+        "empty",
+        &bundle::encode(&[], device, &key),
+    )?;
     std::fs::create_dir_all(corpus.join("document_ops"))?;
     println!("seed corpora written under {}", corpus.display());
     Ok(())

@@ -105,7 +105,14 @@ pub fn stored_document(store_file: &Path, id: Uuid) -> Result<AutoCommit> {
 /// server from before the (actor, sequence number) check would have stored it.
 pub fn plant_raw(server: &Server, household: Uuid, bytes: &[u8]) -> Result<()> {
     let conn = rusqlite::Connection::open(server.dir.path().join(DATABASE_FILE))?;
-    let hash = Change::try_from(bytes)?.hash().0;
+    // Bytes that do not parse have no Automerge hash; any unique one does here.
+    let hash = Change::try_from(bytes)
+        .map(|c| c.hash().0)
+        .unwrap_or_else(|_| {
+            let mut h = [0u8; 32];
+            h[..16].copy_from_slice(Uuid::now_v7().as_bytes());
+            h
+        });
     conn.execute(
         "INSERT INTO log (kind, household) VALUES ('change', ?)",
         [household.to_string()],

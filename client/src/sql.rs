@@ -5,7 +5,12 @@ use rusqlite::Connection;
 use crate::error::{Result, StoreError};
 
 /// Migrations by `PRAGMA user_version`: entry `i` lifts the database from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+/// Each is a named constant below, so that branches adding migrations merge by ordering this
+/// list.
+const MIGRATIONS: &[&str] = &[LAYOUT, DRAFTS];
+
+/// Migration 1: the whole layout of the first version.
+const LAYOUT: &str = r#"
 -- Who this replica is.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 
@@ -95,7 +100,18 @@ CREATE INDEX p_referrals_household ON p_referrals (household_id);
 
 -- Search over normalised Persian text; trigrams find any part of a name.
 CREATE VIRTUAL TABLE p_search USING fts5 (household_id UNINDEXED, body, tokenize = 'trigram');
-"#];
+"#;
+
+/// The desktop app's unsaved form drafts, kept here (encrypted with everything else) rather
+/// than in the WebView's storage. Keys name a form (`visit.<household id>`); values are the
+/// form's fields as JSON text.
+const DRAFTS: &str = r#"
+CREATE TABLE drafts (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+"#;
 
 pub const STORE_VERSION: i64 = MIGRATIONS.len() as i64;
 

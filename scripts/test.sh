@@ -18,6 +18,7 @@ echo "== cargo build (binaries the end-to-end tests start)"
 cargo build --workspace --bins --locked
 echo "== cargo test"
 cargo test --workspace --locked
+bash scripts/schemathesis.sh
 echo "== desktop app end to end (Xvfb, tauri-driver, WebKitWebDriver)"
 # One more try if the first fails: a WebDriver session on a loaded 2-core machine can time out.
 # A real fault fails both times; a retry is announced so it is never silent.

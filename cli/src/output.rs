@@ -4,7 +4,7 @@
 use chrono::{DateTime, Local, TimeZone, Utc};
 use madadkar_client::{
     CheckReport, Followup, HouseholdDetails, HouseholdSummary, Identity, ImportReport, Page,
-    SyncReport, SyncStatus,
+    QuarantinedHousehold, SyncReport, SyncStatus,
 };
 use madadkar_schema::{ChangeInfo, Conflict, date::format_jalali_date_time, format_jalali};
 use serde::Serialize;
@@ -173,7 +173,9 @@ impl Output {
 
     fn summaries(&self, items: &[HouseholdSummary]) {
         for h in items {
-            let flag = if h.conflict_count > 0 {
+            let flag = if h.needs_update {
+                " ⚠ written by a newer Madadkar: read-only, update the app"
+            } else if h.conflict_count > 0 {
                 " ⚠ conflict"
             } else {
                 ""
@@ -317,6 +319,46 @@ impl Output {
                 r.requests,
                 r.bytes_sent,
                 r.bytes_received
+            );
+            if r.quarantined > 0 {
+                println!(
+                    "{} households could not be applied and are set aside: see `madadkar quarantine`",
+                    r.quarantined
+                );
+            }
+            if r.needs_update > 0 {
+                println!(
+                    "{} households were written by a newer Madadkar: shown read-only; update the app to change them",
+                    r.needs_update
+                );
+            }
+            if r.more_to_pull {
+                println!("more changes are waiting on the server: sync again");
+            }
+        }
+    }
+
+    pub fn quarantine(&self, items: &[QuarantinedHousehold]) {
+        if self.json {
+            print_json(&items);
+            return;
+        }
+        if items.is_empty() {
+            println!("no household is set aside");
+        }
+        for q in items {
+            println!("household {}: {}", q.household, q.reason);
+            let here = if q.has_local_copy {
+                "its earlier state is on this replica and usable"
+            } else {
+                "it never applied on this replica"
+            };
+            println!(
+                "  set aside {}, last tried {}; {} changes kept ({} B); {here}",
+                local_time(&q.quarantined_at),
+                local_time(&q.last_attempt_at),
+                q.changes,
+                q.bytes
             );
         }
     }

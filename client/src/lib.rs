@@ -16,12 +16,14 @@
 //! # Ok::<(), madadkar_client::StoreError>(())
 //! ```
 
+pub mod access;
 pub mod bundle;
 pub mod demo;
 pub mod drafts;
 mod error;
 pub mod forms;
 pub mod projection;
+pub mod quarantine;
 pub mod query;
 mod sql;
 pub mod store;
@@ -31,6 +33,7 @@ pub mod vault;
 pub use drafts::Draft;
 pub use error::StoreError;
 pub use forms::{HouseholdText, ListText, ReferralText, VisitText};
+pub use quarantine::QuarantinedHousehold;
 pub use query::{Followup, HouseholdSummary, ListQuery, Page, SortBy};
 pub use store::{CheckReport, HouseholdDetails, Identity, ImportReport, Store};
 pub use sync::{SyncReport, SyncStatus};

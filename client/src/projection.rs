@@ -2,8 +2,10 @@
 //! read, so that no query has to load documents. Always written in the same transaction as the
 //! change they reflect, and rebuildable from the documents.
 
+use madadkar_schema::document::{NewerHousehold, Received};
 use madadkar_schema::{Household, HouseholdDoc, iso_date, text::normalize_for_search};
 use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
 
 use crate::error::Result;
 
@@ -27,6 +29,52 @@ pub fn derive(doc: &HouseholdDoc) -> Result<HouseholdRows> {
     let h = doc.read()?;
     let conflicts = doc.conflict_paths()?.len();
     Ok(rows_of(&h, conflicts))
+}
+
+/// The projections of a received document: [`derive`] for one of this version, and
+/// [`derive_newer`] for one a newer Madadkar wrote.
+pub fn derive_received(id: Uuid, doc: &Received) -> Result<HouseholdRows> {
+    match doc {
+        Received::Current(doc) => derive(doc),
+        Received::Newer(doc) => Ok(derive_newer(id, doc)),
+    }
+}
+
+/// The rows of a household a newer Madadkar wrote, marked `needs_update` so that lists show it
+/// read-only with "update the app". They hold what this version can still read of it (its known
+/// fields, read with this version's rules: names, national IDs, visits stay searchable); when
+/// even that fails, a placeholder that holds only the id (empty texts, no status, no counts),
+/// never invented values. Conflicts are not counted: this version could not resolve them.
+pub fn derive_newer(id: Uuid, doc: &NewerHousehold) -> HouseholdRows {
+    let mut rows = match doc.read_known() {
+        Ok(h) if h.id == id => rows_of(&h, 0),
+        _ => HouseholdRows {
+            household: vec![
+                s(id),
+                s(""),
+                None,
+                s(""),
+                s(""),
+                None,
+                s(""),
+                None,
+                None,
+                s(0),
+                s(0),
+                None,
+                None,
+                None,
+                s(0),
+                s(""),
+                s(0),
+            ],
+            ..HouseholdRows::default()
+        },
+    };
+    if let Some(flag) = rows.household.last_mut() {
+        *flag = s(1);
+    }
+    rows
 }
 
 /// Like [`derive`] after a change made on this replica: such a change has seen every value it
@@ -77,6 +125,8 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
         last_visit.and_then(|v| v.max_need()).map(|n| n.to_string()),
         s(conflicts),
         s(normalize_for_search(&head_name)),
+        // needs_update: 1 only for a household a newer Madadkar wrote (`derive_newer`).
+        s(0),
     ];
     let members = h
         .members
@@ -139,7 +189,7 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
 
 const HOUSEHOLD_COLUMNS: &str = "id, head_name, head_national_id, district, address, phone, status, \
      assigned_group, assigned_worker, member_count, visit_count, last_visit, next_followup, \
-     max_need, conflict_count, sort_name";
+     max_need, conflict_count, sort_name, needs_update";
 const MEMBER_COLUMNS: &str = "id, household_id, full_name, national_id, birth_date, relation";
 const VISIT_COLUMNS: &str = "id, household_id, date, worker_id, kind, followup_date, max_need";
 const REFERRAL_COLUMNS: &str = "id, household_id, kind, target, status, status_date";

@@ -28,11 +28,14 @@ pub struct HouseholdSummary {
     pub next_followup: Option<NaiveDate>,
     pub max_need: Option<i64>,
     pub conflict_count: i64,
+    /// Written by a newer Madadkar: shown read-only (what this version can read of it) with
+    /// "update the app"; every change to it is refused.
+    pub needs_update: bool,
 }
 
 const SUMMARY_COLUMNS: &str = "h.id, h.head_name, h.head_national_id, h.district, h.address, \
      h.phone, h.status, h.assigned_group, h.assigned_worker, h.member_count, h.visit_count, \
-     h.last_visit, h.next_followup, h.max_need, h.conflict_count";
+     h.last_visit, h.next_followup, h.max_need, h.conflict_count, h.needs_update";
 
 /// A projected date column; a value that is not an ISO date is an error, not a missing date.
 fn date_column(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
@@ -61,6 +64,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<HouseholdSummary> {
         next_followup: date_column(row, 12)?,
         max_need: row.get(13)?,
         conflict_count: row.get(14)?,
+        needs_update: row.get(15)?,
     })
 }
 

@@ -7,7 +7,7 @@ use crate::error::{Result, StoreError};
 /// Migrations by `PRAGMA user_version`: entry `i` lifts the database from version `i` to `i + 1`.
 /// Each is a named constant below, so that branches adding migrations merge by ordering this
 /// list.
-const MIGRATIONS: &[&str] = &[LAYOUT, DRAFTS];
+const MIGRATIONS: &[&str] = &[LAYOUT, QUARANTINE, DRAFTS];
 
 /// Migration 1: the whole layout of the first version.
 const LAYOUT: &str = r#"
@@ -102,7 +102,32 @@ CREATE INDEX p_referrals_household ON p_referrals (household_id);
 CREATE VIRTUAL TABLE p_search USING fts5 (household_id UNINDEXED, body, tokenize = 'trigram');
 "#;
 
-/// The desktop app's unsaved form drafts, kept here (encrypted with everything else) rather
+/// Migration 2: households set aside when their pulled changes cannot be applied, and the
+/// read-only mark for households written by a newer Madadkar.
+const QUARANTINE: &str = r#"
+-- A household written by a newer Madadkar: kept, listed read-only, never written to.
+ALTER TABLE p_households ADD COLUMN needs_update INTEGER NOT NULL DEFAULT 0;
+
+-- Households whose pulled changes could not be applied, set aside so everything else syncs.
+-- The reason names what failed (ids, counts, field names; never a value).
+CREATE TABLE quarantine (
+    household TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    quarantined_at TEXT NOT NULL,
+    last_attempt_at TEXT NOT NULL
+) STRICT;
+-- Their changes exactly as received, kept until they apply. `server_seq` is the server's
+-- sequence number (one change is kept once); NULL for changes of the per-household sync.
+CREATE TABLE quarantine_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    household TEXT NOT NULL REFERENCES quarantine(household) ON DELETE CASCADE,
+    server_seq INTEGER,
+    bytes BLOB NOT NULL,
+    UNIQUE (household, server_seq)
+) STRICT;
+"#;
+
+/// Migration 3: the desktop app's unsaved form drafts, kept here (encrypted with everything else) rather
 /// than in the WebView's storage. Keys name a form (`visit.<household id>`); values are the
 /// form's fields as JSON text.
 const DRAFTS: &str = r#"

@@ -10,11 +10,13 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
-use automerge::Change;
+use automerge::{AutoCommit, Change};
 use chrono::{DateTime, Local, NaiveDate, Utc};
+use madadkar_schema::document::{Received, device_actor};
 use madadkar_schema::{
-    ChangeInfo, ChangeMeta, Conflict, Household, HouseholdDoc, HouseholdEdit, MemberEdit,
-    NewHousehold, NewMember, NewReferral, NewVisit, ReferralUpdate, document::device_actor,
+    ChangeInfo, ChangeMeta, Conflict, DocumentError, Household, HouseholdDoc, HouseholdEdit,
+    MemberEdit, NewHousehold, NewMember, NewReferral, NewVisit, ReferralUpdate, SCHEMA_VERSION,
+    change::parse_change,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
@@ -503,7 +505,8 @@ impl Store {
     fn bundle(&self) -> Result<(usize, Vec<u8>)> {
         let mut documents = Vec::new();
         for id in self.household_ids()? {
-            let mut doc = load_document(&self.conn, id)?;
+            // Every household, a newer version's too: bundles pass on what this app cannot read.
+            let mut doc = load_received(&self.conn, id)?;
             documents.push((id, doc.save()));
         }
         Ok((documents.len(), bundle::encode(&documents)))
@@ -534,46 +537,58 @@ impl Store {
             let bad = |e: &dyn std::fmt::Display| {
                 StoreError::Bundle(format!("household {declared}: {e}"))
             };
-            let doc = HouseholdDoc::load(data).map_err(|e| bad(&e))?;
-            if doc.id().map_err(|e| bad(&e))? != declared {
-                return Err(bad(&"the document's id differs from the one in the bundle"));
-            }
-            documents.push(doc);
+            let doc = AutoCommit::load(data).map_err(|e| bad(&e))?;
+            // A household of a newer version is kept read-only; one whose id differs from the
+            // bundle's is refused.
+            documents.push((
+                declared,
+                HouseholdDoc::receive(doc, declared).map_err(|e| bad(&e))?,
+            ));
         }
-        self.merge_documents(documents)
+        self.merge_received(documents)
     }
 
     /// Merges whole household documents from elsewhere (a bundle, the demo generator). Each is
     /// checked and merged in memory first; then all are written in one transaction, or none.
     /// Their new changes are queued for the server.
     pub fn merge_documents(&mut self, documents: Vec<HouseholdDoc>) -> Result<ImportReport> {
+        let documents = documents
+            .into_iter()
+            .map(|doc| Ok((doc.id()?, Received::Current(doc))))
+            .collect::<Result<Vec<_>>>()?;
+        self.merge_received(documents)
+    }
+
+    /// [`Self::merge_documents`] for documents of any version: one a newer Madadkar wrote (or
+    /// that becomes newer by the merge) is stored whole and listed read-only.
+    fn merge_received(&mut self, documents: Vec<(Uuid, Received)>) -> Result<ImportReport> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = ImportReport::default();
         let mut writes = Vec::new();
-        for mut theirs in documents {
-            let id = theirs.id()?;
+        for (id, mut theirs) in documents {
             let bad =
                 |e: &dyn std::fmt::Display| StoreError::Bundle(format!("household {id}: {e}"));
             // Deriving the projections reads the whole document: that is the validation.
-            match try_load_document(&tx, id)? {
+            let rows = projection::derive_received(id, &theirs).map_err(|e| bad(&e))?;
+            match load_raw(&tx, id)? {
                 Some(mut ours) => {
-                    theirs.read().map_err(|e| bad(&e))?;
-                    let before = ours.heads();
-                    ours.merge(&mut theirs).map_err(|e| bad(&e))?;
-                    let changes = ours.changes_since(&before);
+                    let before = ours.get_heads();
+                    ours.merge(&mut theirs.into_automerge())
+                        .map_err(|e| bad(&e))?;
+                    let mut merged = HouseholdDoc::receive(ours, id).map_err(|e| bad(&e))?;
+                    let changes = merged.changes_since(&before);
                     if changes.is_empty() {
                         report.households_unchanged += 1;
                         continue;
                     }
-                    let rows = projection::derive(&ours).map_err(|e| bad(&e))?;
+                    let rows = projection::derive_received(id, &merged).map_err(|e| bad(&e))?;
                     report.households_updated += 1;
                     report.changes_new += changes.len();
-                    writes.push((id, ours, changes, rows, false));
+                    writes.push((id, merged, changes, rows, false));
                 }
                 None => {
-                    let rows = projection::derive(&theirs).map_err(|e| bad(&e))?;
                     let changes = theirs.changes_since(&[]);
                     report.households_new += 1;
                     report.changes_new += changes.len();
@@ -614,7 +629,7 @@ impl Store {
             .collect::<Result<_, _>>()?;
         for id in &ids {
             if let Ok(uuid) = Uuid::parse_str(id) {
-                let mut doc = load_document(&tx, uuid)?;
+                let mut doc = load_received(&tx, uuid)?;
                 write_snapshot(&tx, uuid, &mut doc)?;
             }
         }
@@ -669,27 +684,31 @@ impl Store {
         let ids = self.household_ids()?;
         report.households = ids.len();
         for id in &ids {
-            let mut doc = match load_document(&self.conn, *id) {
-                Ok(doc) => doc,
+            let mut raw = match load_raw(&self.conn, *id) {
+                Ok(Some(raw)) => raw,
+                Ok(None) => continue,
                 Err(e) => {
                     report.problems.push(format!("household {id}: {e}"));
                     continue;
                 }
             };
-            let missing = doc.missing_dependencies();
+            let missing = raw.get_missing_deps(&[]);
             if !missing.is_empty() {
                 report.problems.push(format!(
                     "household {id}: {} changes depend on changes this replica lacks",
                     missing.len()
                 ));
             }
-            match doc.id() {
-                Ok(inner) if inner == *id => {}
-                _ => report
-                    .problems
-                    .push(format!("household {id}: document carries another id")),
-            }
-            let expected = projection::derive(&doc)?;
+            // Of any version, carrying its own id (a newer version's is checked as far as
+            // this one can: a household with this id, listed read-only).
+            let doc = match HouseholdDoc::receive(raw, *id) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    report.problems.push(format!("household {id}: {e}"));
+                    continue;
+                }
+            };
+            let expected = projection::derive_received(*id, &doc)?;
             match projection::read(&self.conn, &id.to_string())? {
                 Some(stored) if stored == expected => {}
                 Some(_) => report.problems.push(format!(
@@ -761,8 +780,9 @@ fn rebuild_projections(tx: &Transaction<'_>) -> Result<usize> {
             kind: "household",
             id: id.clone(),
         })?;
-        let doc = load_document(tx, uuid)?;
-        project(tx, uuid, &doc)?;
+        let doc = load_received(tx, uuid)?;
+        let rows = projection::derive_received(uuid, &doc)?;
+        projection::write(tx, id, &rows)?;
     }
     Ok(ids.len())
 }
@@ -795,7 +815,7 @@ pub(crate) enum Origin {
 /// Appends changes after a document's snapshot and, unless they came from the server, queues
 /// them for it in the order given (causal order, which pushes rely on).
 pub(crate) fn append_changes(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     doc_id: Uuid,
     changes: &[Change],
     origin: Origin,
@@ -835,9 +855,27 @@ pub(crate) fn project(tx: &Connection, id: Uuid, doc: &HouseholdDoc) -> Result<(
     projection::write(tx, &id.to_string(), &rows)
 }
 
-fn write_snapshot(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -> Result<()> {
-    let snapshot = doc.save();
-    let count = doc.changes_since(&[]).len() as i64;
+/// What folding a document into a snapshot needs of it, whatever its version.
+pub(crate) trait Snapshot {
+    /// The saved document and how many changes it holds.
+    fn snapshot(&mut self) -> (Vec<u8>, usize);
+}
+
+impl Snapshot for HouseholdDoc {
+    fn snapshot(&mut self) -> (Vec<u8>, usize) {
+        (self.save(), self.changes_since(&[]).len())
+    }
+}
+
+impl Snapshot for Received {
+    fn snapshot(&mut self) -> (Vec<u8>, usize) {
+        (self.save(), self.changes_since(&[]).len())
+    }
+}
+
+fn write_snapshot(tx: &Connection, id: Uuid, doc: &mut impl Snapshot) -> Result<()> {
+    let (snapshot, count) = doc.snapshot();
+    let count = count as i64;
     let id = id.to_string();
     tx.execute(
         "UPDATE documents SET snapshot = ?, snapshot_changes = ? WHERE id = ?",
@@ -847,7 +885,7 @@ fn write_snapshot(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -> Result<(
     Ok(())
 }
 
-pub(crate) fn maybe_compact(tx: &Connection, id: Uuid, doc: &mut HouseholdDoc) -> Result<()> {
+pub(crate) fn maybe_compact(tx: &Connection, id: Uuid, doc: &mut impl Snapshot) -> Result<()> {
     let pending: i64 = tx
         .prepare_cached("SELECT count(*) FROM changes WHERE doc_id = ?")?
         .query_row([id.to_string()], |r| r.get(0))?;
@@ -879,7 +917,11 @@ fn document_version(conn: &Connection, id: Uuid) -> Result<i64> {
         })
 }
 
-pub(crate) fn try_load_document(conn: &Connection, id: Uuid) -> Result<Option<HouseholdDoc>> {
+/// A household's stored document as Automerge holds it (snapshot plus the changes after it),
+/// without any check of its layout: for the paths that must carry a document of any version
+/// (sync, bundles, maintenance). Stored changes are parsed within the same bounds as received
+/// ones.
+pub(crate) fn load_raw(conn: &Connection, id: Uuid) -> Result<Option<AutoCommit>> {
     let key = id.to_string();
     let snapshot: Option<Option<Vec<u8>>> = conn
         .prepare_cached("SELECT snapshot FROM documents WHERE id = ?")?
@@ -888,13 +930,48 @@ pub(crate) fn try_load_document(conn: &Connection, id: Uuid) -> Result<Option<Ho
     let Some(snapshot) = snapshot else {
         return Ok(None);
     };
+    let mut doc = match snapshot {
+        Some(bytes) => AutoCommit::load(&bytes).map_err(DocumentError::from)?,
+        None => AutoCommit::new(),
+    };
     let mut stmt =
         conn.prepare_cached("SELECT bytes FROM changes WHERE doc_id = ? ORDER BY seq")?;
     let changes = stmt
         .query_map([&key], |r| r.get::<_, Vec<u8>>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    let doc = HouseholdDoc::from_parts(snapshot.as_deref(), changes.iter().map(Vec::as_slice))?;
+        .map(|bytes| {
+            let bytes = bytes?;
+            parse_change(&bytes)
+                .map_err(|e| DocumentError::Malformed(format!("stored change: {e}")).into())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    doc.apply_changes(changes).map_err(DocumentError::from)?;
     Ok(Some(doc))
+}
+
+/// A household's stored document sorted by version: one this program writes, or one a newer
+/// Madadkar wrote (kept read-only).
+pub(crate) fn load_received(conn: &Connection, id: Uuid) -> Result<Received> {
+    let doc = load_raw(conn, id)?.ok_or_else(|| StoreError::NotFound {
+        kind: "household",
+        id: id.to_string(),
+    })?;
+    Ok(HouseholdDoc::receive(doc, id)?)
+}
+
+/// A household's document to read or write. One a newer Madadkar wrote is refused with
+/// [`DocumentError::TooNew`] ("update the app"): this version never writes to it.
+pub(crate) fn try_load_document(conn: &Connection, id: Uuid) -> Result<Option<HouseholdDoc>> {
+    let Some(doc) = load_raw(conn, id)? else {
+        return Ok(None);
+    };
+    match HouseholdDoc::receive(doc, id)? {
+        Received::Current(doc) => Ok(Some(doc)),
+        Received::Newer(doc) => Err(DocumentError::TooNew {
+            found: doc.version(),
+            supported: SCHEMA_VERSION,
+        }
+        .into()),
+    }
 }
 
 pub(crate) fn load_document(conn: &Connection, id: Uuid) -> Result<HouseholdDoc> {

@@ -4,38 +4,54 @@
 //! Every step is resumable: pushed changes leave the outbox only once the server acknowledged
 //! them, and pulled changes are applied in the same transaction that advances the cursor. A
 //! failed sync loses nothing and can simply run again.
+//!
+//! The client never blocks on one household: a pull batch is applied household by household,
+//! each in its own savepoint, and a household whose changes cannot be applied is quarantined
+//! ([`crate::quarantine`]) while the cursor moves on. A household a newer Madadkar wrote is kept
+//! whole and listed read-only.
+//!
+//! The client distrusts the network: only `https://` (or plain `http://` to this machine), every
+//! answer read within [`wire::MAX_ANSWER_BYTES`] (compressed or not), frames decoded without
+//! reserving memory for counts the bytes do not back, a bounded number of pull rounds per sync,
+//! and a cursor that must move forward.
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use automerge::{
-    Change, ChangeHash,
+    AutoCommit, ChangeHash,
     sync::{self, SyncDoc},
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use madadkar_schema::{
-    HouseholdDoc,
+    Field, HouseholdDoc, ValidationError,
+    change::parse_change,
+    document::Received,
     wire::{
         self, DocSyncFrame, EnrollRequest, EnrollResponse, ErrorBody, PullBatch, PushResponse,
         WireChange,
     },
 };
 use reqwest::blocking::{Client, RequestBuilder};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
-use crate::store::{
-    Origin, Store, append_changes, load_document, maybe_compact, project, read_identity,
-    try_load_document,
-};
+use crate::projection;
+use crate::quarantine::{self, Arrived};
+use crate::store::{Origin, Store, append_changes, load_raw, maybe_compact, read_identity};
 
 /// Changes per push request.
 const PUSH_BATCH: usize = 1_000;
 /// Rounds of per-household sync before giving up.
 const DOC_SYNC_ROUNDS: usize = 32;
+/// Pull rounds in one sync. A batch is about 4 MiB, so this reaches a province's caseload in
+/// one sync; a server announcing more without end stops here, and the next sync continues from
+/// the stored cursor.
+pub const MAX_PULL_ROUNDS: usize = 1_000;
 
 /// What one sync did, with the bytes that crossed the wire (bodies as sent, compressed).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -48,6 +64,15 @@ pub struct SyncReport {
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub resynced_households: Vec<Uuid>,
+    /// Households whose pulled changes could not be applied and were set aside (quarantined)
+    /// in this sync; see `Store::quarantined`.
+    pub quarantined: usize,
+    /// Households written by a newer Madadkar that this sync brought or changed: kept and
+    /// listed read-only ("update the app").
+    pub needs_update: usize,
+    /// The pull stopped after [`MAX_PULL_ROUNDS`] batches with more waiting; the next sync
+    /// continues where it stopped.
+    pub more_to_pull: bool,
 }
 
 /// What a worker sees of sync: where, when, what waits, what went wrong.
@@ -63,7 +88,7 @@ pub struct SyncStatus {
     pub cursor: u64,
 }
 
-struct Http {
+pub(crate) struct Http {
     client: Client,
     base: String,
     token: String,
@@ -115,8 +140,74 @@ fn is_transport(e: &reqwest::Error) -> bool {
     e.is_request() || e.is_body()
 }
 
+/// A failure while reading an answer's body: reqwest's own error inside is sorted as any other;
+/// a bare I/O error is the connection's.
+fn read_failure(e: std::io::Error) -> StoreError {
+    let message = e.to_string();
+    match e
+        .into_inner()
+        .map(|inner| inner.downcast::<reqwest::Error>())
+    {
+        Some(Ok(e)) => network(*e),
+        _ => StoreError::Network { message },
+    }
+}
+
+/// Reads at most `limit` bytes from `source`; more is refused, never held.
+fn read_bounded(
+    source: impl Read,
+    limit: usize,
+    failure: impl Fn(std::io::Error) -> StoreError,
+    what: &str,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    source
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(failure)?;
+    if out.len() > limit {
+        return Err(StoreError::Protocol {
+            message: format!("{what} is over the limit of {limit} bytes"),
+        });
+    }
+    Ok(out)
+}
+
+/// The server's address as given, refused unless it is `https://`, or plain `http://` to this
+/// machine (localhost, 127.0.0.0/8, ::1): a device token and the caseload must never cross a
+/// network in clear text.
+pub fn check_server_url(input: &str) -> Result<String> {
+    let invalid = |reason| ValidationError::Invalid {
+        field: Field::Server,
+        input: input.into(),
+        reason,
+    };
+    let trimmed = input.trim().trim_end_matches('/');
+    let url = reqwest::Url::parse(trimmed)
+        .map_err(|_| invalid("is not a server address (https://host or https://host:port)"))?;
+    match url.scheme() {
+        "https" => Ok(trimmed.to_string()),
+        "http" if is_loopback(&url) => Ok(trimmed.to_string()),
+        "http" => Err(invalid(
+            "must start with https:// (plain http:// is only for a server on this machine: \
+             localhost, 127.0.0.1, ::1)",
+        )
+        .into()),
+        _ => Err(invalid("must start with https://").into()),
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// An answer the server should not have given.
-fn protocol(what: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn protocol(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Protocol {
         message: format!("{what}: {e}"),
     }
@@ -139,7 +230,7 @@ fn check_protocol(headers: &reqwest::header::HeaderMap) -> Result<()> {
 }
 
 impl Http {
-    fn new(base: &str, token: &str) -> Result<Self> {
+    pub(crate) fn new(base: &str, token: &str) -> Result<Self> {
         let client = Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(120))
@@ -157,7 +248,7 @@ impl Http {
     /// Sends a request and returns the (decompressed) body of a success, or the server's error.
     /// A server of another protocol version is refused before its body is read.
     fn send(&mut self, request: RequestBuilder, body_len: usize) -> Result<Vec<u8>> {
-        let response = request
+        let mut response = request
             .header("accept-encoding", "gzip")
             .bearer_auth(&self.token)
             .send()
@@ -170,16 +261,27 @@ impl Http {
             .headers()
             .get("content-encoding")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
-        let raw = response.bytes().map_err(network)?;
+        // Bounded before and after decompression: neither a huge body nor a small one that
+        // inflates without end is ever held whole.
+        let limit = wire::MAX_ANSWER_BYTES;
+        if let Some(declared) = response.content_length()
+            && declared > limit as u64
+        {
+            return Err(StoreError::Protocol {
+                message: format!("an answer of {declared} bytes is over the limit of {limit}"),
+            });
+        }
+        let raw = read_bounded(&mut response, limit, read_failure, "the answer")?;
         self.report.bytes_received += raw.len() as u64;
         let body = if gzipped {
-            let mut out = Vec::with_capacity(raw.len() * 4);
-            flate2::read::GzDecoder::new(raw.as_ref())
-                .read_to_end(&mut out)
-                .map_err(|e| protocol("bad compressed answer", e))?;
-            out
+            read_bounded(
+                flate2::read::GzDecoder::new(raw.as_slice()),
+                limit,
+                |e| protocol("bad compressed answer", e),
+                "the decompressed answer",
+            )?
         } else {
-            raw.to_vec()
+            raw
         };
         if status.is_success() {
             return Ok(body);
@@ -212,14 +314,14 @@ impl Http {
         self.send(request, len)
     }
 
-    fn get(&mut self, path: &str) -> Result<Vec<u8>> {
+    pub(crate) fn get(&mut self, path: &str) -> Result<Vec<u8>> {
         let request = self.client.get(format!("{}{path}", self.base));
         self.send(request, 0)
     }
 }
 
 impl Store {
-    fn meta_value(&self, key: &str) -> Result<Option<String>> {
+    pub(crate) fn meta_value(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?", [key], |r| r.get(0))
@@ -250,15 +352,8 @@ impl Store {
         code: &str,
         device_name: Option<&str>,
     ) -> Result<EnrollResponse> {
-        let url = server_url.trim().trim_end_matches('/');
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(madadkar_schema::ValidationError::Invalid {
-                field: madadkar_schema::Field::Server,
-                input: server_url.into(),
-                reason: "must start with http:// or https://",
-            }
-            .into());
-        }
+        let url = check_server_url(server_url)?;
+        let url = url.as_str();
         let device = enrolling_device(self.identity.as_ref(), device_name)?;
         let request = EnrollRequest {
             code: code.trim().to_string(),
@@ -360,6 +455,8 @@ impl Store {
                 .meta_value("server_url")?
                 .ok_or(StoreError::NotEnrolled)?,
         };
+        // Also an address stored before plain http:// to another machine was refused.
+        let url = check_server_url(&url)?;
         let mut http = Http::new(&url, &token)?;
         self.push_all(&mut http)?;
         self.pull_all(&mut http)?;
@@ -381,7 +478,7 @@ impl Store {
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut docs: HashMap<Uuid, HouseholdDoc> = HashMap::new();
+        let mut docs: HashMap<Uuid, AutoCommit> = HashMap::new();
         let mut out = Vec::with_capacity(rows.len());
         for (hash, doc_id, bytes) in rows {
             let household = Uuid::parse_str(&doc_id).map_err(|_| StoreError::NotFound {
@@ -394,8 +491,14 @@ impl Store {
                 None => {
                     let doc = match docs.entry(household) {
                         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        // Of any version: a newer one's relayed changes are pushed too.
                         std::collections::hash_map::Entry::Vacant(v) => {
-                            v.insert(load_document(&self.conn, household)?)
+                            v.insert(load_raw(&self.conn, household)?.ok_or_else(|| {
+                                StoreError::NotFound {
+                                    kind: "household",
+                                    id: doc_id.clone(),
+                                }
+                            })?)
                         }
                     };
                     let hash_array: [u8; 32] =
@@ -405,7 +508,7 @@ impl Store {
                                 kind: "change",
                                 id: doc_id.clone(),
                             })?;
-                    match doc.change_by_hash(&ChangeHash(hash_array)) {
+                    match doc.get_change_by_hash(&ChangeHash(hash_array)) {
                         Some(c) => c.raw_bytes().to_vec(),
                         None => {
                             return Err(StoreError::NotFound {
@@ -477,85 +580,74 @@ impl Store {
         }
     }
 
+    fn cursor(&self) -> Result<u64> {
+        Ok(self
+            .meta_value("pull_cursor")?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Pulls batches until the server has no more, for at most [`MAX_PULL_ROUNDS`] rounds.
     fn pull_all(&mut self, http: &mut Http) -> Result<()> {
-        loop {
-            let cursor: u64 = self
-                .meta_value("pull_cursor")?
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
+        for _ in 0..MAX_PULL_ROUNDS {
+            let cursor = self.cursor()?;
             let body = http.get(&format!("/v1/pull?after={cursor}"))?;
             let batch = PullBatch::decode(&body).map_err(|e| protocol("bad pull answer", e))?;
+            check_cursor(cursor, &batch)?;
             http.report.pulled += batch.changes.len();
-            http.report.households_changed += self.apply_pulled(&batch)?;
+            self.apply_pulled(&batch, &mut http.report)?;
             if !batch.more {
                 return Ok(());
             }
         }
+        http.report.more_to_pull = true;
+        Ok(())
     }
 
-    /// Applies one pulled batch and advances the cursor, in one transaction.
-    fn apply_pulled(&mut self, batch: &PullBatch) -> Result<usize> {
+    /// Applies one pulled batch household by household and advances the cursor, in one
+    /// transaction. A household whose changes cannot be applied is quarantined; the others
+    /// and the cursor go on.
+    fn apply_pulled(&mut self, batch: &PullBatch, report: &mut SyncReport) -> Result<()> {
         let mut order: Vec<Uuid> = Vec::new();
-        let mut by_household: HashMap<Uuid, Vec<Change>> = HashMap::new();
+        let mut by_household: HashMap<Uuid, Vec<Arrived<'_>>> = HashMap::new();
         for wc in &batch.changes {
-            let change = Change::try_from(wc.bytes.as_slice())
-                .map_err(|e| protocol("the server sent a change that does not parse", e))?;
             by_household
                 .entry(wc.household)
                 .or_insert_with(|| {
                     order.push(wc.household);
                     Vec::new()
                 })
-                .push(change);
+                .push((Some(wc.seq), wc.bytes.as_slice()));
         }
-        let tx = self
+        let mut tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut changed = 0;
+        let now = Utc::now();
         for household in order {
             let incoming = by_household.remove(&household).unwrap_or_default();
-            let (mut doc, new) = match try_load_document(&tx, household)? {
-                Some(mut doc) => {
-                    let before = doc.heads();
-                    doc.apply_changes(incoming)?;
-                    let new = doc.changes_since(&before);
-                    (doc, new)
-                }
-                None => {
-                    let bytes: Vec<&[u8]> = incoming.iter().map(|c| c.raw_bytes()).collect();
-                    let mut doc = HouseholdDoc::from_parts(None, bytes)?;
-                    tx.execute(
-                        "INSERT INTO documents (id) VALUES (?)",
-                        [household.to_string()],
-                    )?;
-                    let all = doc.changes_since(&[]);
-                    (doc, all)
-                }
-            };
-            if new.is_empty() {
-                continue;
-            }
-            append_changes(&tx, household, &new, Origin::Server)?;
-            project(&tx, household, &doc)?;
-            maybe_compact(&tx, household, &mut doc)?;
-            changed += 1;
+            apply_household(&mut tx, household, &incoming, now, report)?;
         }
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('pull_cursor', ?1) ON CONFLICT (key) DO UPDATE SET value = ?1",
             [batch.next_cursor.to_string()],
         )?;
         tx.commit()?;
-        Ok(changed)
+        Ok(())
     }
 
     /// Brings one household in line with the server through Automerge's own sync protocol.
+    /// What arrives goes through the same checks as a pull (and into quarantine if it fails
+    /// them); a household of any version can be synced this way.
     fn resync_household(&mut self, http: &mut Http, household: Uuid) -> Result<()> {
-        let mut doc = load_document(&self.conn, household)?;
-        let before = doc.heads();
+        let mut doc = load_raw(&self.conn, household)?.ok_or_else(|| StoreError::NotFound {
+            kind: "household",
+            id: household.to_string(),
+        })?;
+        let before = doc.get_heads();
         let mut state = sync::State::new();
         let mut session = Vec::new();
         for _ in 0..DOC_SYNC_ROUNDS {
-            let ours = doc.automerge().sync().generate_sync_message(&mut state);
+            let ours = doc.sync().generate_sync_message(&mut state);
             let sent_something = ours.is_some();
             let frame = DocSyncFrame {
                 state: session.clone(),
@@ -576,22 +668,174 @@ impl Store {
             }
             let message = sync::Message::decode(&reply.message)
                 .map_err(|e| protocol("bad sync message", e))?;
-            doc.automerge()
-                .sync()
+            doc.sync()
                 .receive_sync_message(&mut state, message)
                 .map_err(|e| protocol("bad sync message", e))?;
         }
-        let new = doc.changes_since(&before);
-        if !new.is_empty() {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            append_changes(&tx, household, &new, Origin::Server)?;
-            project(&tx, household, &doc)?;
-            tx.commit()?;
+        let new: Vec<Vec<u8>> = doc
+            .get_changes(&before)
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        if new.is_empty() {
+            return Ok(());
         }
+        let changes: Vec<Arrived<'_>> = new.iter().map(|b| (None, b.as_slice())).collect();
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        apply_household(&mut tx, household, &changes, Utc::now(), &mut http.report)?;
+        tx.commit()?;
         Ok(())
     }
+}
+
+/// A pull batch must move the cursor forward: one that goes back would have the client ask
+/// again for what it applied, and one that stays put while carrying changes or announcing more
+/// would have it ask for the same batch without end. A batch with nothing in it may stay put
+/// (nothing new on the server).
+fn check_cursor(cursor: u64, batch: &PullBatch) -> Result<()> {
+    if batch.next_cursor < cursor {
+        return Err(StoreError::Protocol {
+            message: format!(
+                "the server moved the pull cursor back from {cursor} to {}",
+                batch.next_cursor
+            ),
+        });
+    }
+    if batch.next_cursor == cursor && (batch.more || !batch.changes.is_empty()) {
+        return Err(StoreError::Protocol {
+            message: format!("a pull batch that does not move the cursor past {cursor}"),
+        });
+    }
+    Ok(())
+}
+
+/// What became of one household's received changes.
+enum Applied {
+    /// New changes stored; `newer` when a newer Madadkar wrote the household.
+    Changed { newer: bool },
+    /// Nothing new (every change was already here).
+    Unchanged,
+}
+
+/// Why a household's changes were not stored: the household's own fault (it is quarantined,
+/// with this reason), or the store's (the disk, a lock), which stops the sync.
+enum Fault {
+    Household(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Fault {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // A row of this household that collides with another's (a member id reused by a
+            // hostile document) is the household's fault; any other database failure is not.
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Fault::Household(format!("its rows collide with another household's ({f})"))
+            }
+            e @ (StoreError::Sqlite(_) | StoreError::Io { .. }) => Fault::Store(e),
+            other => Fault::Household(other.to_string()),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Fault {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+/// Applies `incoming` to `household` in a savepoint of `tx`, together with the changes kept
+/// from an earlier failure. On success the quarantine (if any) is lifted; on the household's
+/// own failure everything it wrote is rolled back, and `incoming` is kept with the reason.
+fn apply_household(
+    tx: &mut Transaction<'_>,
+    household: Uuid,
+    incoming: &[Arrived<'_>],
+    now: DateTime<Utc>,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let kept = quarantine::kept(tx, household)?;
+    let mut all: Vec<Arrived<'_>> = kept
+        .iter()
+        .flatten()
+        .map(|(seq, bytes)| (*seq, bytes.as_slice()))
+        .collect();
+    all.extend_from_slice(incoming);
+    let savepoint = tx.savepoint()?;
+    match store_received(&savepoint, household, &all) {
+        Ok(applied) => {
+            if kept.is_some() {
+                quarantine::lift(&savepoint, household)?;
+            }
+            savepoint.commit()?;
+            if let Applied::Changed { newer } = applied {
+                report.households_changed += 1;
+                report.needs_update += usize::from(newer);
+            }
+        }
+        Err(Fault::Household(reason)) => {
+            drop(savepoint);
+            quarantine::keep(tx, household, &reason, incoming, now)?;
+            report.quarantined += 1;
+        }
+        Err(Fault::Store(e)) => return Err(e),
+    }
+    Ok(())
+}
+
+/// Parses and applies `changes` to the stored copy of `household` (or a new one) and stores
+/// the result with its projections, after checking it in memory: every change parses within
+/// bounds, Automerge takes them, none waits for a change that has not arrived, and the document
+/// is a household of this version (or a newer one, kept read-only) carrying `household`'s id.
+fn store_received(
+    conn: &Connection,
+    household: Uuid,
+    changes: &[Arrived<'_>],
+) -> Result<Applied, Fault> {
+    let mut parsed = Vec::with_capacity(changes.len());
+    for (seq, bytes) in changes {
+        parsed.push(parse_change(bytes).map_err(|e| {
+            Fault::Household(match seq {
+                Some(seq) => format!("change {seq}: {e}"),
+                None => format!("a change: {e}"),
+            })
+        })?);
+    }
+    let stored = load_raw(conn, household)?;
+    let is_new = stored.is_none();
+    let mut doc = stored.unwrap_or_default();
+    let before = doc.get_heads();
+    doc.apply_changes(parsed)
+        .map_err(|e| Fault::Household(format!("Automerge refuses its changes: {e}")))?;
+    let missing = doc.get_missing_deps(&[]).len();
+    if missing > 0 {
+        return Err(Fault::Household(format!(
+            "its changes build on {missing} changes that have not arrived"
+        )));
+    }
+    let mut received = HouseholdDoc::receive(doc, household)
+        .map_err(|e| Fault::Household(format!("the resulting document cannot be used: {e}")))?;
+    let new = received.changes_since(&before);
+    if new.is_empty() {
+        return Ok(Applied::Unchanged);
+    }
+    let rows = projection::derive_received(household, &received)?;
+    if is_new {
+        conn.execute(
+            "INSERT INTO documents (id) VALUES (?)",
+            [household.to_string()],
+        )?;
+    }
+    append_changes(conn, household, &new, Origin::Server)?;
+    projection::write(conn, &household.to_string(), &rows)?;
+    maybe_compact(conn, household, &mut received)?;
+    Ok(Applied::Changed {
+        newer: matches!(received, Received::Newer(_)),
+    })
 }
 
 /// The device an enrolment speaks for: this replica's, or a new one when it was never set up.

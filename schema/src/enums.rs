@@ -232,6 +232,7 @@ pub fn vocabularies() -> Vec<(&'static str, Vec<Term>)> {
         entry::<Role>(),
         entry::<Field>(),
         entry::<crate::document::Action>(),
+        entry::<crate::audit::AuditAction>(),
     ]
 }
 

@@ -130,7 +130,7 @@ pub enum DocumentError {
     #[error("the document is not a Madadkar household: {0}")]
     Malformed(String),
     #[error(
-        "document schema version {found} is newer than this program understands ({supported}); update Madadkar"
+        "this household was written by a newer Madadkar (document version {found}; this app knows up to {supported}); update the app to change it"
     )]
     TooNew { found: u64, supported: u64 },
     #[error("no {kind} with id {id} in this household")]

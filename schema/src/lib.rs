@@ -4,6 +4,7 @@
 //! Everything here is pure (no I/O): the client's store, the CLI, the sync server and the desktop
 //! app all validate and read documents through these types, so they agree on what is valid.
 
+pub mod audit;
 pub mod change;
 pub mod date;
 pub mod document;
@@ -15,6 +16,7 @@ pub mod national_id;
 pub mod text;
 pub mod wire;
 
+pub use audit::AuditAction;
 pub use date::{ISO_DATE, iso_date, parse_iso_date};
 pub use date::{format_date, format_jalali, parse_date, to_jalali};
 pub use document::{

@@ -35,6 +35,17 @@ pub const MAX_CHANGE_BYTES: usize = 1024 * 1024;
 pub const MAX_PUSH_CHANGES: usize = 5_000;
 /// The largest request body the server reads.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// The most changes one pull answer may carry. A batch holds at most a few thousand log entries
+/// and about 4 MiB, but an entry that brings a household into scope carries its whole history:
+/// this leaves a wide margin above any real batch while refusing an absurd one.
+pub const MAX_PULL_CHANGES: usize = 100_000;
+/// The largest answer a client reads, after decompression (a pull batch is about 4 MiB plus, at
+/// most, one household's history). A larger or endlessly inflating answer is refused, never
+/// held in memory.
+pub const MAX_ANSWER_BYTES: usize = 128 * 1024 * 1024;
+/// The fewest bytes one change takes in a changes frame (its household, seq and length), so a
+/// count announced by a frame can be checked against the bytes actually present.
+const CHANGE_HEADER_BYTES: usize = 16 + 8 + 4;
 
 const MAGIC: &[u8; 4] = b"MDKC";
 const FORMAT: u8 = 1;
@@ -49,6 +60,8 @@ pub enum WireError {
     Format(u8),
     #[error("{count} changes is over the limit of {max}")]
     TooMany { count: usize, max: usize },
+    #[error("announces {count} changes but holds bytes for at most {room}")]
+    CountBeyondBody { count: usize, room: usize },
     #[error("a change of {len} bytes is over the limit of {max}")]
     TooLarge { len: usize, max: usize },
     #[error("{0} unexpected bytes after the frame")]
@@ -147,6 +160,11 @@ fn read_changes(r: &mut ByteReader<'_>, max: usize) -> Result<Vec<WireChange>, W
     if count > max {
         return Err(WireError::TooMany { count, max });
     }
+    // The count is the sender's word: nothing is reserved for changes whose bytes are absent.
+    let room = r.remaining() / CHANGE_HEADER_BYTES;
+    if count > room {
+        return Err(WireError::CountBeyondBody { count, room });
+    }
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
         let household = r.uuid("a change")?;
@@ -217,7 +235,7 @@ impl PullBatch {
         let mut r = ByteReader::new(body);
         let next_cursor = r.u64("the header")?;
         let more = r.u8("the header")? != 0;
-        let changes = read_changes(&mut r, usize::MAX)?;
+        let changes = read_changes(&mut r, MAX_PULL_CHANGES)?;
         finish(&r)?;
         Ok(Self {
             next_cursor,
@@ -354,6 +372,48 @@ mod tests {
         let mut many = b"MDKC\x01".to_vec();
         many.extend_from_slice(&(MAX_PUSH_CHANGES as u32 + 1).to_le_bytes());
         assert!(matches!(decode_push(&many), Err(WireError::TooMany { .. })));
+    }
+
+    /// A pull answer's header followed by a changes frame announcing `count` changes.
+    fn pull_header(count: u32) -> Vec<u8> {
+        let mut body = 7u64.to_le_bytes().to_vec();
+        body.push(0);
+        body.extend_from_slice(b"MDKC\x01");
+        body.extend_from_slice(&count.to_le_bytes());
+        body
+    }
+
+    #[test]
+    fn an_announced_count_reserves_nothing_beyond_the_bytes_present() {
+        // 18 bytes announcing four billion changes: refused at once, nothing reserved (reserving
+        // for the count would ask for hundreds of gigabytes and abort the process).
+        let body = pull_header(u32::MAX);
+        assert_eq!(
+            PullBatch::decode(&body),
+            Err(WireError::TooMany {
+                count: u32::MAX as usize,
+                max: MAX_PULL_CHANGES
+            })
+        );
+        // Within the limit, the count must still fit the bytes that follow it.
+        let mut body = pull_header(1_000);
+        body.extend_from_slice(&[0; 100]);
+        assert_eq!(
+            PullBatch::decode(&body),
+            Err(WireError::CountBeyondBody {
+                count: 1_000,
+                room: 3
+            })
+        );
+        let mut push = b"MDKC\x01".to_vec();
+        push.extend_from_slice(&(MAX_PUSH_CHANGES as u32).to_le_bytes());
+        assert!(matches!(
+            decode_push(&push),
+            Err(WireError::CountBeyondBody {
+                count: MAX_PUSH_CHANGES,
+                room: 0
+            })
+        ));
     }
 
     #[test]

@@ -6,8 +6,11 @@ use madadkar_schema::{Role, ValidationError};
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::audit::{self, AuditEvent};
 use crate::auth;
-use crate::storage::{Group, Storage, StorageError, WorkerRecord};
+use crate::storage::{Assignment, Group, Storage, StorageError, WorkerRecord};
+use madadkar_schema::AuditAction;
+use uuid::Uuid;
 
 #[derive(Debug, Error)]
 pub enum AdminError {
@@ -70,4 +73,38 @@ pub fn issue_enroll_code(
         worker_id: worker.to_string(),
         expires_at,
     })
+}
+
+/// Gives a household to a group (and optionally one of its workers), and records it in the
+/// audit log: the new group, and the worker if any, by id.
+pub fn assign(
+    storage: &impl Storage,
+    household: Uuid,
+    assignment: &Assignment,
+) -> Result<(), AdminError> {
+    storage.assign(household, assignment)?;
+    let event = AuditEvent {
+        action: AuditAction::Assign,
+        device_id: None,
+        worker_id: assignment.worker_id.clone(),
+        group_id: assignment.group_id.clone(),
+        household: Some(household),
+    };
+    storage.append_audit(&[event], Utc::now())?;
+    Ok(())
+}
+
+/// Refuses a device from now on, and records it in the audit log with the device's worker.
+pub fn revoke_device(
+    storage: &impl Storage,
+    device: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
+    let worker = storage.principal_by_device(device)?.map(|p| p.worker);
+    storage.revoke_device(device, now)?;
+    if let Some(worker) = worker {
+        let event = audit::device_event(AuditAction::Revoke, device, &worker);
+        storage.append_audit(&[event], now)?;
+    }
+    Ok(())
 }

@@ -5,23 +5,37 @@
 
 pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod serve;
 pub mod storage;
 
 use std::sync::Arc;
 
-pub use api::{AppState, Limits, router};
+pub use api::{AppState, Guards, Limits, router};
 
-/// Serves the API on `listener` until `shutdown` completes, finishing requests under way.
+/// Serves the API on `listener` with the default guards until `shutdown` completes, finishing
+/// requests under way.
 pub async fn serve<S: storage::Storage>(
     listener: tokio::net::TcpListener,
     storage: Arc<S>,
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = Arc::new(AppState::new(storage, limits));
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, storage, limits, Guards::default(), shutdown).await
+}
+
+/// Serves the API on `listener` with `guards` (rate limits, quotas, timeouts) until
+/// `shutdown` completes, finishing requests under way.
+pub async fn serve_with<S: storage::Storage>(
+    listener: tokio::net::TcpListener,
+    storage: Arc<S>,
+    limits: Limits,
+    guards: Guards,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let timeouts = guards.timeouts;
+    let state = Arc::new(AppState::with_guards(storage, limits, guards));
+    serve::serve_router(listener, router(state), timeouts, shutdown).await
 }

@@ -9,9 +9,9 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use madadkar_server::{
-    admin,
+    admin, audit,
     config::{DATABASE_FILE, FileConfig},
-    storage::{Assignment, Storage, sqlite::SqliteStorage},
+    storage::{Assignment, DeviceRecord, PushQuota, PushUsage, Storage, sqlite::SqliteStorage},
 };
 use uuid::Uuid;
 
@@ -22,7 +22,8 @@ use uuid::Uuid;
     about = "Madadkar's sync server and its administration"
 )]
 struct Cli {
-    /// A JSON file with settings: {"listen": "...", "data_dir": "...", "pull_batch_changes": N, "pull_batch_bytes": N}.
+    /// A JSON file with settings: {"listen": "...", "data_dir": "...", "pull_batch_changes": N,
+    /// "pull_batch_bytes": N, rate limits, push quotas and timeouts}; see the config module.
     #[arg(long, global = true, env = "MADADKAR_SERVER_CONFIG")]
     config: Option<PathBuf>,
     /// Where the server keeps its database.
@@ -64,6 +65,32 @@ enum Command {
     /// Household assignment to groups and workers.
     #[command(subcommand)]
     Household(HouseholdCommand),
+    /// The access audit: who pushed, pulled, reassigned or revoked what (ids only).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain and report the first broken link; fails when one is found.
+    Verify {
+        /// An entry recorded earlier (`SEQ:HASH`, the head this command printed): shows a chain
+        /// rewritten or cut off since.
+        #[arg(long)]
+        anchor: Option<audit::Anchor>,
+    },
+    /// Print entries, newest first.
+    List {
+        #[arg(long)]
+        household: Option<Uuid>,
+        #[arg(long)]
+        device: Option<Uuid>,
+        /// Only entries numbered below this (the next page).
+        #[arg(long)]
+        before: Option<u64>,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,8 +170,9 @@ fn main() -> Result<()> {
                 )
             });
         }
-        Command::Device(command) => device(&storage, json, command)?,
+        Command::Device(command) => device(&storage, json, file.guards()?.push_quota, command)?,
         Command::Household(command) => household(&storage, json, command)?,
+        Command::Audit(command) => audit_command(&storage, json, command)?,
     }
     Ok(())
 }
@@ -194,26 +222,61 @@ fn worker(storage: &SqliteStorage, json: bool, command: WorkerCommand) -> Result
     Ok(())
 }
 
-fn device(storage: &SqliteStorage, json: bool, command: DeviceCommand) -> Result<()> {
+/// A device as listed, with what it pushed in the quota's rolling day.
+#[derive(serde::Serialize)]
+struct ListedDevice {
+    #[serde(flatten)]
+    device: DeviceRecord,
+    pushed_last_24h: PushUsage,
+}
+
+/// Bytes for people: `12.3 MiB`.
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+fn device(
+    storage: &SqliteStorage,
+    json: bool,
+    quota: PushQuota,
+    command: DeviceCommand,
+) -> Result<()> {
     match command {
         DeviceCommand::List => {
-            let devices = storage.devices()?;
+            let mut usage = storage.push_usage(Utc::now())?;
+            let devices: Vec<ListedDevice> = storage
+                .devices()?
+                .into_iter()
+                .map(|device| ListedDevice {
+                    pushed_last_24h: usage.remove(&device.id).unwrap_or_default(),
+                    device,
+                })
+                .collect();
             print(json, &devices, || {
                 devices
                     .iter()
-                    .map(|d| {
+                    .map(|ListedDevice { device: d, pushed_last_24h: u }| {
                         let state = d
                             .revoked_at
                             .map(|t| format!("REVOKED {t}"))
                             .unwrap_or_else(|| "active".into());
-                        format!("{}  {}  worker {}  {state}", d.id, d.name, d.worker_id)
+                        format!(
+                            "{}  {}  worker {}  {state}  pushed in 24 h: {} of {}, {} of {} changes",
+                            d.id,
+                            d.name,
+                            d.worker_id,
+                            mib(u.bytes),
+                            mib(quota.bytes),
+                            u.changes,
+                            quota.changes
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
             });
         }
         DeviceCommand::Revoke { device } => {
-            storage.revoke_device(device, Utc::now())?;
+            admin::revoke_device(storage, device, Utc::now())?;
             print(json, &serde_json::json!({ "revoked": device }), || {
                 format!("device {device} revoked")
             });
@@ -232,7 +295,7 @@ fn household(storage: &SqliteStorage, json: bool, command: HouseholdCommand) -> 
         group_id: Some(group.clone()),
         worker_id: worker.clone(),
     };
-    storage.assign(household, &assignment)?;
+    admin::assign(storage, household, &assignment)?;
     print(
         json,
         &serde_json::json!({ "household": household, "group": group, "worker": worker }),
@@ -243,6 +306,64 @@ fn household(storage: &SqliteStorage, json: bool, command: HouseholdCommand) -> 
             )
         },
     );
+    Ok(())
+}
+
+fn audit_command(storage: &SqliteStorage, json: bool, command: AuditCommand) -> Result<()> {
+    match command {
+        AuditCommand::Verify { anchor } => {
+            let report = audit::verify(storage, anchor)?;
+            print(json, &report, || {
+                let head = report
+                    .head
+                    .as_ref()
+                    .map(|(seq, hash)| format!("head {seq}:{hash}"))
+                    .unwrap_or_else(|| "no entries".into());
+                match &report.broken {
+                    None => format!("audit chain intact: {} entries, {head}", report.entries),
+                    Some(b) => format!(
+                        "audit chain BROKEN at entry {} ({:?}); {} entries good before it, {head}",
+                        b.seq, b.problem, report.entries
+                    ),
+                }
+            });
+            if let Some(b) = report.broken {
+                anyhow::bail!("the audit chain is broken at entry {}", b.seq);
+            }
+        }
+        AuditCommand::List {
+            household,
+            device,
+            before,
+            limit,
+        } => {
+            let entries = storage.audit_entries(&audit::AuditQuery {
+                household,
+                device,
+                before,
+                limit: limit as usize,
+            })?;
+            print(json, &entries, || {
+                let id = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}  {}  {}  device {}  worker {}  group {}  household {}",
+                            e.seq,
+                            e.at.to_rfc3339(),
+                            e.action,
+                            id(e.device_id.map(|d| d.to_string())),
+                            id(e.worker_id.clone()),
+                            id(e.group_id.clone()),
+                            id(e.household.map(|h| h.to_string())),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
     Ok(())
 }
 
@@ -259,6 +380,7 @@ fn serve(storage: SqliteStorage, file: &FileConfig, listen: SocketAddr) -> Resul
         .enable_all()
         .build()?;
     let limits = file.limits();
+    let guards = file.guards()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -267,7 +389,7 @@ fn serve(storage: SqliteStorage, file: &FileConfig, listen: SocketAddr) -> Resul
         // Tests and scripts read this line to learn the port when started on port 0.
         println!("listening on http://{addr}");
         tracing::info!(%addr, "madadkar-server listening");
-        madadkar_server::serve(listener, Arc::new(storage), limits, async {
+        madadkar_server::serve_with(listener, Arc::new(storage), limits, guards, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;

@@ -8,6 +8,7 @@ mod household;
 mod init;
 mod maintenance;
 mod member;
+mod quarantine;
 mod referral;
 mod sync;
 mod visit;
@@ -50,6 +51,8 @@ pub enum Command {
     Followups(visit::FollowupsArgs),
     /// Fields holding conflicting values from different workers, and their resolution.
     Conflicts(conflicts::ConflictsArgs),
+    /// Households whose received changes could not be applied, set aside with the reason.
+    Quarantine,
     /// Every change to a household: who, when, what.
     History(household::HistoryArgs),
     /// Move changes between replicas on a file (USB stick) instead of a network.
@@ -85,6 +88,7 @@ pub fn run(command: Command, data_dir: Option<PathBuf>, out: &Output) -> Result<
         Command::Referral(cmd) => referral::run(store, out, cmd)?,
         Command::Followups(args) => visit::followups(store, out, args)?,
         Command::Conflicts(args) => conflicts::run(store, out, args)?,
+        Command::Quarantine => quarantine::run(store, out)?,
         Command::History(args) => household::history(store, out, args)?,
         Command::Bundle(cmd) => bundle::run(store, out, cmd)?,
         Command::RebuildIndex => maintenance::rebuild_index(store, out)?,

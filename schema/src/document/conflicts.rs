@@ -51,7 +51,7 @@ impl HouseholdDoc {
     /// Every field holding more than one distinct concurrent value, with who wrote each and when.
     pub fn conflicts(&mut self) -> Result<Vec<Conflict>> {
         let mut found = Vec::new();
-        self.collect_conflicts(automerge::ROOT, Vec::new(), &mut found)?;
+        self.collect_conflicts(&mut found)?;
         let mut conflicts = Vec::with_capacity(found.len());
         for Found {
             keys,
@@ -100,49 +100,55 @@ impl HouseholdDoc {
     /// The paths of the fields in conflict, without looking up who wrote what (cheap).
     pub fn conflict_paths(&self) -> Result<Vec<FieldPath>> {
         let mut found = Vec::new();
-        self.collect_conflicts(automerge::ROOT, Vec::new(), &mut found)?;
+        self.collect_conflicts(&mut found)?;
         Ok(found
             .iter()
             .map(|f| FieldPath::from_keys(&f.keys))
             .collect())
     }
 
-    fn collect_conflicts(&self, obj: ObjId, keys: Vec<String>, out: &mut Vec<Found>) -> Result<()> {
-        if keys.len() > MAX_DEPTH {
-            return Err(malformed(format!("maps nested deeper than {MAX_DEPTH}")));
-        }
-        // One pass over the map; only keys Automerge flags as conflicted are looked at closely.
-        let mut children = Vec::new();
-        for item in self.doc.map_range(&obj, ..) {
-            let key = item.key.to_string();
-            let mut path = keys.clone();
-            path.push(key.clone());
-            if let ValueRef::Object(ObjType::Map) = item.value {
-                children.push((item.id(), path.clone()));
+    /// Walks every map of the document, depth first, without recursion: a work list of maps
+    /// still to look at, refusing maps nested deeper than [`MAX_DEPTH`]. A hostile document can
+    /// neither exhaust the stack nor make the walk go on without end.
+    fn collect_conflicts(&self, out: &mut Vec<Found>) -> Result<()> {
+        let mut pending: Vec<(ObjId, Vec<String>)> = vec![(automerge::ROOT, Vec::new())];
+        while let Some((obj, keys)) = pending.pop() {
+            if keys.len() > MAX_DEPTH {
+                return Err(malformed(format!("maps nested deeper than {MAX_DEPTH}")));
             }
-            if !item.conflict {
-                continue;
-            }
-            let mut distinct: Vec<(String, ObjId)> = Vec::new();
-            for (value, id) in self.doc.get_all(&obj, key.as_str())? {
-                if let Some(text) = value_text(&self.doc, &value, &id)
-                    && !distinct.iter().any(|(t, _)| *t == text)
-                {
-                    distinct.push((text, id));
+            // One pass over the map; only keys Automerge flags as conflicted are looked at
+            // closely.
+            let mut children = Vec::new();
+            for item in self.doc.map_range(&obj, ..) {
+                let key = item.key.to_string();
+                let mut path = keys.clone();
+                path.push(key.clone());
+                if let ValueRef::Object(ObjType::Map) = item.value {
+                    children.push((item.id(), path.clone()));
+                }
+                if !item.conflict {
+                    continue;
+                }
+                let mut distinct: Vec<(String, ObjId)> = Vec::new();
+                for (value, id) in self.doc.get_all(&obj, key.as_str())? {
+                    if let Some(text) = value_text(&self.doc, &value, &id)
+                        && !distinct.iter().any(|(t, _)| *t == text)
+                    {
+                        distinct.push((text, id));
+                    }
+                }
+                if distinct.len() > 1 {
+                    let shown = item.value.clone().into_value();
+                    let current = value_text(&self.doc, &shown, &item.id()).unwrap_or_default();
+                    out.push(Found {
+                        keys: path,
+                        current,
+                        values: distinct,
+                    });
                 }
             }
-            if distinct.len() > 1 {
-                let shown = item.value.clone().into_value();
-                let current = value_text(&self.doc, &shown, &item.id()).unwrap_or_default();
-                out.push(Found {
-                    keys: path,
-                    current,
-                    values: distinct,
-                });
-            }
-        }
-        for (child, path) in children {
-            self.collect_conflicts(child, path, out)?;
+            // Last pushed is walked first: reversed, the children keep the map's key order.
+            pending.extend(children.into_iter().rev());
         }
         Ok(())
     }

@@ -78,6 +78,33 @@ pub(super) fn malformed(what: impl Into<String>) -> DocumentError {
     DocumentError::Malformed(what.into())
 }
 
+/// What is wrong with a value read from a document, without the value itself: a document's
+/// errors reach logs, the quarantine list and supervisors' screens, and a value may be a name,
+/// a national ID or a note.
+pub(super) fn problem(e: &ValidationError) -> String {
+    match e {
+        ValidationError::NationalId { problem, .. } => format!("national ID: {problem}"),
+        ValidationError::Date { field, .. } => format!("{}: not a date", field.label_en()),
+        ValidationError::NoSuchDay {
+            field, calendar, ..
+        } => format!("{}: not a valid {calendar} date", field.label_en()),
+        ValidationError::FutureDate { field, .. } => {
+            format!("{}: a date in the future", field.label_en())
+        }
+        ValidationError::NotOneOf { field, allowed, .. } => {
+            format!("{}: not one of: {allowed}", field.label_en())
+        }
+        ValidationError::Invalid { field, reason, .. } => {
+            format!("{}: {reason}", field.label_en())
+        }
+        // These carry no value (lengths and numbers only).
+        ValidationError::Required { .. }
+        | ValidationError::TooLong { .. }
+        | ValidationError::OutOfRange { .. }
+        | ValidationError::NothingToChange => e.to_string(),
+    }
+}
+
 /// The actor id of a device: its UUID's bytes, so every change names the device that made it.
 pub fn device_actor(device_id: Uuid) -> ActorId {
     ActorId::from(device_id.as_bytes().as_slice())
@@ -180,7 +207,9 @@ impl Fields {
         parse: impl Fn(&str) -> Result<T, ValidationError>,
     ) -> Result<Option<T>> {
         self.text(key)?
-            .map(|v| parse(&v).map_err(|e| malformed(format!("{}.{key}: {e}", self.what))))
+            .map(|v| {
+                parse(&v).map_err(|e| malformed(format!("{}.{key}: {}", self.what, problem(&e))))
+            })
             .transpose()
     }
 
@@ -226,7 +255,128 @@ pub(super) fn declared_version(doc: &AutoCommit) -> Result<Option<u64>> {
     }
 }
 
+/// A household document that arrived from elsewhere (a pull, a bundle), sorted by whether this
+/// program may write to it.
+#[derive(Debug)]
+pub enum Received {
+    /// Of a schema version this program reads and writes; it passed every shape check.
+    Current(HouseholdDoc),
+    /// Written by a newer Madadkar: kept and passed on as it is, never written to.
+    Newer(NewerHousehold),
+}
+
+/// A household document of a newer schema version than this program's. It is kept whole (every
+/// change, so fields this program does not know survive untouched) and can be saved and passed
+/// on, but it offers no way to change it: an older program that wrote to a layout it does not
+/// know could corrupt it.
+#[derive(Debug)]
+pub struct NewerHousehold {
+    /// Wrapped without the version check; private, so no action can reach it.
+    doc: HouseholdDoc,
+    version: u64,
+}
+
+impl NewerHousehold {
+    /// The schema version the document declares.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The household as far as this program can tell: the document read with this version's
+    /// rules, the version check skipped. It fails when the newer layout moved or changed a
+    /// field this version needs; it may also miss what the newer version added. Meant for a
+    /// read-only view marked "update the app", never for writing.
+    pub fn read_known(&self) -> Result<crate::model::Household> {
+        self.doc.read()
+    }
+
+    pub fn heads(&mut self) -> Vec<automerge::ChangeHash> {
+        self.doc.heads()
+    }
+
+    pub fn changes_since(&mut self, heads: &[automerge::ChangeHash]) -> Vec<automerge::Change> {
+        self.doc.changes_since(heads)
+    }
+
+    /// The whole document, history included, compressed.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+}
+
+impl Received {
+    pub fn heads(&mut self) -> Vec<automerge::ChangeHash> {
+        match self {
+            Self::Current(doc) => doc.heads(),
+            Self::Newer(doc) => doc.heads(),
+        }
+    }
+
+    /// The changes not reachable from `heads` (all changes for `&[]`).
+    pub fn changes_since(&mut self, heads: &[automerge::ChangeHash]) -> Vec<automerge::Change> {
+        match self {
+            Self::Current(doc) => doc.changes_since(heads),
+            Self::Newer(doc) => doc.changes_since(heads),
+        }
+    }
+
+    /// The whole document, history included, compressed.
+    pub fn save(&mut self) -> Vec<u8> {
+        match self {
+            Self::Current(doc) => doc.save(),
+            Self::Newer(doc) => doc.save(),
+        }
+    }
+
+    /// The Automerge document itself, to merge another copy into before sorting it again.
+    pub fn into_automerge(self) -> AutoCommit {
+        match self {
+            Self::Current(doc) => doc.doc,
+            Self::Newer(doc) => doc.doc.doc,
+        }
+    }
+}
+
 impl HouseholdDoc {
+    /// Sorts a document that arrived as household `household`. One of this program's version
+    /// (or older) must pass every shape check; one of a newer version only those every version
+    /// shares (a version number, `kind: "household"`, an id). Either way the id inside must be
+    /// `household`: a document never stands in for another household.
+    pub fn receive(doc: AutoCommit, household: Uuid) -> Result<Received> {
+        let this = Self { doc };
+        let received = match this.check_shape() {
+            Ok(()) => Received::Current(this),
+            Err(DocumentError::TooNew { found, .. }) => {
+                this.check_common_shape()?;
+                Received::Newer(NewerHousehold {
+                    doc: this,
+                    version: found,
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        let inner = match &received {
+            Received::Current(doc) => doc.id()?,
+            Received::Newer(doc) => doc.doc.id()?,
+        };
+        if inner != household {
+            return Err(malformed(format!(
+                "its id is {inner}, not {household}, the household it arrived as"
+            )));
+        }
+        Ok(received)
+    }
+
+    /// The checks every schema version shares: it is a household and it names its id.
+    fn check_common_shape(&self) -> Result<()> {
+        match self.doc.get(automerge::ROOT, "kind")? {
+            Some((v, id)) if value_text(&self.doc, &v, &id).as_deref() == Some("household") => {}
+            _ => return Err(malformed("kind is not \"household\"")),
+        }
+        self.id()?;
+        Ok(())
+    }
+
     /// Checks the document is a household this program can read: version, kind, id and maps.
     pub(super) fn check_shape(&self) -> Result<()> {
         let version = declared_version(&self.doc)?.ok_or_else(|| malformed("no schema_version"))?;
@@ -236,11 +386,7 @@ impl HouseholdDoc {
                 supported: SCHEMA_VERSION,
             });
         }
-        match self.doc.get(automerge::ROOT, "kind")? {
-            Some((v, id)) if value_text(&self.doc, &v, &id).as_deref() == Some("household") => {}
-            _ => return Err(malformed("kind is not \"household\"")),
-        }
-        self.id()?;
+        self.check_common_shape()?;
         Self::collection(&self.doc, "household")?;
         for name in COLLECTIONS {
             Self::collection(&self.doc, name)?;
@@ -274,5 +420,166 @@ impl HouseholdDoc {
                 .ok_or_else(|| malformed("id is not a UUID")),
             None => Err(malformed("no id")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::{AutoCommit, ObjType, ReadDoc, transaction::Transactable};
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::{ChangeMeta, NationalId, NewHousehold, NewMember, Relation};
+
+    fn household(id: Uuid) -> AutoCommit {
+        let head = NewMember {
+            national_id: Some(NationalId::with_check_digit(11_000_001)),
+            ..NewMember::named("علی", "کریمی", Relation::Head)
+        };
+        let new = NewHousehold {
+            district: "منطقه ۳".into(),
+            address: "کوچه یاس".into(),
+            ..Default::default()
+        };
+        let meta = ChangeMeta::new("w", "w", "d");
+        let (doc, _) = HouseholdDoc::create(
+            device_actor(Uuid::now_v7()),
+            id,
+            &new,
+            &head,
+            &meta,
+            Utc::now(),
+        )
+        .expect("create");
+        doc.doc
+    }
+
+    #[test]
+    fn a_received_document_is_sorted_by_version_and_must_carry_its_own_id() {
+        let id = Uuid::now_v7();
+        assert!(matches!(
+            HouseholdDoc::receive(household(id), id),
+            Ok(Received::Current(_))
+        ));
+        let err = HouseholdDoc::receive(household(id), Uuid::now_v7()).expect_err("wrong id");
+        assert!(err.to_string().contains(&id.to_string()), "{err}");
+
+        // A newer version may drop a map this one requires and add one it does not know.
+        let mut newer = household(id);
+        newer
+            .put(automerge::ROOT, "schema_version", SCHEMA_VERSION as i64 + 1)
+            .expect("put");
+        newer.delete(automerge::ROOT, "referrals").expect("delete");
+        newer
+            .put_object(automerge::ROOT, "reviews", ObjType::Map)
+            .expect("put");
+        newer.commit();
+        match HouseholdDoc::receive(newer.clone(), id).expect("kept") {
+            Received::Newer(doc) => {
+                assert_eq!(doc.version(), SCHEMA_VERSION + 1);
+                // What this version knows of it can no longer be read (no referrals map).
+                assert!(doc.read_known().is_err());
+            }
+            Received::Current(_) => panic!("a newer document sorted as current"),
+        }
+        // Even a newer document must be a household with its own id.
+        assert!(HouseholdDoc::receive(newer.clone(), Uuid::now_v7()).is_err());
+        newer
+            .put(automerge::ROOT, "kind", "shopping list")
+            .expect("put");
+        assert!(HouseholdDoc::receive(newer, id).is_err());
+    }
+
+    #[test]
+    fn a_newer_document_that_kept_the_known_fields_reads_them() {
+        let id = Uuid::now_v7();
+        let mut newer = household(id);
+        newer
+            .put(automerge::ROOT, "schema_version", SCHEMA_VERSION as i64 + 1)
+            .expect("put");
+        newer.commit();
+        let Ok(Received::Newer(doc)) = HouseholdDoc::receive(newer, id) else {
+            panic!("not sorted as newer");
+        };
+        let read = doc.read_known().expect("the known fields read");
+        assert_eq!(read.id, id);
+        assert_eq!(read.members.len(), 1);
+    }
+
+    #[test]
+    fn a_value_that_does_not_read_is_named_but_not_repeated() {
+        let id = Uuid::now_v7();
+        let mut doc = household(id);
+        let members = match doc.get(automerge::ROOT, "members").expect("get") {
+            Some((_, obj)) => obj,
+            None => panic!("no members"),
+        };
+        let (_, member) = doc
+            .map_range(&members, ..)
+            .map(|item| (item.key.to_string(), item.id()))
+            .next()
+            .expect("a member");
+        doc.put(&member, "national_id", "0499370898").expect("put");
+        doc.put(&member, "birth_date", "someday 1361").expect("put");
+        doc.commit();
+        let doc = HouseholdDoc::from_automerge(doc).expect("shape");
+        let err = doc.read().expect_err("a bad national ID").to_string();
+        assert!(err.contains("national_id"), "{err}");
+        assert!(!err.contains("0499370898"), "the value is repeated: {err}");
+    }
+
+    /// Runs `f` on a thread with a small stack: a walk that recursed once per nested map would
+    /// overflow it long before 100,000 levels.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(f)
+            .expect("spawn")
+            .join()
+            .expect("the walk overflowed or panicked")
+    }
+
+    #[test]
+    fn maps_nested_100_000_deep_are_read_within_bounds() {
+        let id = Uuid::now_v7();
+        let mut raw = household(id);
+        let mut obj = match raw.get(automerge::ROOT, "household").expect("get") {
+            Some((_, obj)) => obj,
+            None => panic!("no household map"),
+        };
+        for _ in 0..100_000 {
+            obj = raw.put_object(&obj, "deeper", ObjType::Map).expect("nest");
+        }
+        raw.commit();
+        let bytes = raw.save();
+        let changes: Vec<Vec<u8>> = raw
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        let outcome = on_small_stack(move || {
+            // Applying the changes one by one (as a pull does) and loading the saved whole.
+            let mut applied = HouseholdDoc::from_parts(None, changes.iter().map(Vec::as_slice))
+                .expect("the changes apply");
+            assert_eq!(applied.save().len(), bytes.len());
+            let mut doc = HouseholdDoc::load(&bytes).expect("the shape is fine");
+            let read = doc.read().map(|_| ());
+            let paths = doc.conflict_paths().map(|_| ());
+            let conflicts = doc.conflicts().map(|_| ());
+            let history = doc.history().len();
+            (
+                read.is_ok(),
+                paths.err().map(|e| e.to_string()),
+                conflicts.is_err(),
+                history,
+            )
+        });
+        let (read_ok, paths_err, conflicts_err, history) = outcome;
+        assert!(read_ok, "the known fields read");
+        let paths_err = paths_err.expect("the conflict scan refuses the depth");
+        assert!(paths_err.contains("nested deeper"), "{paths_err}");
+        assert!(conflicts_err);
+        assert_eq!(history, 2);
     }
 }

@@ -47,7 +47,7 @@ use automerge::{AutoCommit, Change, ChangeHash};
 
 pub use conflicts::{Conflict, ConflictValue};
 pub use history::ChangeInfo;
-pub use layout::device_actor;
+pub use layout::{NewerHousehold, Received, device_actor};
 pub use meta::{Action, ChangeMeta, change_time};
 pub use migrate::SCHEMA_VERSION;
 pub use path::FieldPath;

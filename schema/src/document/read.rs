@@ -7,7 +7,7 @@ use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::layout::{Fields, malformed, parse_uuid};
+use super::layout::{Fields, malformed, parse_uuid, problem};
 use super::{HouseholdDoc, Result};
 use crate::date::parse_iso_date;
 use crate::enums::*;
@@ -60,7 +60,7 @@ impl HouseholdDoc {
         let mut out = Vec::new();
         for item in self.doc.map_range(&coll, ..) {
             let id = parse_uuid(Field::Id, item.key.as_ref())
-                .map_err(|e| malformed(format!("{collection}: {e}")))?;
+                .map_err(|_| malformed(format!("{collection}: a key is not a UUID")))?;
             match item.value {
                 ValueRef::Object(ObjType::Map) => out.push((id, item.id())),
                 _ => return Err(malformed(format!("{collection}.{id} is not a map"))),
@@ -75,7 +75,7 @@ impl HouseholdDoc {
         if let Some(obj) = f.objects.get("needs") {
             for item in self.doc.map_range(obj, ..) {
                 let domain = NeedDomain::parse(item.key.as_ref())
-                    .map_err(|e| malformed(format!("visit {id} needs: {e}")))?;
+                    .map_err(|e| malformed(format!("visit {id} needs: {}", problem(&e))))?;
                 let score = match item.value.clone().into_value() {
                     Value::Scalar(s) => need_score(&s),
                     Value::Object(_) => None,
@@ -104,7 +104,7 @@ impl HouseholdDoc {
         if let Some(obj) = f.objects.get("events") {
             for item in self.doc.map_range(obj, ..) {
                 let event_id = parse_uuid(Field::Id, item.key.as_ref())
-                    .map_err(|e| malformed(format!("referral {id} events: {e}")))?;
+                    .map_err(|_| malformed(format!("referral {id} events: a key is not a UUID")))?;
                 let e = Fields::of(&self.doc, &item.id(), format!("referral event {event_id}"));
                 history.push(ReferralEvent {
                     id: event_id,

@@ -29,6 +29,7 @@ use crate::storage::{Principal, Scope, Storage};
 /// How long an idle per-household sync session is kept.
 const DOC_SYNC_TTL: Duration = Duration::from_secs(600);
 
+#[utoipa::path(post, path = "/v1/households/{id}/sync", tag = "sync", summary = "One round of Automerge's per-document sync for a household the change log cannot place", security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "The household")), request_body(description = "One round of Automerge's per-document sync, little-endian: `u32:len state, u32:len message`. `state` is the opaque marker the server last returned (empty to start); `message` an Automerge sync message (empty when the client has nothing to say).", content((inline(super::openapi::schemas::Binary) = "application/octet-stream"))), responses((status = 200, description = "The server's round, in the same format as the request: its marker and its sync message (empty when it has nothing to send)", content_type = "application/octet-stream", body = inline(super::openapi::schemas::Binary))))]
 #[instrument(skip_all, err(Debug), fields(device = %principal.device.id, household = %household))]
 pub async fn doc_sync<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
@@ -94,6 +95,7 @@ fn sync_round<S: Storage>(
             message: format!("household {household} is outside your scope"),
         });
     }
+    crate::audit::synced(storage, principal, household)?;
     let mut doc = AutoCommit::new();
     let stored = storage
         .household_changes(household)?

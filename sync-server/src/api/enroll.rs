@@ -1,8 +1,14 @@
-//! Devices: enrolment with a one-time code, and `whoami` for an enrolled device.
+//! Devices: enrolment with a one-time code (under the rate limits of [`super::ratelimit`]),
+//! and `whoami` for an enrolled device.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use axum::{Json, extract::State};
+use axum::{
+    Json,
+    extract::{FromRequestParts, State},
+    http::request::Parts,
+};
 use chrono::Utc;
 use madadkar_schema::wire::{EnrollRequest, EnrollResponse};
 use tracing::{info, instrument};
@@ -11,13 +17,43 @@ use super::{
     AppState, blocking,
     error::{ApiError, ApiResult},
     extract::{ApiJson, Authenticated},
+    openapi::schemas,
+    ratelimit::{Refusal, Source},
 };
 use crate::auth;
-use crate::storage::{NewDevice, Storage};
+use crate::storage::{NewDevice, Storage, StorageError};
 
+/// An enrolment attempt the rate limits let through, and where it came from. Taken before the
+/// body is read, so junk bodies count as attempts too.
+#[derive(Debug)]
+pub struct Attempt(Source);
+
+impl<S: Storage> FromRequestParts<Arc<AppState<S>>> for Attempt {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState<S>>,
+    ) -> Result<Self, Refusal> {
+        let limiter = &state.enroll_limiter;
+        let source = Source::of(parts, &limiter.limits().trusted_proxies);
+        limiter.attempt(source, Instant::now())?;
+        Ok(Self(source))
+    }
+}
+
+/// Exchanges a one-time enrolment code for a device token.
+#[utoipa::path(
+    post,
+    path = "/v1/enroll",
+    tag = "devices",
+    request_body = schemas::EnrollRequest,
+    responses((status = 200, description = "Enrolled: the device token, shown once, and the worker", body = schemas::EnrollResponse)),
+)]
 #[instrument(skip_all, err(Debug))]
 pub async fn enroll<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
+    Attempt(source): Attempt,
     ApiJson(req): ApiJson<EnrollRequest>,
 ) -> ApiResult<Json<EnrollResponse>> {
     let limit = madadkar_schema::limits::NAME;
@@ -40,7 +76,21 @@ pub async fn enroll<S: Storage>(
     };
     let code_hash = auth::hash(&auth::normalize_code(&req.code));
     let storage = state.storage.clone();
-    let worker = blocking(move || Ok(storage.enroll(code_hash, device, Utc::now())?)).await?;
+    let enrolled = blocking(move || Ok(storage.enroll(code_hash, device, Utc::now()))).await?;
+    let limiter = &state.enroll_limiter;
+    let worker = match enrolled {
+        Ok(worker) => {
+            limiter.succeeded(source);
+            worker
+        }
+        Err(e) => {
+            if matches!(e, StorageError::BadCode) {
+                limiter.failed(source, Instant::now());
+            }
+            return Err(e.into());
+        }
+    };
+    super::access::enrolled(&state, req.device_id, &worker).await?;
     info!(device = %req.device_id, worker = %worker.id, "device enrolled");
     Ok(Json(EnrollResponse {
         token,
@@ -51,6 +101,14 @@ pub async fn enroll<S: Storage>(
     }))
 }
 
+/// The calling device and its worker.
+#[utoipa::path(
+    get,
+    path = "/v1/whoami",
+    tag = "devices",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The device's worker and id", body = schemas::Whoami)),
+)]
 pub async fn whoami(Authenticated(p): Authenticated) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "worker": p.worker, "device_id": p.device.id }))
 }

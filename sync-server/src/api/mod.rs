@@ -1,12 +1,17 @@
 //! The HTTP API under `/v1`: the router, the state shared by the handlers, and the helpers they
 //! share. Each endpoint lives in a module of its own; see `docs/sync-protocol.md`.
 
+mod deadline;
+mod access;
 mod doc_sync;
 mod enroll;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 mod pull;
 mod push;
+mod quota;
+pub mod ratelimit;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,7 +32,9 @@ use uuid::Uuid;
 
 pub use error::{ApiError, ApiResult};
 
-use crate::storage::{Principal, Scope, Storage};
+use crate::serve::Timeouts;
+use crate::storage::{Principal, PushQuota, Scope, Storage};
+use ratelimit::{EnrollLimiter, EnrollLimits};
 
 /// Limits on what one pull sends, from the settings.
 #[derive(Debug, Clone, Copy)]
@@ -45,37 +52,69 @@ impl Default for Limits {
     }
 }
 
+/// The server's defences against abuse and slow clients, from the settings: enrolment rate
+/// limits, per-device push quotas and timeouts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guards {
+    pub enroll: EnrollLimits,
+    pub push_quota: PushQuota,
+    pub timeouts: Timeouts,
+}
+
 /// What every handler shares: the storage, the limits and the per-household sync sessions.
 #[derive(Debug)]
 pub struct AppState<S> {
     pub storage: Arc<S>,
     pub limits: Limits,
+    pub push_quota: PushQuota,
+    pub timeouts: Timeouts,
+    enroll_limiter: EnrollLimiter,
     /// Automerge sync states of the per-household fallback, by (device, household).
     doc_sync: Mutex<HashMap<(Uuid, Uuid), (sync::State, Instant)>>,
 }
 
 impl<S> AppState<S> {
+    /// The state with the default guards.
     pub fn new(storage: Arc<S>, limits: Limits) -> Self {
+        Self::with_guards(storage, limits, Guards::default())
+    }
+
+    pub fn with_guards(storage: Arc<S>, limits: Limits, guards: Guards) -> Self {
         Self {
             storage,
             limits,
+            push_quota: guards.push_quota,
+            timeouts: guards.timeouts,
+            enroll_limiter: EnrollLimiter::new(guards.enroll),
             doc_sync: Mutex::new(HashMap::new()),
         }
     }
 }
 
-/// The whole API, ready to serve or to call in process.
+/// The whole API, ready to serve or to call in process. Requests should carry the peer's
+/// address as `ConnectInfo<SocketAddr>` (as [`crate::serve::serve_router`] gives it) for the
+/// enrolment rate limits; without it they all count as one unknown source.
 pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
+    let quota = || middleware::from_fn_with_state(state.clone(), quota::push_quota::<S>);
     Router::new()
         .route("/v1/health", get(health))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/v1/enroll", post(enroll::enroll::<S>))
         .route("/v1/whoami", get(enroll::whoami))
-        .route("/v1/push", post(push::push::<S>))
+        .route("/v1/push", post(push::push::<S>).route_layer(quota()))
         .route("/v1/pull", get(pull::pull::<S>))
-        .route("/v1/households/{id}/sync", post(doc_sync::doc_sync::<S>))
+        .route(
+            "/v1/households/{id}/sync",
+            post(doc_sync::doc_sync::<S>).route_layer(quota()),
+        )
+        .route("/v1/households/{id}/access", get(access::access::<S>))
         .fallback(error::unknown_endpoint)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(wire::MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            deadline::deadlines::<S>,
+        ))
         .layer(middleware::map_response(protocol_header))
         .layer(CompressionLayer::new())
         .with_state(state)
@@ -91,6 +130,13 @@ async fn protocol_header(mut response: Response) -> Response {
     response
 }
 
+/// Whether the server is up, and the versions it runs.
+#[utoipa::path(
+    get,
+    path = "/v1/health",
+    tag = "server",
+    responses((status = 200, description = "The server is up", body = openapi::schemas::Health)),
+)]
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "status": "ok",

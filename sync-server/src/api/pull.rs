@@ -25,6 +25,7 @@ pub struct PullQuery {
     limit: Option<usize>,
 }
 
+#[utoipa::path(get, path = "/v1/pull", tag = "sync", summary = "The next batch of the change log after the cursor, within the caller's scope", security(("bearer" = [])), params(("after" = Option<u64>, Query, minimum = 0, maximum = 9223372036854775807_i64, description = "The cursor: the `next_cursor` of the last batch applied, 0 (the default) to start"), ("limit" = Option<u64>, Query, minimum = 0, maximum = 18446744073709551615_u64, description = "At most this many log entries (clamped to 1 ..= the server's batch size)")), responses((status = 200, description = "The next batch, little-endian: `u64:next_cursor u8:more` then a changes frame `\"MDKC\" u8:1 u32:count { uuid:16 household, u64:seq, u32:len, len bytes of one Automerge change }*`. `more` = 1: pull again from `next_cursor`. Gzip when asked.", content_type = "application/x-madadkar-changes", body = inline(super::openapi::schemas::Binary))))]
 #[instrument(skip_all, err(Debug), fields(device = %principal.device.id, after = q.after))]
 pub async fn pull<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
@@ -42,6 +43,7 @@ pub async fn pull<S: Storage>(
     let storage = state.storage.clone();
     let device = principal.device.id;
     let batch = blocking(move || Ok(storage.pull(&scope, device, q.after, limits)?)).await?;
+    super::access::pulled(&state, &principal, &batch).await?;
     Ok((
         [(
             header::CONTENT_TYPE,

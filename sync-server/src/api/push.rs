@@ -20,6 +20,7 @@ use super::{
 };
 use crate::storage::{Assignment, Hash, IncomingChange, Principal, Storage};
 
+#[utoipa::path(post, path = "/v1/push", tag = "sync", summary = "Stores changes the server lacks, all or nothing, after checking scope, authorship and dependencies", security(("bearer" = [])), request_body(description = "A changes frame, little-endian: `\"MDKC\" u8:1 u32:count { uuid:16 household, u64:0, u32:len, len bytes of one Automerge change }*`; at most 5,000 changes of at most 1 MiB each, the body at most 32 MiB. Stored all or nothing.", content((inline(super::openapi::schemas::Binary) = "application/x-madadkar-changes"))), responses((status = 200, description = "Every change stored (or already held), with its sequence number", body = super::openapi::schemas::PushResponse)))]
 #[instrument(skip_all, err(Debug), fields(device = %principal.device.id, changes))]
 pub async fn push<S: Storage>(
     State(state): State<Arc<AppState<S>>>,
@@ -208,6 +209,7 @@ pub(super) fn accept_changes<S: Storage>(
         return Err(ApiError::MissingDependencies(missing));
     }
     let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
+    crate::audit::pushed(storage, principal, &households)?;
     let seqs = storage.store_changes(&incoming, &new_households)?;
     Ok((checked, seqs))
 }

@@ -14,6 +14,8 @@ use serde::Serialize;
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
+
 #[derive(Debug, Error)]
 pub enum StorageError {
     #[error("{kind} {id:?} not found")]
@@ -132,6 +134,49 @@ pub struct IncomingChange {
     pub device_id: Uuid,
 }
 
+/// What a device pushed: request bytes and changes. Counted per device over a rolling day for
+/// the push quota.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PushUsage {
+    pub bytes: u64,
+    pub changes: u64,
+}
+
+/// The most a device may push in [`QUOTA_WINDOW`] (settings `push_quota_bytes`,
+/// `push_quota_changes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushQuota {
+    pub bytes: u64,
+    pub changes: u64,
+}
+
+impl Default for PushQuota {
+    /// Far above a field worker's day (a visit is a few KiB in a handful of changes), low
+    /// enough that one device cannot fill every replica in its scope with junk.
+    fn default() -> Self {
+        Self {
+            bytes: 64 * 1024 * 1024,
+            changes: 20_000,
+        }
+    }
+}
+
+/// The rolling window of the push quota: the last 24 hours, counted in whole hours.
+pub const QUOTA_WINDOW_HOURS: i64 = 24;
+
+/// The answer to a request to charge a push to a device's quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charge {
+    /// Counted; the push may go ahead.
+    Charged,
+    /// Over quota; nothing counted. `resets_at` is when enough of the window's usage has
+    /// expired for this push to fit, `None` if it never will (the push alone is over quota).
+    Refused {
+        usage: PushUsage,
+        resets_at: Option<DateTime<Utc>>,
+    },
+}
+
 /// Limits on one pull batch.
 #[derive(Debug, Clone, Copy)]
 pub struct PullLimits {
@@ -188,6 +233,33 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<PullBatch>;
     /// Every stored change of a household, in the order stored.
     fn household_changes(&self, household: Uuid) -> Result<Vec<Vec<u8>>>;
+
+    /// Adds `amount` to the device's push usage if the usage of the rolling window plus
+    /// `amount` stays within `quota`; atomically, so parallel pushes cannot both slip under.
+    /// Kept in the database, so a restart does not reset it.
+    fn charge_push(
+        &self,
+        device: Uuid,
+        amount: PushUsage,
+        quota: PushQuota,
+        now: DateTime<Utc>,
+    ) -> Result<Charge>;
+    /// Takes back a charge made at `charged_at` (the push it paid for was refused).
+    fn refund_push(&self, device: Uuid, amount: PushUsage, charged_at: DateTime<Utc>)
+    -> Result<()>;
+    /// Every device's push usage over the rolling window ending at `now` (devices that pushed
+    /// nothing are left out).
+    fn push_usage(&self, now: DateTime<Utc>) -> Result<HashMap<Uuid, PushUsage>>;
+    // The access audit (`crate::audit`): an append-only hash chain.
+
+    /// Appends entries to the audit chain at time `at`, all in one transaction, each linked to
+    /// the one before; no events, no write.
+    fn append_audit(&self, events: &[AuditEvent], at: DateTime<Utc>) -> Result<()>;
+    /// Entries matching `query`, newest first, with their workers' names.
+    fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// At most `limit` stored entries after `after` (from the first when `None`), oldest
+    /// first, exactly as stored: what verification walks.
+    fn audit_rows(&self, after: Option<i64>, limit: usize) -> Result<Vec<AuditRow>>;
 }
 
 #[cfg(test)]

@@ -14,8 +14,15 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::*;
+use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
 
-const MIGRATIONS: &[&str] = &[r#"
+mod audit;
+
+/// The schema's steps, in order. The push quota's and the access audit's steps each depend on
+/// nothing but `INITIAL`.
+const MIGRATIONS: &[&str] = &[INITIAL, PUSH_USAGE, audit::MIGRATION];
+
+const INITIAL: &str = r#"
 CREATE TABLE groups (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
 CREATE TABLE workers (
     id TEXT PRIMARY KEY,
@@ -62,7 +69,42 @@ CREATE TABLE changes (
     received_at TEXT NOT NULL
 ) STRICT;
 CREATE INDEX changes_by_household ON changes (household, seq);
-"#];
+"#;
+
+/// Push quotas (issue 9, server hygiene): what each device pushed, per hour, for the rolling
+/// day. A step of its own that depends on no other but `INITIAL`'s `devices`, so it can take
+/// any place after it when steps from parallel work are merged (renumber freely: nothing else
+/// refers to its position).
+const PUSH_USAGE: &str = r#"
+CREATE TABLE push_usage (
+    device_id TEXT NOT NULL REFERENCES devices(id),
+    -- Unix time in whole hours.
+    hour INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    changes INTEGER NOT NULL,
+    PRIMARY KEY (device_id, hour)
+) STRICT, WITHOUT ROWID;
+"#;
+
+/// The push quota's hour bucket of a time.
+fn quota_hour(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(3600)
+}
+
+/// The first hour bucket inside the rolling window that ends in `now`'s bucket.
+fn quota_window_start(now: DateTime<Utc>) -> i64 {
+    quota_hour(now) - (QUOTA_WINDOW_HOURS - 1)
+}
+
+/// A counter to SQLite's signed integers; beyond `i64::MAX` (never, for bytes or changes) it
+/// saturates rather than wraps negative.
+fn sql_count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn stored_count(n: i64, what: impl FnOnce() -> String) -> SqlResult<u64> {
+    u64::try_from(n).map_err(|_| corrupt(format!("{} is negative: {n}", what())))
+}
 
 const READERS: usize = 4;
 
@@ -712,6 +754,127 @@ impl Storage for SqliteStorage {
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
+
+    fn charge_push(
+        &self,
+        device: Uuid,
+        amount: PushUsage,
+        quota: PushQuota,
+        now: DateTime<Utc>,
+    ) -> Result<Charge> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let start = quota_window_start(now);
+            // Hours that left the window count for no one any more.
+            tx.execute("DELETE FROM push_usage WHERE hour < ?", [start])?;
+            let key = device.to_string();
+            let hours: Vec<(i64, PushUsage)> = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT hour, bytes, changes FROM push_usage WHERE device_id = ? ORDER BY hour",
+                )?;
+                let rows = stmt.query_and_then([&key], |r| {
+                    let hour: i64 = r.get(0)?;
+                    let what = |column: &str| format!("device {device}'s push {column} in hour {hour}");
+                    Ok::<_, SqlError>((
+                        hour,
+                        PushUsage {
+                            bytes: stored_count(r.get(1)?, || what("bytes"))?,
+                            changes: stored_count(r.get(2)?, || what("changes"))?,
+                        },
+                    ))
+                })?;
+                rows.collect::<SqlResult<_>>()?
+            };
+            let usage = hours.iter().fold(PushUsage::default(), |sum, (_, u)| PushUsage {
+                bytes: sum.bytes.saturating_add(u.bytes),
+                changes: sum.changes.saturating_add(u.changes),
+            });
+            let fits = |u: PushUsage| {
+                u.bytes.saturating_add(amount.bytes) <= quota.bytes
+                    && u.changes.saturating_add(amount.changes) <= quota.changes
+            };
+            if !fits(usage) {
+                // The earliest moment enough old hours have left the window for this push.
+                let mut left = usage;
+                let mut resets_at = None;
+                if fits(PushUsage::default()) {
+                    for (hour, u) in &hours {
+                        left.bytes -= u.bytes;
+                        left.changes -= u.changes;
+                        if fits(left) {
+                            resets_at = DateTime::from_timestamp((hour + QUOTA_WINDOW_HOURS) * 3600, 0);
+                            break;
+                        }
+                    }
+                }
+                return Ok(Charge::Refused { usage, resets_at });
+            }
+            tx.execute(
+                "INSERT INTO push_usage (device_id, hour, bytes, changes) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device_id, hour) DO UPDATE SET bytes = bytes + ?3, changes = changes + ?4",
+                params![key, quota_hour(now), sql_count(amount.bytes), sql_count(amount.changes)],
+            )?;
+            tx.commit()?;
+            Ok(Charge::Charged)
+        })
+    }
+
+    fn refund_push(
+        &self,
+        device: Uuid,
+        amount: PushUsage,
+        charged_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE push_usage SET bytes = max(bytes - ?1, 0), changes = max(changes - ?2, 0)
+                 WHERE device_id = ?3 AND hour = ?4",
+                params![
+                    sql_count(amount.bytes),
+                    sql_count(amount.changes),
+                    device.to_string(),
+                    quota_hour(charged_at)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn push_usage(&self, now: DateTime<Utc>) -> Result<HashMap<Uuid, PushUsage>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT device_id, sum(bytes), sum(changes) FROM push_usage
+                 WHERE hour >= ? GROUP BY device_id",
+            )?;
+            let rows = stmt.query_and_then([quota_window_start(now)], |r| {
+                let id = parse_uuid(&r.get::<_, String>(0)?, || "a push usage's device".into())?;
+                let what = |column: &str| format!("device {id}'s push {column}");
+                Ok::<_, SqlError>((
+                    id,
+                    PushUsage {
+                        bytes: stored_count(r.get(1)?, || what("bytes"))?,
+                        changes: stored_count(r.get(2)?, || what("changes"))?,
+                    },
+                ))
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn append_audit(&self, events: &[AuditEvent], at: DateTime<Utc>) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.write(|c| audit::append(c, events, at))
+    }
+
+    fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        self.read(|c| audit::entries(c, query))
+    }
+
+    fn audit_rows(&self, after: Option<i64>, limit: usize) -> Result<Vec<AuditRow>> {
+        self.read(|c| audit::rows(c, after, limit))
+    }
 }
 
 #[cfg(test)]
@@ -758,6 +921,80 @@ mod tests {
             }
             other => panic!("expected a corrupt-value error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn push_quota_counts_a_rolling_day_and_names_when_it_frees_up() {
+        let (_dir, storage, _raw, device) = enrolled();
+        let quota = PushQuota {
+            bytes: 100,
+            changes: 10,
+        };
+        let t0 = DateTime::parse_from_rfc3339("2026-03-01T08:30:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let push = |bytes, changes| PushUsage { bytes, changes };
+        let at = |hours: i64| t0 + chrono::Duration::hours(hours);
+        assert_eq!(
+            storage
+                .charge_push(device, push(60, 2), quota, at(0))
+                .expect("charge"),
+            Charge::Charged
+        );
+        assert_eq!(
+            storage
+                .charge_push(device, push(30, 2), quota, at(5))
+                .expect("charge"),
+            Charge::Charged
+        );
+        // 90 bytes used: 20 more do not fit until the first hour's 60 leave the window.
+        let refused = storage
+            .charge_push(device, push(20, 1), quota, at(6))
+            .expect("charge");
+        let freed = DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        assert_eq!(
+            refused,
+            Charge::Refused {
+                usage: push(90, 4),
+                resets_at: Some(freed)
+            }
+        );
+        // A push over the quota on its own never fits.
+        assert_eq!(
+            storage
+                .charge_push(device, push(101, 1), quota, at(6))
+                .expect("charge"),
+            Charge::Refused {
+                usage: push(90, 4),
+                resets_at: None
+            }
+        );
+        // A refund takes back a charge; the usage survives reopening the database.
+        storage
+            .refund_push(device, push(30, 2), at(5))
+            .expect("refund");
+        assert_eq!(
+            storage.push_usage(at(6)).expect("usage")[&device],
+            push(60, 2)
+        );
+        let reopened = SqliteStorage::open(&storage.path).expect("reopen");
+        assert_eq!(
+            reopened.push_usage(at(6)).expect("usage")[&device],
+            push(60, 2)
+        );
+        // A day later the first push has left the window.
+        assert_eq!(
+            reopened
+                .charge_push(device, push(90, 9), quota, at(24))
+                .expect("charge"),
+            Charge::Charged
+        );
+        assert_eq!(
+            reopened.push_usage(at(24)).expect("usage")[&device],
+            push(90, 9)
+        );
     }
 
     #[test]

@@ -3,4 +3,9 @@
 /**
  * One line of the caseload list.
  */
-export type HouseholdSummary = { id: string, head_name: string, head_national_id: string | null, district: string, address: string, phone: string | null, status: string, assigned_group: string | null, assigned_worker: string | null, member_count: number, visit_count: number, last_visit: string | null, next_followup: string | null, max_need: number | null, conflict_count: number, };
+export type HouseholdSummary = { id: string, head_name: string, head_national_id: string | null, district: string, address: string, phone: string | null, status: string, assigned_group: string | null, assigned_worker: string | null, member_count: number, visit_count: number, last_visit: string | null, next_followup: string | null, max_need: number | null, conflict_count: number, 
+/**
+ * Written by a newer Madadkar: shown read-only (what this version can read of it) with
+ * "update the app"; every change to it is refused.
+ */
+needs_update: boolean, };

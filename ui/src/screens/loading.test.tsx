@@ -27,6 +27,7 @@ function summary(patch: Partial<HouseholdSummary>): HouseholdSummary {
     next_followup: null,
     max_need: null,
     conflict_count: 0,
+    needs_update: false,
     ...patch,
   };
 }

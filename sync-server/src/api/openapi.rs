@@ -1,0 +1,591 @@
+//! The sync API's OpenAPI description, generated with utoipa from the handlers' `#[utoipa::path]`
+//! attributes, the schemas below and one table of error answers ([`ERRORS`]). Served at
+//! `GET /v1/openapi.json` and committed as `docs/openapi.json`; the test `openapi_is_committed`
+//! (`sync-server/tests/hygiene.rs`) fails when the two differ, and
+//! `MADADKAR_WRITE_OPENAPI=1 cargo test -p madadkar-server --test hygiene openapi` rewrites it.
+//!
+//! The wire types live in `madadkar-schema`, which does not depend on utoipa; [`schemas`]
+//! describes them, and a test here checks each description against the real type's JSON.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use axum::{
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::{
+        self, Content, Ref, RefOr, ResponseBuilder,
+        header::HeaderBuilder,
+        schema::{ObjectBuilder, Type},
+        security::{Http, HttpAuthScheme, SecurityScheme},
+    },
+};
+
+/// Descriptions of the JSON bodies, mirroring `madadkar_schema::wire` and the server's records.
+pub mod schemas {
+    use std::borrow::Cow;
+
+    use utoipa::{
+        PartialSchema, ToSchema,
+        openapi::{
+            KnownFormat, RefOr, SchemaFormat,
+            schema::{ObjectBuilder, Schema, Type},
+        },
+    };
+    use uuid::Uuid;
+
+    /// Every error answer (`madadkar_schema::wire::ErrorBody`).
+    #[derive(Debug, ToSchema)]
+    pub struct ErrorBody {
+        /// A stable code, e.g. `out_of_scope`; see the response's description for the codes
+        /// of each status.
+        pub code: String,
+        /// For people; never parsed.
+        pub message: String,
+        /// Whether sending the same request again later can succeed.
+        pub retry: bool,
+        /// The households concerned; present only when it names some (`missing_dependencies`).
+        #[schema(nullable = false)]
+        pub households: Option<Vec<Uuid>>,
+    }
+
+    /// `POST /v1/enroll`'s body (`madadkar_schema::wire::EnrollRequest`).
+    #[derive(Debug, ToSchema)]
+    pub struct EnrollRequest {
+        /// The one-time code the administrator printed, e.g. `K7QM-4TRX-9HCP`; case, dashes
+        /// and spaces do not matter.
+        pub code: String,
+        /// The device's own id: its Automerge actor id.
+        pub device_id: Uuid,
+        /// A name for the device, shown to administrators.
+        pub device_name: String,
+        /// The worker id the replica wrote with before it was enrolled, if any.
+        pub local_worker_id: Option<String>,
+    }
+
+    /// `POST /v1/enroll`'s answer (`madadkar_schema::wire::EnrollResponse`).
+    #[derive(Debug, ToSchema)]
+    pub struct EnrollResponse {
+        /// The device token (64 hex digits), shown once; send it as `Authorization: Bearer`.
+        pub token: String,
+        pub worker_id: String,
+        pub worker_name: String,
+        #[schema(required = true)]
+        pub group_id: Option<String>,
+        pub role: Role,
+    }
+
+    /// A binary body (`type: string, format: binary`); its layout is in the operation's text.
+    #[derive(Debug)]
+    pub struct Binary;
+
+    impl PartialSchema for Binary {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .into()
+        }
+    }
+
+    impl ToSchema for Binary {
+        fn name() -> Cow<'static, str> {
+            "Binary".into()
+        }
+    }
+
+    /// A worker's role, one of `madadkar_schema::Role`'s codes.
+    #[derive(Debug)]
+    pub struct Role;
+
+    impl PartialSchema for Role {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(madadkar_schema::Role::ALL.iter().map(|r| r.code())))
+                .description(Some("A worker's role; it decides the households in scope."))
+                .into()
+        }
+    }
+
+    impl ToSchema for Role {
+        fn name() -> Cow<'static, str> {
+            "Role".into()
+        }
+    }
+
+    /// A worker as the server records it.
+    #[derive(Debug, ToSchema)]
+    pub struct Worker {
+        pub id: String,
+        pub name: String,
+        #[schema(required = true)]
+        pub group_id: Option<String>,
+        pub role: Role,
+    }
+
+    /// `GET /v1/whoami`'s answer.
+    #[derive(Debug, ToSchema)]
+    pub struct Whoami {
+        pub worker: Worker,
+        pub device_id: Uuid,
+    }
+
+    /// One stored change of a push (`madadkar_schema::wire::Ack`).
+    #[derive(Debug, ToSchema)]
+    pub struct Ack {
+        /// The change's Automerge hash, hex.
+        pub hash: String,
+        /// Its sequence number in the server's log.
+        #[schema(minimum = 1)]
+        pub seq: u64,
+    }
+
+    /// `POST /v1/push`'s answer (`madadkar_schema::wire::PushResponse`).
+    #[derive(Debug, ToSchema)]
+    pub struct PushResponse {
+        /// Every change of the push, in order, with its sequence number (also for changes the
+        /// server already had).
+        pub accepted: Vec<Ack>,
+    }
+
+    /// `GET /v1/health`'s answer.
+    #[derive(Debug, ToSchema)]
+    pub struct Health {
+        #[schema(example = "ok")]
+        pub status: String,
+        /// The server's version.
+        pub version: String,
+        /// The sync protocol's version: the `1` of `/v1`.
+        pub protocol: u32,
+    }
+}
+
+/// The description.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Madadkar sync API",
+        version = "1",
+        description = "The sync server's API, protocol version 1 (docs/sync-protocol.md). \
+            Every answer carries the header `madadkar-protocol: 1`; every error is the JSON \
+            `ErrorBody`. Change payloads are binary frames, described in each operation.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+    ),
+    paths(
+        super::health,
+        openapi_json,
+        super::enroll::enroll,
+        super::enroll::whoami,
+        super::push::push,
+        super::pull::pull,
+        super::doc_sync::doc_sync,
+    ),
+    components(schemas(
+        schemas::ErrorBody,
+        schemas::EnrollRequest,
+        schemas::EnrollResponse,
+        schemas::Role,
+        schemas::Worker,
+        schemas::Whoami,
+        schemas::Ack,
+        schemas::PushResponse,
+        schemas::Health,
+    )),
+    modifiers(&Refusals),
+    tags(
+        (name = "devices", description = "Enrolment and the calling device"),
+        (name = "sync", description = "The change log: push, pull and the per-household fallback"),
+        (name = "server", description = "The server itself"),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The security scheme's name in the description.
+pub const BEARER: &str = "bearer";
+
+/// The JSON text of the description, as served and committed (pretty, ending in a newline).
+pub fn json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let mut text = ApiDoc::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        text.push('\n');
+        text
+    })
+}
+
+/// The sync API's OpenAPI description.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "server",
+    responses((status = 200, description = "This description (OpenAPI 3.1)", content_type = "application/json", body = Object)),
+)]
+pub async fn openapi_json() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json(),
+    )
+        .into_response()
+}
+
+/// Which refusals a status stands for, once for all operations.
+const STATUS_MEANINGS: &[(u16, &str)] = &[
+    (400, "Bad input; nothing stored"),
+    (401, "No or unknown device token"),
+    (403, "Refused; nothing stored"),
+    (
+        408,
+        "The request body did not arrive within the body timeout; the connection is closed",
+    ),
+    (
+        409,
+        "Some changes build on changes the server lacks: run the per-household sync for the households named, then push again",
+    ),
+    (413, "The body is over 32 MiB"),
+    (
+        415,
+        "A JSON endpoint called without `content-type: application/json`",
+    ),
+    (
+        422,
+        "JSON of the wrong shape (a missing field, a number for a string)",
+    ),
+    (
+        429,
+        "Too many requests: see `Retry-After` (seconds) when present",
+    ),
+    (
+        500,
+        "The server failed (details logged, not sent); retry later",
+    ),
+    (
+        503,
+        "The request was not answered within the request timeout; the connection is closed; retry later",
+    ),
+];
+
+/// Answers any request may get.
+const ANY: &[(u16, &str)] = &[(500, "internal"), (503, "request_timeout")];
+/// Answers of any request with a body.
+const WITH_BODY: &[(u16, &str)] = &[(408, "body_timeout"), (413, "too_large")];
+/// Answers of any request that needs a device token.
+const AUTHENTICATED: &[(u16, &str)] = &[(401, "unauthorized"), (403, "device_revoked")];
+
+/// The error answers of each operation, by status and code: method, path, then the answers.
+pub const ERRORS: &[(&str, &str, &[&[(u16, &str)]])] = &[
+    ("get", "/v1/health", &[ANY]),
+    ("get", "/v1/openapi.json", &[ANY]),
+    (
+        "post",
+        "/v1/enroll",
+        &[
+            ANY,
+            WITH_BODY,
+            &[
+                (400, "malformed_body"),
+                (400, "invalid_code"),
+                (400, "invalid"),
+                (400, "conflict"),
+                (415, "wrong_content_type"),
+                (422, "malformed_body"),
+                (429, "rate_limited"),
+            ],
+        ],
+    ),
+    ("get", "/v1/whoami", &[ANY, AUTHENTICATED]),
+    (
+        "post",
+        "/v1/push",
+        &[
+            ANY,
+            WITH_BODY,
+            AUTHENTICATED,
+            &[
+                (400, "malformed_body"),
+                (400, "malformed_change"),
+                (400, "conflict"),
+                (403, "out_of_scope"),
+                (403, "author_mismatch"),
+                (403, "no_case_access"),
+                (409, "missing_dependencies"),
+                (429, "quota_exceeded"),
+            ],
+        ],
+    ),
+    (
+        "get",
+        "/v1/pull",
+        &[
+            ANY,
+            AUTHENTICATED,
+            &[(400, "malformed_request"), (403, "no_case_access")],
+        ],
+    ),
+    (
+        "post",
+        "/v1/households/{id}/sync",
+        &[
+            ANY,
+            WITH_BODY,
+            AUTHENTICATED,
+            &[
+                (400, "malformed_request"),
+                (400, "malformed_body"),
+                (400, "malformed_change"),
+                (400, "conflict"),
+                (403, "out_of_scope"),
+                (403, "author_mismatch"),
+                (403, "no_case_access"),
+                (429, "quota_exceeded"),
+            ],
+        ],
+    ),
+];
+
+/// Adds what the path attributes leave to one place: the error answers of [`ERRORS`], the
+/// bearer scheme, and the protocol header every answer carries.
+#[derive(Debug)]
+struct Refusals;
+
+/// The header every answer carries, and the one 429 answers carry, as component names.
+const PROTOCOL_HEADER_REF: &str = "#/components/headers/madadkar-protocol";
+const RETRY_AFTER_REF: &str = "#/components/headers/Retry-After";
+
+impl Modify for Refusals {
+    fn modify(&self, doc: &mut openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.headers.insert(
+            madadkar_schema::wire::PROTOCOL_HEADER.into(),
+            RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                    .description(Some("The sync protocol version the server speaks (1)"))
+                    .build(),
+            ),
+        );
+        components.headers.insert(
+            "Retry-After".into(),
+            RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(1)),
+                    ))
+                    .description(Some("Seconds to wait before trying again"))
+                    .build(),
+            ),
+        );
+        for (method, path, groups) in ERRORS {
+            let mut by_status: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
+            for (status, code) in groups.iter().copied().flatten() {
+                let codes = by_status.entry(*status).or_default();
+                if !codes.contains(code) {
+                    codes.push(code);
+                }
+            }
+            let Some(operation) = operation(doc, method, path) else {
+                // Caught by the tests: the table and the paths must name the same operations.
+                panic!("the error table names {method} {path}, which no #[utoipa::path] describes");
+            };
+            for (status, codes) in by_status {
+                let meaning = STATUS_MEANINGS
+                    .iter()
+                    .find(|(s, _)| *s == status)
+                    .map_or("Refused", |(_, m)| m);
+                let codes = codes
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut response = ResponseBuilder::new()
+                    .description(format!("{meaning}. Codes: {codes}."))
+                    .content(
+                        "application/json",
+                        Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                    )
+                    .build();
+                if status == 429 {
+                    response
+                        .headers
+                        .insert("Retry-After".into(), RefOr::Ref(Ref::new(RETRY_AFTER_REF)));
+                }
+                operation
+                    .responses
+                    .responses
+                    .insert(status.to_string(), RefOr::T(response));
+            }
+        }
+        // Every answer names the protocol version (`madadkar-protocol: 1`).
+        for item in doc.paths.paths.values_mut() {
+            for operation in operations(item) {
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        response.headers.insert(
+                            madadkar_schema::wire::PROTOCOL_HEADER.into(),
+                            RefOr::Ref(Ref::new(PROTOCOL_HEADER_REF)),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn operation<'a>(
+    doc: &'a mut openapi::OpenApi,
+    method: &str,
+    path: &str,
+) -> Option<&'a mut openapi::path::Operation> {
+    let item = doc.paths.paths.get_mut(path)?;
+    match method {
+        "get" => item.get.as_mut(),
+        "post" => item.post.as_mut(),
+        _ => None,
+    }
+}
+
+fn operations(item: &mut openapi::PathItem) -> impl Iterator<Item = &mut openapi::path::Operation> {
+    [
+        item.get.as_mut(),
+        item.post.as_mut(),
+        item.put.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The operations the description holds, as (method, path): for tests that call each one.
+/// The API uses GET and POST only; an operation of another method is listed as `"other"`.
+pub fn operations_described() -> Vec<(&'static str, String)> {
+    let doc = ApiDoc::openapi();
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        if item.get.is_some() {
+            out.push(("get", path.clone()));
+        }
+        if item.post.is_some() {
+            out.push(("post", path.clone()));
+        }
+        let others = [
+            &item.put,
+            &item.delete,
+            &item.patch,
+            &item.head,
+            &item.options,
+        ];
+        out.extend(
+            others
+                .iter()
+                .filter(|o| o.is_some())
+                .map(|_| ("other", path.clone())),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use madadkar_schema::wire;
+    use serde_json::Value;
+
+    /// The property names a schema of the description declares.
+    fn properties(name: &str) -> Vec<String> {
+        let doc: Value = serde_json::from_str(json()).expect("json");
+        let mut names: Vec<String> = doc["components"]["schemas"][name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("schema {name} has no properties"))
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn keys(value: &impl serde::Serialize) -> Vec<String> {
+        let mut names: Vec<String> = serde_json::to_value(value)
+            .expect("json")
+            .as_object()
+            .expect("object")
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_schemas_describe_the_real_wire_types() {
+        let id = uuid::Uuid::nil();
+        let error = wire::ErrorBody {
+            code: "c".into(),
+            message: "m".into(),
+            retry: false,
+            households: vec![id],
+        };
+        assert_eq!(properties("ErrorBody"), keys(&error));
+        let enroll = wire::EnrollRequest {
+            code: "c".into(),
+            device_id: id,
+            device_name: "d".into(),
+            local_worker_id: Some("w".into()),
+        };
+        assert_eq!(properties("EnrollRequest"), keys(&enroll));
+        let answer = wire::EnrollResponse {
+            token: "t".into(),
+            worker_id: "w".into(),
+            worker_name: "n".into(),
+            group_id: None,
+            role: madadkar_schema::Role::Field,
+        };
+        assert_eq!(properties("EnrollResponse"), keys(&answer));
+        let ack = wire::Ack {
+            hash: "h".into(),
+            seq: 1,
+        };
+        assert_eq!(properties("Ack"), keys(&ack));
+        assert_eq!(
+            properties("PushResponse"),
+            keys(&wire::PushResponse { accepted: vec![] })
+        );
+        let worker = crate::storage::WorkerRecord {
+            id: "w".into(),
+            name: "n".into(),
+            group_id: None,
+            role: madadkar_schema::Role::Field,
+        };
+        assert_eq!(properties("Worker"), keys(&worker));
+    }
+
+    #[test]
+    fn every_operation_of_the_error_table_is_described() {
+        let described = operations_described();
+        for (method, path, _) in ERRORS {
+            assert!(
+                described.iter().any(|(m, p)| p == path && m == method),
+                "{method} {path}"
+            );
+        }
+        assert_eq!(
+            described.len(),
+            ERRORS.len(),
+            "an operation has no error table"
+        );
+    }
+}

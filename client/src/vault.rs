@@ -551,6 +551,9 @@ fn side_file(db: &Path, suffix: &str) -> PathBuf {
 /// Keys a new connection. It must come before anything else reads the database; a key that
 /// does not fit shows at the first read, which is made here so it is said clearly.
 pub(crate) fn apply_key(conn: &Connection, key: &DataKey) -> Result<()> {
+    // SQLCipher writes its own errors to stderr ("hmac check failed"); a key that does not fit
+    // is reported once, as the error below, instead.
+    conn.pragma_update(None, "cipher_log_level", "NONE")?;
     conn.pragma_update(None, "key", key.sqlcipher_key().as_str())?;
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)

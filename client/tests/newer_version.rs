@@ -61,9 +61,10 @@ fn import(replica: &mut Replica, documents: &mut [(Uuid, AutoCommit)]) {
         .iter_mut()
         .map(|(id, doc)| (*id, doc.save()))
         .collect();
-    let path = replica.dir.path().join("in.bundle");
-    std::fs::write(&path, bundle::encode(&saved)).expect("write bundle");
-    replica.store.import_bundle(&path).expect("import");
+    replica
+        .store
+        .import_bundle_bytes(&bundle::encode(&saved))
+        .expect("import");
 }
 
 fn listed(store: &Store) -> Vec<HouseholdSummary> {
@@ -144,10 +145,10 @@ fn newer_households_are_kept_listed_read_only_and_survive_maintenance() {
     assert_eq!(r.store.compact().expect("compact"), 3);
     let check = r.store.check().expect("check");
     assert!(check.ok(), "{check:?}");
-    let conn = rusqlite::Connection::open(r.store.path()).expect("open");
+    let conn = r.store.connection().expect("open");
     conn.execute("DELETE FROM meta WHERE key = 'projection_version'", [])
         .expect("forget");
-    let reopened = Store::open(r.dir.path()).expect("reopen rebuilds the projections");
+    let reopened = Store::open(r.dir.path(), &common::passphrase()).expect("reopen rebuilds the projections");
     assert_eq!(listed(&reopened), items);
 
     // Passed on whole to another replica.
@@ -179,9 +180,7 @@ fn a_household_here_that_a_newer_madadkar_changed_becomes_read_only_with_local_w
     let check = r.store.check().expect("check");
     assert!(check.ok(), "{check:?}");
     // The stored document is the newer one, whole.
-    let path = r.dir.path().join("out.bundle");
-    r.store.export_bundle(&path).expect("export");
-    let bytes = std::fs::read(&path).expect("read");
+    let bytes = r.store.bundle_bytes().expect("export");
     let (_, saved) = bundle::decode(&bytes)
         .expect("decode")
         .into_iter()

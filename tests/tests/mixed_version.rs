@@ -137,16 +137,17 @@ fn a_household_of_a_newer_schema_version_is_kept_read_only_while_the_rest_syncs(
     // Passed on by this old replica (a bundle) to another old one, it arrives whole: the same
     // changes, and what this version does not know unchanged.
     let bundle = s.dir.path().join("relay.bundle");
-    s.store.export_bundle(&bundle)?;
+    s.store
+        .export_bundle(&bundle, &madadkar_e2e::bundle_passphrase())?;
     let dir = tempfile::tempdir()?;
-    let mut other = Store::open(dir.path())?;
+    let mut other = Store::open(dir.path(), &madadkar_e2e::passphrase())?;
     other.init("مدد", "laptop O", None)?;
-    let imported = other.import_bundle(&bundle)?;
+    let imported = other.import_bundle(&bundle, &madadkar_e2e::bundle_passphrase())?;
     assert_eq!(imported.households_new, 3);
     assert!(summary(&other, newer)?.needs_update);
     for copy in [
-        stored_document(s.store.path(), newer)?,
-        stored_document(other.path(), newer)?,
+        stored_document(&s.store, newer)?,
+        stored_document(&other, newer)?,
     ] {
         let mut copy = copy;
         assert_eq!(copy.get_heads(), original.get_heads());

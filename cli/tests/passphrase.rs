@@ -33,8 +33,18 @@ fn store_with_a_household() -> tempfile::TempDir {
     assert_ok(&madadkar(
         dir.path(),
         &[
-            "household", "add", "--first", NAME, "--last", "کریمی", "--district", "منطقه ۳",
-            "--address", "کوچه یاس",
+            "household",
+            "add",
+            "--first",
+            NAME,
+            "--last",
+            "کریمی",
+            "--national-id",
+            "0499370899",
+            "--district",
+            "منطقه ۳",
+            "--address",
+            "کوچه یاس",
         ],
     ));
     dir

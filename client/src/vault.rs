@@ -652,7 +652,14 @@ impl Store {
     /// A second connection to this store's database, keyed like this one: for tools and tests
     /// that read or repair its tables directly.
     pub fn connection(&self) -> Result<Connection> {
-        let conn = Connection::open(self.path())?;
+        self.keyed_connection(self.path())
+    }
+
+    /// A connection to another database file (created if missing) encrypted with this store's
+    /// key: for copies of the store made with `sqlcipher_export`, such as the benchmark's
+    /// baseline, which must pay for encryption like the store does.
+    pub fn keyed_connection(&self, path: &Path) -> Result<Connection> {
+        let conn = Connection::open(path)?;
         apply_key(&conn, &self.key)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(conn)

@@ -8,11 +8,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use madadkar_client::{
-    Followup, HouseholdDetails, HouseholdSummary, HouseholdText, Identity, ListText, Page,
+    Draft, Followup, HouseholdDetails, HouseholdSummary, HouseholdText, Identity, ListText, Page,
     ReferralText, VisitText,
 };
 use madadkar_desktop::background::SyncView;
 use madadkar_desktop::commands::UiError;
+use madadkar_desktop::lock::LockView;
 use madadkar_schema::{
     Action, ChangeInfo, Education, Employment, Field, HouseholdStatus, MemberText, NeedDomain,
     ReferralKind, ReferralStatus, Relation, Role, Sex, Term, VisitKind,
@@ -37,6 +38,8 @@ fn export_types(out: &Path) {
     export!(
         UiError,
         SyncView,
+        LockView,
+        Draft,
         Identity,
         HouseholdSummary,
         Page<HouseholdSummary>,

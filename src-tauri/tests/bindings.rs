@@ -15,8 +15,9 @@ use madadkar_desktop::background::SyncView;
 use madadkar_desktop::commands::UiError;
 use madadkar_desktop::lock::LockView;
 use madadkar_schema::{
-    Action, ChangeInfo, Education, Employment, Field, HouseholdStatus, MemberText, NeedDomain,
-    ReferralKind, ReferralStatus, Relation, Role, Sex, Term, VisitKind,
+    Action, AuditAction, ChangeInfo, Education, Employment, Field, HouseholdStatus, MemberText,
+    NeedDomain, ReferralKind, ReferralStatus, Relation, Role, Sex, Term, VisitKind,
+    audit::AccessPage,
 };
 use ts_rs::{Config, TS};
 
@@ -64,6 +65,8 @@ fn export_types(out: &Path) {
         Role,
         Field,
         Action,
+        AuditAction,
+        AccessPage,
     );
 }
 

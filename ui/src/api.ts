@@ -3,11 +3,13 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ChangeInfo } from "./bindings/ChangeInfo";
+import type { Draft } from "./bindings/Draft";
 import type { HouseholdDetails } from "./bindings/HouseholdDetails";
 import type { HouseholdSummary } from "./bindings/HouseholdSummary";
 import type { HouseholdText } from "./bindings/HouseholdText";
 import type { Identity } from "./bindings/Identity";
 import type { ListText } from "./bindings/ListText";
+import type { LockView } from "./bindings/LockView";
 import type { MemberText } from "./bindings/MemberText";
 import type { Page } from "./bindings/Page";
 import type { ReferralText } from "./bindings/ReferralText";
@@ -18,11 +20,13 @@ import type { VisitText } from "./bindings/VisitText";
 export type { Member } from "./bindings/Member";
 export type {
   ChangeInfo,
+  Draft,
   HouseholdDetails,
   HouseholdSummary,
   HouseholdText,
   Identity,
   ListText,
+  LockView,
   MemberText,
   SyncView,
   UiError,
@@ -33,6 +37,14 @@ export type {
 export const SYNC_EVENT = "sync-status";
 
 export const api = {
+  lockState: () => invoke<LockView>("lock_state"),
+  unlock: (passphrase: string) => invoke<LockView>("unlock", { passphrase }),
+  choosePassphrase: (passphrase: string, confirm: string) =>
+    invoke<LockView>("choose_passphrase", { passphrase, confirm }),
+  lock: () => invoke<LockView>("lock"),
+  draftLoad: () => invoke<Draft[]>("draft_load"),
+  draftSave: (key: string, value: string) => invoke<null>("draft_save", { key, value }),
+  draftClear: (key: string) => invoke<null>("draft_clear", { key }),
   identity: () => invoke<Identity | null>("identity"),
   init: (worker: string, device: string) => invoke<Identity>("init", { worker, device }),
   enroll: (server: string, code: string) => invoke<string>("enroll", { server, code }),

@@ -11,6 +11,7 @@ import type { ReferralStatus } from "./ReferralStatus";
 import type { Role } from "./Role";
 import type { Field } from "./Field";
 import type { Action } from "./Action";
+import type { AuditAction } from "./AuditAction";
 
 /** One value of a vocabulary: its stable code and its labels. */
 export interface Term<C extends string = string> {
@@ -32,6 +33,7 @@ export interface Vocabularies {
   Role: readonly Term<Role>[];
   Field: readonly Term<Field>[];
   Action: readonly Term<Action>[];
+  AuditAction: readonly Term<AuditAction>[];
 }
 
 export const vocabularies: Vocabularies = {
@@ -162,5 +164,16 @@ export const vocabularies: Vocabularies = {
     { code: "conflict.resolve", fa: "رفع ناسازگاری", en: "conflict resolved" },
     { code: "schema.migrate", fa: "به‌روزرسانی قالب سند", en: "document layout upgraded" },
     { code: "unknown", fa: "تغییر ناشناخته (نسخهٔ دیگر)", en: "change not known to this version" },
+  ],
+  AuditAction: [
+    { code: "enroll", fa: "ثبت دستگاه", en: "device enrolled" },
+    { code: "push", fa: "ارسال تغییرات", en: "changes sent" },
+    { code: "pull", fa: "دریافت پرونده", en: "household received" },
+    { code: "lookup", fa: "استعلام", en: "looked up" },
+    { code: "assign", fa: "واگذاری", en: "assigned" },
+    { code: "merge", fa: "ادغام", en: "merged" },
+    { code: "revoke", fa: "ابطال دستگاه", en: "device revoked" },
+    { code: "retire", fa: "کنارگذاری دستگاه", en: "device retired" },
+    { code: "unknown", fa: "دسترسی ناشناخته (نسخهٔ دیگر)", en: "access not known to this version" },
   ],
 };

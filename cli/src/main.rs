@@ -40,7 +40,12 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output { json: cli.json };
-    match command::run(cli.command, cli.data_dir, cli.passphrase_file.as_deref(), &out) {
+    match command::run(
+        cli.command,
+        cli.data_dir,
+        cli.passphrase_file.as_deref(),
+        &out,
+    ) {
         Ok(code) => code,
         Err(e) => {
             out.error(&e);

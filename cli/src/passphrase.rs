@@ -27,7 +27,9 @@ pub fn read(what: &str, file: Option<&Path>, env: &str, file_flag: &str) -> Resu
     }
     match std::env::var(env) {
         Ok(text) if !text.is_empty() => Ok(Passphrase::new(&text)),
-        Ok(_) => bail!(NoPassphrase(format!("{env} is empty; set it to the {what}, or pass {file_flag} PATH"))),
+        Ok(_) => bail!(NoPassphrase(format!(
+            "{env} is empty; set it to the {what}, or pass {file_flag} PATH"
+        ))),
         Err(std::env::VarError::NotUnicode(_)) => bail!("{env} is not UTF-8 text"),
         Err(std::env::VarError::NotPresent) => bail!(NoPassphrase(format!(
             "no {what} given: set {env}, or pass {file_flag} PATH (a file readable only by you)"

@@ -66,8 +66,16 @@ fn without_a_passphrase_nothing_is_opened_or_created() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("MADADKAR_PASSPHRASE"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--passphrase-file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("MADADKAR_PASSPHRASE"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("--passphrase-file"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!dir.exists(), "nothing was created");
 }
 
@@ -90,7 +98,10 @@ fn a_wrong_passphrase_has_its_own_exit_status_and_a_clear_message() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let message = stderr(&out);
     assert!(message.contains("the passphrase is wrong"), "{message}");
-    assert!(!message.contains("not the passphrase"), "never printed: {message}");
+    assert!(
+        !message.contains("not the passphrase"),
+        "never printed: {message}"
+    );
     assert!(stdout(&out).is_empty());
     // JSON errors say the same.
     let out = command(dir.path())
@@ -100,7 +111,12 @@ fn a_wrong_passphrase_has_its_own_exit_status_and_a_clear_message() {
         .expect("run");
     assert_eq!(out.status.code(), Some(3));
     let json: serde_json::Value = serde_json::from_slice(&out.stderr).expect("json");
-    assert!(json["error"].as_str().expect("error").contains("passphrase is wrong"));
+    assert!(
+        json["error"]
+            .as_str()
+            .expect("error")
+            .contains("passphrase is wrong")
+    );
     // Any other failure stays 1.
     let out = madadkar(dir.path(), &["household", "show", "ffffffff"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -115,7 +131,11 @@ fn a_new_store_needs_a_long_enough_passphrase() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("at least 10 characters"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("at least 10 characters"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!dir.path().join("madadkar.key").exists());
 }
 
@@ -167,7 +187,10 @@ fn passphrase_change_retires_the_old_passphrase_and_keeps_the_data() {
         .expect("run");
     assert_eq!(short.status.code(), Some(1));
     assert!(stderr(&short).contains("at least 10"), "{}", stderr(&short));
-    assert!(listed_names(dir.path()).contains(NAME), "the old one still works");
+    assert!(
+        listed_names(dir.path()).contains(NAME),
+        "the old one still works"
+    );
 
     let out = command(dir.path())
         .env("MADADKAR_NEW_PASSPHRASE", new)
@@ -232,7 +255,11 @@ fn bundles_are_encrypted_to_their_own_passphrase() {
         .output()
         .expect("run");
     assert_eq!(wrong.status.code(), Some(3), "{}", stderr(&wrong));
-    assert!(stderr(&wrong).contains("bundle's passphrase is wrong"), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("bundle's passphrase is wrong"),
+        "{}",
+        stderr(&wrong)
+    );
     assert!(!listed_names(b.path()).contains(NAME), "nothing imported");
 
     let passfile = b.path().join("bundle-pass.txt");

@@ -65,7 +65,9 @@ pub fn read_file(path: &Path, passphrase: &Passphrase) -> Result<Vec<u8>> {
     };
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > MAX_BUNDLE_BYTES {
-        return Err(StoreError::Bundle(format!("{size} bytes is over the limit")));
+        return Err(StoreError::Bundle(format!(
+            "{size} bytes is over the limit"
+        )));
     }
     let sealed = std::fs::read(path).map_err(io)?;
     open(&sealed, passphrase)
@@ -106,7 +108,9 @@ pub fn open(sealed: &[u8], passphrase: &Passphrase) -> Result<Vec<u8>> {
         .read_to_end(&mut plain)
         .map_err(|e| StoreError::Bundle(format!("damaged or truncated: {e}")))?;
     if plain.len() as u64 > MAX_BUNDLE_BYTES {
-        return Err(StoreError::Bundle("over the size limit once decrypted".into()));
+        return Err(StoreError::Bundle(
+            "over the size limit once decrypted".into(),
+        ));
     }
     Ok(plain)
 }

@@ -58,7 +58,9 @@ impl Store {
     pub fn draft(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM drafts WHERE key = ?", [key], |r| r.get(0))
+            .query_row("SELECT value FROM drafts WHERE key = ?", [key], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 

@@ -331,7 +331,8 @@ fn derive(passphrase: &Passphrase, k: &KdfParams, salt: &[u8]) -> Result<Zeroizi
         path: KEY_FILE.into(),
         reason: format!("key derivation: {e}"),
     };
-    let params = Params::new(k.memory_kib, k.iterations, k.lanes, Some(KEY_BYTES)).map_err(failed)?;
+    let params =
+        Params::new(k.memory_kib, k.iterations, k.lanes, Some(KEY_BYTES)).map_err(failed)?;
     let mut out = Zeroizing::new([0u8; 32]);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password_into(passphrase.expose().as_bytes(), salt, &mut *out)
@@ -584,10 +585,7 @@ fn encrypt_plain_store(dir: &Path, passphrase: &Passphrase) -> Result<DataKey> {
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         conn.execute(
             "ATTACH DATABASE ?1 AS encrypted KEY ?2",
-            rusqlite::params![
-                encrypting.to_string_lossy(),
-                key.sqlcipher_key().as_str()
-            ],
+            rusqlite::params![encrypting.to_string_lossy(), key.sqlcipher_key().as_str()],
         )?;
         conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
         conn.pragma_update(Some("encrypted"), "user_version", version)?;
@@ -713,7 +711,10 @@ mod tests {
         let again = unlock(dir.path(), &pass("correct horse battery")).expect("unlock");
         assert_eq!(*key.0, *again.0);
         let wrong = unlock(dir.path(), &pass("correct horse battery!"));
-        assert!(matches!(wrong, Err(StoreError::WrongPassphrase)), "{wrong:?}");
+        assert!(
+            matches!(wrong, Err(StoreError::WrongPassphrase)),
+            "{wrong:?}"
+        );
     }
 
     #[test]

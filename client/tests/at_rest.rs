@@ -37,10 +37,7 @@ fn replica_with_secrets() -> (Replica, String) {
     a.store
         .connection()
         .expect("connection")
-        .execute(
-            "INSERT INTO meta (key, value) VALUES ('token', ?)",
-            [TOKEN],
-        )
+        .execute("INSERT INTO meta (key, value) VALUES ('token', ?)", [TOKEN])
         .expect("token");
     (a, nid)
 }
@@ -85,7 +82,10 @@ fn the_data_directory_holds_no_name_national_id_note_or_token_in_the_clear() {
     // The search works: an unencrypted copy of the same store gives every one of them away.
     let plain = plain_copy_of(&a);
     for secret in secrets.iter().filter(|s| **s != PASSPHRASE) {
-        assert!(!leaks(plain.path(), &[secret]).is_empty(), "{secret} in the plain copy");
+        assert!(
+            !leaks(plain.path(), &[secret]).is_empty(),
+            "{secret} in the plain copy"
+        );
     }
     // While the store is open its write-ahead log holds the recent writes.
     let wal = a.dir.path().join(format!("{DB_FILE}-wal"));
@@ -203,7 +203,11 @@ mod modes {
     use super::*;
 
     fn mode(path: &Path) -> u32 {
-        std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
     }
 
     fn store_files(dir: &Path) -> Vec<PathBuf> {
@@ -386,7 +390,10 @@ fn drafts_are_kept_in_the_encrypted_store() {
     assert!(drafts[1].value.contains("چهار ماه"));
     store.clear_draft("visit.0190").expect("clear");
     assert_eq!(store.draft("visit.0190").expect("draft"), None);
-    assert_eq!(store.draft("household.new").expect("draft").as_deref(), Some("{}"));
+    assert_eq!(
+        store.draft("household.new").expect("draft").as_deref(),
+        Some("{}")
+    );
 }
 
 #[test]
@@ -410,7 +417,10 @@ fn an_encrypted_bundle_round_trips_and_gives_nothing_away_without_its_passphrase
         .store
         .import_bundle(&path, &Passphrase::new("not the bundle passphrase"))
         .unwrap_err();
-    assert!(matches!(wrong, StoreError::WrongBundlePassphrase), "{wrong:?}");
+    assert!(
+        matches!(wrong, StoreError::WrongBundlePassphrase),
+        "{wrong:?}"
+    );
     assert!(b.store.household_ids().expect("ids").is_empty());
     let report = b.store.import_bundle(&path, &right).expect("import");
     assert_eq!(report.households_new, 1);

@@ -148,7 +148,8 @@ fn newer_households_are_kept_listed_read_only_and_survive_maintenance() {
     let conn = r.store.connection().expect("open");
     conn.execute("DELETE FROM meta WHERE key = 'projection_version'", [])
         .expect("forget");
-    let reopened = Store::open(r.dir.path(), &common::passphrase()).expect("reopen rebuilds the projections");
+    let reopened =
+        Store::open(r.dir.path(), &common::passphrase()).expect("reopen rebuilds the projections");
     assert_eq!(listed(&reopened), items);
 
     // Passed on whole to another replica.

@@ -117,7 +117,10 @@ mod tests {
             attempts.wait(start + Duration::from_secs(2)),
             Duration::from_secs(3)
         );
-        assert_eq!(attempts.wait(start + Duration::from_secs(6)), Duration::ZERO);
+        assert_eq!(
+            attempts.wait(start + Duration::from_secs(6)),
+            Duration::ZERO
+        );
         assert_eq!(attempts.failed(start), Duration::from_secs(10));
         assert_eq!(attempts.failed(start), Duration::from_secs(20));
         for _ in 0..40 {
@@ -138,8 +141,14 @@ mod tests {
 
     #[test]
     fn the_lock_screen_state_follows_the_data_directory() {
-        assert_eq!(LockState::of(VaultState::Absent, false), LockState::FirstRun);
-        assert_eq!(LockState::of(VaultState::Plain, false), LockState::Unencrypted);
+        assert_eq!(
+            LockState::of(VaultState::Absent, false),
+            LockState::FirstRun
+        );
+        assert_eq!(
+            LockState::of(VaultState::Plain, false),
+            LockState::Unencrypted
+        );
         assert_eq!(LockState::of(VaultState::Locked, false), LockState::Locked);
         assert_eq!(LockState::of(VaultState::Locked, true), LockState::Unlocked);
         assert!(LockState::FirstRun.chooses_passphrase());

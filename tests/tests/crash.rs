@@ -63,7 +63,8 @@ fn sigkill_during_writes_loses_no_committed_visit() {
             "round {round}: writer should have been killed"
         );
 
-        let store = Store::open(dir.path(), &madadkar_e2e::passphrase()).expect("reopen after kill");
+        let store =
+            Store::open(dir.path(), &madadkar_e2e::passphrase()).expect("reopen after kill");
         let visits: BTreeSet<String> = store
             .household(household)
             .expect("household")

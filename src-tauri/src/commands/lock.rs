@@ -82,7 +82,10 @@ impl AppState {
             a.succeeded();
         }
         let mut slot = self.store.lock().map_err(|_| {
-            UiError::new(ErrorCode::Internal, "the store is unavailable; restart the app")
+            UiError::new(
+                ErrorCode::Internal,
+                "the store is unavailable; restart the app",
+            )
         })?;
         *slot = Some(store);
         drop(slot);
@@ -144,8 +147,10 @@ pub async fn choose_passphrase(
 ) -> Result<LockView> {
     let confirm = Zeroizing::new(confirm);
     if passphrase != *confirm {
-        return Err(UiError::new(ErrorCode::Invalid, "the two passphrases differ")
-            .fa("دو گذرواژه یکسان نیست."));
+        return Err(
+            UiError::new(ErrorCode::Invalid, "the two passphrases differ")
+                .fa("دو گذرواژه یکسان نیست."),
+        );
     }
     state.open_store(take(passphrase), true).await
 }

@@ -211,9 +211,9 @@ fn code_of(e: &StoreError) -> ErrorCode {
         StoreError::Bundle(_) | StoreError::WrongBundlePassphrase => ErrorCode::Bundle,
         StoreError::WrongPassphrase => ErrorCode::WrongPassphrase,
         StoreError::PassphraseTooShort { .. } => ErrorCode::WeakPassphrase,
-        StoreError::KeyFile { .. } | StoreError::KeyFileMissing { .. } | StoreError::KeyMismatch => {
-            ErrorCode::KeyFile
-        }
+        StoreError::KeyFile { .. }
+        | StoreError::KeyFileMissing { .. }
+        | StoreError::KeyMismatch => ErrorCode::KeyFile,
         // A draft key or size the app itself got wrong.
         StoreError::Draft(_) => ErrorCode::Internal,
         StoreError::Protocol { .. } => ErrorCode::Protocol,

@@ -66,7 +66,10 @@ export function LockScreen({ view, onUnlocked }: { view: LockView; onUnlocked: (
             type="password"
             autocomplete={choosing ? "new-password" : "current-password"}
             value={passphrase}
-            onInput={(e) => setPassphrase(e.currentTarget.value)}
+            onInput={(e) => {
+              setPassphrase(e.currentTarget.value);
+              setError(null);
+            }}
           />
         </label>
         {choosing && (
@@ -77,7 +80,10 @@ export function LockScreen({ view, onUnlocked }: { view: LockView; onUnlocked: (
               type="password"
               autocomplete="new-password"
               value={confirm}
-              onInput={(e) => setConfirm(e.currentTarget.value)}
+              onInput={(e) => {
+                setConfirm(e.currentTarget.value);
+                setError(null);
+              }}
             />
           </label>
         )}

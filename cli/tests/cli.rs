@@ -2,7 +2,7 @@
 //! must exit non-zero with a clear message and write nothing.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 

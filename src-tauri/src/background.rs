@@ -256,6 +256,29 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_taken_for_a_round_is_dropped_when_the_app_locked_meanwhile() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let passphrase = madadkar_client::Passphrase::new("test passphrase");
+        let store = Store::open(dir.path(), &passphrase).expect("store");
+        let notify: Notify = Box::new(|_: &SyncView| {});
+        let handle = SyncHandle::default();
+        handle.unlocked(store.open_another().expect("another"));
+        let (generation, taken) = handle.take().expect("a connection to sync with");
+        handle.put_back(generation, taken);
+        assert!(handle.holds_store(), "put back while unlocked");
+
+        let (generation, taken) = handle.take().expect("taken again");
+        handle.locked(&notify);
+        handle.put_back(generation, taken);
+        assert!(
+            !handle.holds_store(),
+            "dropped: the app locked during the round"
+        );
+        assert_eq!(handle.view().state, SyncState::Locked);
+        assert!(handle.take().is_none());
+    }
+
+    #[test]
     fn only_a_passing_failure_reads_as_offline() {
         let network = Err(StoreError::Network {
             message: "refused".into(),

@@ -161,3 +161,102 @@ pub async fn lock(app: tauri::AppHandle, state: tauri::State<'_, AppState>) -> R
     state.sync.locked(&crate::notifier(app));
     state.close_store().await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::lock::FREE_ATTEMPTS;
+
+    const RIGHT: &str = "correct horse battery";
+
+    fn app(dir: &std::path::Path) -> AppState {
+        AppState::locked(dir.to_path_buf(), Arc::default())
+    }
+
+    fn block<T>(f: impl std::future::Future<Output = T>) -> T {
+        tauri::async_runtime::block_on(f)
+    }
+
+    #[test]
+    fn nothing_reaches_the_store_before_unlocking_and_after_locking() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = app(dir.path());
+        assert_eq!(state.lock_view().state, LockState::FirstRun);
+        let locked = block(state.with_store(|s| Ok(s.identity().cloned()))).unwrap_err();
+        assert_eq!(locked.code, ErrorCode::Locked);
+        assert!(locked.message_fa.is_some());
+        // A first run cannot be "unlocked" into a new store by a stray attempt.
+        let stray = block(state.open_store(Passphrase::new(RIGHT), false)).unwrap_err();
+        assert_eq!(stray.code, ErrorCode::Locked);
+        assert!(!state.sync.holds_store());
+
+        let opened = block(state.open_store(Passphrase::new(RIGHT), true)).expect("create");
+        assert_eq!(opened.state, LockState::Unlocked);
+        assert!(
+            state.sync.holds_store(),
+            "the sync thread has its connection"
+        );
+        block(state.with_store(|s| Ok(s.init("w", "d", None)?))).expect("works");
+
+        let notify: crate::background::Notify = Box::new(|_: &crate::background::SyncView| {});
+        state.sync.locked(&notify);
+        let view = block(state.close_store()).expect("lock");
+        assert_eq!(view.state, LockState::Locked);
+        assert!(!state.sync.holds_store());
+        let locked = block(state.with_store(|s| Ok(s.identity().cloned()))).unwrap_err();
+        assert_eq!(locked.code, ErrorCode::Locked);
+        block(state.open_store(Passphrase::new(RIGHT), false)).expect("unlock");
+        let who = block(state.with_store(|s| Ok(s.identity().cloned()))).expect("identity");
+        assert_eq!(who.map(|i| i.worker_name).as_deref(), Some("w"));
+    }
+
+    #[test]
+    fn wrong_passphrases_are_said_in_persian_and_then_slowed_down() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        drop(Store::open(dir.path(), &Passphrase::new(RIGHT)).expect("create"));
+        let state = app(dir.path());
+        assert_eq!(state.lock_view().state, LockState::Locked);
+        for i in 0..FREE_ATTEMPTS {
+            let e =
+                block(state.open_store(Passphrase::new("wrong passphrase"), false)).unwrap_err();
+            assert_eq!(e.code, ErrorCode::WrongPassphrase, "try {i}");
+            assert_eq!(
+                e.message_fa.as_deref(),
+                Some("گذرواژه درست نیست. دوباره امتحان کنید.")
+            );
+            assert_eq!(state.lock_view().wait_seconds, 0);
+        }
+        let e = block(state.open_store(Passphrase::new("wrong passphrase"), false)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::WrongPassphrase);
+        assert!(
+            e.message_fa
+                .as_deref()
+                .is_some_and(|m| m.contains("۵ ثانیه")),
+            "{e:?}"
+        );
+        assert_eq!(state.lock_view().wait_seconds, 5);
+        // Even the right passphrase waits its turn: it is not tried.
+        let e = block(state.open_store(Passphrase::new(RIGHT), false)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::TooManyAttempts);
+        assert_eq!(state.lock_view().state, LockState::Locked);
+    }
+
+    #[test]
+    fn a_new_passphrase_must_be_long_enough_and_nothing_is_created_until_it_is() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let state = app(dir.path());
+        let e = block(state.open_store(Passphrase::new("short"), true)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::WeakPassphrase);
+        assert_eq!(
+            e.message_fa.as_deref(),
+            Some("گذرواژه باید دست‌کم ۱۰ نویسه باشد.")
+        );
+        assert_eq!(
+            state.lock_view().state,
+            LockState::FirstRun,
+            "nothing created"
+        );
+    }
+}

@@ -4,6 +4,11 @@
 # the `madadkar` CLI); then the desktop app, opened on Zahra's replica and connected to that
 # server. Closing the app stops the server (set MADADKAR_DEMO_EXIT=1 to stop after the CLI part).
 # Data goes to ./demo-data, made afresh.
+#
+# Each replica's store is encrypted at rest (docs/security.md) with its worker's passphrase. The
+# demo workers' passphrases are documented here and printed, since they guard demo data only:
+#   zahra: zahra-demo-1403    ali: ali-demo-1403
+# The desktop app opens on its lock screen: type Zahra's passphrase there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,8 +21,14 @@ port="${MADADKAR_DEMO_PORT:-8737}"
 rm -rf "$demo"
 mkdir -p "$demo"
 
+declare -A passphrase=([zahra]="zahra-demo-1403" [ali]="ali-demo-1403")
 server() { "$bin/madadkar-server" --data-dir "$demo/server" "$@"; }
-field() { local who=$1; shift; printf '\n\033[1m[%s] $ madadkar %s\033[0m\n' "$who" "$*"; "$bin/madadkar" --data-dir "$demo/$who" "$@"; }
+# The CLI takes the store's passphrase from the environment, never from an argument.
+field() {
+  local who=$1; shift
+  printf '\n\033[1m[%s] $ madadkar %s\033[0m\n' "$who" "$*"
+  MADADKAR_PASSPHRASE="${passphrase[$who]}" "$bin/madadkar" --data-dir "$demo/$who" "$@"
+}
 json_field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
 server group add jihadi-1 --name "گروه جهادی شهید همت" >/dev/null
@@ -32,12 +43,13 @@ trap 'kill $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$demo/server.log" && break; sleep 0.1; done
 url="http://127.0.0.1:$port"
 echo "sync server: $url (log in $demo/server.log)"
+echo "demo passphrases (each replica's store is encrypted with its worker's): zahra: ${passphrase[zahra]}, ali: ${passphrase[ali]}"
 
 field zahra init --worker "زهرا" --device "لپ‌تاپ زهرا"
 field zahra enroll --server "$url" --code "$(server --json enroll-code "$zahra" | json_field code)"
 field zahra demo --households 200 --allow-on-enrolled   # a demo server: its caseload is demo data
 field zahra sync
-listing=$("$bin/madadkar" --data-dir "$demo/zahra" --json household list --limit 1)
+listing=$(MADADKAR_PASSPHRASE="${passphrase[zahra]}" "$bin/madadkar" --data-dir "$demo/zahra" --json household list --limit 1)
 first=$(echo "$listing" | json_field id)
 # The head's name as an Arabic keyboard would type it (ي and ك): search still finds it.
 arabic_name=$(echo "$listing" | json_field head_name | sed 's/ی/ي/g; s/ک/ك/g')
@@ -56,7 +68,8 @@ field zahra followups --within 14
 field zahra status
 field zahra check
 
-printf '\nDemo data in %s. Try: %s/madadkar --data-dir %s/zahra household search كريمي\n' "$demo" "$bin" "$demo"
+printf '\nDemo data in %s. Try: MADADKAR_PASSPHRASE=%s %s/madadkar --data-dir %s/zahra household search كريمي\n' \
+  "$demo" "${passphrase[zahra]}" "$bin" "$demo"
 if [ "${MADADKAR_DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "No display here: the sync server keeps running at $url; press Ctrl-C to stop it."
@@ -64,4 +77,5 @@ if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   exit 0
 fi
 echo "Opening the desktop app on Zahra's replica (close it to stop the server)."
+echo "It opens locked: type Zahra's demo passphrase, ${passphrase[zahra]}, to unlock it."
 MADADKAR_DATA_DIR="$demo/zahra" "$bin/madadkar-desktop"

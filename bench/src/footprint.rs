@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use madadkar_client::Store;
-use rusqlite::Connection;
 
 use crate::report::{Row, kib};
 
@@ -52,7 +51,7 @@ pub fn rows(
     json_bytes: u64,
 ) -> Result<[Row; 2]> {
     // Fold the write-ahead log into the database so the file holds the whole store.
-    let conn = Connection::open(coordinator.path())?;
+    let conn = coordinator.connection()?;
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     let store_bytes = file_size(coordinator.path());
     Ok([

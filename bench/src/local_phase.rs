@@ -82,17 +82,20 @@ fn add_big_household(coordinator: &mut Store, seed: u64, today: NaiveDate) -> Re
 }
 
 /// A copy of the store's projections only (no documents, changes or outbox) at `path`, opened
-/// with the same durability as the store.
+/// with the same durability and the same encryption as the store (an ATTACH without a KEY
+/// takes the main database's key), so the baseline pays for SQLCipher as the store does.
 fn plain_copy(coordinator: &Store, path: &Path) -> Result<Connection> {
     {
-        let conn = Connection::open(coordinator.path())?;
-        conn.execute("VACUUM INTO ?", [path.to_string_lossy()])?;
-        let plain = Connection::open(path)?;
+        let conn = coordinator.connection()?;
+        conn.execute("ATTACH DATABASE ? AS copy", [path.to_string_lossy()])?;
+        conn.query_row("SELECT sqlcipher_export('copy')", [], |_| Ok(()))?;
+        conn.execute("DETACH DATABASE copy", [])?;
+        let plain = coordinator.keyed_connection(path)?;
         plain.execute_batch(
             "DROP TABLE changes; DROP TABLE outbox; DROP TABLE documents; VACUUM;",
         )?;
     }
-    let plain = Connection::open(path)?;
+    let plain = coordinator.keyed_connection(path)?;
     plain.pragma_update(None, "journal_mode", "WAL")?;
     plain.pragma_update(None, "synchronous", "FULL")?;
     Ok(plain)
@@ -132,7 +135,8 @@ impl Writes {
             coordinator.add_visit(pick(), &visit(today))?;
             Ok(())
         })?;
-        let plain = plain_writes(plain, plain_path, &mut pick, today, samples)?;
+        let writer = coordinator.keyed_connection(plain_path)?;
+        let plain = plain_writes(plain, writer, &mut pick, today, samples)?;
         Ok(Self { open, cold, plain })
     }
 
@@ -167,7 +171,7 @@ impl Writes {
 /// The baseline write: a visit row inserted and its household's counters updated, durably.
 fn plain_writes(
     plain: &Connection,
-    plain_path: &Path,
+    mut conn: Connection,
     pick: &mut impl FnMut() -> Uuid,
     today: NaiveDate,
     samples: usize,
@@ -176,7 +180,6 @@ fn plain_writes(
         "CREATE TABLE plain_visits (id TEXT PRIMARY KEY, household_id TEXT NOT NULL, date TEXT NOT NULL, worker_id TEXT, kind TEXT, observations TEXT, needs TEXT, followup_date TEXT);
          CREATE INDEX plain_visits_household ON plain_visits (household_id, date);",
     )?;
-    let mut conn = Connection::open(plain_path)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     repeat(samples, || {
         let h = pick();

@@ -36,7 +36,7 @@ pub struct FirstSync {
 pub fn first_sync(province: &Province, dir: &Path) -> Result<(Store, Vec<Uuid>, FirstSync)> {
     let server = &province.server;
     {
-        let mut store = Store::open(dir)?;
+        let mut store = Store::open(dir, &madadkar_e2e::passphrase())?;
         store.init("coordinator", "office desktop", None)?;
         store.enroll(
             &server.url,
@@ -49,6 +49,7 @@ pub fn first_sync(province: &Province, dir: &Path) -> Result<(Store, Vec<Uuid>, 
         .arg("--data-dir")
         .arg(dir)
         .args(["--json", "sync"])
+        .env("MADADKAR_PASSPHRASE", madadkar_e2e::PASSPHRASE)
         .stdout(Stdio::piped())
         .spawn()
         .context("running madadkar sync")?;
@@ -70,7 +71,7 @@ pub fn first_sync(province: &Province, dir: &Path) -> Result<(Store, Vec<Uuid>, 
         kib(first.bytes)
     );
 
-    let coordinator = Store::open(dir)?;
+    let coordinator = Store::open(dir, &madadkar_e2e::passphrase())?;
     let n = province.households;
     let ids = coordinator.household_ids()?;
     if ids.len() != n {

@@ -6,6 +6,7 @@
 
 mod command;
 mod output;
+mod passphrase;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +26,10 @@ struct Cli {
     /// Where this replica keeps its data (default: $MADADKAR_DATA_DIR or the OS data directory).
     #[arg(long, global = true, env = "MADADKAR_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Read the store's passphrase from this file (default: $MADADKAR_PASSPHRASE). A passphrase
+    /// is never taken as an argument: other users see arguments.
+    #[arg(long, global = true, value_name = "PATH")]
+    passphrase_file: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -35,11 +40,16 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output { json: cli.json };
-    match command::run(cli.command, cli.data_dir, &out) {
+    match command::run(
+        cli.command,
+        cli.data_dir,
+        cli.passphrase_file.as_deref(),
+        &out,
+    ) {
         Ok(code) => code,
         Err(e) => {
             out.error(&e);
-            ExitCode::FAILURE
+            ExitCode::from(passphrase::exit_status(&e))
         }
     }
 }

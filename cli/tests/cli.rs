@@ -2,7 +2,7 @@
 //! must exit non-zero with a clear message and write nothing.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -478,18 +478,14 @@ fn rebuild_index_and_demo() {
 #[test]
 fn status_shows_the_last_sync_as_a_jalali_local_time() {
     let cli = Cli::new();
-    let db = cli.dir.path().join(madadkar_client::store::DB_FILE);
-    rusqlite::Connection::open(db)
-        .expect("open the store's database")
+    common::connection(cli.dir.path())
         .execute(
             "INSERT INTO meta (key, value) VALUES ('last_sync_at', ?)",
             ["2026-11-24T07:01:27.794525594+00:00"],
         )
         .expect("record a sync time");
     // Tehran's offset, +03:30 all year, as a POSIX TZ rule so no time zone database is needed.
-    let out = Command::new(env!("CARGO_BIN_EXE_madadkar"))
-        .arg("--data-dir")
-        .arg(cli.dir.path())
+    let out = common::command(cli.dir.path())
         .arg("status")
         .env("TZ", "<+0330>-03:30")
         .output()

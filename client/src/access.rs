@@ -170,7 +170,8 @@ mod tests {
     #[test]
     fn a_replica_without_a_server_is_not_enrolled_and_may_not_read() {
         let dir = tempfile::tempdir().expect("dir");
-        let mut store = Store::open(dir.path()).expect("store");
+        let mut store =
+            Store::open(dir.path(), &crate::Passphrase::new("test passphrase")).expect("store");
         store.init("w", "d", None).expect("init");
         assert!(matches!(
             store.access_history(Uuid::now_v7()),

@@ -1,7 +1,11 @@
 //! Bundles: a file holding whole household documents (history included) for teams that move
 //! changes on a USB stick instead of a network.
 //!
-//! Format 2: the magic `MADADKAR-BUNDLE\n`, a format byte (2), a u32 count, then per household
+//! A bundle file is an [age](https://age-encryption.org/v1) file encrypted to a passphrase
+//! (scrypt): a lost USB stick gives nothing away. Inside is the plain format below. A file in
+//! the plain format alone (what older versions wrote) is refused.
+//!
+//! Plain format 2: the magic `MADADKAR-BUNDLE\n`, a format byte (2), a u32 count, then per household
 //! its 16-byte id, a u32 length and that many bytes of Automerge `save()` output, a u32 count of
 //! signatures and that many (32-byte change hash, 64-byte author's signature) pairs; then the
 //! exporting device's 16-byte id and its 64-byte signature over everything before it. Integers
@@ -9,13 +13,19 @@
 //!
 //! The change signatures are what lets the colleague who imports the bundle relay changes the
 //! server has not seen (see `madadkar_schema::authorship`); the bundle's signature names the
-//! device that wrote it. Format 1 (what older versions wrote: documents only) is still read.
+//! device that wrote it. Plain format 1 (documents only, no signatures) is still read inside
+//! the encryption.
 
+use std::io::{Read, Write};
+use std::path::Path;
+
+use age::secrecy::SecretString;
 use madadkar_schema::authorship::{DeviceKey, SIGNATURE_BYTES};
 use madadkar_schema::wire::{ByteReader, Truncated};
 use uuid::Uuid;
 
 use crate::error::{Result, StoreError};
+use crate::vault::{self, Passphrase};
 
 const MAGIC: &[u8] = b"MADADKAR-BUNDLE\n";
 const FORMAT_UNSIGNED: u8 = 1;
@@ -24,6 +34,93 @@ const FORMAT: u8 = 2;
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 /// The fewest bytes one household takes in a bundle: what bounds an announced count.
 const HOUSEHOLD_HEADER_BYTES: usize = 16 + 4;
+/// The largest bundle read, encrypted or decrypted (a province's documents are a few hundred
+/// MiB at most).
+pub const MAX_BUNDLE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// How every age file begins.
+const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
+
+/// Encrypts a plain bundle to `passphrase` (age, scrypt at the work factor age picks for about
+/// a second on this machine) and writes it to `path` atomically, readable by its owner only.
+pub fn write_file(path: &Path, plain: &[u8], passphrase: &Passphrase) -> Result<()> {
+    passphrase.check_new()?;
+    let io = |p: &Path| {
+        let p = p.display().to_string();
+        move |error| StoreError::Io { path: p, error }
+    };
+    let tmp = path.with_extension("partial");
+    let file = vault::create_private(&tmp)?;
+    let secret = SecretString::from(passphrase.expose().to_owned());
+    let mut writer = age::Encryptor::with_user_passphrase(secret)
+        .wrap_output(std::io::BufWriter::new(file))
+        .map_err(io(&tmp))?;
+    writer.write_all(plain).map_err(io(&tmp))?;
+    let file = writer
+        .finish()
+        .map_err(io(&tmp))?
+        .into_inner()
+        .map_err(|e| io(&tmp)(e.into_error()))?;
+    file.sync_all().map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// Reads and decrypts a bundle file; returns its plain content for [`decode`].
+pub fn read_file(path: &Path, passphrase: &Passphrase) -> Result<Vec<u8>> {
+    let io = |error| StoreError::Io {
+        path: path.display().to_string(),
+        error,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_BUNDLE_BYTES {
+        return Err(StoreError::Bundle(format!(
+            "{size} bytes is over the limit"
+        )));
+    }
+    let sealed = std::fs::read(path).map_err(io)?;
+    open(&sealed, passphrase)
+}
+
+/// Decrypts an encrypted bundle. A plain bundle (an older version's) is refused: it may have
+/// been read or changed by anyone on the way.
+pub fn open(sealed: &[u8], passphrase: &Passphrase) -> Result<Vec<u8>> {
+    if sealed.starts_with(MAGIC) {
+        return Err(StoreError::Bundle(
+            "this bundle is not encrypted (an older Madadkar wrote it); export it again with this version".into(),
+        ));
+    }
+    if !sealed.starts_with(AGE_MAGIC) {
+        return Err(StoreError::Bundle(
+            "not a Madadkar bundle (wrong header)".into(),
+        ));
+    }
+    let decryptor = age::Decryptor::new_buffered(sealed)
+        .map_err(|e| StoreError::Bundle(format!("damaged header: {e}")))?;
+    if !decryptor.is_scrypt() {
+        return Err(StoreError::Bundle(
+            "the bundle is not encrypted to a passphrase".into(),
+        ));
+    }
+    let identity = age::scrypt::Identity::new(SecretString::from(passphrase.expose().to_owned()));
+    let mut reader = decryptor
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::DecryptionFailed
+            | age::DecryptError::KeyDecryptionFailed
+            | age::DecryptError::NoMatchingKeys => StoreError::WrongBundlePassphrase,
+            other => StoreError::Bundle(other.to_string()),
+        })?;
+    let mut plain = Vec::new();
+    (&mut reader)
+        .take(MAX_BUNDLE_BYTES + 1)
+        .read_to_end(&mut plain)
+        .map_err(|e| StoreError::Bundle(format!("damaged or truncated: {e}")))?;
+    if plain.len() as u64 > MAX_BUNDLE_BYTES {
+        return Err(StoreError::Bundle(
+            "over the size limit once decrypted".into(),
+        ));
+    }
+    Ok(plain)
+}
 
 /// A change's author's signature: its hash and the signature.
 pub type ChangeSignature = ([u8; 32], [u8; SIGNATURE_BYTES]);

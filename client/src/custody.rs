@@ -75,9 +75,12 @@ impl Store {
         Ok(())
     }
 
-    /// Erases every household, change, queued change, draft and key from the store, in place,
-    /// with SQLite's secure delete (freed pages are overwritten) and a vacuum, so nothing of it
-    /// stays in the file. Used when the server says this device is revoked or retired.
+    /// Erases the store when the server says this device is revoked or retired: every
+    /// household, change, queued change, draft, token and key is deleted in place (SQLite's
+    /// secure delete overwrites freed pages, then a vacuum), then the store's files are
+    /// destroyed, the key file first (crypto-shredding: without it nothing left on the disk can
+    /// be decrypted). This connection goes on reading the emptied store until it is closed, so
+    /// the app can say what happened; the next start finds no store and begins afresh.
     pub(crate) fn erase(&mut self) -> Result<()> {
         let conn = &mut self.conn;
         conn.pragma_update(None, "secure_delete", true)?;
@@ -105,7 +108,7 @@ impl Store {
         conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
         self.identity = None;
         self.forget_cached_documents();
-        Ok(())
+        Store::destroy(self.data_dir())
     }
 
     /// When the store was erased on the server's word, if it was.

@@ -80,6 +80,29 @@ pub enum StoreError {
         "the database was written by a newer Madadkar (store version {found}, this one knows {supported})"
     )]
     StoreTooNew { found: i64, supported: i64 },
+    /// The passphrase does not unwrap the store's data key (`vault`).
+    #[error("the passphrase is wrong")]
+    WrongPassphrase,
+    /// A new passphrase (a new store, a passphrase change, a bundle) is too short.
+    #[error("the passphrase must have at least {min} characters")]
+    PassphraseTooShort { min: usize },
+    /// The key file beside the database cannot be read or is not one this program knows.
+    #[error("the key file {path} cannot be used: {reason}")]
+    KeyFile { path: String, reason: String },
+    /// An encrypted database without its key file: nothing can read it any more.
+    #[error(
+        "the store in {dir} is encrypted but its key file ({file}) is missing; without it the data cannot be read"
+    )]
+    KeyFileMissing { dir: String, file: &'static str },
+    /// The key file unwrapped, but its key does not open the database beside it.
+    #[error("the key file does not belong to the database beside it (or the database is damaged)")]
+    KeyMismatch,
+    /// The passphrase does not decrypt a bundle.
+    #[error("the bundle's passphrase is wrong")]
+    WrongBundlePassphrase,
+    /// A form draft the app asked to keep is not one the store keeps (`drafts`).
+    #[error("draft: {0}")]
+    Draft(String),
 }
 
 impl StoreError {

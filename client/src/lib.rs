@@ -5,9 +5,13 @@
 //!
 //! It has no GUI dependency: the CLI, the desktop app and the tests all drive it directly.
 //!
+//! The store is encrypted at rest (SQLCipher); opening it needs the worker's passphrase (see
+//! [`vault`]).
+//!
 //! ```no_run
-//! use madadkar_client::Store;
-//! let mut store = Store::open(std::path::Path::new("/tmp/madadkar"))?;
+//! use madadkar_client::{Passphrase, Store};
+//! let passphrase = Passphrase::new("a passphrase of some length");
+//! let mut store = Store::open(std::path::Path::new("/tmp/madadkar"), &passphrase)?;
 //! let found = store.search("علي", 20)?;
 //! # Ok::<(), madadkar_client::StoreError>(())
 //! ```
@@ -17,6 +21,7 @@ pub mod authorship;
 pub mod bundle;
 pub mod custody;
 pub mod demo;
+pub mod drafts;
 mod error;
 pub mod forms;
 pub mod projection;
@@ -25,10 +30,13 @@ pub mod query;
 mod sql;
 pub mod store;
 pub mod sync;
+pub mod vault;
 
+pub use drafts::Draft;
 pub use error::StoreError;
 pub use forms::{HouseholdText, ListText, ReferralText, VisitText};
 pub use quarantine::QuarantinedHousehold;
 pub use query::{Followup, HouseholdSummary, ListQuery, Page, SortBy};
 pub use store::{CheckReport, HouseholdDetails, Identity, ImportReport, Store};
 pub use sync::{SyncReport, SyncStatus};
+pub use vault::{Passphrase, VaultState};

@@ -297,7 +297,8 @@ mod tests {
     /// an international phone number; returns it with the households' head names in order.
     fn similar_names() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = Store::open(dir.path()).expect("open");
+        let passphrase = crate::Passphrase::new("test passphrase");
+        let mut store = Store::open(dir.path(), &passphrase).expect("open");
         store.init("زهرا رضایی", "laptop", None).expect("init");
         let people = [
             ("محمد علی", "کریمی", "09121234567"),

@@ -5,8 +5,12 @@ use rusqlite::Connection;
 use crate::error::{Result, StoreError};
 
 /// Migrations by `PRAGMA user_version`: entry `i` lifts the database from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
-    r#"
+/// Each is a named constant below, so that branches adding migrations merge by ordering this
+/// list.
+const MIGRATIONS: &[&str] = &[LAYOUT, QUARANTINE, AUTHORSHIP, DRAFTS];
+
+/// Migration 1: the whole layout of the first version.
+const LAYOUT: &str = r#"
 -- Who this replica is.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 
@@ -96,8 +100,11 @@ CREATE INDEX p_referrals_household ON p_referrals (household_id);
 
 -- Search over normalised Persian text; trigrams find any part of a name.
 CREATE VIRTUAL TABLE p_search USING fts5 (household_id UNINDEXED, body, tokenize = 'trigram');
-"#,
-    r#"
+"#;
+
+/// Migration 2: households set aside when their pulled changes cannot be applied, and the
+/// read-only mark for households written by a newer Madadkar.
+const QUARANTINE: &str = r#"
 -- A household written by a newer Madadkar: kept, listed read-only, never written to.
 ALTER TABLE p_households ADD COLUMN needs_update INTEGER NOT NULL DEFAULT 0;
 
@@ -118,8 +125,10 @@ CREATE TABLE quarantine_changes (
     bytes BLOB NOT NULL,
     UNIQUE (household, server_seq)
 ) STRICT;
-"#,
-    r#"
+"#;
+
+/// Migration 3: authorship (see madadkar_schema::authorship).
+const AUTHORSHIP: &str = r#"
 -- Authorship (see madadkar_schema::authorship): the author's signature of each queued change,
 -- when this replica has one (its own changes; a colleague's from a bundle), so the server can
 -- accept a change this device relays.
@@ -135,8 +144,18 @@ CREATE TABLE directory (
     revoked INTEGER NOT NULL,
     signing_key TEXT
 ) STRICT;
-"#,
-];
+"#;
+
+/// Migration 4: the desktop app's unsaved form drafts, kept here (encrypted with everything else) rather
+/// than in the WebView's storage. Keys name a form (`visit.<household id>`); values are the
+/// form's fields as JSON text.
+const DRAFTS: &str = r#"
+CREATE TABLE drafts (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+"#;
 
 pub const STORE_VERSION: i64 = MIGRATIONS.len() as i64;
 

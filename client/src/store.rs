@@ -28,14 +28,13 @@ use crate::error::{Result, StoreError};
 use crate::projection;
 use crate::query::{self, Followup, HouseholdSummary, ListQuery, Page};
 use crate::sql;
+use crate::vault::{self, DataKey, Passphrase};
 
 /// The database file inside a data directory.
 pub const DB_FILE: &str = "madadkar.sqlite3";
 /// A document is folded into a fresh snapshot once this many changes follow the last one:
 /// loading applies those changes one by one, which costs far more than loading a snapshot.
 const COMPACT_AFTER: i64 = 32;
-/// The largest bundle file read (a province's documents are a few hundred MiB at most).
-const MAX_BUNDLE_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 /// Who this replica writes as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,6 +97,9 @@ pub struct Store {
     path: PathBuf,
     pub(crate) identity: Option<Identity>,
     cache: RefCell<DocCache>,
+    /// The database's key, kept so that a second connection ([`Store::open_another`]) needs no
+    /// second passphrase derivation. Wiped from memory when the store is dropped.
+    pub(crate) key: DataKey,
 }
 
 /// Documents used recently, so the next action on the household a worker has open does not
@@ -130,29 +132,36 @@ impl DocCache {
     }
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |error| StoreError::Io {
-        path: path.display().to_string(),
-        error,
-    }
-}
-
 /// The date validation treats as "today": the device's local date.
 pub fn today() -> NaiveDate {
     Local::now().date_naive()
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir`.
     /// Drops every cached document (after households were removed or the store erased).
     pub(crate) fn forget_cached_documents(&self) {
         self.cache.borrow_mut().clear();
     }
 
-    pub fn open(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(io_error(data_dir))?;
-        let path = data_dir.join(DB_FILE);
+    /// Opens the encrypted store in `data_dir` with the worker's passphrase. A directory without
+    /// a store gets a new one, encrypted with a new data key wrapped by `passphrase` (which must
+    /// then be long enough); a store an older version left unencrypted is encrypted first, once.
+    /// A passphrase that does not fit is [`StoreError::WrongPassphrase`]. See [`crate::vault`].
+    pub fn open(data_dir: &Path, passphrase: &Passphrase) -> Result<Self> {
+        let key = vault::unlock_or_create(data_dir, passphrase)?;
+        Self::connect(data_dir, key)
+    }
+
+    /// Another connection to this store (the desktop app's sync thread has its own), with the
+    /// key this one holds: no passphrase is asked for or derived again.
+    pub fn open_another(&self) -> Result<Self> {
+        Self::connect(self.data_dir(), self.key.clone())
+    }
+
+    fn connect(data_dir: &Path, key: DataKey) -> Result<Self> {
+        let path = vault::prepare_files(data_dir)?;
         let mut conn = Connection::open(&path)?;
+        vault::apply_key(&conn, &key)?;
         sql::configure(&conn)?;
         sql::migrate(&mut conn)?;
         let identity = read_identity(&conn)?;
@@ -161,9 +170,15 @@ impl Store {
             path,
             identity,
             cache: RefCell::default(),
+            key,
         };
         store.rebuild_stale_projections()?;
         Ok(store)
+    }
+
+    /// The data directory the store lives in.
+    pub fn data_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
     }
 
     /// Rebuilds the projections once when an older version of this program derived them
@@ -523,8 +538,14 @@ impl Store {
             .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?)
     }
 
-    /// Writes every household (whole history) into a bundle file, atomically.
-    pub fn export_bundle(&self, path: &Path) -> Result<usize> {
+    /// Every household (whole history) in the plain bundle format, signed by this device, in
+    /// memory ([`Store::export_bundle`] encrypts it into a file).
+    pub fn bundle_bytes(&self) -> Result<Vec<u8>> {
+        Ok(self.bundle()?.1)
+    }
+
+    /// How many households a bundle of this store holds, and the bundle.
+    fn bundle(&self) -> Result<(usize, Vec<u8>)> {
         let device = self.require_identity()?.device_id;
         let key = authorship::device_key(&self.conn)?;
         let mut documents = Vec::new();
@@ -542,25 +563,29 @@ impl Store {
                 signatures,
             });
         }
-        let bytes = bundle::encode(&documents, device, &key);
-        let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, &bytes).map_err(io_error(&tmp))?;
-        std::fs::rename(&tmp, path).map_err(io_error(path))?;
-        Ok(documents.len())
+        Ok((documents.len(), bundle::encode(&documents, device, &key)))
     }
 
-    /// Merges a bundle from another replica. Every document is parsed, checked and merged in
-    /// memory first; only if all of them are sound is anything written, in one transaction.
+    /// Writes every household (whole history) into a bundle file encrypted to `passphrase`,
+    /// atomically; returns how many households it holds.
+    pub fn export_bundle(&self, path: &Path, passphrase: &Passphrase) -> Result<usize> {
+        let (households, bytes) = self.bundle()?;
+        bundle::write_file(path, &bytes, passphrase)?;
+        Ok(households)
+    }
+
+    /// Merges an encrypted bundle file from another replica; see
+    /// [`Store::import_bundle_bytes`].
+    pub fn import_bundle(&mut self, path: &Path, passphrase: &Passphrase) -> Result<ImportReport> {
+        let bytes = bundle::read_file(path, passphrase)?;
+        self.import_bundle_bytes(&bytes)
+    }
+
+    /// Merges a plain bundle from another replica. Every document is parsed, checked and merged
+    /// in memory first; only if all of them are sound is anything written, in one transaction.
     /// Importing the same bundle twice changes nothing.
-    pub fn import_bundle(&mut self, path: &Path) -> Result<ImportReport> {
-        let size = std::fs::metadata(path).map_err(io_error(path))?.len();
-        if size > MAX_BUNDLE_BYTES {
-            return Err(StoreError::Bundle(format!(
-                "{size} bytes is over the limit"
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(io_error(path))?;
-        let decoded = bundle::decode(&bytes)?;
+    pub fn import_bundle_bytes(&mut self, bytes: &[u8]) -> Result<ImportReport> {
+        let decoded = bundle::decode(bytes)?;
         let signer = self.bundle_signer(&decoded)?;
         let mut documents = Vec::with_capacity(decoded.households.len());
         for incoming in decoded.households {

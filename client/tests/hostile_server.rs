@@ -298,7 +298,7 @@ fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
             .sync(Some("http://sync.example.invalid"))
             .expect_err("given"),
     );
-    let conn = rusqlite::Connection::open(r.store.path()).expect("open");
+    let conn = r.store.connection().expect("open");
     conn.execute(
         "UPDATE meta SET value = 'http://sync.example.invalid:8737' WHERE key = 'server_url'",
         [],

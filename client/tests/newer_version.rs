@@ -65,11 +65,12 @@ fn import(replica: &mut Replica, documents: &mut [(Uuid, AutoCommit)]) {
             signatures: vec![],
         })
         .collect();
-    let path = replica.dir.path().join("in.bundle");
     // Written by a device nobody knows: imported as unverified.
     let key = madadkar_schema::authorship::DeviceKey::from_secret(&[1; 32]);
-    std::fs::write(&path, bundle::encode(&saved, Uuid::now_v7(), &key)).expect("write bundle");
-    replica.store.import_bundle(&path).expect("import");
+    replica
+        .store
+        .import_bundle_bytes(&bundle::encode(&saved, Uuid::now_v7(), &key))
+        .expect("import");
 }
 
 fn listed(store: &Store) -> Vec<HouseholdSummary> {
@@ -150,10 +151,11 @@ fn newer_households_are_kept_listed_read_only_and_survive_maintenance() {
     assert_eq!(r.store.compact().expect("compact"), 3);
     let check = r.store.check().expect("check");
     assert!(check.ok(), "{check:?}");
-    let conn = rusqlite::Connection::open(r.store.path()).expect("open");
+    let conn = r.store.connection().expect("open");
     conn.execute("DELETE FROM meta WHERE key = 'projection_version'", [])
         .expect("forget");
-    let reopened = Store::open(r.dir.path()).expect("reopen rebuilds the projections");
+    let reopened =
+        Store::open(r.dir.path(), &common::passphrase()).expect("reopen rebuilds the projections");
     assert_eq!(listed(&reopened), items);
 
     // Passed on whole to another replica.
@@ -185,9 +187,7 @@ fn a_household_here_that_a_newer_madadkar_changed_becomes_read_only_with_local_w
     let check = r.store.check().expect("check");
     assert!(check.ok(), "{check:?}");
     // The stored document is the newer one, whole.
-    let path = r.dir.path().join("out.bundle");
-    r.store.export_bundle(&path).expect("export");
-    let bytes = std::fs::read(&path).expect("read");
+    let bytes = r.store.bundle_bytes().expect("export");
     let decoded = bundle::decode(&bytes).expect("decode");
     let saved = decoded
         .households

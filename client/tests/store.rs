@@ -55,7 +55,7 @@ fn everything_recorded_is_there_after_reopening() {
     let dir = a.dir;
     drop(a.store);
 
-    let store = madadkar_client::Store::open(dir.path()).expect("reopen");
+    let store = madadkar_client::Store::open(dir.path(), &common::passphrase()).expect("reopen");
     let details = store.household(h).expect("household");
     assert_eq!(details.household.members.len(), 4);
     assert_eq!(details.household.visits.len(), 1);
@@ -173,7 +173,7 @@ fn importing_a_bundle_twice_changes_nothing() {
             .add_visit(h, &visit(day(2025, 1, 1), ""))
             .expect("visit");
     }
-    let first = a.send_to(&mut b);
+    let first = a.send_file_to(&mut b);
     assert_eq!(first.households_new, 5);
     assert_eq!(first.changes_new, 10);
     let again = a.send_to(&mut b);
@@ -191,9 +191,7 @@ fn malformed_bundles_are_refused_and_nothing_is_written() {
     let mut b = Replica::new("B");
     a.add_household("رضا", "احمدی", 60_000_000);
     a.add_household("حسن", "موسوی", 60_000_001);
-    let path = a.bundle_path();
-    a.store.export_bundle(&path).expect("export");
-    let good = std::fs::read(&path).expect("read");
+    let good = a.store.bundle_bytes().expect("export");
 
     // Damage the second document's bytes (past the first one), keeping the framing intact.
     let decoded = madadkar_client::bundle::decode(&good).expect("decode");
@@ -203,25 +201,38 @@ fn malformed_bundles_are_refused_and_nothing_is_written() {
     for byte in &mut damaged[at..at + 8] {
         *byte ^= 0xA5;
     }
-    let bad_path = b.dir.path().join("damaged.bundle");
-    std::fs::write(&bad_path, &damaged).expect("write");
-    let err = b.store.import_bundle(&bad_path).unwrap_err();
+    let err = b.store.import_bundle_bytes(&damaged).unwrap_err();
     assert!(matches!(err, StoreError::Bundle(_)), "{err}");
     assert!(
         b.store.household_ids().expect("ids").is_empty(),
         "first document must not be kept"
     );
-
-    std::fs::write(&bad_path, &good[..good.len() - 3]).expect("write");
     assert!(
         b.store
-            .import_bundle(&bad_path)
+            .import_bundle_bytes(&good[..good.len() - 3])
             .unwrap_err()
             .to_string()
             .contains("truncated")
     );
+
+    // The same damage to an encrypted file is caught by its authentication.
+    let path = a.bundle_path();
+    let passphrase = madadkar_client::Passphrase::new(common::BUNDLE_PASSPHRASE);
+    a.store.export_bundle(&path, &passphrase).expect("export");
+    let sealed = std::fs::read(&path).expect("read");
+    let bad_path = b.dir.path().join("damaged.bundle");
+    let mut damaged = sealed.clone();
+    let at = damaged.len() - 40;
+    damaged[at] ^= 0xA5;
+    std::fs::write(&bad_path, &damaged).expect("write");
+    let err = b.store.import_bundle(&bad_path, &passphrase).unwrap_err();
+    assert!(matches!(err, StoreError::Bundle(_)), "{err}");
+    std::fs::write(&bad_path, &sealed[..sealed.len() - 3]).expect("write");
+    let err = b.store.import_bundle(&bad_path, &passphrase).unwrap_err();
+    assert!(matches!(err, StoreError::Bundle(_)), "{err}");
     std::fs::write(&bad_path, b"just some text").expect("write");
-    assert!(b.store.import_bundle(&bad_path).is_err());
+    let err = b.store.import_bundle(&bad_path, &passphrase).unwrap_err();
+    assert!(err.to_string().contains("not a Madadkar bundle"), "{err}");
     assert!(b.store.household_ids().expect("ids").is_empty());
 }
 
@@ -389,7 +400,7 @@ fn compaction_keeps_the_whole_history() {
             .add_visit(h, &visit(day(2024, 1, 1) + chrono::Days::new(i), ""))
             .expect("visit");
     }
-    let conn = rusqlite::Connection::open(a.store.path()).expect("open raw");
+    let conn = a.store.connection().expect("open raw");
     let rows: i64 = conn
         .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
         .expect("count");
@@ -413,7 +424,7 @@ fn check_finds_damaged_projections_and_rebuild_index_repairs_them() {
     let mut a = Replica::new("A");
     let h = a.add_household("علی", "کریمی", 93_000_000);
     assert!(a.store.check().expect("check").ok());
-    let conn = rusqlite::Connection::open(a.store.path()).expect("open raw");
+    let conn = a.store.connection().expect("open raw");
     conn.execute("UPDATE p_households SET head_name = 'someone else'", [])
         .expect("damage");
     conn.execute("DELETE FROM p_search", []).expect("damage");
@@ -473,10 +484,9 @@ fn referral_status_history_is_kept_in_order() {
 fn projections_an_older_version_derived_are_rebuilt_once_on_open() {
     let mut a = Replica::new("A");
     a.add_household("علی", "کریمی", 55_555_556);
-    let path = a.store.path().to_path_buf();
     {
         // What an older version left: search text derived by other rules, an older version mark.
-        let conn = rusqlite::Connection::open(&path).expect("open");
+        let conn = a.store.connection().expect("open");
         conn.execute("UPDATE p_search SET body = 'stale'", [])
             .expect("spoil");
         conn.execute(
@@ -485,7 +495,8 @@ fn projections_an_older_version_derived_are_rebuilt_once_on_open() {
         )
         .expect("mark");
     }
-    let reopened = madadkar_client::Store::open(a.dir.path()).expect("reopen");
+    let reopened =
+        madadkar_client::Store::open(a.dir.path(), &common::passphrase()).expect("reopen");
     assert!(reopened.check().expect("check").ok(), "rebuilt on open");
     assert_eq!(reopened.search("کریمی", 10).expect("search").len(), 1);
 }

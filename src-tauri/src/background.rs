@@ -1,7 +1,7 @@
 //! Background sync: a thread with its own connection to the replica syncs whenever the app has
-//! work queued or every half minute, and pushes every change of its state to the window.
+//! work queued or every half minute, and pushes every change of its state to the window. It is
+//! handed its connection when the worker unlocks the store, and gives it up when the app locks.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -26,6 +26,8 @@ pub enum SyncState {
     Synced,
     /// The server refused or answered something this app cannot read; retrying will not help.
     Error,
+    /// The store is locked: nothing syncs until the worker unlocks it.
+    Locked,
 }
 
 impl SyncState {
@@ -51,15 +53,77 @@ pub struct SyncView {
 /// Tells the window about a new state.
 pub type Notify = Box<dyn Fn(&SyncView) + Send + Sync>;
 
-/// What the app shares with the sync thread: the latest state and a way to wake it.
+/// What the app shares with the sync thread: the latest state, a way to wake it, and the
+/// connection it syncs with while the store is unlocked.
 #[derive(Debug, Default)]
 pub struct SyncHandle {
     view: Mutex<SyncView>,
     wake: Mutex<bool>,
     signal: Condvar,
+    slot: Mutex<Slot>,
+}
+
+/// The sync thread's connection, and a count of hand-overs and locks: a connection taken for a
+/// round before the app locked is dropped after the round instead of being put back.
+#[derive(Debug, Default)]
+struct Slot {
+    store: Option<Store>,
+    generation: u64,
 }
 
 impl SyncHandle {
+    /// Gives the sync thread its connection (the store was unlocked) and wakes it.
+    pub fn unlocked(&self, store: Store) {
+        if let Ok(mut slot) = self.slot.lock() {
+            slot.store = Some(store);
+            slot.generation += 1;
+        }
+        self.wake();
+    }
+
+    /// Takes the connection away (the app locked). A round under way finishes with it and then
+    /// drops it.
+    pub fn locked(&self, notify: &Notify) {
+        if let Ok(mut slot) = self.slot.lock() {
+            slot.store = None;
+            slot.generation += 1;
+        }
+        self.publish_locked(notify);
+    }
+
+    /// Tells the window that nothing syncs while the store is locked.
+    pub fn publish_locked(&self, notify: &Notify) {
+        self.publish(
+            SyncView {
+                state: SyncState::Locked,
+                ..Default::default()
+            },
+            notify,
+        );
+    }
+
+    /// Whether the thread holds (or is using) a connection: false once the app locked and the
+    /// round under way, if any, finished.
+    pub fn holds_store(&self) -> bool {
+        self.slot.lock().map(|s| s.store.is_some()).unwrap_or(false)
+    }
+
+    fn take(&self) -> Option<(u64, Store)> {
+        let mut slot = self.slot.lock().ok()?;
+        let store = slot.store.take()?;
+        Some((slot.generation, store))
+    }
+
+    fn put_back(&self, generation: u64, store: Store) {
+        if let Ok(mut slot) = self.slot.lock()
+            && slot.generation == generation
+            && slot.store.is_none()
+        {
+            slot.store = Some(store);
+        }
+        // Otherwise the app locked (or unlocked again) meanwhile: this connection is dropped.
+    }
+
     /// Asks the loop to sync now rather than at its next turn.
     pub fn wake(&self) {
         if let Ok(mut w) = self.wake.lock() {
@@ -95,22 +159,18 @@ impl SyncHandle {
     }
 }
 
-pub fn spawn(dir: PathBuf, handle: Arc<SyncHandle>, notify: Notify) {
+/// Starts the sync thread. It syncs only while it holds a connection ([`SyncHandle::unlocked`]).
+pub fn spawn(handle: Arc<SyncHandle>, notify: Notify) {
     std::thread::spawn(move || {
-        let mut store = match Store::open(&dir) {
-            Ok(s) => s,
-            Err(e) => {
-                let view = SyncView {
-                    state: SyncState::Error,
-                    last_error: Some(e.to_string()),
-                    ..Default::default()
-                };
-                handle.publish(view, &notify);
-                return;
-            }
-        };
         loop {
-            run_once(&mut store, &handle, &notify);
+            if let Some((generation, mut store)) = handle.take() {
+                run_once(&mut store, &handle, &notify);
+                handle.put_back(generation, store);
+                if !handle.holds_store() {
+                    // Locked during the round: what the round published no longer holds.
+                    handle.publish_locked(&notify);
+                }
+            }
             handle.wait();
         }
     });
@@ -193,6 +253,29 @@ mod tests {
             "one more pending change is"
         );
         assert_eq!(handle.view().pending_changes, 3);
+    }
+
+    #[test]
+    fn a_connection_taken_for_a_round_is_dropped_when_the_app_locked_meanwhile() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let passphrase = madadkar_client::Passphrase::new("test passphrase");
+        let store = Store::open(dir.path(), &passphrase).expect("store");
+        let notify: Notify = Box::new(|_: &SyncView| {});
+        let handle = SyncHandle::default();
+        handle.unlocked(store.open_another().expect("another"));
+        let (generation, taken) = handle.take().expect("a connection to sync with");
+        handle.put_back(generation, taken);
+        assert!(handle.holds_store(), "put back while unlocked");
+
+        let (generation, taken) = handle.take().expect("taken again");
+        handle.locked(&notify);
+        handle.put_back(generation, taken);
+        assert!(
+            !handle.holds_store(),
+            "dropped: the app locked during the round"
+        );
+        assert_eq!(handle.view().state, SyncState::Locked);
+        assert!(handle.take().is_none());
     }
 
     #[test]

@@ -4,11 +4,11 @@
 
 pub mod background;
 pub mod commands;
+pub mod lock;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use madadkar_client::Store;
 use tauri::{Emitter, Manager};
 
 /// Where the replica lives: `$MADADKAR_DATA_DIR`, else the OS's data directory for the app.
@@ -19,29 +19,35 @@ fn data_dir(app: &tauri::App) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("madadkar-data"))
 }
 
-/// Opens the replica, starts background sync and runs the window until it closes.
+/// Tells the window of each new sync state.
+pub fn notifier(app: tauri::AppHandle) -> background::Notify {
+    Box::new(move |view| {
+        // A window that is gone cannot be told; the next state change tries again.
+        let _ = app.emit(background::SYNC_EVENT, view);
+    })
+}
+
+/// Starts background sync and runs the window until it closes. The replica stays closed until
+/// the worker unlocks it on the lock screen (`commands::lock`).
 pub fn run() {
     tauri::Builder::default()
         .setup(|app| {
             let dir = data_dir(app);
-            let store = Store::open(&dir)?;
             let sync = Arc::new(background::SyncHandle::default());
-            let handle = app.handle().clone();
-            background::spawn(
-                dir,
-                sync.clone(),
-                Box::new(move |view| {
-                    // A window that is gone cannot be told; the next state change tries again.
-                    let _ = handle.emit(background::SYNC_EVENT, view);
-                }),
-            );
-            app.manage(commands::AppState {
-                store: Arc::new(Mutex::new(store)),
-                sync,
-            });
+            let notify = notifier(app.handle().clone());
+            sync.publish_locked(&notify);
+            background::spawn(sync.clone(), notify);
+            app.manage(commands::AppState::locked(dir, sync));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            commands::lock::lock_state,
+            commands::lock::unlock,
+            commands::lock::choose_passphrase,
+            commands::lock::lock,
+            commands::drafts::draft_load,
+            commands::drafts::draft_save,
+            commands::drafts::draft_clear,
             commands::identity::identity,
             commands::identity::init,
             commands::identity::enroll,

@@ -8,11 +8,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use madadkar_client::{
-    Followup, HouseholdDetails, HouseholdSummary, HouseholdText, Identity, ListText, Page,
+    Draft, Followup, HouseholdDetails, HouseholdSummary, HouseholdText, Identity, ListText, Page,
     QuarantinedHousehold, ReferralText, VisitText,
 };
 use madadkar_desktop::background::SyncView;
 use madadkar_desktop::commands::UiError;
+use madadkar_desktop::lock::LockView;
 use madadkar_schema::{
     Action, AuditAction, ChangeInfo, Education, Employment, Field, HouseholdStatus, MemberText,
     NeedDomain, ReferralKind, ReferralStatus, Relation, Role, Sex, Term, VisitKind,
@@ -38,6 +39,8 @@ fn export_types(out: &Path) {
     export!(
         UiError,
         SyncView,
+        LockView,
+        Draft,
         Identity,
         HouseholdSummary,
         Page<HouseholdSummary>,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
-use madadkar_client::Store;
+use madadkar_client::{Passphrase, Store};
 use madadkar_schema::{NationalId, NewHousehold, NewMember, Relation};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -22,6 +22,20 @@ pub fn bin_dir() -> PathBuf {
     } else {
         deps
     }
+}
+
+/// The passphrase of every test replica's store (the crash writer takes it from
+/// `MADADKAR_PASSPHRASE`, like the CLI).
+pub const PASSPHRASE: &str = "e2e test passphrase";
+/// The passphrase of the bundles test replicas exchange.
+pub const BUNDLE_PASSPHRASE: &str = "e2e bundle passphrase";
+
+pub fn passphrase() -> Passphrase {
+    Passphrase::new(PASSPHRASE)
+}
+
+pub fn bundle_passphrase() -> Passphrase {
+    Passphrase::new(BUNDLE_PASSPHRASE)
 }
 
 /// A running `madadkar-server`, killed when dropped.
@@ -162,7 +176,7 @@ impl Replica {
     /// A new replica, enrolled with `server` as `worker`.
     pub fn enrolled(server: &Server, worker: &str, device: &str) -> Result<Self> {
         let dir = tempfile::tempdir()?;
-        let mut store = Store::open(dir.path())?;
+        let mut store = Store::open(dir.path(), &passphrase())?;
         store.init(device, device, None)?;
         store.enroll(&server.url, &server.enroll_code(worker)?, None)?;
         Ok(Self { store, dir })
@@ -183,7 +197,7 @@ impl Replica {
     }
 
     pub fn token(&self) -> Result<String> {
-        let conn = rusqlite::Connection::open(self.store.path())?;
+        let conn = self.store.connection()?;
         Ok(
             conn.query_row("SELECT value FROM meta WHERE key = 'token'", [], |r| {
                 r.get(0)

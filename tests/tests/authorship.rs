@@ -84,8 +84,11 @@ fn a_bundle_relays_a_colleagues_changes_with_their_signatures() -> Result<()> {
         },
     )?;
     let path = a.path().join("to-b.bundle");
-    a.store.export_bundle(&path)?;
-    let report = b.store.import_bundle(&path)?;
+    a.store
+        .export_bundle(&path, &madadkar_e2e::bundle_passphrase())?;
+    let report = b
+        .store
+        .import_bundle(&path, &madadkar_e2e::bundle_passphrase())?;
     // B learned A's device from the directory on its first sync: the bundle's signer is known.
     assert_eq!(
         report.signed_by,
@@ -153,10 +156,12 @@ fn a_revoked_devices_changes_are_refused_even_when_relayed() -> Result<()> {
         },
     )?;
     let path = a.path().join("to-b.bundle");
-    a.store.export_bundle(&path)?;
+    a.store
+        .export_bundle(&path, &madadkar_e2e::bundle_passphrase())?;
     // A's laptop is reported lost and revoked; the bundle it wrote is still out there.
     server.admin(&["device", "revoke", &device(&a)?.to_string()])?;
-    b.store.import_bundle(&path)?;
+    b.store
+        .import_bundle(&path, &madadkar_e2e::bundle_passphrase())?;
     let mine = b.add_household("بهار", 31_000_013)?;
     // A's change is refused and held back on B's laptop; B's own work syncs.
     let report = b.store.sync(None)?;
@@ -183,7 +188,7 @@ fn enrolment_cannot_claim_another_workers_id() -> Result<()> {
     let b = server.add_worker("worker B", Some("g1"), "field")?;
     // An offline replica that claims A's worker id, enrolling with B's code.
     let dir = tempfile::tempdir()?;
-    let mut store = madadkar_client::Store::open(dir.path())?;
+    let mut store = madadkar_client::Store::open(dir.path(), &madadkar_e2e::passphrase())?;
     store.init("worker B", "laptop B", Some(&a))?;
     let err = store
         .enroll(&server.url, &server.enroll_code(&b)?, None)

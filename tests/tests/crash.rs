@@ -12,7 +12,7 @@ use madadkar_schema::{NationalId, NewHousehold, NewMember, Relation};
 fn sigkill_during_writes_loses_no_committed_visit() {
     let dir = tempfile::tempdir().expect("tempdir");
     let household = {
-        let mut store = Store::open(dir.path()).expect("open");
+        let mut store = Store::open(dir.path(), &madadkar_e2e::passphrase()).expect("open");
         store.init("worker", "laptop", None).expect("init");
         let head = NewMember {
             national_id: Some(NationalId::with_check_digit(12_345_678)),
@@ -33,6 +33,7 @@ fn sigkill_during_writes_loses_no_committed_visit() {
         let mut child = Command::new(&writer)
             .arg(dir.path())
             .arg(household.to_string())
+            .env("MADADKAR_PASSPHRASE", madadkar_e2e::PASSPHRASE)
             .stdout(Stdio::piped())
             .spawn()
             .expect("spawn crash_writer");
@@ -62,7 +63,8 @@ fn sigkill_during_writes_loses_no_committed_visit() {
             "round {round}: writer should have been killed"
         );
 
-        let store = Store::open(dir.path()).expect("reopen after kill");
+        let store =
+            Store::open(dir.path(), &madadkar_e2e::passphrase()).expect("reopen after kill");
         let visits: BTreeSet<String> = store
             .household(household)
             .expect("household")

@@ -137,16 +137,17 @@ fn a_household_of_a_newer_schema_version_is_kept_read_only_while_the_rest_syncs(
     // Passed on by this old replica (a bundle) to another old one, it arrives whole: the same
     // changes, and what this version does not know unchanged.
     let bundle = s.dir.path().join("relay.bundle");
-    s.store.export_bundle(&bundle)?;
+    s.store
+        .export_bundle(&bundle, &madadkar_e2e::bundle_passphrase())?;
     let dir = tempfile::tempdir()?;
-    let mut other = Store::open(dir.path())?;
+    let mut other = Store::open(dir.path(), &madadkar_e2e::passphrase())?;
     other.init("مدد", "laptop O", None)?;
-    let imported = other.import_bundle(&bundle)?;
+    let imported = other.import_bundle(&bundle, &madadkar_e2e::bundle_passphrase())?;
     assert_eq!(imported.households_new, 3);
     assert!(summary(&other, newer)?.needs_update);
     for copy in [
-        stored_document(s.store.path(), newer)?,
-        stored_document(other.path(), newer)?,
+        stored_document(&s.store, newer)?,
+        stored_document(&other, newer)?,
     ] {
         let mut copy = copy;
         assert_eq!(copy.get_heads(), original.get_heads());
@@ -171,21 +172,17 @@ fn a_household_the_server_refuses_is_held_back_while_the_rest_pushes() -> Result
     // registers a household of its own.
     let newer = Uuid::now_v7();
     let mut doc = newer_household(newer)?;
-    let path = s.dir.path().join("newer.bundle");
-    {
-        let key = madadkar_schema::authorship::DeviceKey::from_secret(&[9; 32]);
-        let bytes = madadkar_client::bundle::encode(
-            &[madadkar_client::bundle::Outgoing {
-                id: newer,
-                document: doc.save(),
-                signatures: vec![],
-            }],
-            Uuid::now_v7(),
-            &key,
-        );
-        std::fs::write(&path, bytes)?;
-    }
-    s.store.import_bundle(&path)?;
+    let key = madadkar_schema::authorship::DeviceKey::from_secret(&[9; 32]);
+    let bytes = madadkar_client::bundle::encode(
+        &[madadkar_client::bundle::Outgoing {
+            id: newer,
+            document: doc.save(),
+            signatures: vec![],
+        }],
+        Uuid::now_v7(),
+        &key,
+    );
+    s.store.import_bundle_bytes(&bytes)?;
     let mine = s.add_household("مینا", 31_000_009)?;
     // The server refuses the newer household (written on a device it does not know, in a
     // version it cannot store yet); it is held back and the rest is pushed.

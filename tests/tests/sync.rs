@@ -223,8 +223,10 @@ fn workers_cannot_pull_or_push_another_groups_households() -> Result<()> {
 
     // A gets B's household on a USB stick, edits it and tries to push the edit.
     let bundle = b.path().join("b.bundle");
-    b.store.export_bundle(&bundle)?;
-    a.store.import_bundle(&bundle)?;
+    b.store
+        .export_bundle(&bundle, &madadkar_e2e::bundle_passphrase())?;
+    a.store
+        .import_bundle(&bundle, &madadkar_e2e::bundle_passphrase())?;
     a.store.edit_household(hb, &phone("09129999999"))?;
     // Refused by the server: the edit is held back on A's laptop (kept, reported), and the
     // rest of A's sync goes on.
@@ -313,7 +315,7 @@ fn an_interrupted_push_and_pull_complete_later_without_loss_or_duplicates() -> R
     let handle = {
         let path = a.path().to_path_buf();
         std::thread::spawn(move || -> Result<bool, StoreError> {
-            let mut store = madadkar_client::Store::open(&path)?;
+            let mut store = madadkar_client::Store::open(&path, &madadkar_e2e::passphrase())?;
             Ok(store.sync(None).is_err())
         })
     };
@@ -361,13 +363,14 @@ fn an_interrupted_push_and_pull_complete_later_without_loss_or_duplicates() -> R
     let handle = {
         let path = coordinator.path().to_path_buf();
         std::thread::spawn(move || -> Result<bool, StoreError> {
-            let mut store = madadkar_client::Store::open(&path)?;
+            let mut store = madadkar_client::Store::open(&path, &madadkar_e2e::passphrase())?;
             Ok(store.sync(Some(&url)).is_err())
         })
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let status = madadkar_client::Store::open(coordinator.path())?.sync_status()?;
+        // A fresh connection each time (no passphrase derivation: the key is reused).
+        let status = coordinator.store.open_another()?.sync_status()?;
         if status.cursor > 0 || std::time::Instant::now() > deadline {
             break;
         }
@@ -388,7 +391,7 @@ fn an_interrupted_push_and_pull_complete_later_without_loss_or_duplicates() -> R
     server.restart()?;
     coordinator.store.sync(Some(&server.url))?;
     assert_eq!(coordinator.store.household_ids()?.len(), 400);
-    let conn = rusqlite::Connection::open(coordinator.store.path())?;
+    let conn = coordinator.store.connection()?;
     let (rows, distinct): (i64, i64) = conn.query_row(
         "SELECT count(*), count(DISTINCT hash) FROM changes",
         [],

@@ -1,12 +1,15 @@
 // End to end: the real desktop app (Tauri, under Xvfb) driven through tauri-driver and
-// WebKitWebDriver, against a real madadkar-server on loopback. A field worker enrols, registers
-// a household and records a visit while the server is down, finds the household again with an
-// Arabic-keyboard spelling, watches the work sync when the server is back, and finds it all
-// after restarting the app. Screenshots of each screen go to docs/screenshots/.
+// WebKitWebDriver, against a real madadkar-server on loopback. A field worker chooses the
+// passphrase the app's store is encrypted with, enrols, registers a household and records a
+// visit while the server is down, finds the household again with an Arabic-keyboard spelling,
+// watches the work sync when the server is back, and finds it all after restarting the app and
+// unlocking it (a wrong passphrase first). A half-typed visit survives a restart inside the
+// encrypted store, not in the WebView's storage, and none of it is in the data directory's
+// files in the clear. Screenshots of each screen go to docs/screenshots/.
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -148,6 +151,29 @@ async function clear(browser, element) {
   }, element);
 }
 
+const PASSPHRASE = "کلید یاس ۱۴۰۴ برای آزمون";
+
+/** Waits for the lock screen in `state` and unlocks it with `passphrase`. */
+async function unlock(app, passphrase = PASSPHRASE) {
+  const lock = await app.$("#lock-screen");
+  await lock.waitForDisplayed({ timeout: 30000 });
+  assert.equal(await lock.getAttribute("data-state"), "locked");
+  await (await reach(await app.$("#passphrase"))).setValue(passphrase);
+  await click(await app.$("#unlock"));
+}
+
+/** Which of `secrets` a file of the app's data directory holds in the clear. */
+function leaks(secrets) {
+  const found = [];
+  for (const name of readdirSync(appDir)) {
+    const bytes = readFileSync(path.join(appDir, name));
+    for (const secret of secrets) {
+      if (bytes.includes(Buffer.from(secret, "utf8"))) found.push(`${name} holds ${secret}`);
+    }
+  }
+  return found;
+}
+
 async function shot(browser, name) {
   await browser.pause(400);
   await browser.saveScreenshot(path.join(shots, `${name}.png`));
@@ -170,7 +196,21 @@ after(() => {
 
 test("a field worker records a visit offline, finds it, and sees it sync", { timeout: 240000 }, async () => {
   let app = await openApp();
-  // First run: name the worker and device, enrol with the one-time code.
+  // First run: the app opens locked and asks for a new passphrase, twice.
+  const lock = await app.$("#lock-screen");
+  await lock.waitForDisplayed({ timeout: 30000 });
+  assert.equal(await lock.getAttribute("data-state"), "first_run");
+  await (await reach(await app.$("#passphrase"))).setValue(PASSPHRASE);
+  await (await reach(await app.$("#passphrase-confirm"))).setValue(`${PASSPHRASE}!`);
+  await click(await app.$("#choose-passphrase"));
+  const mismatch = await app.$("#lock-screen .form-error");
+  await mismatch.waitForDisplayed({ timeout: 10000 });
+  assert.equal(await mismatch.getText(), "دو گذرواژه یکسان نیست.");
+  await clear(app, await app.$("#passphrase-confirm"));
+  await (await reach(await app.$("#passphrase-confirm"))).setValue(PASSPHRASE);
+  await shot(app, "00-lock-screen");
+  await click(await app.$("#choose-passphrase"));
+  // Then name the worker and device, enrol with the one-time code.
   await (await reach(await app.$("#worker-name"))).setValue("زهرا رضایی");
   await (await reach(await app.$("#device-name"))).setValue("لپ‌تاپ ۷");
   await (await reach(await app.$("#server-url"))).setValue(`http://127.0.0.1:${serverPort}`);
@@ -299,8 +339,15 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await shot(app, "06-synced");
   await app.deleteSession();
 
-  // Restart the app: everything is still there.
+  // Restart the app: it opens locked; a wrong passphrase is refused in Persian, the right one
+  // opens everything as it was.
   app = await openApp();
+  await unlock(app, "not the passphrase");
+  const wrong = await app.$("#lock-screen .form-error");
+  await wrong.waitForDisplayed({ timeout: 15000 });
+  assert.match(await wrong.getText(), /گذرواژه درست نیست/);
+  assert.equal(await (await app.$("#search")).isExisting(), false, "nothing opened");
+  await unlock(app);
   const again = await app.$("#search");
   await again.waitForDisplayed({ timeout: 20000 });
   await again.setValue("کریمی");
@@ -311,16 +358,28 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
 
   // A visit half typed when the app closes is still there when it opens again.
   await click(await app.$("#new-visit"));
-  await (await reach(await app.$("#visit-observations"))).setValue("پیش‌نویس: همسایه‌ها می‌گویند سرپرست مریض است");
+  const draft = "پیش‌نویس: همسایه‌ها می‌گویند سرپرست مریض است";
+  await (await reach(await app.$("#visit-observations"))).setValue(draft);
   await app.pause(300);
+  // The draft is in the app's store, not in the WebView's storage.
+  const webStorage = await app.execute(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+  assert.ok(!webStorage.includes("همسایه"), `no draft in the WebView's storage: ${webStorage}`);
   await app.deleteSession();
+  // Nothing typed is in the data directory's files in the clear.
+  assert.deepEqual(leaks(["همسایه‌ها", "کریمی", "0499370899", "اجاره سه ماه"]), []);
   app = await openApp();
+  await unlock(app);
   const list = await app.$("#search");
   await list.waitForDisplayed({ timeout: 20000 });
   await list.setValue("کریمی");
   await (await app.$(`.row[data-id="${householdId}"]`)).waitForDisplayed({ timeout: 10000 });
   await click(await app.$(`.row[data-id="${householdId}"]`));
   await click(await app.$("#new-visit"));
-  assert.equal(await (await app.$("#visit-observations")).getValue(), "پیش‌نویس: همسایه‌ها می‌گویند سرپرست مریض است");
+  assert.equal(await (await app.$("#visit-observations")).getValue(), draft);
+
+  // "Lock now" closes the store; unlocking opens it again.
+  await click(await app.$("#lock-now"));
+  await unlock(app);
+  await (await app.$("#search")).waitForDisplayed({ timeout: 20000 });
   await app.deleteSession();
 });

@@ -10,8 +10,11 @@ import { mockCommands } from "./test/ipc";
 const identity = { worker_id: "w1", worker_name: "زهرا رضایی", device_id: "d1", device_name: "لپ‌تاپ ۷" };
 const local: SyncView = { state: "local", pending_changes: 0, last_sync_at: null, last_error: null };
 
+const unlocked = { state: "unlocked", min_length: 10, wait_seconds: 0 };
+
 function app() {
   return mockCommands({
+    lock_state: () => unlocked,
     identity: () => identity,
     sync_status: () => local,
     list_households: () => ({ total: 0, items: [] }),
@@ -51,6 +54,7 @@ describe("the app", () => {
   it("says when it cannot tell who is working, and tries again", async () => {
     let failures = 1;
     mockCommands({
+      lock_state: () => unlocked,
       identity: () => {
         if (failures-- > 0)
           throw { code: "storage", field: null, message: "database: disk I/O error", message_fa: null };

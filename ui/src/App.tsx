@@ -1,15 +1,18 @@
-// The app's shell: who is working (first run until someone is), which screen is showing, the
-// header and the status bar fed by the sync-status events.
+// The app's shell: the lock screen until the store is unlocked, then who is working (first run
+// until someone is), which screen is showing, the header and the status bar fed by the
+// sync-status events.
 import { useEffect, useState } from "preact/hooks";
-import { api, asUiError, type Identity, onSyncStatus, type SyncView, type UiError } from "./api";
-import { LoadError } from "./components/Errors";
+import { api, asUiError, type Identity, type LockView, onSyncStatus, type SyncView, type UiError } from "./api";
+import { errorText, LoadError } from "./components/Errors";
 import { Header } from "./components/Header";
 import { StatusBar } from "./components/StatusBar";
-import { type Language, language, setLanguage } from "./i18n";
+import { drafts } from "./drafts";
+import { type Language, language, setLanguage, t } from "./i18n";
 import { Caseload } from "./screens/Caseload";
 import { FirstRun } from "./screens/FirstRun";
 import { HouseholdPage } from "./screens/Household";
 import { HouseholdForm } from "./screens/HouseholdForm";
+import { LockScreen } from "./screens/Lock";
 import { VisitForm } from "./screens/VisitForm";
 
 export type View =
@@ -43,13 +46,73 @@ function useSyncStatus(): SyncView | null {
   return sync;
 }
 
+/** The lock screen until the store is open; the drafts are loaded from the store once it is, and
+ * dropped from memory when it is locked again. */
 export function App() {
+  const [lock, setLock] = useState<LockView | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    api
+      .lockState()
+      .then((view) => {
+        setError(null);
+        if (view.state !== "unlocked") return setLock(view);
+        // Already open (the window was reloaded): the drafts are read again.
+        return drafts.load().then(() => setLock(view));
+      })
+      .catch((e) => setError(asUiError(e)));
+  }, [attempt]);
+  if (error) {
+    return (
+      <main class="card first-run">
+        <LoadError error={error} retry={() => setAttempt((a) => a + 1)} />
+      </main>
+    );
+  }
+  if (lock === null) return null;
+  if (lock.state !== "unlocked") {
+    return (
+      <LockScreen
+        key={lock.state}
+        view={lock}
+        onUnlocked={(view) =>
+          drafts
+            .load()
+            .then(() => setLock(view))
+            .catch((e) => setError(asUiError(e)))
+        }
+      />
+    );
+  }
+  const lockNow = async () => {
+    await drafts.flush();
+    try {
+      const view = await api.lock();
+      drafts.forget();
+      setLock(view);
+    } catch (e) {
+      setError(asUiError(e));
+    }
+  };
+  return <Workspace onLock={lockNow} />;
+}
+
+/** The unlocked app. */
+function Workspace({ onLock }: { onLock: () => void }) {
   const [identity, setIdentity] = useState<Identity | null | undefined>(undefined);
   const [identityError, setIdentityError] = useState<UiError | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [view, setView] = useState<View>({ name: "list" });
   const [lang, setLang] = useState<Language>(language());
   const sync = useSyncStatus();
+  const [draftError, setDraftError] = useState<UiError | null>(null);
+  useEffect(() => {
+    drafts.onError = setDraftError;
+    return () => {
+      drafts.onError = () => undefined;
+    };
+  }, []);
   // Who is working; `attempt` changes to load again after a failure.
   useEffect(() => {
     api
@@ -76,7 +139,12 @@ export function App() {
   const list = () => setView({ name: "list" });
   return (
     <div class="shell">
-      <Header identity={identity} language={lang} onCaseload={list} onLanguage={switchLanguage} />
+      <Header identity={identity} language={lang} onCaseload={list} onLanguage={switchLanguage} onLock={onLock} />
+      {draftError && (
+        <p class="form-error" role="alert" id="draft-error" title={draftError.message}>
+          {t("draftNotKept")} {errorText(draftError)}
+        </p>
+      )}
       {view.name === "list" && (
         <Caseload open={(id) => setView({ name: "household", id })} create={() => setView({ name: "new" })} />
       )}

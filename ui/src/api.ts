@@ -4,11 +4,13 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AccessEntry } from "./bindings/AccessEntry";
 import type { ChangeInfo } from "./bindings/ChangeInfo";
+import type { Draft } from "./bindings/Draft";
 import type { HouseholdDetails } from "./bindings/HouseholdDetails";
 import type { HouseholdSummary } from "./bindings/HouseholdSummary";
 import type { HouseholdText } from "./bindings/HouseholdText";
 import type { Identity } from "./bindings/Identity";
 import type { ListText } from "./bindings/ListText";
+import type { LockView } from "./bindings/LockView";
 import type { QuarantinedHousehold } from "./bindings/QuarantinedHousehold";
 import type { MemberText } from "./bindings/MemberText";
 import type { Page } from "./bindings/Page";
@@ -21,11 +23,13 @@ export type { Member } from "./bindings/Member";
 export type {
   AccessEntry,
   ChangeInfo,
+  Draft,
   HouseholdDetails,
   HouseholdSummary,
   HouseholdText,
   Identity,
   ListText,
+  LockView,
   MemberText,
   QuarantinedHousehold,
   SyncView,
@@ -37,6 +41,14 @@ export type {
 export const SYNC_EVENT = "sync-status";
 
 export const api = {
+  lockState: () => invoke<LockView>("lock_state"),
+  unlock: (passphrase: string) => invoke<LockView>("unlock", { passphrase }),
+  choosePassphrase: (passphrase: string, confirm: string) =>
+    invoke<LockView>("choose_passphrase", { passphrase, confirm }),
+  lock: () => invoke<LockView>("lock"),
+  draftLoad: () => invoke<Draft[]>("draft_load"),
+  draftSave: (key: string, value: string) => invoke<null>("draft_save", { key, value }),
+  draftClear: (key: string) => invoke<null>("draft_clear", { key }),
   identity: () => invoke<Identity | null>("identity"),
   init: (worker: string, device: string) => invoke<Identity>("init", { worker, device }),
   enroll: (server: string, code: string) => invoke<string>("enroll", { server, code }),

@@ -67,6 +67,22 @@ const fa = {
   badFollowupDate: "تاریخ پیگیری معتبر نیست (نمونه: ۱۴۰۴/۰۹/۰۱).",
   followupBeforeVisit: "تاریخ پیگیری نمی‌تواند پیش از تاریخ بازدید باشد.",
   targetRequired: "مقصد معرفی را وارد کنید.",
+  stateLocked: "قفل",
+  lockNow: "قفل کن",
+  unlockTitle: "داده‌ها قفل است",
+  unlockHint: "برای باز کردن پرونده‌ها گذرواژه‌ی این دستگاه را وارد کنید.",
+  unlock: "باز کن",
+  passphrase: "گذرواژه",
+  choosePassphraseTitle: "یک گذرواژه برگزینید",
+  choosePassphraseHint:
+    "پرونده‌های این دستگاه با این گذرواژه رمزگذاری می‌شوند. آن را فراموش نکنید: بدون آن هیچ‌کس، حتی پشتیبانی، داده‌ها را باز نمی‌کند.",
+  encryptOldHint: "داده‌های این دستگاه هنوز رمزگذاری نشده است. یک گذرواژه برگزینید تا رمزگذاری شود.",
+  confirmPassphrase: "تکرار گذرواژه",
+  choosePassphrase: "رمزگذاری و ادامه",
+  passphraseMismatch: "دو گذرواژه یکسان نیست.",
+  passphraseShort: "گذرواژه کوتاه است.",
+  unlocking: "در حال باز کردن…",
+  draftNotKept: "پیش‌نویس ذخیره نشد؛ فرم را ذخیره کنید.",
 };
 
 export type Key = keyof typeof fa;
@@ -137,6 +153,22 @@ const en: Record<Key, string> = {
   badFollowupDate: "follow-up date: not a Jalali date (e.g. 1404/09/01)",
   followupBeforeVisit: "follow-up date: is before the visit date",
   targetRequired: "target: required",
+  stateLocked: "Locked",
+  lockNow: "Lock now",
+  unlockTitle: "Locked",
+  unlockHint: "Type this device's passphrase to open the caseload.",
+  unlock: "Unlock",
+  passphrase: "Passphrase",
+  choosePassphraseTitle: "Choose a passphrase",
+  choosePassphraseHint:
+    "The caseload on this device is encrypted with this passphrase. Do not forget it: without it nobody, not even support, can open the data.",
+  encryptOldHint: "The data on this device is not encrypted yet. Choose a passphrase to encrypt it.",
+  confirmPassphrase: "Passphrase again",
+  choosePassphrase: "Encrypt and continue",
+  passphraseMismatch: "The two passphrases differ.",
+  passphraseShort: "The passphrase is too short.",
+  unlocking: "Unlocking…",
+  draftNotKept: "A draft could not be kept; save the form.",
 };
 
 export type Language = "fa" | "en";

@@ -8,12 +8,13 @@ mod household;
 mod init;
 mod maintenance;
 mod member;
+mod passphrase;
 mod quarantine;
 mod referral;
 mod sync;
 mod visit;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -64,17 +65,32 @@ pub enum Command {
     Check,
     /// Fold every household's changes into a snapshot (history is kept).
     Compact,
+    /// Change the store's passphrase (the data is not re-encrypted; the old one stops working).
+    #[command(subcommand)]
+    Passphrase(passphrase::PassphraseCommand),
     /// Fill this replica with a demo caseload.
     Demo(demo::DemoArgs),
 }
 
-/// Opens the store in `data_dir` (or the default one) and runs `command` on it.
-pub fn run(command: Command, data_dir: Option<PathBuf>, out: &Output) -> Result<ExitCode> {
+/// Opens the store in `data_dir` (or the default one) with the passphrase in `passphrase_file`
+/// (or `$MADADKAR_PASSPHRASE`) and runs `command` on it.
+pub fn run(
+    command: Command,
+    data_dir: Option<PathBuf>,
+    passphrase_file: Option<&Path>,
+    out: &Output,
+) -> Result<ExitCode> {
     let data_dir = match data_dir {
         Some(dir) => dir,
         None => default_data_dir()?,
     };
-    let mut store = Store::open(&data_dir)
+    let passphrase = crate::passphrase::read(
+        "store's passphrase",
+        passphrase_file,
+        crate::passphrase::STORE_ENV,
+        "--passphrase-file",
+    )?;
+    let mut store = Store::open(&data_dir, &passphrase)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let store = &mut store;
     // Past the lease, only what renews it (or says where things stand) works.
@@ -102,6 +118,7 @@ pub fn run(command: Command, data_dir: Option<PathBuf>, out: &Output) -> Result<
         Command::RebuildIndex => maintenance::rebuild_index(store, out)?,
         Command::Check => return maintenance::check(store, out),
         Command::Compact => maintenance::compact(store, out)?,
+        Command::Passphrase(cmd) => passphrase::run(store, out, cmd, &passphrase)?,
         Command::Demo(args) => demo::run(store, out, args)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -5,10 +5,19 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use madadkar_client::{ImportReport, Store};
+use madadkar_client::{ImportReport, Passphrase, Store};
 use madadkar_schema::{NationalId, NewHousehold, NewMember, Relation};
 use tempfile::TempDir;
 use uuid::Uuid;
+
+/// The passphrase of every test replica's store.
+pub const PASSPHRASE: &str = "test passphrase";
+/// The passphrase of the bundles test replicas exchange.
+pub const BUNDLE_PASSPHRASE: &str = "bundle passphrase";
+
+pub fn passphrase() -> Passphrase {
+    Passphrase::new(PASSPHRASE)
+}
 
 pub struct Replica {
     pub store: Store,
@@ -18,7 +27,7 @@ pub struct Replica {
 impl Replica {
     pub fn new(worker: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = Store::open(dir.path()).expect("open store");
+        let mut store = Store::open(dir.path(), &passphrase()).expect("open store");
         store
             .init(worker, &format!("{worker}'s laptop"), None)
             .expect("init");
@@ -29,11 +38,26 @@ impl Replica {
         self.dir.path().join("out.bundle")
     }
 
-    /// Exports everything this replica has and imports it into `other`.
+    /// Exports everything this replica has and imports it into `other`, as a bundle in memory:
+    /// the framing and merging of a bundle file without the file's encryption, whose scrypt
+    /// takes about a second each way (see `send_file_to`).
     pub fn send_to(&self, other: &mut Replica) -> ImportReport {
+        let bytes = self.store.bundle_bytes().expect("export");
+        other.store.import_bundle_bytes(&bytes).expect("import")
+    }
+
+    /// Exports everything this replica has to an encrypted bundle file and imports that into
+    /// `other`.
+    pub fn send_file_to(&self, other: &mut Replica) -> ImportReport {
         let path = self.bundle_path();
-        self.store.export_bundle(&path).expect("export");
-        other.store.import_bundle(&path).expect("import")
+        let passphrase = Passphrase::new(BUNDLE_PASSPHRASE);
+        self.store
+            .export_bundle(&path, &passphrase)
+            .expect("export");
+        other
+            .store
+            .import_bundle(&path, &passphrase)
+            .expect("import")
     }
 
     pub fn add_household(&mut self, first: &str, last: &str, nid_seed: u32) -> Uuid {

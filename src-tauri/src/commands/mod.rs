@@ -2,15 +2,21 @@
 //! command without it runs on the window's thread) and a thin forward to the client library:
 //! store work runs on a blocking thread that holds the store's lock, and errors come back as
 //! [`UiError`] for the form that asked.
+//!
+//! The store is closed until the worker unlocks it (`lock`); every command that reads or writes
+//! it fails with [`ErrorCode::Locked`] until then.
 
 pub mod access;
+pub mod drafts;
 pub mod households;
 pub mod identity;
+pub mod lock;
 pub mod members;
 pub mod referrals;
 pub mod sync;
 pub mod visits;
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use madadkar_client::{Store, StoreError};
@@ -18,17 +24,33 @@ use madadkar_schema::{DocumentError, Field, ValidationError};
 use serde::Serialize;
 
 use crate::background::SyncHandle;
+use crate::lock::Attempts;
 
-/// What every command can reach: the replica and the background sync loop.
+/// What every command can reach: the replica (once unlocked) and the background sync loop.
 #[derive(Debug)]
 pub struct AppState {
-    /// The replica. A SQLite connection may move between threads but not be shared, hence the
-    /// mutex; the `Arc` lets a blocking task hold it while the command awaits.
-    pub store: Arc<Mutex<Store>>,
+    /// The data directory the replica lives in.
+    pub dir: PathBuf,
+    /// The replica: `None` while locked. A SQLite connection may move between threads but not
+    /// be shared, hence the mutex; the `Arc` lets a blocking task hold it while the command
+    /// awaits.
+    pub store: Arc<Mutex<Option<Store>>>,
     pub sync: Arc<SyncHandle>,
+    /// Wrong passphrases typed so far, which slow the next attempts down.
+    pub attempts: Arc<Mutex<Attempts>>,
 }
 
 impl AppState {
+    /// A locked app over the replica in `dir`.
+    pub fn locked(dir: PathBuf, sync: Arc<SyncHandle>) -> Self {
+        Self {
+            dir,
+            store: Arc::default(),
+            sync,
+            attempts: Arc::default(),
+        }
+    }
+
     /// Runs `work` with the store on a blocking thread, off the window's thread and the async
     /// runtime's workers: an fsync or an enrolment's HTTP request must not freeze the window.
     /// Household data stays locked once the device's lease has run out: only sync, identity
@@ -59,7 +81,10 @@ impl AppState {
                     "the store is unavailable; restart the app",
                 )
             })?;
-            work(&mut store)
+            match store.as_mut() {
+                Some(store) => work(store),
+                None => Err(UiError::locked()),
+            }
         })
         .await
         .map_err(|e| UiError::new(ErrorCode::Internal, format!("the store's task failed: {e}")))?
@@ -110,6 +135,16 @@ pub enum ErrorCode {
     /// The server revoked or retired this device and its data was erased.
     Erased,
     Bundle,
+    /// The store is locked: unlock it with the passphrase first.
+    Locked,
+    /// The passphrase does not open the store.
+    WrongPassphrase,
+    /// Too many wrong passphrases in a row: wait before the next try.
+    TooManyAttempts,
+    /// A new passphrase is too short.
+    WeakPassphrase,
+    /// The store's key file is missing, damaged or not this store's: the data cannot be read.
+    KeyFile,
     Internal,
 }
 
@@ -132,6 +167,17 @@ impl UiError {
             message: message.to_string(),
             message_fa: None,
         }
+    }
+
+    /// With the message in Persian too.
+    pub fn fa(mut self, message_fa: impl ToString) -> Self {
+        self.message_fa = Some(message_fa.to_string());
+        self
+    }
+
+    pub fn locked() -> Self {
+        Self::new(ErrorCode::Locked, "the store is locked; unlock it first")
+            .fa("داده‌ها قفل است؛ اول با گذرواژه باز کنید.")
     }
 }
 
@@ -163,6 +209,15 @@ impl From<StoreError> for UiError {
                 ),
                 ..Self::new(ErrorCode::Erased, e)
             },
+            StoreError::WrongPassphrase => Self::new(ErrorCode::WrongPassphrase, &e)
+                .fa("گذرواژه درست نیست. دوباره امتحان کنید."),
+            StoreError::PassphraseTooShort { min } => Self::new(ErrorCode::WeakPassphrase, &e)
+                .fa(format!("گذرواژه باید دست‌کم {} نویسه باشد.", persian_digits(min))),
+            StoreError::KeyFileMissing { .. }
+            | StoreError::KeyFile { .. }
+            | StoreError::KeyMismatch => Self::new(ErrorCode::KeyFile, &e).fa(
+                "پرونده‌ی کلید این داده‌ها گم شده یا آسیب دیده است؛ بدون آن داده‌ها خوانده نمی‌شوند. با پشتیبانی تماس بگیرید.",
+            ),
             other => Self::new(code_of(&other), other),
         }
     }
@@ -186,7 +241,14 @@ fn code_of(e: &StoreError) -> ErrorCode {
         StoreError::Network { .. } => ErrorCode::Offline,
         StoreError::Server { .. } => ErrorCode::Server,
         StoreError::StoreTooNew { .. } => ErrorCode::TooNew,
-        StoreError::Bundle(_) => ErrorCode::Bundle,
+        StoreError::Bundle(_) | StoreError::WrongBundlePassphrase => ErrorCode::Bundle,
+        StoreError::WrongPassphrase => ErrorCode::WrongPassphrase,
+        StoreError::PassphraseTooShort { .. } => ErrorCode::WeakPassphrase,
+        StoreError::KeyFile { .. }
+        | StoreError::KeyFileMissing { .. }
+        | StoreError::KeyMismatch => ErrorCode::KeyFile,
+        // A draft key or size the app itself got wrong.
+        StoreError::Draft(_) => ErrorCode::Internal,
         StoreError::Protocol { .. } => ErrorCode::Protocol,
         StoreError::ServerVersion { .. } => ErrorCode::ServerVersion,
         // Encoding a request is this program's own failure, not the user's or the server's.
@@ -199,6 +261,17 @@ fn code_of(e: &StoreError) -> ErrorCode {
 }
 
 pub type Result<T> = std::result::Result<T, UiError>;
+
+/// A number in Persian digits, for Persian messages.
+pub fn persian_digits(n: impl ToString) -> String {
+    n.to_string()
+        .chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from_u32(0x06F0 + d).unwrap_or(c),
+            None => c,
+        })
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {
@@ -214,10 +287,10 @@ mod tests {
     #[test]
     fn store_work_runs_off_the_calling_thread() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let state = AppState {
-            store: Arc::new(Mutex::new(Store::open(dir.path()).expect("store"))),
-            sync: Arc::default(),
-        };
+        let state = AppState::locked(dir.path().to_path_buf(), Arc::default());
+        let passphrase = madadkar_client::Passphrase::new("test passphrase");
+        *state.store.lock().expect("lock") =
+            Some(Store::open(dir.path(), &passphrase).expect("store"));
         let caller = std::thread::current().id();
         let worker =
             tauri::async_runtime::block_on(state.with_store(|_| Ok(std::thread::current().id())))

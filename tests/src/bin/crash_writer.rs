@@ -1,11 +1,11 @@
 //! Writes visits to one household in a loop, printing `committed <visit id>` after each commit,
-//! until it is killed. The crash test kills it with SIGKILL at random moments.
+//! until it is killed. The store's passphrase is taken from `MADADKAR_PASSPHRASE`. The crash test kills it with SIGKILL at random moments.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use madadkar_client::Store;
+use madadkar_client::{Passphrase, Store};
 use madadkar_schema::{NewVisit, VisitKind};
 
 fn main() -> Result<()> {
@@ -20,7 +20,8 @@ fn main() -> Result<()> {
         .map(|c| c.parse())
         .transpose()?
         .unwrap_or(usize::MAX);
-    let mut store = Store::open(&dir)?;
+    let passphrase = std::env::var("MADADKAR_PASSPHRASE").context("MADADKAR_PASSPHRASE not set")?;
+    let mut store = Store::open(&dir, &Passphrase::new(&passphrase))?;
     let date = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("date")?;
     let stdout = std::io::stdout();
     for i in 0..count {

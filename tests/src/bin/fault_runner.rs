@@ -179,7 +179,7 @@ impl World {
         let a = tempfile::tempdir()?;
         let b = tempfile::tempdir()?;
         let household = {
-            let mut store = Store::open(a.path())?;
+            let mut store = Store::open(a.path(), &madadkar_e2e::passphrase())?;
             store.init("A", "laptop A", None)?;
             store.enroll(&server.url, &server.enroll_code(&a_worker)?, None)?;
             let head = NewMember {
@@ -193,7 +193,7 @@ impl World {
             };
             store.add_household(&new, &head)?.0
         };
-        let mut store = Store::open(b.path())?;
+        let mut store = Store::open(b.path(), &madadkar_e2e::passphrase())?;
         store.init("B", "laptop B", None)?;
         store.enroll(&server.url, &server.enroll_code(&b_worker)?, None)?;
         Ok(Self {
@@ -207,7 +207,7 @@ impl World {
 
     /// A records `n` visits (in this process: the write is not the fault here).
     fn write(&mut self, n: u64) -> Result<()> {
-        let mut store = Store::open(self.a.path())?;
+        let mut store = Store::open(self.a.path(), &madadkar_e2e::passphrase())?;
         let date = chrono::NaiveDate::from_ymd_opt(2025, 10, 1).context("date")?;
         for i in 0..n {
             let id = store.add_visit(
@@ -235,7 +235,7 @@ impl World {
 
     /// How many visits of the household a replica holds (none if it lacks the household).
     fn visits_on(&self, dir: &Path) -> Result<usize> {
-        let store = Store::open(dir)?;
+        let store = Store::open(dir, &madadkar_e2e::passphrase())?;
         if !store.household_ids()?.contains(&self.household) {
             return Ok(0);
         }
@@ -244,7 +244,7 @@ impl World {
 
     /// A sync in this process, straight to the server.
     fn sync(&self, dir: &Path) -> Result<()> {
-        let mut store = Store::open(dir)?;
+        let mut store = Store::open(dir, &madadkar_e2e::passphrase())?;
         store
             .sync(Some(&self.server.url))
             .with_context(|| format!("recovery sync of {}", dir.display()))?;
@@ -254,6 +254,7 @@ impl World {
     /// `madadkar sync` as its own process, through `url`.
     fn spawn_sync(&self, dir: &Path, url: &str) -> Result<Child> {
         Ok(Command::new(bin_dir().join("madadkar"))
+            .env("MADADKAR_PASSPHRASE", madadkar_e2e::PASSPHRASE)
             .arg("--data-dir")
             .arg(dir)
             .args(["sync", "--server", url])
@@ -268,8 +269,8 @@ impl World {
         self.sync(self.a.path())?;
         self.sync(self.b.path())?;
         self.sync(self.a.path())?;
-        let a = Store::open(self.a.path())?;
-        let b = Store::open(self.b.path())?;
+        let a = Store::open(self.a.path(), &madadkar_e2e::passphrase())?;
+        let b = Store::open(self.b.path(), &madadkar_e2e::passphrase())?;
 
         // Nothing lost, nothing duplicated: A's visits, on B, once each.
         let visits_b: Vec<Uuid> = b
@@ -499,6 +500,7 @@ fn run(kind: &str, seed: u64) -> Result<Outcome> {
         "client-kill-write" => {
             let kill_after = rng.range(1, 60);
             let mut writer = Command::new(bin_dir().join("crash_writer"))
+                .env("MADADKAR_PASSPHRASE", madadkar_e2e::PASSPHRASE)
                 .arg(world.a.path())
                 .arg(world.household.to_string())
                 .stdout(Stdio::piped())
@@ -542,7 +544,7 @@ fn run(kind: &str, seed: u64) -> Result<Outcome> {
             } else {
                 world.b.path()
             };
-            let result = Store::open(dir)?.sync(Some(&proxy.url));
+            let result = Store::open(dir, &madadkar_e2e::passphrase())?.sync(Some(&proxy.url));
             let cut = proxy.saw("cut ");
             outcome.hit = cut && result.is_err();
             outcome.note = match &result {

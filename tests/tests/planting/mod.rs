@@ -5,8 +5,6 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
-
 use anyhow::Result;
 use automerge::{AutoCommit, Change, ReadDoc};
 use chrono::Utc;
@@ -80,8 +78,8 @@ pub fn root_map(doc: &AutoCommit, key: &str) -> Result<automerge::ObjId> {
 
 /// A household's document as a replica stores it (snapshot plus changes), read from its SQLite
 /// file without any check: what the replica holds, whatever its version.
-pub fn stored_document(store_file: &Path, id: Uuid) -> Result<AutoCommit> {
-    let conn = rusqlite::Connection::open(store_file)?;
+pub fn stored_document(store: &madadkar_client::Store, id: Uuid) -> Result<AutoCommit> {
+    let conn = store.connection()?;
     let snapshot: Option<Vec<u8>> = conn.query_row(
         "SELECT snapshot FROM documents WHERE id = ?",
         [id.to_string()],

@@ -3,4 +3,4 @@
 /**
  * Where sync stands, as the status bar names it.
  */
-export type SyncState = "local" | "offline" | "syncing" | "synced" | "error";
+export type SyncState = "local" | "offline" | "syncing" | "synced" | "error" | "locked";

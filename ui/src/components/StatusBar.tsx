@@ -13,6 +13,7 @@ const STATE_LABELS: Record<SyncState, Key> = {
   syncing: "stateSyncing",
   synced: "stateSynced",
   error: "stateError",
+  locked: "stateLocked",
 };
 
 function EnrolForm({ done }: { done: () => void }) {

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, asUiError, type HouseholdText, type UiError } from "../api";
 import type { Field } from "../bindings/Field";
 import { FieldError, FormError } from "../components/Errors";
-import { clearDraft, loadDraft, saveDraft } from "../drafts";
+import { clearDraft, drafts, loadDraft, saveDraft } from "../drafts";
 import { t } from "../i18n";
 import { fieldLabel } from "../labels";
 
@@ -20,13 +20,13 @@ const FIELDS = [
 
 export function HouseholdForm({ done }: { done: (id: string | null) => void }) {
   const key = "household.new";
-  const [form, setForm] = useState<HouseholdText>(() => loadDraft<HouseholdText>(localStorage, key, {}));
+  const [form, setForm] = useState<HouseholdText>(() => loadDraft<HouseholdText>(drafts, key, {}));
   const [error, setError] = useState<UiError | null>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     try {
       const id = await api.addHousehold(form);
-      clearDraft(localStorage, key);
+      clearDraft(drafts, key);
       done(id);
     } catch (err) {
       setError(asUiError(err));
@@ -47,7 +47,7 @@ export function HouseholdForm({ done }: { done: (id: string | null) => void }) {
                 onInput={(e) => {
                   const next = { ...form, [name]: e.currentTarget.value };
                   setForm(next);
-                  saveDraft(localStorage, key, next);
+                  saveDraft(drafts, key, next);
                 }}
               />
             </label>

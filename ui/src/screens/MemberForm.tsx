@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, asUiError, type Member, type MemberText, type UiError } from "../api";
 import type { Field } from "../bindings/Field";
 import { FieldError, FormError } from "../components/Errors";
-import { clearDraft, loadDraft, saveDraft } from "../drafts";
+import { clearDraft, drafts, loadDraft, saveDraft } from "../drafts";
 import { jalali } from "../format";
 import { t } from "../i18n";
 import { fieldLabel, label, vocabularies } from "../labels";
@@ -47,20 +47,20 @@ function fromMember(m: Member): MemberDraft {
 export function MemberForm({ id, member, done }: { id: string; member?: Member; done: (saved: boolean) => void }) {
   const key = member ? `member.${id}.${member.id}` : `member.${id}`;
   const [form, setForm] = useState<MemberDraft>(() =>
-    loadDraft<MemberDraft>(localStorage, key, member ? fromMember(member) : { relation: "child", sex: "" }),
+    loadDraft<MemberDraft>(drafts, key, member ? fromMember(member) : { relation: "child", sex: "" }),
   );
   const [error, setError] = useState<UiError | null>(null);
   const set = (name: MemberKey, value: string) => {
     const next = { ...form, [name]: value };
     setForm(next);
-    saveDraft(localStorage, key, next);
+    saveDraft(drafts, key, next);
   };
   const submit = async (e: Event) => {
     e.preventDefault();
     try {
       if (member) await api.editMember(id, member.id, memberText(form));
       else await api.addMember(id, memberText(form));
-      clearDraft(localStorage, key);
+      clearDraft(drafts, key);
       done(true);
     } catch (err) {
       setError(asUiError(err));

@@ -6,7 +6,7 @@ import { api, asUiError, type UiError } from "../api";
 import type { Field } from "../bindings/Field";
 import { FieldError, FormError } from "../components/Errors";
 import { DateInput } from "../components/JalaliPicker";
-import { clearDraft, loadDraft, saveDraft } from "../drafts";
+import { clearDraft, drafts, loadDraft, saveDraft } from "../drafts";
 import { faDigits, jalaliDisplay, normaliseJalali, todayJalali } from "../format";
 import { both, type Key, t } from "../i18n";
 import { fieldLabel, label, vocabularies } from "../labels";
@@ -46,12 +46,12 @@ function emptyDraft(): VisitDraft {
 
 export function VisitForm({ id, done }: { id: string; done: () => void }) {
   const key = `visit.${id}`;
-  const [draft, setDraft] = useState<VisitDraft>(() => loadDraft(localStorage, key, emptyDraft()));
+  const [draft, setDraft] = useState<VisitDraft>(() => loadDraft(drafts, key, emptyDraft()));
   const [error, setError] = useState<UiError | null>(null);
   const update = (patch: Partial<VisitDraft>) => {
     const next = { ...draft, ...patch };
     setDraft(next);
-    saveDraft(localStorage, key, next);
+    saveDraft(drafts, key, next);
   };
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -75,7 +75,7 @@ export function VisitForm({ id, done }: { id: string; done: () => void }) {
           date: dates.date,
         });
       }
-      clearDraft(localStorage, key);
+      clearDraft(drafts, key);
       done();
     } catch (err) {
       setError(asUiError(err));

@@ -5,15 +5,27 @@ import type { UiError } from "../api";
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
+/** The drafts the default draft_* commands keep, for tests that did not answer them. */
+export const keptDrafts = new Map<string, string>();
+
+const DRAFT_DEFAULTS: Record<string, Handler> = {
+  draft_load: () => [...keptDrafts].map(([key, value]) => ({ key, value })),
+  draft_save: ({ key, value }) => void keptDrafts.set(key as string, value as string),
+  draft_clear: ({ key }) => void keptDrafts.delete(key as string),
+};
+
 /** Answers commands with `handlers`; returns the calls made, in order. An unknown command fails
- * the test's expectations by rejecting. Sync events can then be sent with `emit`. */
+ * the test's expectations by rejecting. The forms' draft commands, unless `handlers` answers
+ * them, are kept in `keptDrafts` and not counted among the calls. Sync events can then be sent
+ * with `emit`. */
 export function mockCommands(handlers: Record<string, Handler>): { cmd: string; args: Record<string, unknown> }[] {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   mockIPC(
     (cmd, payload) => {
       const args = (payload ?? {}) as Record<string, unknown>;
-      calls.push({ cmd, args });
       const handler = handlers[cmd];
+      if (!handler && DRAFT_DEFAULTS[cmd]) return DRAFT_DEFAULTS[cmd](args);
+      calls.push({ cmd, args });
       if (!handler) throw new Error(`unexpected command ${cmd}`);
       return handler(args);
     },

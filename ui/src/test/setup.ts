@@ -3,7 +3,9 @@
 import { clearMocks } from "@tauri-apps/api/mocks";
 import { cleanup } from "@testing-library/preact";
 import { afterEach, vi } from "vitest";
+import { drafts } from "../drafts";
 import { setLanguage } from "../i18n";
+import { keptDrafts } from "./ipc";
 
 setLanguage("fa");
 
@@ -11,6 +13,8 @@ afterEach(() => {
   cleanup();
   clearMocks();
   localStorage.clear();
+  drafts.forget();
+  keptDrafts.clear();
   vi.useRealTimers();
   setLanguage("fa");
 });

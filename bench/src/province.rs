@@ -37,7 +37,17 @@ impl Province {
             "bench: {n} households ({pilot} in the pilot group, the rest in {groups} groups)"
         );
 
-        let server = Server::start()?;
+        let mut server = Server::start()?;
+        // The province is seeded through a handful of replicas, as a data migration would be,
+        // and 200 devices enrol at once from one address: the administrator raises the push
+        // quota and the enrolment rate limits for that, as for a real migration.
+        server.with_settings(&serde_json::json!({
+            "push_quota_changes": 10_000_000u64,
+            "push_quota_bytes": 64u64 * 1024 * 1024 * 1024,
+            "enroll_per_minute": 100_000,
+            "enroll_global_per_minute": 100_000,
+            "enroll_lockout_failures": 100_000,
+        }))?;
         server.add_group("pilot")?;
         let coordinator_id = server.add_worker("دفتر استان", None, "coordinator")?;
 

@@ -48,6 +48,9 @@ pub struct SyncView {
     pub pending_changes: i64,
     pub last_sync_at: Option<String>,
     pub last_error: Option<String>,
+    /// Households whose changes the server refused in the last sync (kept, tried again next
+    /// time) or that left this device's scope with work still waiting: the rest synced.
+    pub held_back: usize,
 }
 
 /// Tells the window about a new state.
@@ -201,15 +204,21 @@ fn run_once(store: &mut Store, handle: &SyncHandle, notify: &Notify) {
         pending_changes: status.pending_changes,
         last_sync_at: status.last_sync_at.clone(),
         last_error: None,
+        ..handle.view()
     };
     handle.publish(syncing, notify);
     let result = store.sync(None);
     let status = store.sync_status().unwrap_or(status);
+    let held_back = result
+        .as_ref()
+        .map(|r| r.refused.len() + r.kept_out_of_scope.len())
+        .unwrap_or_default();
     let done = SyncView {
         state: SyncState::after(&result),
         pending_changes: status.pending_changes,
         last_sync_at: status.last_sync_at,
         last_error: result.err().map(|e| e.to_string()),
+        held_back,
     };
     handle.publish(done, notify);
 }

@@ -8,7 +8,7 @@ import type { SyncView } from "./api";
 import { mockCommands } from "./test/ipc";
 
 const identity = { worker_id: "w1", worker_name: "زهرا رضایی", device_id: "d1", device_name: "لپ‌تاپ ۷" };
-const local: SyncView = { state: "local", pending_changes: 0, last_sync_at: null, last_error: null };
+const local: SyncView = { state: "local", pending_changes: 0, last_sync_at: null, last_error: null, held_back: 0 };
 
 const unlocked = { state: "unlocked", min_length: 10, wait_seconds: 0 };
 
@@ -49,6 +49,10 @@ describe("the app", () => {
     await emit("sync-status", { ...local, state: "synced", last_sync_at: "2026-11-23T08:00:00Z" } satisfies SyncView);
     await waitFor(() => expect(bar.dataset.state).toBe("synced"));
     expect(bar.dataset.pending).toBe("0");
+    expect(document.getElementById("held-back")).toBeNull();
+    // Households whose changes the server refused are counted, the rest having synced.
+    await emit("sync-status", { ...local, state: "synced", held_back: 2 } satisfies SyncView);
+    await waitFor(() => expect(document.getElementById("held-back")?.textContent).toMatch(/نگه داشته شد/));
   });
 
   it("says when it cannot tell who is working, and tries again", async () => {

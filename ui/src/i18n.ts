@@ -24,6 +24,9 @@ const fa = {
   visits: "بازدیدها",
   referrals: "معرفی‌ها",
   history: "تاریخچه",
+  heldBack: "پرونده نگه داشته شد",
+  heldBackHint:
+    "سرور تغییرات این پرونده‌ها را نپذیرفت یا دیگر در حوزهٔ شما نیستند؛ کار شما نگه داشته شده و در همگام‌سازی بعدی دوباره فرستاده می‌شود. به سرپرست خبر دهید.",
   needsUpdate: "نسخهٔ جدیدتر — برنامه را به‌روز کنید",
   needsUpdateHint: "این پرونده با نسخهٔ جدیدتری از مددکار نوشته شده است؛ فقط خواندنی است تا برنامه به‌روز شود",
   setAside: "پرونده‌های کنارگذاشته",
@@ -109,6 +112,9 @@ const en: Record<Key, string> = {
   visits: "Visits",
   referrals: "Referrals",
   history: "History",
+  heldBack: "households held back",
+  heldBackHint:
+    "The server refused these households' changes, or they left your scope; your work is kept and sent again at the next sync. Tell your supervisor.",
   needsUpdate: "Newer version — update the app",
   needsUpdateHint: "A newer Madadkar wrote this household; it is read-only until the app is updated",
   setAside: "Households set aside",

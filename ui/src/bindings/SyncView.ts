@@ -4,4 +4,9 @@ import type { SyncState } from "./SyncState";
 /**
  * What the status bar shows.
  */
-export type SyncView = { state: SyncState, pending_changes: number, last_sync_at: string | null, last_error: string | null, };
+export type SyncView = { state: SyncState, pending_changes: number, last_sync_at: string | null, last_error: string | null, 
+/**
+ * Households whose changes the server refused in the last sync (kept, tried again next
+ * time) or that left this device's scope with work still waiting: the rest synced.
+ */
+held_back: number, };

@@ -70,6 +70,11 @@ export function StatusBar({ sync, onSync }: { sync: SyncView | null; onSync: () 
       <span>
         {faDigits(sync?.pending_changes ?? 0)} {t("pending")}
       </span>
+      {(sync?.held_back ?? 0) > 0 && (
+        <span class="error-text" id="held-back" title={t("heldBackHint")}>
+          {faDigits(sync?.held_back ?? 0)} {t("heldBack")}
+        </span>
+      )}
       {sync?.last_sync_at && (
         <span>
           {t("lastSync")}: {jalaliTime(sync.last_sync_at)}

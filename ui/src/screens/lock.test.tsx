@@ -9,7 +9,7 @@ import { drafts, loadDraft } from "../drafts";
 import { type Handler, mockCommands } from "../test/ipc";
 
 const identity = { worker_id: "w1", worker_name: "زهرا رضایی", device_id: "d1", device_name: "لپ‌تاپ ۷" };
-const local: SyncView = { state: "local", pending_changes: 0, last_sync_at: null, last_error: null };
+const local: SyncView = { state: "local", pending_changes: 0, last_sync_at: null, last_error: null, held_back: 0 };
 const view = (state: LockView["state"], wait_seconds = 0): LockView => ({ state, min_length: 10, wait_seconds });
 const wrong = {
   code: "wrong_passphrase",

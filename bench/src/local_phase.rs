@@ -96,6 +96,8 @@ fn plain_copy(coordinator: &Store, path: &Path) -> Result<Connection> {
         )?;
     }
     let plain = coordinator.keyed_connection(path)?;
+    // The store's own pragmas (client/src/sql.rs `configure`).
+    plain.pragma_update(None, "cache_size", -32_768)?;
     plain.pragma_update(None, "journal_mode", "WAL")?;
     plain.pragma_update(None, "synchronous", "FULL")?;
     Ok(plain)

@@ -1,7 +1,7 @@
 // The app's shell: the lock screen until the store is unlocked, then who is working (first run
 // until someone is), which screen is showing, the header and the status bar fed by the
 // sync-status events.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, asUiError, type Identity, type LockView, onSyncStatus, type SyncView, type UiError } from "./api";
 import { errorText, LoadError } from "./components/Errors";
 import { Header } from "./components/Header";
@@ -46,12 +46,47 @@ function useSyncStatus(): SyncView | null {
   return sync;
 }
 
+/** How long the app stays open without a key press, click, scroll or touch before it locks
+ * itself: a laptop left open on a table, or taken while open, gives nothing away for long. */
+export const IDLE_LOCK_MS = 10 * 60 * 1000;
+
+/** Calls `lock` after `after` ms without input while `active`. */
+function useIdleLock(active: boolean, lock: () => void, after: number) {
+  const latest = useRef(lock);
+  latest.current = lock;
+  useEffect(() => {
+    if (!active) return;
+    let timer = window.setTimeout(() => latest.current(), after);
+    const reset = () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => latest.current(), after);
+    };
+    const events = ["keydown", "pointerdown", "wheel", "touchstart"] as const;
+    for (const e of events) window.addEventListener(e, reset, { passive: true });
+    return () => {
+      window.clearTimeout(timer);
+      for (const e of events) window.removeEventListener(e, reset);
+    };
+  }, [active, after]);
+}
+
 /** The lock screen until the store is open; the drafts are loaded from the store once it is, and
- * dropped from memory when it is locked again. */
+ * dropped from memory when it is locked again (by the worker, or after IDLE_LOCK_MS idle). */
 export function App() {
   const [lock, setLock] = useState<LockView | null>(null);
   const [error, setError] = useState<UiError | null>(null);
   const [attempt, setAttempt] = useState(0);
+  const lockNow = async () => {
+    await drafts.flush();
+    try {
+      const view = await api.lock();
+      drafts.forget();
+      setLock(view);
+    } catch (e) {
+      setError(asUiError(e));
+    }
+  };
+  useIdleLock(lock?.state === "unlocked", lockNow, IDLE_LOCK_MS);
   useEffect(() => {
     api
       .lockState()
@@ -85,16 +120,6 @@ export function App() {
       />
     );
   }
-  const lockNow = async () => {
-    await drafts.flush();
-    try {
-      const view = await api.lock();
-      drafts.forget();
-      setLock(view);
-    } catch (e) {
-      setError(asUiError(e));
-    }
-  };
   return <Workspace onLock={lockNow} />;
 }
 

@@ -2,8 +2,8 @@
 // passphrase is said in Persian; first run asks for a passphrase twice and checks it before
 // sending; a wait imposed after wrong tries shows on the button; "lock now" goes back to it.
 import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
-import { describe, expect, it } from "vitest";
-import { App } from "../App";
+import { describe, expect, it, vi } from "vitest";
+import { App, IDLE_LOCK_MS } from "../App";
 import type { LockView, SyncView } from "../api";
 import { drafts, loadDraft } from "../drafts";
 import { type Handler, mockCommands } from "../test/ipc";
@@ -140,5 +140,25 @@ describe("the lock screen", () => {
     expect(calls.map((c) => c.cmd)).toContain("lock");
     expect(loadDraft(drafts, "visit.h1", {})).toEqual({});
     expect(screen.queryByText(identity.worker_name)).toBeNull();
+  });
+
+  it("locks itself after a while without input, and not while the worker is typing", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const calls = lockedApp(view("unlocked"), () => view("unlocked"));
+      render(<App />);
+      await screen.findByText(identity.worker_name);
+      // Input keeps it open: a key press just before the time is up starts the wait again.
+      vi.advanceTimersByTime(IDLE_LOCK_MS - 1000);
+      fireEvent.keyDown(window, { key: "a" });
+      vi.advanceTimersByTime(IDLE_LOCK_MS - 1000);
+      expect(calls.map((c) => c.cmd)).not.toContain("lock");
+      vi.advanceTimersByTime(2000);
+      await waitFor(() => expect(document.getElementById("lock-screen")).not.toBeNull());
+      expect(calls.map((c) => c.cmd)).toContain("lock");
+      expect(screen.queryByText(identity.worker_name)).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

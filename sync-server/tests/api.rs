@@ -1,9 +1,10 @@
 //! The HTTP API in process: the router over a real SQLite storage in a temporary directory,
 //! called with `tower::ServiceExt::oneshot`. Every error answer must be the JSON error body.
 
+mod common;
+
 use std::sync::Arc;
 
-use automerge::ActorId;
 use axum::{
     Router,
     body::Body,
@@ -20,6 +21,8 @@ use madadkar_server::{
 use tower::ServiceExt;
 use uuid::Uuid;
 
+use common::Device;
+
 struct Api {
     _dir: tempfile::TempDir,
     storage: Arc<SqliteStorage>,
@@ -34,25 +37,8 @@ struct Answer {
 }
 
 impl Answer {
-    /// The JSON error body, failing the test when the answer is anything else.
-    fn error(&self) -> ErrorBody {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "{} answered {:?}, not the JSON error body: {e}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
     fn expect_error(&self, status: StatusCode, code: &str) -> ErrorBody {
-        let error = self.error();
-        assert_eq!(
-            (self.status, error.code.as_str()),
-            (status, code),
-            "{}",
-            error.message
-        );
+        let error = common::expect_error(self.status, &self.body, status, code);
         assert!(!error.message.is_empty());
         error
     }
@@ -144,42 +130,6 @@ impl Api {
             id,
             worker_id: worker.id,
             token: enrolled.token,
-        }
-    }
-}
-
-struct Device {
-    id: Uuid,
-    worker_id: String,
-    token: String,
-}
-
-impl Device {
-    /// A first change of a new household (a real household document, as the app registers
-    /// one: the server stores only what its client could read), made on this device by its
-    /// worker.
-    fn new_household(&self) -> WireChange {
-        let household = Uuid::now_v7();
-        let meta = madadkar_schema::ChangeMeta::new(&self.worker_id, "w", &self.id.to_string());
-        let (mut doc, _) = madadkar_schema::HouseholdDoc::create(
-            ActorId::from(self.id.as_bytes().as_slice()),
-            household,
-            &madadkar_schema::NewHousehold {
-                district: "3".into(),
-                address: "a street".into(),
-                ..Default::default()
-            },
-            &madadkar_schema::NewMember::named("a", "b", madadkar_schema::Relation::Head),
-            &meta,
-            chrono::Utc::now(),
-        )
-        .expect("a household");
-        let change = doc.changes_since(&[]).remove(0);
-        WireChange {
-            household,
-            seq: 0,
-            bytes: change.raw_bytes().to_vec(),
-            signature: None,
         }
     }
 }

@@ -3,6 +3,8 @@
 //! assignment and revocation write (ids only) through the in-process router; the access history
 //! endpoint's scope rules and paging; and the `audit` administration commands of the binary.
 
+mod common;
+
 use std::process::{Command, Output};
 use std::sync::Arc;
 
@@ -15,7 +17,7 @@ use chrono::Utc;
 use madadkar_schema::{
     AuditAction, ChangeMeta, HouseholdDoc, NationalId, NewHousehold, NewMember, Relation,
     audit::AccessPage,
-    wire::{self, DocSyncFrame, EnrollResponse, ErrorBody, PullBatch, WireChange},
+    wire::{self, DocSyncFrame, EnrollResponse, PullBatch, WireChange},
 };
 use madadkar_server::{
     AppState, Limits, admin,
@@ -26,6 +28,8 @@ use madadkar_server::{
 use rusqlite::Connection;
 use tower::ServiceExt;
 use uuid::Uuid;
+
+use common::Device;
 
 const HEAD_NAME: &str = "غلامرضا";
 const HEAD_NATIONAL_ID: u32 = 49_937_089;
@@ -283,12 +287,6 @@ struct Api {
     router: Router,
 }
 
-struct Device {
-    id: Uuid,
-    worker_id: String,
-    token: String,
-}
-
 struct Answer {
     status: StatusCode,
     body: Vec<u8>,
@@ -296,14 +294,7 @@ struct Answer {
 
 impl Answer {
     fn expect_error(&self, status: StatusCode, code: &str) {
-        let error: ErrorBody = serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "{} answered {:?}, not the JSON error body: {e}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        });
-        assert_eq!((self.status, error.code.as_str()), (status, code));
+        common::expect_error(self.status, &self.body, status, code);
     }
 
     fn page(&self) -> AccessPage {

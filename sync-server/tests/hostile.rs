@@ -4,6 +4,8 @@
 //! in-process router over a real SQLite file, and must be refused with the documented JSON
 //! error naming the household, while honest changes are still stored.
 
+mod common;
+
 use std::sync::Arc;
 
 use automerge::{
@@ -28,6 +30,8 @@ use madadkar_server::{
 use tower::ServiceExt;
 use uuid::Uuid;
 
+use common::Device;
+
 /// A national ID whose check digit is wrong (the right one ends in 9).
 const BAD_NATIONAL_ID: &str = "0499370898";
 
@@ -35,13 +39,6 @@ struct Server {
     _dir: tempfile::TempDir,
     storage: Arc<SqliteStorage>,
     router: Router,
-}
-
-/// An enrolled field worker's device.
-struct Device {
-    id: Uuid,
-    worker_id: String,
-    token: String,
 }
 
 /// A call's status and body.
@@ -53,20 +50,7 @@ struct Answer {
 impl Answer {
     /// The JSON error body with this status and code, failing the test on anything else.
     fn error(&self, status: StatusCode, code: &str) -> ErrorBody {
-        let error: ErrorBody = serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "{} answered {:?}, not the JSON error body: {e}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        });
-        assert_eq!(
-            (self.status, error.code.as_str()),
-            (status, code),
-            "{}",
-            error.message
-        );
-        error
+        common::expect_error(self.status, &self.body, status, code)
     }
 
     fn ok(&self) -> &[u8] {

@@ -3,12 +3,13 @@
 //! description, which must match the committed `docs/openapi.json`
 //! (`MADADKAR_WRITE_OPENAPI=1 cargo test -p madadkar-server --test hygiene openapi` rewrites it).
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use automerge::ActorId;
 use axum::{
     Router,
     body::Body,
@@ -25,6 +26,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 use uuid::Uuid;
+
+use common::Device;
 
 const REGENERATE: &str =
     "MADADKAR_WRITE_OPENAPI=1 cargo test -p madadkar-server --test hygiene openapi";
@@ -96,42 +99,6 @@ impl Server {
     }
 }
 
-struct Device {
-    id: Uuid,
-    worker_id: String,
-    token: String,
-}
-
-impl Device {
-    /// A first change of a new household (a real household document, as the app registers
-    /// one: the server stores only what its client could read), made on this device by its
-    /// worker.
-    fn new_household(&self) -> WireChange {
-        let household = Uuid::now_v7();
-        let meta = madadkar_schema::ChangeMeta::new(&self.worker_id, "w", &self.id.to_string());
-        let (mut doc, _) = madadkar_schema::HouseholdDoc::create(
-            ActorId::from(self.id.as_bytes().as_slice()),
-            household,
-            &madadkar_schema::NewHousehold {
-                district: "3".into(),
-                address: "a street".into(),
-                ..Default::default()
-            },
-            &madadkar_schema::NewMember::named("a", "b", madadkar_schema::Relation::Head),
-            &meta,
-            chrono::Utc::now(),
-        )
-        .expect("a household");
-        let change = doc.changes_since(&[]).remove(0);
-        WireChange {
-            household,
-            seq: 0,
-            bytes: change.raw_bytes().to_vec(),
-            signature: None,
-        }
-    }
-}
-
 /// A call's status, headers and body.
 struct Answer {
     status: StatusCode,
@@ -141,20 +108,7 @@ struct Answer {
 
 impl Answer {
     fn error(&self, status: StatusCode, code: &str) -> ErrorBody {
-        let error: ErrorBody = serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "{} answered {:?}, not the JSON error body: {e}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        });
-        assert_eq!(
-            (self.status, error.code.as_str()),
-            (status, code),
-            "{}",
-            error.message
-        );
-        error
+        common::expect_error(self.status, &self.body, status, code)
     }
 
     /// `Retry-After` in seconds.

@@ -22,7 +22,8 @@ pub(crate) fn device_key(conn: &Connection) -> Result<DeviceKey> {
         })
         .optional()?;
     if let Some(text) = stored {
-        let bytes = decode_hex::<SECRET_KEY_BYTES>(&text).ok_or(StoreError::BadSigningKey)?;
+        let bytes =
+            authorship::from_hex::<SECRET_KEY_BYTES>(&text).ok_or(StoreError::BadSigningKey)?;
         return Ok(DeviceKey::from_secret(&bytes));
     }
     let mut secret = [0u8; SECRET_KEY_BYTES];
@@ -34,17 +35,6 @@ pub(crate) fn device_key(conn: &Connection) -> Result<DeviceKey> {
         params![KEY_META, authorship::hex(&secret)],
     )?;
     Ok(DeviceKey::from_secret(&secret))
-}
-
-fn decode_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() != 2 * N || !text.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
 }
 
 /// Stores an author's signature with a queued change (a change this replica made, or one a

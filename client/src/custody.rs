@@ -67,12 +67,7 @@ impl Store {
     }
 
     pub(crate) fn set_lease(&self, until: DateTime<Utc>) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('lease_until', ?1) \
-             ON CONFLICT (key) DO UPDATE SET value = ?1",
-            [until.to_rfc3339()],
-        )?;
-        Ok(())
+        self.set_meta("lease_until", Some(&until.to_rfc3339()))
     }
 
     /// Erases the store when the server says this device is revoked or retired: every

@@ -193,10 +193,10 @@ impl Store {
         // Another process (the app's sync thread, the CLI) may have rebuilt meanwhile.
         if projection_version(&tx)? != Some(projection::DERIVATION_VERSION) {
             rebuild_projections(&tx)?;
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('projection_version', ?1) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [projection::DERIVATION_VERSION.to_string()],
+            put_meta(
+                &tx,
+                "projection_version",
+                &projection::DERIVATION_VERSION.to_string(),
             )?;
         }
         tx.commit()?;
@@ -896,6 +896,15 @@ pub(crate) fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
         device_id: Uuid::parse_str(&device_id).map_err(|_| StoreError::NotInitialised)?,
         device_name: get("device_name")?.unwrap_or_default(),
     }))
+}
+
+/// Sets one `meta` entry, in the caller's connection or transaction.
+pub(crate) fn put_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
 }
 
 /// Where stored changes came from; all but the server's own are queued for the server.

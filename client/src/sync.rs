@@ -42,7 +42,9 @@ use uuid::Uuid;
 use crate::error::{Result, StoreError};
 use crate::projection;
 use crate::quarantine::{self, Arrived};
-use crate::store::{Origin, Store, append_changes, load_raw, maybe_compact, read_identity};
+use crate::store::{
+    Origin, Store, append_changes, load_raw, maybe_compact, put_meta, read_identity,
+};
 
 /// Changes per push request.
 const PUSH_BATCH: usize = 1_000;
@@ -377,15 +379,24 @@ impl Store {
             .optional()?)
     }
 
-    fn set_meta(&self, key: &str, value: Option<&str>) -> Result<()> {
+    pub(crate) fn set_meta(&self, key: &str, value: Option<&str>) -> Result<()> {
         match value {
-            Some(v) => self.conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
-                params![key, v],
-            )?,
-            None => self.conn.execute("DELETE FROM meta WHERE key = ?", [key])?,
+            Some(v) => put_meta(&self.conn, key, v)?,
+            None => {
+                self.conn.execute("DELETE FROM meta WHERE key = ?", [key])?;
+            }
         };
         Ok(())
+    }
+
+    /// Whether the server's answers named a `version` of something this replica copies (the
+    /// directory, the scope list) other than the one stored under `key`.
+    fn stale(&self, key: &str, version: Option<u64>) -> Result<bool> {
+        let Some(version) = version else {
+            return Ok(false);
+        };
+        let stored = self.meta_value(key)?.and_then(|v| v.parse::<u64>().ok());
+        Ok(stored != Some(version))
     }
 
     /// Exchanges a one-time code for this device's token. Work recorded before enrolment keeps
@@ -440,10 +451,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for (key, value) in entries {
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
-                params![key, value],
-            )?;
+            put_meta(&tx, key, &value)?;
         }
         tx.commit()?;
         self.identity = read_identity(&self.conn)?;
@@ -694,13 +702,7 @@ impl Store {
     /// Fetches the server's directory of devices when its answers named a version other than
     /// the one stored: who each device is, for the authors history and conflicts show.
     fn refresh_directory(&mut self, http: &mut Http) -> Result<()> {
-        let Some(version) = http.directory_version else {
-            return Ok(());
-        };
-        let stored = self
-            .meta_value("directory_version")?
-            .and_then(|v| v.parse::<u64>().ok());
-        if stored == Some(version) {
+        if !self.stale("directory_version", http.directory_version)? {
             return Ok(());
         }
         let body = http.get("/v1/directory")?;
@@ -710,11 +712,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         crate::authorship::store_directory(&tx, &directory.devices)?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('directory_version', ?1) \
-             ON CONFLICT (key) DO UPDATE SET value = ?1",
-            [directory.version.to_string()],
-        )?;
+        put_meta(&tx, "directory_version", &directory.version.to_string())?;
         tx.commit()?;
         Ok(())
     }
@@ -722,13 +720,7 @@ impl Store {
     /// Fetches the server's list of this device's households when its answers named a scope
     /// version other than the one stored, and removes the households that left the scope.
     fn refresh_scope(&mut self, http: &mut Http) -> Result<()> {
-        let Some(version) = http.scope_version else {
-            return Ok(());
-        };
-        let stored = self
-            .meta_value("scope_version")?
-            .and_then(|v| v.parse::<u64>().ok());
-        if stored == Some(version) {
+        if !self.stale("scope_version", http.scope_version)? {
             return Ok(());
         }
         let body = http.get("/v1/scope")?;
@@ -795,10 +787,7 @@ impl Store {
             let incoming = by_household.remove(&household).unwrap_or_default();
             apply_household(&mut tx, household, &incoming, now, report)?;
         }
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('pull_cursor', ?1) ON CONFLICT (key) DO UPDATE SET value = ?1",
-            [batch.next_cursor.to_string()],
-        )?;
+        put_meta(&tx, "pull_cursor", &batch.next_cursor.to_string())?;
         tx.commit()?;
         Ok(())
     }

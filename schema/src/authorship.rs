@@ -113,15 +113,21 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A public key from its hex form.
-pub fn parse_public_key(text: &str) -> Option<[u8; PUBLIC_KEY_BYTES]> {
-    if text.len() != PUBLIC_KEY_BYTES * 2 || !text.is_ascii() {
+/// Exactly `N` bytes from their hex form (what [`hex`] writes); `None` for anything else.
+pub fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != N * 2 || !text.is_ascii() {
         return None;
     }
-    let mut out = [0u8; PUBLIC_KEY_BYTES];
+    let mut out = [0u8; N];
     for (i, byte) in out.iter_mut().enumerate() {
         *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
     }
+    Some(out)
+}
+
+/// A public key from its hex form.
+pub fn parse_public_key(text: &str) -> Option<[u8; PUBLIC_KEY_BYTES]> {
+    let out = from_hex::<PUBLIC_KEY_BYTES>(text)?;
     VerifyingKey::from_bytes(&out).ok()?;
     Some(out)
 }

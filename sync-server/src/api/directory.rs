@@ -52,7 +52,7 @@ pub async fn scope<S: Storage>(
         blocking(move || {
             // The version first: a reassignment between the two reads shows as a newer version
             // on the next pull, never as a list that looks current.
-            let version = storage.scope_version()?;
+            let version = storage.versions()?.scope;
             let households = storage.households_in_scope(&scope)?;
             Ok(ScopeList {
                 version,

@@ -62,11 +62,10 @@ pub async fn pull<S: Storage>(
     }
     let storage = state.storage.clone();
     let device = principal.device.id;
-    let (batch, directory, scope_version) = blocking(move || {
+    let (batch, versions) = blocking(move || {
         Ok((
             storage.pull(&scope, device, q.after, limits)?,
-            storage.directory_version()?,
-            storage.scope_version()?,
+            storage.versions()?,
         ))
     })
     .await?;
@@ -81,11 +80,11 @@ pub async fn pull<S: Storage>(
             // Clients fetch the directory only when this differs from theirs.
             (
                 header::HeaderName::from_static(wire::DIRECTORY_HEADER),
-                HeaderValue::from(directory),
+                HeaderValue::from(versions.directory),
             ),
             (
                 header::HeaderName::from_static(wire::SCOPE_HEADER),
-                HeaderValue::from(scope_version),
+                HeaderValue::from(versions.scope),
             ),
             // Every sync renews the lease; a device that stops syncing locks itself.
             (

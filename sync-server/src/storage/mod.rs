@@ -73,6 +73,16 @@ pub struct DeviceRecord {
     pub retiring_at: Option<DateTime<Utc>>,
 }
 
+/// What a client compares with its copies to know whether to fetch them again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions {
+    /// The directory of devices (see [`Storage::directory`]); changes whenever a device or its
+    /// worker's name or group changes.
+    pub directory: u64,
+    /// Every scope's household list; changes whenever a household may have left a scope.
+    pub scope: u64,
+}
+
 /// A device enrolling with a one-time code.
 #[derive(Debug, Clone)]
 pub struct NewDevice {
@@ -267,13 +277,11 @@ pub trait Storage: Send + Sync + 'static {
     /// Every enrolled device's worker, for the directory clients name authors from, with the
     /// directory's version (it changes whenever a device or its worker's name changes).
     fn directory(&self) -> Result<madadkar_schema::wire::Directory>;
-    /// The directory's current version alone (cheap: every pull answer names it).
-    fn directory_version(&self) -> Result<u64>;
+    /// The current versions of the directory and of the scope lists, in one read (every pull
+    /// answer names both).
+    fn versions(&self) -> Result<Versions>;
     /// Begins retiring a device (see [`DeviceRecord::retiring_at`]).
     fn retire_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
-    /// The version of every scope's household list; it changes whenever a household may have
-    /// left a scope.
-    fn scope_version(&self) -> Result<u64>;
     /// Every household assigned inside `scope`.
     fn households_in_scope(&self, scope: &Scope) -> Result<Vec<Uuid>>;
 

@@ -289,6 +289,12 @@ fn first_row<T>(
     stmt.query_and_then(params, map)?.next().transpose()
 }
 
+/// The number in one of the single-row version tables (`directory_version`, `scope_version`).
+fn version_of(c: &Connection, table: &'static str) -> SqlResult<u64> {
+    let version: i64 = c.query_row(&format!("SELECT version FROM {table}"), [], |r| r.get(0))?;
+    stored_count(version, || format!("the {table}"))
+}
+
 /// The SQL condition on `assignments a` (parameters from `?2`) that selects a scope's
 /// households; `None` for a scope that holds none.
 fn scope_filter(scope: &Scope) -> Option<(&'static str, Vec<String>)> {
@@ -943,8 +949,7 @@ impl Storage for SqliteStorage {
     fn directory(&self) -> Result<madadkar_schema::wire::Directory> {
         self.read(|c| {
             let tx = c.unchecked_transaction()?;
-            let version: i64 =
-                tx.query_row("SELECT version FROM directory_version", [], |r| r.get(0))?;
+            let version = version_of(&tx, "directory_version")?;
             let mut stmt = tx.prepare_cached(
                 "SELECT d.id, w.id, w.name, w.group_id, d.revoked_at IS NOT NULL, d.signing_key
                  FROM devices d JOIN workers w ON w.id = d.worker_id ORDER BY d.id",
@@ -961,23 +966,12 @@ impl Storage for SqliteStorage {
                     })
                 })?
                 .collect::<SqlResult<Vec<_>>>()?;
-            Ok(madadkar_schema::wire::Directory {
-                version: stored_count(version, || "the directory's version".into())?,
-                devices,
-            })
+            Ok(madadkar_schema::wire::Directory { version, devices })
         })
     }
 
     fn retire_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
         self.mark_device(id, "retiring_at", now)
-    }
-
-    fn scope_version(&self) -> Result<u64> {
-        self.read(|c| {
-            let version: i64 =
-                c.query_row("SELECT version FROM scope_version", [], |r| r.get(0))?;
-            stored_count(version, || "the scope's version".into())
-        })
     }
 
     fn households_in_scope(&self, scope: &Scope) -> Result<Vec<Uuid>> {
@@ -1002,11 +996,12 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn directory_version(&self) -> Result<u64> {
+    fn versions(&self) -> Result<Versions> {
         self.read(|c| {
-            let version: i64 =
-                c.query_row("SELECT version FROM directory_version", [], |r| r.get(0))?;
-            stored_count(version, || "the directory's version".into())
+            Ok(Versions {
+                directory: version_of(c, "directory_version")?,
+                scope: version_of(c, "scope_version")?,
+            })
         })
     }
 

@@ -36,17 +36,8 @@ impl HouseholdDoc {
         for (id, obj) in self.entities("referrals")? {
             referrals.push(self.read_referral(id, fields(obj, format!("referral {id}")))?);
         }
-        let merged = match h.parsed("merged_into", |v| parse_uuid(Field::MergedInto, v))? {
-            Some(survivor) => Some(MergeLink {
-                survivor,
-                survivor_group: h.text("merged_group")?,
-                at: h.required_parsed("merged_at", |v| parse_time(Field::MergedAt, v))?,
-                by: h.required("merged_by")?,
-            }),
-            None => None,
-        };
         Ok(Household {
-            merged,
+            merged: read_link(&h)?,
             not_duplicates: self.read_decisions()?,
             id: self.id()?,
             head_member_id: h.parsed("head_member_id", |v| parse_uuid(Field::HeadMember, v))?,
@@ -63,6 +54,17 @@ impl HouseholdDoc {
             visits,
             referrals,
         })
+    }
+
+    /// Where this household was merged into, if it was (cheaper than [`Self::read`]: only the
+    /// household's own map is read). What the server keeps its merge links from.
+    pub fn merged_into(&self) -> Result<Option<MergeLink>> {
+        let h = Fields::of(
+            &self.doc,
+            &Self::collection(&self.doc, "household")?,
+            "household".into(),
+        );
+        read_link(&h)
     }
 
     /// The entities of a collection in id order (UUID v7: creation order).
@@ -221,6 +223,20 @@ fn parse_time(field: Field, v: &str) -> Result<DateTime<Utc>, ValidationError> {
             input: v.to_string(),
             reason: "is not an RFC 3339 time",
         })
+}
+
+fn read_link(h: &Fields) -> Result<Option<MergeLink>> {
+    Ok(
+        match h.parsed("merged_into", |v| parse_uuid(Field::MergedInto, v))? {
+            Some(survivor) => Some(MergeLink {
+                survivor,
+                survivor_group: h.text("merged_group")?,
+                at: h.required_parsed("merged_at", |v| parse_time(Field::MergedAt, v))?,
+                by: h.required("merged_by")?,
+            }),
+            None => None,
+        },
+    )
 }
 
 fn read_member(id: Uuid, f: Fields) -> Result<Member> {

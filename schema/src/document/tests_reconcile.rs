@@ -86,6 +86,7 @@ fn retiring_makes_a_redirect_and_undoing_it_restores_the_household() {
     doc.retire_into(survivor, Some("g-x"), &meta("c"), Utc::now())
         .expect("retire");
     let link = doc.read().expect("read").merged.expect("a redirect");
+    assert_eq!(doc.merged_into().expect("link"), Some(link.clone()));
     assert_eq!(link.survivor, survivor);
     assert_eq!(link.survivor_group.as_deref(), Some("g-x"));
     assert_eq!(link.by, "c");

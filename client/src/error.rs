@@ -100,6 +100,12 @@ pub enum StoreError {
     /// The passphrase does not decrypt a bundle.
     #[error("the bundle's passphrase is wrong")]
     WrongBundlePassphrase,
+    /// An action this replica's role does not allow (the server checks again on sync).
+    #[error("only {needs} may {action}")]
+    NotPermitted {
+        action: &'static str,
+        needs: &'static str,
+    },
     /// A form draft the app asked to keep is not one the store keeps (`drafts`).
     #[error("draft: {0}")]
     Draft(String),

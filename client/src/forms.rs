@@ -36,6 +36,8 @@ pub struct ListText {
     /// A household status code or its Persian label.
     pub status: Option<String>,
     pub worker: Option<String>,
+    /// Only households of this group (a coordinator's filter).
+    pub group: Option<String>,
     /// Only households whose follow-up is before today.
     pub overdue: bool,
     /// Only households whose latest visit scored at least this need (0–4, any digits).
@@ -66,6 +68,7 @@ impl ListText {
                 .transpose()?
                 .map(|s| s.code().to_string()),
             assigned_worker: given(&self.worker).map(Into::into),
+            assigned_group: given(&self.group).map(Into::into),
             overdue_on: self.overdue.then_some(today),
             min_need,
             conflicted: self.conflicted,

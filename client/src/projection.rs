@@ -3,7 +3,7 @@
 //! change they reflect, and rebuildable from the documents.
 
 use madadkar_schema::document::{NewerHousehold, Received};
-use madadkar_schema::{Household, HouseholdDoc, iso_date, text::normalize_for_search};
+use madadkar_schema::{Household, HouseholdDoc, ReviewState, iso_date, text::normalize_for_search};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -17,8 +17,14 @@ pub struct HouseholdRows {
     pub members: Vec<Vec<Option<String>>>,
     pub visits: Vec<Vec<Option<String>>>,
     pub referrals: Vec<Vec<Option<String>>>,
+    pub not_duplicates: Vec<Vec<Option<String>>>,
+    pub match_keys: Vec<Vec<Option<String>>>,
     pub search: String,
 }
+
+/// Where the household row keeps its redirect (`merged_into`) and its `needs_update` flag.
+const NEEDS_UPDATE: usize = 16;
+const MERGED_INTO: usize = 18;
 
 fn s(v: impl ToString) -> Option<String> {
     Some(v.to_string())
@@ -67,11 +73,15 @@ pub fn derive_newer(id: Uuid, doc: &NewerHousehold) -> HouseholdRows {
                 s(0),
                 s(""),
                 s(0),
+                None,
+                None,
+                s(0),
+                s(0),
             ],
             ..HouseholdRows::default()
         },
     };
-    if let Some(flag) = rows.household.last_mut() {
+    if let Some(flag) = rows.household.get_mut(NEEDS_UPDATE) {
         *flag = s(1);
     }
     rows
@@ -99,7 +109,8 @@ pub fn derive_after_local_change(
 /// normalisation above all): a store whose rows an older version derived rebuilds them once
 /// when it is opened, so search finds what the new rules find. 2: NFKC folding, joined and
 /// split names, domestic phone form.
-pub const DERIVATION_VERSION: i64 = 2;
+/// 3: reconciliation (review states, redirects, member names for matching, blocking keys).
+pub const DERIVATION_VERSION: i64 = 3;
 
 /// Every projected row of one household. Long because it lists each table's columns in the
 /// order of its `*_COLUMNS` constant below; splitting it would separate a row from its columns.
@@ -127,6 +138,16 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
         s(normalize_for_search(&head_name)),
         // needs_update: 1 only for a household a newer Madadkar wrote (`derive_newer`).
         s(0),
+        h.alt_phone.clone(),
+        h.merged.as_ref().map(|m| m.survivor.to_string()),
+        s(h.visits
+            .iter()
+            .filter(|v| v.review_state() == ReviewState::Awaiting)
+            .count()),
+        s(h.visits
+            .iter()
+            .filter(|v| v.review_state() == ReviewState::Returned)
+            .count()),
     ];
     let members = h
         .members
@@ -139,6 +160,10 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
                 m.national_id.as_ref().map(|n| n.to_string()),
                 m.birth_date.map(iso_date),
                 s(m.relation.code()),
+                s(&m.first_name),
+                s(&m.last_name),
+                m.father_name.clone(),
+                m.sex.map(|x| x.code().to_string()),
             ]
         })
         .collect();
@@ -154,6 +179,7 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
                 s(v.kind.code()),
                 v.followup_date.map(iso_date),
                 v.max_need().map(|n| n.to_string()),
+                s(v.review_state().code()),
             ]
         })
         .collect();
@@ -178,20 +204,46 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
         words.push(m.full_name());
         words.extend(m.national_id.as_ref().map(|n| n.to_string()));
     }
+    let not_duplicates = h
+        .not_duplicates
+        .iter()
+        .map(|d| {
+            vec![
+                s(format!("{}:{}", h.id, d.other)),
+                s(h.id),
+                s(d.other),
+                serde_json::to_string(&d.evidence).ok(),
+            ]
+        })
+        .collect();
+    let mut keys: Vec<String> = crate::reconcile::duplicates::match_keys(h);
+    keys.sort();
+    keys.dedup();
+    let match_keys = keys
+        .into_iter()
+        .map(|k| vec![s(format!("{}|{k}", h.id)), s(h.id), s(k)])
+        .collect();
     HouseholdRows {
         household,
         members,
         visits,
         referrals,
+        not_duplicates,
+        match_keys,
         search: normalize_for_search(&words.join(" | ")),
     }
 }
 
 const HOUSEHOLD_COLUMNS: &str = "id, head_name, head_national_id, district, address, phone, status, \
      assigned_group, assigned_worker, member_count, visit_count, last_visit, next_followup, \
-     max_need, conflict_count, sort_name, needs_update";
-const MEMBER_COLUMNS: &str = "id, household_id, full_name, national_id, birth_date, relation";
-const VISIT_COLUMNS: &str = "id, household_id, date, worker_id, kind, followup_date, max_need";
+     max_need, conflict_count, sort_name, needs_update, alt_phone, merged_into, awaiting_review, \
+     returned_visits";
+const MEMBER_COLUMNS: &str = "id, household_id, full_name, national_id, birth_date, relation, \
+     first_name, last_name, father_name, sex";
+const VISIT_COLUMNS: &str =
+    "id, household_id, date, worker_id, kind, followup_date, max_need, review_state";
+const NOT_DUPLICATE_COLUMNS: &str = "id, household_id, other_id, evidence";
+const MATCH_KEY_COLUMNS: &str = "id, household_id, key";
 const REFERRAL_COLUMNS: &str = "id, household_id, kind, target, status, status_date";
 
 fn placeholders(n: usize) -> String {
@@ -202,17 +254,71 @@ fn placeholders(n: usize) -> String {
 /// visit inserts one visit row and updates the household row, and leaves the search index alone.
 pub fn write(conn: &Connection, id: &str, rows: &HouseholdRows) -> Result<()> {
     let old = read(conn, id)?.unwrap_or_default();
-    let insert = |table: &str, columns: &str, values: &[Option<String>]| -> Result<()> {
-        let sql = format!(
-            "INSERT INTO {table} ({columns}) VALUES ({})",
-            placeholders(values.len())
-        );
-        conn.prepare_cached(&sql)?
-            .execute(rusqlite::params_from_iter(values.iter()))?;
-        Ok(())
-    };
+    write_household(conn, id, &old, rows)?;
+    for (table, columns, old_rows, new_rows) in [
+        ("p_members", MEMBER_COLUMNS, &old.members, &rows.members),
+        ("p_visits", VISIT_COLUMNS, &old.visits, &rows.visits),
+        (
+            "p_referrals",
+            REFERRAL_COLUMNS,
+            &old.referrals,
+            &rows.referrals,
+        ),
+        (
+            "p_not_duplicates",
+            NOT_DUPLICATE_COLUMNS,
+            &old.not_duplicates,
+            &rows.not_duplicates,
+        ),
+        (
+            "p_match_keys",
+            MATCH_KEY_COLUMNS,
+            &old.match_keys,
+            &rows.match_keys,
+        ),
+    ] {
+        for gone in old_rows.iter().filter(|r| !new_rows.contains(r)) {
+            conn.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?"))?
+                .execute([&gone[0]])?;
+        }
+        for added in new_rows.iter().filter(|r| !old_rows.contains(r)) {
+            insert(conn, table, columns, added)?;
+        }
+    }
+    // A survivor shows what the households merged into it hold: whenever a household's
+    // redirect changes, or a household that others point at changes, its survivor's row is
+    // derived again from the composition (see `reconcile::compose`).
+    let link = |r: &HouseholdRows| r.household.get(MERGED_INTO).cloned().flatten();
+    let mut survivors: Vec<String> = [link(&old), link(rows)].into_iter().flatten().collect();
+    survivors.dedup();
+    for survivor in survivors {
+        crate::reconcile::compose::refresh_survivor(conn, &survivor)?;
+    }
+    if crate::reconcile::compose::has_absorbed(conn, id)? {
+        crate::reconcile::compose::refresh_survivor(conn, id)?;
+    }
+    Ok(())
+}
+
+fn insert(conn: &Connection, table: &str, columns: &str, values: &[Option<String>]) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO {table} ({columns}) VALUES ({})",
+        placeholders(values.len())
+    );
+    conn.prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(values.iter()))?;
+    Ok(())
+}
+
+/// Brings a household's own row and its search text from `old` to `rows`.
+pub(crate) fn write_household(
+    conn: &Connection,
+    id: &str,
+    old: &HouseholdRows,
+    rows: &HouseholdRows,
+) -> Result<()> {
     if old.household.is_empty() {
-        insert("p_households", HOUSEHOLD_COLUMNS, &rows.household)?;
+        insert(conn, "p_households", HOUSEHOLD_COLUMNS, &rows.household)?;
     } else if old.household != rows.household {
         // An update keeps the row's rowid, which the search row shares.
         let assignments: Vec<String> = HOUSEHOLD_COLUMNS
@@ -227,24 +333,6 @@ pub fn write(conn: &Connection, id: &str, rows: &HouseholdRows) -> Result<()> {
         );
         conn.prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(rows.household.iter()))?;
-    }
-    for (table, columns, old_rows, new_rows) in [
-        ("p_members", MEMBER_COLUMNS, &old.members, &rows.members),
-        ("p_visits", VISIT_COLUMNS, &old.visits, &rows.visits),
-        (
-            "p_referrals",
-            REFERRAL_COLUMNS,
-            &old.referrals,
-            &rows.referrals,
-        ),
-    ] {
-        for gone in old_rows.iter().filter(|r| !new_rows.contains(r)) {
-            conn.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?"))?
-                .execute([&gone[0]])?;
-        }
-        for added in new_rows.iter().filter(|r| !old_rows.contains(r)) {
-            insert(table, columns, added)?;
-        }
     }
     if old.household.is_empty() || old.search != rows.search {
         conn.prepare_cached(
@@ -294,6 +382,13 @@ pub fn read(conn: &Connection, id: &str) -> Result<Option<HouseholdRows>> {
         members: select("p_members", MEMBER_COLUMNS, "household_id", "id")?,
         visits: select("p_visits", VISIT_COLUMNS, "household_id", "date, id")?,
         referrals: select("p_referrals", REFERRAL_COLUMNS, "household_id", "id")?,
+        not_duplicates: select(
+            "p_not_duplicates",
+            NOT_DUPLICATE_COLUMNS,
+            "household_id",
+            "id",
+        )?,
+        match_keys: select("p_match_keys", MATCH_KEY_COLUMNS, "household_id", "id")?,
         search,
     }))
 }

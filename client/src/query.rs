@@ -31,11 +31,23 @@ pub struct HouseholdSummary {
     /// Written by a newer Madadkar: shown read-only (what this version can read of it) with
     /// "update the app"; every change to it is refused.
     pub needs_update: bool,
+    /// The survivor this household was merged into, when that survivor is outside this
+    /// replica's scope (merged households whose survivor is here are not listed: it is).
+    pub merged_into: Option<String>,
+    /// Visits awaiting a supervisor's review.
+    pub awaiting_review: i64,
+    /// Visits a supervisor returned for correction: the worker's tasks, listed first.
+    pub returned_visits: i64,
 }
+
+/// Households listed and found: all but those merged into a survivor stored here.
+const VISIBLE: &str = "(h.merged_into IS NULL OR NOT EXISTS \
+     (SELECT 1 FROM p_households s WHERE s.id = h.merged_into))";
 
 const SUMMARY_COLUMNS: &str = "h.id, h.head_name, h.head_national_id, h.district, h.address, \
      h.phone, h.status, h.assigned_group, h.assigned_worker, h.member_count, h.visit_count, \
-     h.last_visit, h.next_followup, h.max_need, h.conflict_count, h.needs_update";
+     h.last_visit, h.next_followup, h.max_need, h.conflict_count, h.needs_update, h.merged_into, \
+     h.awaiting_review, h.returned_visits";
 
 /// A projected date column; a value that is not an ISO date is an error, not a missing date.
 fn date_column(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
@@ -65,6 +77,9 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<HouseholdSummary> {
         max_need: row.get(13)?,
         conflict_count: row.get(14)?,
         needs_update: row.get(15)?,
+        merged_into: row.get(16)?,
+        awaiting_review: row.get(17)?,
+        returned_visits: row.get(18)?,
     })
 }
 
@@ -93,13 +108,21 @@ impl SortBy {
         })
     }
 
+    /// Households with returned visits come first whatever the sort: those visits are the
+    /// worker's tasks.
     fn order_by(self) -> &'static str {
         match self {
-            Self::Name => "h.sort_name, h.id",
-            Self::District => "h.district, h.sort_name, h.id",
-            Self::LastVisit => "h.last_visit IS NULL, h.last_visit DESC, h.sort_name, h.id",
-            Self::Followup => "h.next_followup IS NULL, h.next_followup, h.sort_name, h.id",
-            Self::Need => "h.max_need IS NULL, h.max_need DESC, h.sort_name, h.id",
+            Self::Name => "h.returned_visits = 0, h.sort_name, h.id",
+            Self::District => "h.returned_visits = 0, h.district, h.sort_name, h.id",
+            Self::LastVisit => {
+                "h.returned_visits = 0, h.last_visit IS NULL, h.last_visit DESC, h.sort_name, h.id"
+            }
+            Self::Followup => {
+                "h.returned_visits = 0, h.next_followup IS NULL, h.next_followup, h.sort_name, h.id"
+            }
+            Self::Need => {
+                "h.returned_visits = 0, h.max_need IS NULL, h.max_need DESC, h.sort_name, h.id"
+            }
         }
     }
 }
@@ -110,6 +133,7 @@ pub struct ListQuery {
     pub district: Option<String>,
     pub status: Option<String>,
     pub assigned_worker: Option<String>,
+    pub assigned_group: Option<String>,
     /// Only households whose follow-up date is before this day.
     pub overdue_on: Option<NaiveDate>,
     /// Only households whose latest visit scored at least this need in some domain.
@@ -130,8 +154,12 @@ pub struct Page<T> {
 }
 
 pub fn list(conn: &Connection, q: &ListQuery) -> Result<Page<HouseholdSummary>> {
-    let mut clauses: Vec<&str> = Vec::new();
+    let mut clauses: Vec<&str> = vec![VISIBLE];
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    if let Some(g) = &q.assigned_group {
+        clauses.push("h.assigned_group = ?");
+        args.push(Box::new(g.clone()));
+    }
     if let Some(d) = &q.district {
         clauses.push("h.district = ?");
         args.push(Box::new(d.clone()));
@@ -155,11 +183,7 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Page<HouseholdSummary>> 
     if q.conflicted {
         clauses.push("h.conflict_count > 0");
     }
-    let filter = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
+    let filter = format!("WHERE {}", clauses.join(" AND "));
     let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
     let total: i64 = conn
         .prepare_cached(&format!("SELECT count(*) FROM p_households h {filter}"))?
@@ -211,7 +235,7 @@ pub fn search(conn: &Connection, query: &str, limit: usize) -> Result<Vec<Househ
     }
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS} FROM p_search s JOIN p_households h ON h.rowid = s.rowid \
-         WHERE {} ORDER BY (instr(h.sort_name, ?) = 0), h.sort_name, h.id LIMIT {}",
+         WHERE {VISIBLE} AND {} ORDER BY (instr(h.sort_name, ?) = 0), h.sort_name, h.id LIMIT {}",
         clauses.join(" AND "),
         limit.max(1)
     );
@@ -256,11 +280,12 @@ pub struct Followup {
 /// Follow-ups of active households due on or before `today + within_days`, earliest first.
 pub fn followups(conn: &Connection, today: NaiveDate, within_days: u32) -> Result<Vec<Followup>> {
     let horizon = today + chrono::Days::new(u64::from(within_days));
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, head_name, district, assigned_worker, next_followup FROM p_households \
-         WHERE next_followup IS NOT NULL AND next_followup <= ? AND status = 'active' \
-         ORDER BY next_followup, sort_name, id",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT h.id, h.head_name, h.district, h.assigned_worker, h.next_followup \
+         FROM p_households h WHERE {VISIBLE} AND h.next_followup IS NOT NULL \
+         AND h.next_followup <= ? AND h.status = 'active' \
+         ORDER BY h.next_followup, h.sort_name, h.id"
+    ))?;
     let rows = stmt.query_map([iso_date(horizon)], |row| {
         Ok((
             row.get::<_, String>(0)?,

@@ -7,7 +7,7 @@ use crate::error::{Result, StoreError};
 /// Migrations by `PRAGMA user_version`: entry `i` lifts the database from version `i` to `i + 1`.
 /// Each is a named constant below, so that branches adding migrations merge by ordering this
 /// list.
-const MIGRATIONS: &[&str] = &[LAYOUT, QUARANTINE, AUTHORSHIP, DRAFTS];
+const MIGRATIONS: &[&str] = &[LAYOUT, QUARANTINE, AUTHORSHIP, DRAFTS, RECONCILE];
 
 /// Migration 1: the whole layout of the first version.
 const LAYOUT: &str = r#"
@@ -155,6 +155,50 @@ CREATE TABLE drafts (
     value TEXT NOT NULL,
     updated_at TEXT NOT NULL
 ) STRICT;
+"#;
+
+/// Migration 5: reconciliation (issue 10). Projections of what supervisors and coordinators
+/// reconcile: the redirect of a merged household, review states, the names the duplicate
+/// finder compares, "not a duplicate" decisions and the blocking keys the check at
+/// registration looks up. Derived like every projection; the derivation version's bump
+/// rebuilds them when a store is opened.
+const RECONCILE: &str = r#"
+ALTER TABLE p_households ADD COLUMN alt_phone TEXT;
+-- The survivor a retired household redirects to.
+ALTER TABLE p_households ADD COLUMN merged_into TEXT;
+ALTER TABLE p_households ADD COLUMN awaiting_review INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE p_households ADD COLUMN returned_visits INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX p_households_merged ON p_households (merged_into) WHERE merged_into IS NOT NULL;
+CREATE INDEX p_households_group ON p_households (assigned_group, sort_name);
+CREATE INDEX p_households_returned ON p_households (returned_visits) WHERE returned_visits > 0;
+
+ALTER TABLE p_members ADD COLUMN first_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE p_members ADD COLUMN last_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE p_members ADD COLUMN father_name TEXT;
+ALTER TABLE p_members ADD COLUMN sex TEXT;
+
+ALTER TABLE p_visits ADD COLUMN review_state TEXT NOT NULL DEFAULT 'awaiting';
+CREATE INDEX p_visits_review ON p_visits (review_state, date);
+
+-- "Not a duplicate" decisions, one row per household and other household; `id` is
+-- "<household>:<other>". Evidence is the JSON list of facts the decision saw.
+CREATE TABLE p_not_duplicates (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    other_id TEXT NOT NULL,
+    evidence TEXT NOT NULL
+) STRICT;
+CREATE INDEX p_not_duplicates_household ON p_not_duplicates (household_id);
+
+-- The duplicate finder's blocking keys of each household (madadkar_schema::matching), so that
+-- the check at registration is a few index lookups. `id` is "<household>|<key>".
+CREATE TABLE p_match_keys (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    key TEXT NOT NULL
+) STRICT;
+CREATE INDEX p_match_keys_key ON p_match_keys (key);
+CREATE INDEX p_match_keys_household ON p_match_keys (household_id);
 "#;
 
 pub const STORE_VERSION: i64 = MIGRATIONS.len() as i64;

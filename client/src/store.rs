@@ -50,9 +50,17 @@ pub struct Identity {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HouseholdDetails {
+    /// The household, composed with every household merged into it (their members, visits
+    /// and referrals shown in it; see `reconcile::compose`).
     #[serde(flatten)]
     pub household: Household,
+    /// Its own conflicts, then the values it and a household merged into it hold differently.
     pub conflicts: Vec<Conflict>,
+    /// The households merged into this one.
+    pub merged_from: Vec<crate::reconcile::compose::AbsorbedHousehold>,
+    /// The id that was asked for, when it was merged into this household (its redirect was
+    /// followed).
+    pub redirected_from: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -314,34 +322,65 @@ impl Store {
 
     /// Loads a household's document, applies `action` as one change, and stores the result with
     /// its projections in one transaction.
-    fn write<T>(
+    pub(crate) fn write<T>(
         &mut self,
         household: Uuid,
         action: impl FnOnce(&mut HouseholdDoc, &ChangeMeta, DateTime<Utc>) -> Result<T>,
     ) -> Result<T> {
+        let mut value = None;
+        let mut action = Some(action);
+        self.write_each(&[household], |_, doc, meta, now| {
+            if let Some(action) = action.take() {
+                value = Some(action(doc, meta, now)?);
+            }
+            Ok(())
+        })?;
+        value.ok_or_else(|| StoreError::NotFound {
+            kind: "household",
+            id: household.to_string(),
+        })
+    }
+
+    /// Applies `action` to each household in turn, as one change each, all in one transaction:
+    /// actions that span households (a "not a duplicate" decision kept in both, a conflict
+    /// resolved in a survivor and the household merged into it) land whole or not at all.
+    pub(crate) fn write_each(
+        &mut self,
+        households: &[Uuid],
+        mut action: impl FnMut(Uuid, &mut HouseholdDoc, &ChangeMeta, DateTime<Utc>) -> Result<()>,
+    ) -> Result<()> {
         let meta = self.meta()?;
         let actor = device_actor(self.require_identity()?.device_id);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (_, mut doc) = checkout(&self.cache, &tx, household)?;
-        doc.set_actor(actor);
-        let before = doc.heads();
-        doc.migrate(&meta, Utc::now())?;
-        let value = action(&mut doc, &meta, Utc::now())?;
-        let changes = doc.changes_since(&before);
-        append_changes(&tx, household, &changes, Origin::Local)?;
-        let rows = projection::derive_after_local_change(&tx, &household.to_string(), &doc)?;
-        projection::write(&tx, &household.to_string(), &rows)?;
-        maybe_compact(&tx, household, &mut doc)?;
-        let version = document_version(&tx, household)?;
+        let mut written = Vec::new();
+        for &household in households {
+            let (_, mut doc) = checkout(&self.cache, &tx, household)?;
+            doc.set_actor(actor.clone());
+            let before = doc.heads();
+            doc.migrate(&meta, Utc::now())?;
+            action(household, &mut doc, &meta, Utc::now())?;
+            let changes = doc.changes_since(&before);
+            append_changes(&tx, household, &changes, Origin::Local)?;
+            let rows = projection::derive_after_local_change(&tx, &household.to_string(), &doc)?;
+            projection::write(&tx, &household.to_string(), &rows)?;
+            maybe_compact(&tx, household, &mut doc)?;
+            written.push((household, doc));
+        }
+        let mut versions = Vec::new();
+        for (household, doc) in written {
+            versions.push((household, document_version(&tx, household)?, doc));
+        }
         tx.commit()?;
-        self.cache.borrow_mut().put(household, version, doc);
-        Ok(value)
+        for (household, version, doc) in versions {
+            self.cache.borrow_mut().put(household, version, doc);
+        }
+        Ok(())
     }
 
     /// Runs `read` on a household's document, from the cache when it is current.
-    fn with_document<T>(
+    pub(crate) fn with_document<T>(
         &self,
         id: Uuid,
         read: impl FnOnce(&mut HouseholdDoc) -> Result<T>,
@@ -357,6 +396,7 @@ impl Store {
         if edit.is_empty() {
             return Err(madadkar_schema::ValidationError::NothingToChange.into());
         }
+        let id = self.follow_redirect(id)?;
         self.write(id, |doc, meta, now| {
             Ok(doc.edit_household(&edit, meta, now)?)
         })
@@ -372,6 +412,7 @@ impl Store {
             }
             .into());
         }
+        let household = self.follow_redirect(household)?;
         self.write(household, |doc, meta, now| {
             Ok(doc.add_member(&member, meta, now)?)
         })
@@ -382,13 +423,16 @@ impl Store {
         if edit.is_empty() {
             return Err(madadkar_schema::ValidationError::NothingToChange.into());
         }
-        self.write(household, |doc, meta, now| {
+        let household = self.follow_redirect(household)?;
+        let owner = self.owner_of(household, member)?;
+        self.write(owner, |doc, meta, now| {
             Ok(doc.edit_member(member, &edit, meta, now)?)
         })
     }
 
     pub fn add_visit(&mut self, household: Uuid, visit: &NewVisit) -> Result<Uuid> {
         let visit = visit.validated(today())?;
+        let household = self.follow_redirect(household)?;
         self.write(household, |doc, meta, now| {
             Ok(doc.add_visit(&visit, meta, now)?)
         })
@@ -396,6 +440,14 @@ impl Store {
 
     pub fn add_referral(&mut self, household: Uuid, referral: &NewReferral) -> Result<Uuid> {
         let referral = referral.validated(today())?;
+        let household = self.follow_redirect(household)?;
+        if let Some(visit) = referral.visit_id {
+            // A referral belongs with its visit's household (one merged into this one, maybe).
+            let owner = self.owner_of(household, visit)?;
+            return self.write(owner, |doc, meta, now| {
+                Ok(doc.add_referral(&referral, meta, now)?)
+            });
+        }
         self.write(household, |doc, meta, now| {
             Ok(doc.add_referral(&referral, meta, now)?)
         })
@@ -408,31 +460,65 @@ impl Store {
         update: &ReferralUpdate,
     ) -> Result<()> {
         let update = update.validated(today())?;
-        self.write(household, |doc, meta, now| {
+        let household = self.follow_redirect(household)?;
+        let owner = self.owner_of(household, referral)?;
+        self.write(owner, |doc, meta, now| {
             Ok(doc.update_referral(referral, &update, meta, now)?)
         })
     }
 
     /// Settles a field (normally one in conflict) to `value` with a new change.
+    /// A value a survivor and a household merged into it hold differently is settled in both.
     pub fn resolve_conflict(
         &mut self,
         household: Uuid,
         path: &madadkar_schema::FieldPath,
         value: &str,
     ) -> Result<()> {
-        self.write(household, |doc, meta, now| {
+        let household = self.follow_redirect(household)?;
+        if let Some((other, other_path)) = self.merged_conflict_at(household, path)? {
+            return self.write_each(&[household, other], |id, doc, meta, now| {
+                let at = if id == household { path } else { &other_path };
+                Ok(doc.resolve(at, value, meta, now)?)
+            });
+        }
+        let owner = match path {
+            madadkar_schema::FieldPath::Member { member, .. } => {
+                self.owner_of(household, *member)?
+            }
+            madadkar_schema::FieldPath::Visit { visit, .. }
+            | madadkar_schema::FieldPath::Need { visit, .. } => self.owner_of(household, *visit)?,
+            madadkar_schema::FieldPath::Referral { referral, .. } => {
+                self.owner_of(household, *referral)?
+            }
+            _ => household,
+        };
+        self.write(owner, |doc, meta, now| {
             Ok(doc.resolve(path, value, meta, now)?)
         })
     }
 
+    /// A household as its page shows it. The id of a household merged into another that is
+    /// stored here leads to that survivor (`redirected_from` says so); one whose survivor is
+    /// outside this replica's scope shows itself, with its redirect (`merged`).
     pub fn household(&self, id: Uuid) -> Result<HouseholdDetails> {
-        let mut details = self.with_document(id, |doc| {
+        let shown = self.follow_redirect(id)?;
+        let mut details = self.with_document(shown, |doc| {
             Ok(HouseholdDetails {
                 household: doc.read()?,
                 conflicts: doc.conflicts()?,
+                merged_from: Vec::new(),
+                redirected_from: (shown != id).then_some(id),
             })
         })?;
         self.name_conflict_authors(&mut details.conflicts)?;
+        if let Some(composition) = self.composition(shown)? {
+            details.household = composition.household;
+            details.merged_from = composition.absorbed;
+            details
+                .conflicts
+                .extend(composition.conflicts.into_iter().map(|m| m.conflict));
+        }
         Ok(details)
     }
 
@@ -802,7 +888,14 @@ impl Store {
                     continue;
                 }
             };
-            let expected = projection::derive_received(*id, &doc)?;
+            let mut expected = projection::derive_received(*id, &doc)?;
+            // A survivor's own row and search text come from its composition.
+            if crate::reconcile::compose::has_absorbed(&self.conn, &id.to_string())?
+                && let Some(composed) = crate::reconcile::compose::composed_rows(&self.conn, *id)?
+            {
+                expected.household = composed.household;
+                expected.search = composed.search;
+            }
             match projection::read(&self.conn, &id.to_string())? {
                 Some(stored) if stored == expected => {}
                 Some(_) => report.problems.push(format!(
@@ -861,6 +954,8 @@ fn rebuild_projections(tx: &Transaction<'_>) -> Result<usize> {
         "p_members",
         "p_visits",
         "p_referrals",
+        "p_not_duplicates",
+        "p_match_keys",
         "p_search",
     ] {
         tx.execute(&format!("DELETE FROM {table}"), [])?;

@@ -106,6 +106,34 @@ impl HouseholdDoc {
         }
     }
 
+    /// The value a field holds now (Automerge's pick, if in conflict) and who wrote it; `None`
+    /// when the field is empty or the entity is not in this household. `authors: false` skips
+    /// looking the author up (cheap; the author fields are left empty).
+    pub fn value_at(&mut self, path: &FieldPath, authors: bool) -> Result<Option<ConflictValue>> {
+        let Ok((obj, key)) = self.resolve_target(path) else {
+            return Ok(None);
+        };
+        let Some((value, id)) = self.doc.get(&obj, key.as_str())? else {
+            return Ok(None);
+        };
+        let text = value_text(&self.doc, &value, &id).unwrap_or_default();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(if authors {
+            self.author_of(text, &id)
+        } else {
+            ConflictValue {
+                value: text,
+                worker_id: String::new(),
+                worker_name: String::new(),
+                device_id: String::new(),
+                time: None,
+                verified: false,
+            }
+        }))
+    }
+
     /// The paths of the fields in conflict, without looking up who wrote what (cheap).
     pub fn conflict_paths(&self) -> Result<Vec<FieldPath>> {
         let mut found = Vec::new();

@@ -293,7 +293,18 @@ impl Store {
         household: &NewHousehold,
         head: &NewMember,
     ) -> Result<(Uuid, Uuid)> {
-        let household = household.validated(today())?;
+        let mut household = household.validated(today())?;
+        // Written as the server will first assign it (the pusher's group, and the pusher when
+        // a field worker), so that caseloads read from the documents agree with the server.
+        if household.assigned_group.is_none() {
+            household.assigned_group = self.group()?;
+            if household.assigned_worker.is_none()
+                && household.assigned_group.is_some()
+                && self.role()? == madadkar_schema::Role::Field
+            {
+                household.assigned_worker = self.identity.as_ref().map(|i| i.worker_id.clone());
+            }
+        }
         let head = NewMember {
             relation: madadkar_schema::Relation::Head,
             ..head.validated(today())?

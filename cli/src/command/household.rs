@@ -86,6 +86,9 @@ pub struct ListArgs {
     status: Option<String>,
     #[arg(long)]
     worker: Option<String>,
+    /// Only households of this group.
+    #[arg(long)]
+    group: Option<String>,
     /// Only households whose follow-up is overdue.
     #[arg(long)]
     overdue: bool,
@@ -177,6 +180,7 @@ fn list(store: &mut Store, out: &Output, args: ListArgs) -> Result<()> {
         district: args.district,
         status: args.status,
         worker: args.worker,
+        group: args.group,
         overdue: args.overdue,
         min_need: args.min_need.map(|n| n.to_string()),
         conflicted: args.conflicted,

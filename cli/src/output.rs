@@ -23,12 +23,12 @@ fn print_json(value: &impl Serialize) {
     }
 }
 
-fn jalali(date: Option<chrono::NaiveDate>) -> String {
+pub fn jalali(date: Option<chrono::NaiveDate>) -> String {
     date.map(format_jalali).unwrap_or_else(|| "-".into())
 }
 
 /// `1405-09-03 10:31`: a moment as the Jalali date and time of day on this device's clock.
-fn local_time<Tz: TimeZone>(time: &DateTime<Tz>) -> String {
+pub fn local_time<Tz: TimeZone>(time: &DateTime<Tz>) -> String {
     format_jalali_date_time(time.with_timezone(&Local).naive_local())
 }
 
@@ -52,6 +52,15 @@ impl Output {
             eprintln!("{}", json!({ "error": format!("{e:#}") }));
         } else {
             eprintln!("madadkar: {e:#}");
+        }
+    }
+
+    /// Prints `value` as JSON for scripts, or runs `human` to print it for people.
+    pub fn show<T: Serialize>(&self, value: &T, human: impl FnOnce(&T)) {
+        if self.json {
+            print_json(value);
+        } else {
+            human(value);
         }
     }
 

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use madadkar_schema::field::parse_score;
 use madadkar_schema::{
     Field, HouseholdStatus, MemberText, NationalId, NewHousehold, NewMember, NewReferral, NewVisit,
-    ReferralKind, Relation, ValidationError, VisitKind, given, parse_date, parse_need,
+    ReferralKind, Relation, ValidationError, VisitEdit, VisitKind, given, parse_date, parse_need,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -96,6 +96,8 @@ pub struct HouseholdText {
     pub alt_phone: Option<String>,
     pub group: Option<String>,
     pub worker: Option<String>,
+    /// The head's father's first name, where known.
+    pub father_name: Option<String>,
 }
 
 impl HouseholdText {
@@ -111,6 +113,7 @@ impl HouseholdText {
             birth_date: self.birth_date.clone(),
             sex: self.sex.clone(),
             relation: Some(Relation::Head.code().into()),
+            father_name: self.father_name.clone(),
             ..Default::default()
         }
         .to_new()?;
@@ -163,6 +166,33 @@ impl VisitText {
             followup_date: given(&self.followup)
                 .map(|d| parse_date(Field::FollowupDate, d))
                 .transpose()?,
+        })
+    }
+
+    /// A correction of a visit: each field given changes; `needs` empty leaves the scores as
+    /// they are; a `followup` given empty clears the follow-up.
+    pub fn to_edit(&self) -> Result<VisitEdit, ValidationError> {
+        Ok(VisitEdit {
+            date: given(&self.date)
+                .map(|d| parse_date(Field::VisitDate, d))
+                .transpose()?,
+            kind: given(&self.kind).map(VisitKind::parse).transpose()?,
+            observations: self.observations.clone(),
+            needs: if self.needs.is_empty() {
+                None
+            } else {
+                Some(
+                    self.needs
+                        .iter()
+                        .map(|n| parse_need(n))
+                        .collect::<Result<_, _>>()?,
+                )
+            },
+            followup_date: match &self.followup {
+                None => None,
+                Some(text) if text.trim().is_empty() => Some(None),
+                Some(text) => Some(Some(parse_date(Field::FollowupDate, text)?)),
+            },
         })
     }
 }

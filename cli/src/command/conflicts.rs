@@ -4,6 +4,8 @@
 use anyhow::{Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use madadkar_client::Store;
+use madadkar_client::reconcile::inbox::ConflictFilter;
+use madadkar_schema::Field;
 use uuid::Uuid;
 
 use crate::output::Output;
@@ -13,6 +15,15 @@ use crate::output::Output;
 pub struct ConflictsArgs {
     /// Only this household's conflicts.
     household: Option<String>,
+    /// Only households of this group.
+    #[arg(long)]
+    group: Option<String>,
+    /// Only conflicts where this worker wrote a value, or in households assigned to them.
+    #[arg(long)]
+    worker: Option<String>,
+    /// Only this field (its code, e.g. phone, national_id, birth_date).
+    #[arg(long)]
+    field: Option<String>,
     #[command(subcommand)]
     command: Option<ConflictsCommand>,
 }
@@ -56,7 +67,22 @@ pub fn run(store: &mut Store, out: &Output, args: ConflictsArgs) -> Result<()> {
                     let id = store.resolve_household_id(&h)?;
                     vec![(id, store.household(id)?.conflicts)]
                 }
-                None => store.conflicts()?,
+                None => {
+                    let filter = ConflictFilter {
+                        group: args.group,
+                        worker: args.worker,
+                        field: args.field.as_deref().map(Field::parse).transpose()?,
+                    };
+                    // One entry per household, its conflicts in the inbox's order.
+                    let mut grouped: Vec<(Uuid, Vec<madadkar_schema::Conflict>)> = Vec::new();
+                    for e in store.conflict_inbox(&filter)? {
+                        match grouped.last_mut() {
+                            Some((id, list)) if *id == e.household_id => list.push(e.conflict),
+                            _ => grouped.push((e.household_id, vec![e.conflict])),
+                        }
+                    }
+                    grouped
+                }
             };
             out.conflicts(&all);
         }

@@ -76,6 +76,9 @@ pub struct HeadArgs {
     /// female or male.
     #[arg(long)]
     sex: Option<String>,
+    /// The head's father's first name (on the national ID card; tells namesakes apart).
+    #[arg(long = "father")]
+    father_name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +138,7 @@ pub fn run(store: &mut Store, out: &Output, cmd: HouseholdCommand) -> Result<()>
                 alt_phone,
                 group,
                 worker,
+                father_name: head.father_name,
             }
             .to_new()?;
             let (id, head_id) = store.add_household(&household, &head)?;

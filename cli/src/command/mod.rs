@@ -10,7 +10,9 @@ mod maintenance;
 mod member;
 mod passphrase;
 mod quarantine;
+mod reconcile;
 mod referral;
+mod review;
 mod sync;
 mod visit;
 
@@ -70,6 +72,18 @@ pub enum Command {
     Passphrase(passphrase::PassphraseCommand),
     /// Fill this replica with a demo caseload.
     Demo(demo::DemoArgs),
+    /// The review of visits: list, approve, return with a comment, resubmit, returned visits.
+    #[command(subcommand)]
+    Review(review::ReviewCommand),
+    /// Merge a household registered twice into the one that stays (supervisors within their
+    /// group, coordinators across groups).
+    Merge(reconcile::PairArgs),
+    /// Undo a merge: both households stand on their own again (coordinators).
+    Unmerge(reconcile::PairArgs),
+    /// Record that two households proposed as duplicates are different families.
+    NotDuplicate(reconcile::NotDuplicateArgs),
+    /// Each worker's caseload: households, visits this month, overdue, returned, awaiting review.
+    Caseloads(reconcile::CaseloadsArgs),
 }
 
 /// Opens the store in `data_dir` (or the default one) with the passphrase in `passphrase_file`
@@ -120,6 +134,11 @@ pub fn run(
         Command::Compact => maintenance::compact(store, out)?,
         Command::Passphrase(cmd) => passphrase::run(store, out, cmd, &passphrase)?,
         Command::Demo(args) => demo::run(store, out, args)?,
+        Command::Review(cmd) => review::run(store, out, cmd)?,
+        Command::Merge(args) => reconcile::merge(store, out, args)?,
+        Command::Unmerge(args) => reconcile::unmerge(store, out, args)?,
+        Command::NotDuplicate(args) => reconcile::not_duplicate(store, out, args)?,
+        Command::Caseloads(args) => reconcile::caseloads(store, out, args)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -28,6 +28,22 @@ pub enum VisitCommand {
         #[arg(long)]
         followup: Option<String>,
     },
+    /// Correct a visit (a returned one, say); an approved visit goes back to review.
+    Edit {
+        visit: String,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        observations: Option<String>,
+        /// Replaces the needs assessment: income=3, food=2, … (repeatable).
+        #[arg(long = "need")]
+        needs: Vec<String>,
+        /// A new follow-up date; an empty value clears it.
+        #[arg(long)]
+        followup: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -41,14 +57,37 @@ pub struct FollowupsArgs {
 }
 
 pub fn run(store: &mut Store, out: &Output, cmd: VisitCommand) -> Result<()> {
-    let VisitCommand::Add {
-        household,
-        date,
-        kind,
-        observations,
-        needs,
-        followup,
-    } = cmd;
+    let (household, date, kind, observations, needs, followup) = match cmd {
+        VisitCommand::Add {
+            household,
+            date,
+            kind,
+            observations,
+            needs,
+            followup,
+        } => (household, date, kind, observations, needs, followup),
+        VisitCommand::Edit {
+            visit,
+            date,
+            kind,
+            observations,
+            needs,
+            followup,
+        } => {
+            let id = store.resolve_visit_id(&visit)?;
+            let edit = VisitText {
+                date,
+                kind,
+                observations,
+                needs,
+                followup,
+            }
+            .to_edit()?;
+            store.edit_visit(id, &edit)?;
+            out.done(&format!("visit {id} corrected"));
+            return Ok(());
+        }
+    };
     let id = store.resolve_household_id(&household)?;
     let visit = VisitText {
         date,

@@ -1,0 +1,91 @@
+//! `madadkar merge | unmerge | not-duplicate | caseloads`: the supervisor's and coordinator's
+//! reconciliation of the register (duplicates are in `duplicates.rs`).
+
+use anyhow::Result;
+use clap::Args;
+use madadkar_client::Store;
+
+use super::date_or_today;
+use crate::output::Output;
+
+#[derive(Debug, Args)]
+pub struct PairArgs {
+    /// The household that stays (its id, or the first characters of it).
+    survivor: String,
+    /// The household merged into it.
+    other: String,
+}
+
+#[derive(Debug, Args)]
+pub struct NotDuplicateArgs {
+    a: String,
+    b: String,
+    /// Why they are two families (kept with the decision, shown to the next reviewer).
+    #[arg(long)]
+    reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseloadsArgs {
+    /// Count visits and overdue follow-ups as of this day (Jalali or ISO); default today.
+    #[arg(long)]
+    today: Option<String>,
+}
+
+pub fn merge(store: &mut Store, out: &Output, args: PairArgs) -> Result<()> {
+    let survivor = store.resolve_household_id(&args.survivor)?;
+    let other = store.resolve_household_id(&args.other)?;
+    store.merge_households(survivor, other)?;
+    out.done(&format!(
+        "household {other} merged into {survivor}; sync to send the merge"
+    ));
+    Ok(())
+}
+
+pub fn unmerge(store: &mut Store, out: &Output, args: PairArgs) -> Result<()> {
+    let survivor = store.resolve_household_id(&args.survivor)?;
+    let other = store.resolve_household_id(&args.other)?;
+    store.unmerge_households(survivor, other)?;
+    out.done(&format!(
+        "household {other} stands on its own again; sync to send the undo"
+    ));
+    Ok(())
+}
+
+pub fn not_duplicate(store: &mut Store, out: &Output, args: NotDuplicateArgs) -> Result<()> {
+    let a = store.resolve_household_id(&args.a)?;
+    let b = store.resolve_household_id(&args.b)?;
+    store.mark_not_duplicate(a, b, &args.reason)?;
+    out.done(&format!("{a} and {b} are recorded as different families"));
+    Ok(())
+}
+
+pub fn caseloads(store: &mut Store, out: &Output, args: CaseloadsArgs) -> Result<()> {
+    let day = date_or_today(madadkar_schema::Field::Date, args.today.as_deref())?;
+    let loads = store.caseloads(day)?;
+    out.show(&loads, |loads| {
+        println!(
+            "{:<24} {:<10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>6}",
+            "worker", "group", "households", "visits", "overdue", "returned", "awaiting", "high"
+        );
+        for l in loads {
+            let who = l
+                .worker_name
+                .clone()
+                .or_else(|| l.worker_id.clone())
+                .unwrap_or_else(|| "(the group)".into());
+            println!(
+                "{:<24} {:<10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>6}",
+                who,
+                l.group_id.as_deref().unwrap_or("-"),
+                l.households,
+                l.visits_this_month,
+                l.overdue_followups,
+                l.returned_visits,
+                l.awaiting_review,
+                l.high_need
+            );
+        }
+    });
+    Ok(())
+}

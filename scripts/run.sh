@@ -5,10 +5,17 @@
 # server. Closing the app stops the server (set MADADKAR_DEMO_EXIT=1 to stop after the CLI part).
 # Data goes to ./demo-data, made afresh.
 #
+# Then the reconciliation demo (docs/reconciliation.md): a second group whose worker Reza
+# registered twelve of the same families with other spellings, two workers who set one phone
+# differently, visits awaiting review, and the replicas of the group's supervisor (Maryam) and
+# of the province's coordinator.
+#
 # Each replica's store is encrypted at rest (docs/security.md) with its worker's passphrase. The
 # demo workers' passphrases are documented here and printed, since they guard demo data only:
-#   zahra: zahra-demo-1403    ali: ali-demo-1403
-# The desktop app opens on its lock screen: type Zahra's passphrase there.
+#   zahra: zahra-demo-1403    ali: ali-demo-1403    reza: reza-demo-1403
+#   maryam (supervisor): maryam-demo-1403    ostan (coordinator): ostan-demo-1403
+# The desktop app opens on its lock screen: type the passphrase of the replica it opens, Zahra's
+# unless MADADKAR_DEMO_AS=maryam (the supervisor's screens) or =ostan (the coordinator's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +28,8 @@ port="${MADADKAR_DEMO_PORT:-8737}"
 rm -rf "$demo"
 mkdir -p "$demo"
 
-declare -A passphrase=([zahra]="zahra-demo-1403" [ali]="ali-demo-1403")
+declare -A passphrase=([zahra]="zahra-demo-1403" [ali]="ali-demo-1403" [reza]="reza-demo-1403"
+  [maryam]="maryam-demo-1403" [ostan]="ostan-demo-1403")
 server() { "$bin/madadkar-server" --data-dir "$demo/server" "$@"; }
 # The CLI takes the store's passphrase from the environment, never from an argument.
 field() {
@@ -32,10 +40,12 @@ field() {
 json_field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
 server group add jihadi-1 --name "گروه جهادی شهید همت" >/dev/null
+server group add omid-2 --name "مرکز نیکوکاری امید" >/dev/null
 zahra=$(server --json worker add "زهرا رضایی" --group jihadi-1 --role field | json_field id)
 ali=$(server --json worker add "علی محمدی" --group jihadi-1 --role field | json_field id)
-server --json worker add "مریم احمدی" --group jihadi-1 --role supervisor >/dev/null
-server --json worker add "دفتر استان" --role coordinator >/dev/null
+maryam=$(server --json worker add "مریم احمدی" --group jihadi-1 --role supervisor | json_field id)
+reza=$(server --json worker add "رضا کاظمی" --group omid-2 --role field | json_field id)
+ostan=$(server --json worker add "دفتر استان" --role coordinator | json_field id)
 
 "$bin/madadkar-server" --data-dir "$demo/server" serve --listen "127.0.0.1:$port" > "$demo/server.log" 2>&1 &
 server_pid=$!
@@ -43,7 +53,7 @@ trap 'kill $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q "listening on" "$demo/server.log" && break; sleep 0.1; done
 url="http://127.0.0.1:$port"
 echo "sync server: $url (log in $demo/server.log)"
-echo "demo passphrases (each replica's store is encrypted with its worker's): zahra: ${passphrase[zahra]}, ali: ${passphrase[ali]}"
+echo "demo passphrases (each replica's store is encrypted with its worker's): zahra: ${passphrase[zahra]}, ali: ${passphrase[ali]}, reza: ${passphrase[reza]}, maryam (supervisor): ${passphrase[maryam]}, ostan (coordinator): ${passphrase[ostan]}"
 
 field zahra init --worker "زهرا" --device "لپ‌تاپ زهرا"
 field zahra enroll --server "$url" --code "$(server --json enroll-code "$zahra" | json_field code)"
@@ -68,6 +78,27 @@ field zahra followups --within 14
 field zahra status
 field zahra check
 
+# Reconciliation: group omid-2 registered twelve of the same families, spelled differently.
+field reza init --worker "رضا" --device "لپ‌تاپ رضا"
+field reza enroll --server "$url" --code "$(server --json enroll-code "$reza" | json_field code)"
+field reza demo --households 12 --spelling-variants --allow-on-enrolled
+field reza sync
+# Zahra and Ali set one household's phone differently, each offline: a conflict to resolve.
+field zahra household edit "$first" --phone 09131112233
+field ali household edit "$first" --phone 09134445566
+field zahra sync
+field ali sync
+field maryam init --worker "مریم" --device "لپ‌تاپ سرپرست"
+field maryam enroll --server "$url" --code "$(server --json enroll-code "$maryam" | json_field code)"
+field maryam sync
+field maryam conflicts
+field maryam review list --limit 3
+field maryam caseloads
+field ostan init --worker "دفتر استان" --device "رایانهٔ دفتر استان"
+field ostan enroll --server "$url" --code "$(server --json enroll-code "$ostan" | json_field code)"
+field ostan sync
+field ostan duplicates --band likely
+
 printf '\nDemo data in %s. Try: MADADKAR_PASSPHRASE=%s %s/madadkar --data-dir %s/zahra household search كريمي\n' \
   "$demo" "${passphrase[zahra]}" "$bin" "$demo"
 if [ "${MADADKAR_DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
@@ -76,6 +107,8 @@ if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   wait $server_pid
   exit 0
 fi
-echo "Opening the desktop app on Zahra's replica (close it to stop the server)."
-echo "It opens locked: type Zahra's demo passphrase, ${passphrase[zahra]}, to unlock it."
-MADADKAR_DATA_DIR="$demo/zahra" "$bin/madadkar-desktop"
+who="${MADADKAR_DEMO_AS:-zahra}"
+echo "Opening the desktop app on $who's replica (close it to stop the server)."
+echo "It opens locked: type the demo passphrase, ${passphrase[$who]}, to unlock it."
+echo "(MADADKAR_DEMO_AS=maryam opens the supervisor's replica, =ostan the coordinator's.)"
+MADADKAR_DATA_DIR="$demo/$who" "$bin/madadkar-desktop"

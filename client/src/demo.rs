@@ -172,10 +172,34 @@ pub fn household(
     shape: Shape,
     assignment: (Option<&str>, Option<&str>),
 ) -> Result<HouseholdDoc> {
+    household_spelled(rng, meta, device, today, shape, assignment, false)
+}
+
+/// The same family as another group would register it: names typed on an Arabic keyboard
+/// (ي, ك), compound names split, the phone with its country code, the address written out
+/// differently.
+fn respell(text: &str) -> String {
+    text.replace('ی', "ي")
+        .replace('ک', "ك")
+        .replace("محمدرضا", "محمد رضا")
+        .replace('\u{200c}', " ")
+}
+
+/// [`household`], spelled as a second group would have registered the same family when
+/// `variant` (see [`respell`]).
+fn household_spelled(
+    rng: &mut Rng,
+    meta: &ChangeMeta,
+    device: Uuid,
+    today: NaiveDate,
+    shape: Shape,
+    assignment: (Option<&str>, Option<&str>),
+    variant: bool,
+) -> Result<HouseholdDoc> {
     let last = *rng.pick(LAST_NAMES);
     let start = today - Days::new(shape.span_days);
-    let head = head_of_household(rng, last, today);
-    let new = NewHousehold {
+    let mut head = head_of_household(rng, last, today);
+    let mut new = NewHousehold {
         district: rng.pick(DISTRICTS).to_string(),
         address: format!("{}، پلاک {}", rng.pick(STREETS), 1 + rng.below(120)),
         phone: Some(format!("0912{:07}", rng.below(10_000_000))),
@@ -183,6 +207,12 @@ pub fn household(
         assigned_worker: assignment.1.map(Into::into),
         ..Default::default()
     };
+    if variant {
+        head.first_name = respell(&head.first_name);
+        head.last_name = respell(&head.last_name);
+        new.address = format!("{} (نشانی از خانوار)", respell(&new.address));
+        new.phone = new.phone.map(|p| format!("+98{}", &p[1..]));
+    }
     let (mut doc, _) = HouseholdDoc::create(
         device_actor(device),
         Uuid::now_v7(),
@@ -193,7 +223,11 @@ pub fn household(
     )?;
     let extra = shape.extra_members.0 + rng.below(shape.extra_members.1 - shape.extra_members.0);
     for i in 0..extra {
-        let member = family_member(rng, last, today, i == 0);
+        let mut member = family_member(rng, last, today, i == 0);
+        if variant {
+            member.first_name = respell(&member.first_name);
+            member.last_name = respell(&member.last_name);
+        }
         doc.add_member(&member, meta, midday(start))?;
     }
     let visits = shape.visits.0 + rng.below(shape.visits.1 - shape.visits.0);
@@ -319,6 +353,29 @@ pub fn generate_with(
     today: NaiveDate,
     shape: Shape,
 ) -> Result<usize> {
+    generate_spelled(store, count, seed, today, shape, false)
+}
+
+/// The first `count` households of the demo caseload of `seed`, as a second group registered
+/// the same families: other spellings (see [`respell`]) and visits of their own. What the
+/// reconciliation demo's duplicates inbox finds.
+pub fn generate_variants(
+    store: &mut Store,
+    count: usize,
+    seed: u64,
+    today: NaiveDate,
+) -> Result<usize> {
+    generate_spelled(store, count, seed, today, Shape::DEMO, true)
+}
+
+fn generate_spelled(
+    store: &mut Store,
+    count: usize,
+    seed: u64,
+    today: NaiveDate,
+    shape: Shape,
+    variant: bool,
+) -> Result<usize> {
     let identity = store
         .identity()
         .cloned()
@@ -328,19 +385,24 @@ pub fn generate_with(
         &identity.worker_name,
         &identity.device_id.to_string(),
     );
+    // Assigned as the server will first assign them (see `Store::add_household`).
+    let group = store.group()?;
+    let worker = (store.role()? == madadkar_schema::Role::Field && group.is_some())
+        .then(|| identity.worker_id.clone());
     let mut rng = Rng::new(seed);
     let mut done = 0;
     while done < count {
         let chunk = (count - done).min(250);
         let docs = (0..chunk)
             .map(|_| {
-                household(
+                household_spelled(
                     &mut rng,
                     &meta,
                     identity.device_id,
                     today,
                     shape,
-                    (None, None),
+                    (group.as_deref(), worker.as_deref()),
+                    variant,
                 )
             })
             .collect::<Result<Vec<_>>>()?;

@@ -16,6 +16,10 @@ pub struct DemoArgs {
     /// receive them on the next sync as if they were real.
     #[arg(long)]
     allow_on_enrolled: bool,
+    /// Register the first households of the seed's caseload as a second group would have:
+    /// the same families, spelled differently (for trying the duplicates inbox).
+    #[arg(long)]
+    spelling_variants: bool,
 }
 
 pub fn run(store: &mut Store, out: &Output, args: DemoArgs) -> Result<()> {
@@ -31,7 +35,11 @@ pub fn run(store: &mut Store, out: &Output, args: DemoArgs) -> Result<()> {
     if store.identity().is_none() {
         store.init("مددکار نمونه", "demo laptop", None)?;
     }
-    let n = madadkar_client::demo::generate(store, args.households, args.seed, today())?;
+    let n = if args.spelling_variants {
+        madadkar_client::demo::generate_variants(store, args.households, args.seed, today())?
+    } else {
+        madadkar_client::demo::generate(store, args.households, args.seed, today())?
+    };
     out.done(&format!("added {n} demo households"));
     Ok(())
 }

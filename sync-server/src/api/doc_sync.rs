@@ -99,7 +99,7 @@ fn sync_round<S: Storage>(
         .iter()
         .filter_map(|b| madadkar_schema::change::parse_change(b).ok())
         .collect::<Vec<_>>();
-    let mut doc = super::validate::stored_document(household, stored);
+    let mut doc = crate::facts::stored_document(household, stored);
     if !frame.message.is_empty() {
         let before = doc.get_heads();
         let bad_message =

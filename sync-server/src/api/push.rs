@@ -272,9 +272,9 @@ pub(super) fn accept_changes<S: Storage>(
     let received = checked
         .iter()
         .map(|c| (c.change.household, c.parsed.clone()));
-    super::validate::check_documents(storage, received)?;
+    let facts = super::validate::check_documents(storage, received)?;
     let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
     crate::audit::pushed(storage, principal, &households)?;
-    let seqs = storage.store_changes(&incoming, &new_households)?;
+    let seqs = storage.store_changes(&incoming, &new_households, &facts)?;
     Ok((checked, seqs))
 }

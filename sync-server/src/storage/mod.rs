@@ -147,6 +147,40 @@ impl Scope {
     }
 }
 
+/// One household's move: where it stood when the move was decided (`None`: the server does not
+/// know the household yet) and where it goes. Stored only if it still stands there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reassignment {
+    pub household: Uuid,
+    pub from: Option<Assignment>,
+    pub to: Assignment,
+}
+
+/// What the server reads from a household's document when it stores changes to it, and keeps
+/// in indexes beside the changes (written in the same transaction): the national IDs its
+/// members hold, for `POST /v1/lookup`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HouseholdFacts {
+    pub household: Uuid,
+    /// Every member's national ID, each once.
+    pub national_ids: Vec<String>,
+}
+
+/// The most lookups by national ID one device may make in an hour (setting
+/// `lookups_per_hour`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupLimit {
+    pub per_hour: u32,
+}
+
+impl Default for LookupLimit {
+    /// A worker registering families checks one ID per member, a few dozen an hour at most;
+    /// enumerating the ID space at this rate would take lifetimes.
+    fn default() -> Self {
+        Self { per_hour: 60 }
+    }
+}
+
 /// A change the server accepted for storage, already parsed and checked.
 #[derive(Debug, Clone)]
 pub struct IncomingChange {
@@ -231,21 +265,43 @@ pub trait Storage: Send + Sync + 'static {
     fn principal_by_token(&self, token_hash: Hash, now: DateTime<Utc>)
     -> Result<Option<Principal>>;
     fn principal_by_device(&self, id: Uuid) -> Result<Option<Principal>>;
-    /// Puts a household in a group (and optionally a worker's hands); its whole history then
-    /// reaches the new scope on the next pull.
-    fn assign(&self, household: Uuid, assignment: &Assignment) -> Result<()>;
+    /// Moves households, all or nothing, in one transaction with the audit entries that record
+    /// it: each household's whole history then reaches its new scope on the next pull, and
+    /// the scope version changes so the old scope's replicas remove it. A household that no
+    /// longer stands where its [`Reassignment::from`] says (moved meanwhile) refuses the whole
+    /// move ([`StorageError::Conflict`]). The checks on who may move what are the caller's
+    /// (`crate::reassign`).
+    fn reassign(
+        &self,
+        moves: &[Reassignment],
+        audit: &[AuditEvent],
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     fn assignments(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Assignment>>;
     /// Which of `hashes` are stored for `household`.
     fn known_hashes(&self, household: Uuid, hashes: &[Hash]) -> Result<HashSet<Hash>>;
     /// Stores changes idempotently (by hash) with the assignments of households new to the
-    /// server, all or nothing; returns each change's sequence number. A change whose (actor,
-    /// sequence number) the household holds under another hash is refused
+    /// server and the facts read from the documents they make (replacing each named
+    /// household's earlier facts), all or nothing; returns each change's sequence number. A
+    /// change whose (actor, sequence number) the household holds under another hash is refused
     /// ([`StorageError::DuplicateSeq`]).
     fn store_changes(
         &self,
         changes: &[IncomingChange],
         new_households: &[(Uuid, Assignment)],
+        facts: &[HouseholdFacts],
     ) -> Result<Vec<u64>>;
+    /// The households one of whose members holds `national_id`, with their assignments.
+    fn national_id_households(&self, national_id: &str) -> Result<HashMap<Uuid, Assignment>>;
+    /// Counts one lookup by national ID for `device` if it made fewer than `limit` in the hour
+    /// before `now` (`None`); otherwise counts nothing and says when the oldest of them leaves
+    /// the hour. Kept in the database, so a restart does not reset it.
+    fn charge_lookup(
+        &self,
+        device: Uuid,
+        limit: LookupLimit,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>>;
     /// The next batch of changes in `scope` after `after`, leaving out the changes `device`
     /// sent itself (it has them).
     fn pull(

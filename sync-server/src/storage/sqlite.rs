@@ -18,15 +18,17 @@ use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
 
 mod actor_seq;
 mod audit;
+mod reconcile;
 
-/// The schema's steps, in order. The push quota's, the access audit's, the device keys' and the
-/// (actor, sequence number) steps each depend on nothing but `INITIAL`.
+/// The schema's steps, in order. The push quota's, the access audit's, the device keys', the
+/// (actor, sequence number) and the reconciliation steps each depend on nothing but `INITIAL`.
 const MIGRATIONS: &[&str] = &[
     INITIAL,
     PUSH_USAGE,
     audit::MIGRATION,
     DEVICE_KEYS,
     actor_seq::MIGRATION,
+    reconcile::MIGRATION,
 ];
 
 /// Authorship (issue 9): each device's public signing key, and the version of the directory of
@@ -355,6 +357,9 @@ impl SqliteStorage {
         if actor_seq::step().is_some_and(|at| version as usize <= at) {
             actor_seq::backfill(&mut writer)?;
         }
+        if reconcile::step().is_some_and(|at| version as usize <= at) {
+            reconcile::backfill(&mut writer)?;
+        }
         Ok(Self {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
@@ -608,34 +613,47 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn assign(&self, household: Uuid, a: &Assignment) -> Result<()> {
+    fn reassign(
+        &self,
+        moves: &[Reassignment],
+        audit: &[AuditEvent],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Some(g) = &a.group_id {
-                let exists: Option<String> =
-                    tx.query_row("SELECT id FROM groups WHERE id = ?", [g], |r| r.get(0)).optional()?;
-                if exists.is_none() {
-                    return Err(StorageError::NotFound { kind: "group", id: g.clone() }.into());
-                }
-            }
-            if let Some(w) = &a.worker_id {
-                let group: Option<Option<String>> =
-                    tx.query_row("SELECT group_id FROM workers WHERE id = ?", [w], |r| r.get(0)).optional()?;
-                match group {
-                    None => return Err(StorageError::NotFound { kind: "worker", id: w.clone() }.into()),
-                    Some(g) if g != a.group_id => {
-                        return Err(StorageError::Conflict(format!("worker {w} is not in group {:?}", a.group_id)).into());
+            {
+                let mut current = tx.prepare_cached(
+                    "SELECT group_id, worker_id FROM assignments WHERE household = ?",
+                )?;
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (household) DO UPDATE SET group_id = ?2, worker_id = ?3, updated_at = ?4",
+                )?;
+                let mut log = tx.prepare_cached("INSERT INTO log (kind, household) VALUES ('assign', ?)")?;
+                let stamp = time(at);
+                for m in moves {
+                    let key = m.household.to_string();
+                    let now: Option<Assignment> = current
+                        .query_row([&key], |r| {
+                            Ok(Assignment {
+                                group_id: r.get(0)?,
+                                worker_id: r.get(1)?,
+                            })
+                        })
+                        .optional()?;
+                    if now != m.from {
+                        return Err(StorageError::Conflict(format!(
+                            "household {} was reassigned meanwhile; look again",
+                            m.household
+                        ))
+                        .into());
                     }
-                    Some(_) => {}
+                    upsert.execute(params![key, m.to.group_id, m.to.worker_id, stamp])?;
+                    // Tells every scope that now holds the household to send its whole history.
+                    log.execute([&key])?;
                 }
             }
-            let key = household.to_string();
-            tx.execute(
-                "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (household) DO UPDATE SET group_id = ?2, worker_id = ?3, updated_at = ?4",
-                params![key, a.group_id, a.worker_id, time(Utc::now())],
-            )?;
-            tx.execute("INSERT INTO log (kind, household) VALUES ('assign', ?)", [&key])?;
+            audit::append_in(&tx, audit, at)?;
             tx.commit()?;
             Ok(())
         })
@@ -684,6 +702,7 @@ impl Storage for SqliteStorage {
         &self,
         changes: &[IncomingChange],
         new_households: &[(Uuid, Assignment)],
+        facts: &[HouseholdFacts],
     ) -> Result<Vec<u64>> {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -721,6 +740,7 @@ impl Storage for SqliteStorage {
                     seqs.push(seq as u64);
                 }
             }
+            reconcile::write_facts(&tx, facts)?;
             tx.commit()?;
             Ok(seqs)
         })
@@ -994,6 +1014,37 @@ impl Storage for SqliteStorage {
             })?;
             rows.collect()
         })
+    }
+
+    fn national_id_households(&self, national_id: &str) -> Result<HashMap<Uuid, Assignment>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT n.household, a.group_id, a.worker_id FROM national_ids n
+                 LEFT JOIN assignments a ON a.household = n.household
+                 WHERE n.national_id = ?",
+            )?;
+            let rows = stmt.query_and_then([national_id], |r| {
+                let household =
+                    parse_uuid(&r.get::<_, String>(0)?, || "an indexed household".into())?;
+                Ok::<_, SqlError>((
+                    household,
+                    Assignment {
+                        group_id: r.get(1)?,
+                        worker_id: r.get(2)?,
+                    },
+                ))
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn charge_lookup(
+        &self,
+        device: Uuid,
+        limit: LookupLimit,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        self.write(|c| reconcile::charge_lookup(c, &device.to_string(), limit, now))
     }
 
     fn versions(&self) -> Result<Versions> {

@@ -1,0 +1,122 @@
+//! The SQLite side of reconciliation (issue 10): the index of national IDs by household that
+//! answers `POST /v1/lookup`, kept in the transaction that stores a household's changes; each
+//! device's recent lookups, for their rate limit; the migration step that creates both and the
+//! backfill of the index from the changes stored before it.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Transaction, params};
+
+use super::{SqlResult, parse_uuid};
+use crate::storage::{HouseholdFacts, LookupLimit};
+
+/// The migration step. Depends on nothing but `INITIAL`'s `changes` and `devices`, so it may
+/// take any place after them when steps of parallel work are merged.
+pub(super) const MIGRATION: &str = r#"
+CREATE TABLE national_ids (
+    national_id TEXT NOT NULL,
+    household TEXT NOT NULL,
+    PRIMARY KEY (national_id, household)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX national_ids_by_household ON national_ids (household);
+-- One row per lookup in the last hour (Unix milliseconds), per device.
+CREATE TABLE lookups (
+    device_id TEXT NOT NULL REFERENCES devices(id),
+    at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX lookups_by_device ON lookups (device_id, at);
+"#;
+
+/// The index of [`MIGRATION`] among the steps, wherever a merge put it.
+pub(super) fn step() -> Option<usize> {
+    super::MIGRATIONS.iter().position(|m| *m == MIGRATION)
+}
+
+/// Replaces the facts of each named household (inside the caller's write transaction).
+pub(super) fn write_facts(tx: &Transaction<'_>, facts: &[HouseholdFacts]) -> SqlResult<()> {
+    let mut clear = tx.prepare_cached("DELETE FROM national_ids WHERE household = ?")?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO national_ids (national_id, household) VALUES (?, ?)",
+    )?;
+    for f in facts {
+        let key = f.household.to_string();
+        clear.execute([&key])?;
+        for id in &f.national_ids {
+            insert.execute(params![id, key])?;
+        }
+    }
+    Ok(())
+}
+
+/// Fills the index from the changes stored before the step; run once, by the opening that
+/// applies it. A household whose stored changes do not make a readable document is left out
+/// (counted in a warning, ids only): the push's checks keep such households from being stored
+/// since, and an administrator repairs the older ones.
+pub(super) fn backfill(conn: &mut Connection) -> SqlResult<()> {
+    let tx = conn.transaction()?;
+    let households: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT DISTINCT household FROM changes")?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut unreadable = 0usize;
+    {
+        let mut changes =
+            tx.prepare("SELECT bytes FROM changes WHERE household = ? ORDER BY seq")?;
+        for key in &households {
+            let household = parse_uuid(key, || "a stored change's household".into())?;
+            let stored: Vec<Vec<u8>> = changes
+                .query_map([key], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            match crate::facts::from_stored(household, &stored) {
+                Ok(facts) => write_facts(&tx, &[facts])?,
+                Err(_) => unreadable += 1,
+            }
+        }
+    }
+    tx.commit()?;
+    if unreadable > 0 {
+        tracing::warn!(
+            unreadable,
+            "households whose stored changes make no readable document were left out of the national ID index"
+        );
+    }
+    Ok(())
+}
+
+/// A time as the lookups table keeps it.
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// See [`crate::storage::Storage::charge_lookup`].
+pub(super) fn charge_lookup(
+    c: &mut Connection,
+    device: &str,
+    limit: LookupLimit,
+    now: DateTime<Utc>,
+) -> SqlResult<Option<DateTime<Utc>>> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let hour_ago = millis(now) - 3_600_000;
+    // Lookups that left the hour count for no one any more.
+    tx.execute(
+        "DELETE FROM lookups WHERE device_id = ? AND at <= ?",
+        params![device, hour_ago],
+    )?;
+    let (count, oldest): (i64, Option<i64>) = tx.query_row(
+        "SELECT count(*), min(at) FROM lookups WHERE device_id = ?",
+        [device],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if count >= i64::from(limit.per_hour) {
+        let frees = oldest.unwrap_or(millis(now)) + 3_600_000;
+        return Ok(Some(
+            DateTime::from_timestamp_millis(frees).unwrap_or(now + chrono::Duration::hours(1)),
+        ));
+    }
+    tx.execute(
+        "INSERT INTO lookups (device_id, at) VALUES (?, ?)",
+        params![device, millis(now)],
+    )?;
+    tx.commit()?;
+    Ok(None)
+}

@@ -213,14 +213,20 @@ pub fn changes(m: &Reassignment) -> bool {
 
 /// Applies the moves of a [`plan`] that change anything, all or nothing, with one `assign`
 /// audit entry per household moved (the mover's device, the group and worker given; ids
-/// only), in the same transaction. Returns how many moved.
+/// only), in the same transaction. Returns how many were written. The administrator's command
+/// writes a move that changes nothing too, as it always has: it sends the household's whole
+/// history to its scope again, a repair for replicas that lost some of it.
 pub fn apply(
     storage: &impl Storage,
     mover: Mover<'_>,
     moves: &[Reassignment],
     at: DateTime<Utc>,
 ) -> Result<usize, ReassignError> {
-    let moving: Vec<Reassignment> = moves.iter().filter(|m| changes(m)).cloned().collect();
+    let moving: Vec<Reassignment> = moves
+        .iter()
+        .filter(|m| matches!(mover, Mover::Admin) || changes(m))
+        .cloned()
+        .collect();
     if moving.is_empty() {
         return Ok(0);
     }

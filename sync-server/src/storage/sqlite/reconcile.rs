@@ -10,20 +10,21 @@ use super::{SqlResult, parse_uuid};
 use crate::storage::{HouseholdFacts, LookupLimit};
 
 /// The migration step. Depends on nothing but `INITIAL`'s `changes` and `devices`, so it may
-/// take any place after them when steps of parallel work are merged.
+/// take any place after them when steps of parallel work are merged; it may also run again
+/// (`IF NOT EXISTS`), as it does when a test sets the version back to an earlier step.
 pub(super) const MIGRATION: &str = r#"
-CREATE TABLE national_ids (
+CREATE TABLE IF NOT EXISTS national_ids (
     national_id TEXT NOT NULL,
     household TEXT NOT NULL,
     PRIMARY KEY (national_id, household)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX national_ids_by_household ON national_ids (household);
+CREATE INDEX IF NOT EXISTS national_ids_by_household ON national_ids (household);
 -- One row per lookup in the last hour (Unix milliseconds), per device.
-CREATE TABLE lookups (
+CREATE TABLE IF NOT EXISTS lookups (
     device_id TEXT NOT NULL REFERENCES devices(id),
     at INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX lookups_by_device ON lookups (device_id, at);
+CREATE INDEX IF NOT EXISTS lookups_by_device ON lookups (device_id, at);
 "#;
 
 /// The index of [`MIGRATION`] among the steps, wherever a merge put it.
@@ -119,4 +120,92 @@ pub(super) fn charge_lookup(
     )?;
     tx.commit()?;
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ActorId;
+    use madadkar_schema::{
+        ChangeMeta, HouseholdDoc, NationalId, NewHousehold, NewMember, Relation,
+    };
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::storage::{Assignment, IncomingChange, Storage, sqlite::SqliteStorage};
+
+    #[test]
+    fn the_index_is_backfilled_from_changes_stored_without_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.sqlite3");
+        let storage = SqliteStorage::open(&path).expect("db");
+        let device = Uuid::now_v7();
+        let household = Uuid::now_v7();
+        let id = NationalId::with_check_digit(123_456_789);
+        let (mut doc, _) = HouseholdDoc::create(
+            ActorId::from(device.as_bytes().as_slice()),
+            household,
+            &NewHousehold {
+                district: "3".into(),
+                address: "a".into(),
+                ..Default::default()
+            },
+            &NewMember {
+                national_id: Some(id.clone()),
+                ..NewMember::named("a", "b", Relation::Head)
+            },
+            &ChangeMeta::new("w", "w", &device.to_string()),
+            Utc::now(),
+        )
+        .expect("household");
+        let change = doc.changes_since(&[]).remove(0);
+        let assignment = Assignment {
+            group_id: Some("x".into()),
+            worker_id: None,
+        };
+        // Stored as a server from before the index stored it: with no facts.
+        let incoming = IncomingChange {
+            household,
+            hash: change.hash().0,
+            bytes: change.raw_bytes().to_vec(),
+            device_id: device,
+        };
+        storage
+            .store_changes(&[incoming], &[(household, assignment.clone())], &[])
+            .expect("store");
+        // And a household whose stored bytes make no document: left out, not fatal.
+        let junk = IncomingChange {
+            household: Uuid::now_v7(),
+            hash: [9; 32],
+            bytes: vec![1, 2, 3],
+            device_id: device,
+        };
+        storage.store_changes(&[junk], &[], &[]).expect("store junk");
+        assert!(
+            storage
+                .national_id_households(id.as_str())
+                .expect("q")
+                .is_empty()
+        );
+        let mut raw = Connection::open(&path).expect("raw");
+        backfill(&mut raw).expect("backfill");
+        let found = storage.national_id_households(id.as_str()).expect("q");
+        assert_eq!(found.get(&household), Some(&assignment));
+        // The facts a push stores replace the household's earlier ones.
+        let cleared = HouseholdFacts {
+            household,
+            national_ids: vec![],
+        };
+        storage.store_changes(&[], &[], &[cleared]).expect("store");
+        assert!(
+            storage
+                .national_id_households(id.as_str())
+                .expect("q")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_step_is_among_the_migrations() {
+        assert!(step().is_some());
+    }
 }

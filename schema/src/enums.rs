@@ -204,6 +204,26 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// What a supervisor (or the worker) did to a visit in its review; a visit's state is what
+    /// its latest review event says (see [`crate::Visit::review_state`]).
+    ReviewAction, ReviewAction {
+        Approved => "approved", "تأیید شد", "approved";
+        Returned => "returned", "برگشت برای اصلاح", "returned for correction";
+        Resubmitted => "resubmitted", "اصلاح و ارسال دوباره", "corrected and resubmitted";
+        Reopened => "reopened", "ویرایش پس از تأیید", "edited after approval";
+    }
+);
+
+vocabulary!(
+    /// Where a visit stands in review. A visit nobody reviewed yet awaits review once synced.
+    ReviewState, ReviewAction {
+        Awaiting => "awaiting", "در انتظار بازبینی", "awaiting review";
+        Approved => "approved", "تأییدشده", "approved";
+        Returned => "returned", "برگشت‌خورده", "returned";
+    }
+);
+
+vocabulary!(
     /// What a worker may see and do; the server enforces it on every pull and push.
     Role, Role {
         Field => "field", "مددکار", "field worker";
@@ -230,6 +250,8 @@ pub fn vocabularies() -> Vec<(&'static str, Vec<Term>)> {
         entry::<ReferralKind>(),
         entry::<ReferralStatus>(),
         entry::<Role>(),
+        entry::<ReviewAction>(),
+        entry::<ReviewState>(),
         entry::<Field>(),
         entry::<crate::document::Action>(),
         entry::<crate::audit::AuditAction>(),

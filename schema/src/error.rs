@@ -141,6 +141,10 @@ pub enum DocumentError {
     UnknownField(String),
     #[error("{0} cannot be set by hand")]
     NotSettable(String),
+    /// An action the household's state does not allow (merging a household that is already
+    /// merged, undoing a merge that is not there, reviewing a visit twice the same way, …).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The document is bigger, deeper or wider than a household may be (a bound of
     /// [`crate::document::limits`]); found by a walk that never recurses.
     #[error("{what} is over the limit of {limit}")]

@@ -36,6 +36,17 @@ vocabulary!(
         Employment => "employment", "وضعیت شغلی", "employment";
         HealthNotes => "health_notes", "یادداشت سلامت", "health notes";
         DisabilityNotes => "disability_notes", "یادداشت معلولیت", "disability notes";
+        FatherName => "father_name", "نام پدر", "father's name";
+        MergedInto => "merged_into", "ادغام‌شده در خانوار", "merged into";
+        MergedGroup => "merged_group", "گروه خانوار جایگزین", "group of the surviving household";
+        MergedAt => "merged_at", "زمان ادغام", "merged at";
+        MergedBy => "merged_by", "ادغام‌کننده", "merged by";
+        ReviewAction => "review_action", "اقدام بازبینی", "review action";
+        ReviewField => "review_field", "فیلد مورد نظر", "field commented on";
+        Comment => "comment", "توضیح", "comment";
+        Reason => "reason", "دلیل", "reason";
+        Evidence => "evidence", "شواهد شباهت", "evidence";
+        Household => "household", "خانوار", "household";
         VisitDate => "visit_date", "تاریخ بازدید", "visit date";
         VisitKind => "visit_kind", "نوع بازدید", "visit kind";
         VisitWorker => "visit_worker", "مددکار بازدیدکننده", "visiting worker";
@@ -128,6 +139,7 @@ impl Field {
             Self::AssignedGroup | Self::AssignedWorker => Rule::Text(limits::WORKER_ID),
             Self::Address => Rule::Text(limits::ADDRESS),
             Self::FirstName | Self::LastName => Rule::Text(limits::NAME),
+            Self::FatherName => Rule::Text(limits::NAME),
             Self::Target => Rule::Text(limits::TARGET),
             Self::HealthNotes | Self::DisabilityNotes => Rule::Notes(limits::NOTES),
             Self::Observations => Rule::Notes(limits::OBSERVATIONS),

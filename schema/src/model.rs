@@ -64,6 +64,36 @@ pub struct Household {
     pub visits: Vec<Visit>,
     /// Referrals in the order they were made.
     pub referrals: Vec<Referral>,
+    /// Set when a supervisor or coordinator merged this household into another (the survivor):
+    /// this one is then retired, a redirect to the survivor.
+    pub merged: Option<MergeLink>,
+    /// Households a supervisor or coordinator decided are not the same family as this one.
+    pub not_duplicates: Vec<NotDuplicate>,
+}
+
+/// Where a retired household's record now lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MergeLink {
+    pub survivor: Uuid,
+    /// The group that handles the survivor (so workers who cannot see it know whom to ask).
+    pub survivor_group: Option<String>,
+    pub at: DateTime<Utc>,
+    /// The worker who merged.
+    pub by: String,
+}
+
+/// "This household and `other` are not the same family", decided by a person and remembered,
+/// with the facts that made the pair look alike at the time (see `matching::evidence`): the
+/// pair is proposed again only when a fact not in this list appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NotDuplicate {
+    pub other: Uuid,
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub evidence: Vec<String>,
 }
 
 impl Household {
@@ -97,6 +127,9 @@ pub struct Member {
     pub employment: Option<Employment>,
     pub health_notes: String,
     pub disability_notes: String,
+    /// The member's father's first name, where known (national ID cards carry it; it tells
+    /// apart people who share a name).
+    pub father_name: Option<String>,
 }
 
 impl Member {
@@ -116,11 +149,91 @@ pub struct Visit {
     /// Need per domain, 0 (none) to 4 (critical); domains not assessed are absent.
     pub needs: BTreeMap<NeedDomain, u8>,
     pub followup_date: Option<NaiveDate>,
+    /// Its review: every approval, return, resubmission and reopening, oldest first.
+    pub review: Vec<ReviewEvent>,
 }
 
 impl Visit {
     pub fn max_need(&self) -> Option<u8> {
         self.needs.values().copied().max()
+    }
+
+    /// Where the visit stands in review: what its latest review event says; awaiting review
+    /// when nobody reviewed it yet, or after a resubmission or an edit after approval.
+    pub fn review_state(&self) -> ReviewState {
+        match self.review.last().map(|e| e.action) {
+            Some(ReviewAction::Approved) => ReviewState::Approved,
+            Some(ReviewAction::Returned) => ReviewState::Returned,
+            Some(ReviewAction::Resubmitted | ReviewAction::Reopened) | None => {
+                ReviewState::Awaiting
+            }
+        }
+    }
+
+    /// The comment of the latest return, when the visit stands returned.
+    pub fn open_return(&self) -> Option<&ReviewEvent> {
+        self.review
+            .last()
+            .filter(|e| e.action == ReviewAction::Returned)
+    }
+}
+
+/// One step of a visit's review, kept in the household document so that it reaches an offline
+/// laptop like any other change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReviewEvent {
+    pub id: Uuid,
+    pub action: ReviewAction,
+    pub worker_id: String,
+    pub at: DateTime<Utc>,
+    pub comment: String,
+    /// The visit field the comment is about, when it is about one.
+    pub field: Option<Field>,
+}
+
+/// The visit fields a return may point at and a correction may change.
+pub const VISIT_REVIEW_FIELDS: [Field; 5] = [
+    Field::VisitDate,
+    Field::VisitKind,
+    Field::Observations,
+    Field::Need,
+    Field::FollowupDate,
+];
+
+/// A correction of a visit; `None` leaves a field as it is. `followup_date: Some(None)` clears
+/// the follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VisitEdit {
+    pub date: Option<NaiveDate>,
+    pub kind: Option<VisitKind>,
+    pub observations: Option<String>,
+    pub needs: Option<BTreeMap<NeedDomain, u8>>,
+    pub followup_date: Option<Option<NaiveDate>>,
+}
+
+impl VisitEdit {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Checks the correction as a new visit would be checked, against the visit it corrects.
+    pub fn validated(&self, visit: &Visit, today: NaiveDate) -> Result<Self, ValidationError> {
+        let merged = NewVisit {
+            date: self.date.unwrap_or(visit.date),
+            kind: self.kind.unwrap_or(visit.kind),
+            observations: self
+                .observations
+                .clone()
+                .unwrap_or_else(|| visit.observations.clone()),
+            needs: self.needs.clone().unwrap_or_else(|| visit.needs.clone()),
+            followup_date: self.followup_date.unwrap_or(visit.followup_date),
+        }
+        .validated(today)?;
+        Ok(Self {
+            observations: self.observations.as_ref().map(|_| merged.observations),
+            ..self.clone()
+        })
     }
 }
 
@@ -187,6 +300,7 @@ pub struct NewMember {
     pub employment: Option<Employment>,
     pub health_notes: String,
     pub disability_notes: String,
+    pub father_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -201,6 +315,7 @@ pub struct MemberEdit {
     pub employment: Option<Employment>,
     pub health_notes: Option<String>,
     pub disability_notes: Option<String>,
+    pub father_name: Option<String>,
 }
 
 /// A member as typed into a form or on the command line: text, `None` where a field was not
@@ -219,6 +334,7 @@ pub struct MemberText {
     pub employment: Option<String>,
     pub health_notes: Option<String>,
     pub disability_notes: Option<String>,
+    pub father_name: Option<String>,
 }
 
 impl MemberText {
@@ -244,6 +360,7 @@ impl MemberText {
             employment: parsed(&self.employment, Employment::parse)?,
             health_notes: self.health_notes.clone(),
             disability_notes: self.disability_notes.clone(),
+            father_name: self.father_name.clone(),
         })
     }
 
@@ -264,6 +381,7 @@ impl MemberText {
             employment: edit.employment,
             health_notes: edit.health_notes.unwrap_or_default(),
             disability_notes: edit.disability_notes.unwrap_or_default(),
+            father_name: given(&edit.father_name).map(str::to_string),
         })
     }
 }
@@ -453,6 +571,7 @@ impl NewMember {
             employment: None,
             health_notes: String::new(),
             disability_notes: String::new(),
+            father_name: None,
         }
     }
 
@@ -466,6 +585,7 @@ impl NewMember {
             health_notes: checked(Field::HealthNotes, &self.health_notes, today)?.into_text(),
             disability_notes: checked(Field::DisabilityNotes, &self.disability_notes, today)?
                 .into_text(),
+            father_name: new_value(Field::FatherName, &self.father_name, today)?,
             ..self.clone()
         })
     }
@@ -481,6 +601,7 @@ impl MemberEdit {
             last_name: edit_value(Field::LastName, &self.last_name, today)?,
             health_notes: edit_value(Field::HealthNotes, &self.health_notes, today)?,
             disability_notes: edit_value(Field::DisabilityNotes, &self.disability_notes, today)?,
+            father_name: edit_value(Field::FatherName, &self.father_name, today)?,
             ..self.clone()
         })
     }

@@ -48,6 +48,9 @@ pub struct MemberFields {
     health_notes: Option<String>,
     #[arg(long)]
     disability_notes: Option<String>,
+    /// The member's father's first name (on the national ID card; it tells namesakes apart).
+    #[arg(long = "father")]
+    father_name: Option<String>,
 }
 
 impl From<MemberFields> for MemberText {
@@ -63,6 +66,7 @@ impl From<MemberFields> for MemberText {
             employment: f.employment,
             health_notes: f.health_notes,
             disability_notes: f.disability_notes,
+            father_name: f.father_name,
         }
     }
 }

@@ -28,6 +28,10 @@ pub(super) const HOUSEHOLD_KEYS: &[(&str, Field)] = &[
     ("assigned_worker", Field::AssignedWorker),
     ("created_at", Field::CreatedAt),
     ("created_by", Field::CreatedBy),
+    ("merged_into", Field::MergedInto),
+    ("merged_group", Field::MergedGroup),
+    ("merged_at", Field::MergedAt),
+    ("merged_by", Field::MergedBy),
 ];
 pub(super) const MEMBER_KEYS: &[(&str, Field)] = &[
     ("first_name", Field::FirstName),
@@ -40,6 +44,7 @@ pub(super) const MEMBER_KEYS: &[(&str, Field)] = &[
     ("employment", Field::Employment),
     ("health_notes", Field::HealthNotes),
     ("disability_notes", Field::DisabilityNotes),
+    ("father_name", Field::FatherName),
 ];
 pub(super) const VISIT_KEYS: &[(&str, Field)] = &[
     ("date", Field::VisitDate),
@@ -58,6 +63,22 @@ pub(super) const EVENT_KEYS: &[(&str, Field)] = &[
     ("date", Field::StatusDate),
     ("worker_id", Field::StatusWorker),
     ("note", Field::Note),
+];
+
+/// A visit's review events (`visits.<id>.review.<event id>`), schema version 2.
+pub(super) const REVIEW_KEYS: &[(&str, Field)] = &[
+    ("action", Field::ReviewAction),
+    ("worker_id", Field::WorkerId),
+    ("at", Field::Date),
+    ("comment", Field::Comment),
+    ("field", Field::ReviewField),
+];
+/// "Not a duplicate" decisions (`not_duplicates.<other household id>`), schema version 2.
+pub(super) const DECISION_KEYS: &[(&str, Field)] = &[
+    ("reason", Field::Reason),
+    ("worker_id", Field::WorkerId),
+    ("at", Field::Date),
+    ("evidence", Field::Evidence),
 ];
 
 /// The field a key holds in one of the tables above.
@@ -152,6 +173,8 @@ pub(super) fn parse_uuid(field: Field, v: &str) -> Result<Uuid, ValidationError>
 /// The keys of one map read in one pass (far cheaper than one lookup per key): text values,
 /// child maps, and the keys whose value has a type no field may hold.
 pub(super) struct Fields {
+    /// The map itself, for reading what hangs below it.
+    pub(super) obj: ObjId,
     values: HashMap<String, String>,
     pub(super) objects: HashMap<String, ObjId>,
     wrong_type: HashMap<String, &'static str>,
@@ -185,6 +208,7 @@ impl Fields {
             }
         }
         Self {
+            obj: obj.clone(),
             values,
             objects,
             wrong_type,
@@ -228,6 +252,29 @@ impl Fields {
     ) -> Result<T> {
         self.parsed(key, parse)?
             .ok_or_else(|| malformed(format!("{} has no {key}", self.what)))
+    }
+}
+
+/// Maps created after a document's first change, on first use (a visit's `review`, the root's
+/// `not_duplicates`). Two replicas may create one concurrently, and Automerge then keeps both
+/// objects under the key and shows one: reading every concurrent object and taking the union of
+/// their entries (keyed by UUID, so they never collide) loses nothing that either wrote.
+pub(super) fn lazy_maps(doc: &AutoCommit, parent: &ObjId, key: &str) -> Result<Vec<ObjId>> {
+    Ok(doc
+        .get_all(parent, key)?
+        .into_iter()
+        .filter(|(v, _)| matches!(v, Value::Object(ObjType::Map)))
+        .map(|(_, id)| id)
+        .collect())
+}
+
+/// The map to write a new entry of a lazily created map into: the one Automerge shows, or a
+/// new one when there is none.
+pub(super) fn lazy_map_for_write(tx: &mut AutoCommit, parent: &ObjId, key: &str) -> Result<ObjId> {
+    match tx.get(parent, key)? {
+        Some((Value::Object(ObjType::Map), id)) => Ok(id),
+        Some(_) => Err(malformed(format!("{key} is not a map"))),
+        None => Ok(tx.put_object(parent, key, ObjType::Map)?),
     }
 }
 

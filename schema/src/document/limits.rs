@@ -10,8 +10,8 @@ use automerge::{
 use uuid::Uuid;
 
 use super::layout::{
-    COLLECTIONS, EVENT_KEYS, HOUSEHOLD_KEYS, MAX_DEPTH, MEMBER_KEYS, REFERRAL_KEYS, VISIT_KEYS,
-    declared_version, field_of, malformed, value_text,
+    COLLECTIONS, DECISION_KEYS, EVENT_KEYS, HOUSEHOLD_KEYS, MAX_DEPTH, MEMBER_KEYS, REFERRAL_KEYS,
+    REVIEW_KEYS, VISIT_KEYS, declared_version, field_of, malformed, value_text,
 };
 use super::{HouseholdDoc, Result, SCHEMA_VERSION};
 use crate::error::DocumentError;
@@ -52,6 +52,8 @@ enum Place {
     Needs,
     /// A referral's `events`.
     Events,
+    /// A visit's `review`.
+    Review,
     /// Anywhere this version's layout does not name.
     Unknown,
 }
@@ -64,10 +66,13 @@ impl Place {
             (Self::Root, "members") => Self::Collection(MEMBER_KEYS),
             (Self::Root, "visits") => Self::Collection(VISIT_KEYS),
             (Self::Root, "referrals") => Self::Collection(REFERRAL_KEYS),
+            (Self::Root, "not_duplicates") => Self::Collection(DECISION_KEYS),
             (Self::Collection(keys), _) => Self::Entity(keys),
             (Self::Entity(keys), "needs") if keys == VISIT_KEYS => Self::Needs,
             (Self::Entity(keys), "events") if keys == REFERRAL_KEYS => Self::Events,
             (Self::Events, _) => Self::Entity(EVENT_KEYS),
+            (Self::Entity(keys), "review") if keys == VISIT_KEYS => Self::Review,
+            (Self::Review, _) => Self::Entity(REVIEW_KEYS),
             _ => Self::Unknown,
         }
     }
@@ -81,7 +86,7 @@ impl Place {
             Self::Household => field_of(HOUSEHOLD_KEYS, key).map(field_chars),
             Self::Entity(keys) => field_of(keys, key).map(field_chars),
             Self::Needs => Some(MAX_SHORT_CHARS),
-            Self::Collection(_) | Self::Events | Self::Unknown => None,
+            Self::Collection(_) | Self::Events | Self::Review | Self::Unknown => None,
         };
         known.unwrap_or(MAX_UNKNOWN_CHARS)
     }
@@ -95,7 +100,14 @@ fn field_chars(f: Field) -> usize {
         Field::Address => field::ADDRESS,
         Field::FirstName | Field::LastName => field::NAME,
         Field::Target => field::TARGET,
-        Field::HealthNotes | Field::DisabilityNotes | Field::Note => field::NOTES,
+        Field::HealthNotes
+        | Field::DisabilityNotes
+        | Field::Note
+        | Field::Comment
+        | Field::Reason
+        | Field::Evidence => field::NOTES,
+        Field::FatherName => field::NAME,
+        Field::MergedGroup | Field::MergedBy | Field::WorkerId => field::WORKER_ID,
         Field::Observations => field::OBSERVATIONS,
         Field::AssignedGroup
         | Field::AssignedWorker

@@ -21,6 +21,11 @@ vocabulary!(
         ReferralAdd => "referral.add", "ثبت معرفی", "referral made";
         ReferralUpdate => "referral.update", "تغییر وضعیت معرفی", "referral status changed";
         ConflictResolve => "conflict.resolve", "رفع ناسازگاری", "conflict resolved";
+        VisitEdit => "visit.edit", "اصلاح بازدید", "visit corrected";
+        VisitReview => "visit.review", "بازبینی بازدید", "visit reviewed";
+        HouseholdMerge => "household.merge", "ادغام در خانوار دیگر", "merged into another household";
+        HouseholdUnmerge => "household.unmerge", "لغو ادغام", "merge undone";
+        NotDuplicate => "household.not_duplicate", "ثبت «تکراری نیست»", "marked not a duplicate";
         SchemaMigrate => "schema.migrate", "به‌روزرسانی قالب سند", "document layout upgraded";
         Unknown => "unknown", "تغییر ناشناخته (نسخهٔ دیگر)", "change not known to this version";
     }

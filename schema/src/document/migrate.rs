@@ -10,7 +10,7 @@ use crate::error::DocumentError;
 
 /// The layout version this program writes. Older documents are migrated on write; newer ones
 /// are refused with [`DocumentError::TooNew`].
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// [`SCHEMA_VERSION`] as it is stored: a signed integer, which other Automerge clients read
 /// as a plain number (an unsigned one reads as a BigInt in JavaScript).
@@ -19,9 +19,18 @@ pub(super) fn stored_version() -> ScalarValue {
 }
 
 /// Forward migrations: entry `i` lifts a document from version `i` to `i + 1`. Version 1 is the
-/// first released layout, so there is nothing to lift yet; a later layout adds its step here.
+/// first released layout. Version 2 adds reconciliation: a member's `father_name`, the
+/// household's `merged_*` redirect, a visit's `review` map and the root's `not_duplicates`
+/// map. All are optional and the maps are created on first use, so lifting a document to 2
+/// writes nothing but the version; the version matters because an app that knows only 1
+/// would show a retired household as live and edit an approved visit silently, so it must
+/// treat a version 2 document as read-only ("update the app").
 type Migration = fn(&mut AutoCommit) -> Result<(), DocumentError>;
-const MIGRATIONS: &[Migration] = &[];
+const MIGRATIONS: &[Migration] = &[nothing_to_lift, nothing_to_lift];
+
+fn nothing_to_lift(_: &mut AutoCommit) -> Result<(), DocumentError> {
+    Ok(())
+}
 
 impl HouseholdDoc {
     /// Lifts an older document to [`SCHEMA_VERSION`]; returns whether it wrote a change, which

@@ -16,16 +16,25 @@
 //! Layout (every collection is a map keyed by UUID v7, so concurrent additions never collide):
 //!
 //! ```text
-//! { schema_version: 1, kind: "household", id: "<uuid>",
+//! { schema_version: 2, kind: "household", id: "<uuid>",
 //!   household: { district, address, phone, alt_phone, status, head_member_id, assigned_group,
-//!                assigned_worker, created_at, created_by },
+//!                assigned_worker, created_at, created_by,
+//!                merged_into, merged_group, merged_at, merged_by },
 //!   members:   { "<uuid>": { first_name, last_name, national_id, birth_date, sex, relation,
-//!                            education, employment, health_notes, disability_notes } },
+//!                            education, employment, health_notes, disability_notes,
+//!                            father_name } },
 //!   visits:    { "<uuid>": { date, worker_id, kind, observations, followup_date,
-//!                            needs: { income: 0..4, … } } },
+//!                            needs: { income: 0..4, … },
+//!                            review: { "<uuid>": { action, worker_id, at, comment, field } } } },
 //!   referrals: { "<uuid>": { kind, target, visit_id,
-//!                            events: { "<uuid>": { status, date, worker_id, note } } } } }
+//!                            events: { "<uuid>": { status, date, worker_id, note } } } },
+//!   not_duplicates: { "<other household uuid>": { reason, worker_id, at, evidence } } }
 //! ```
+//!
+//! Version 2 added `father_name`, the household's `merged_into`, `merged_group`, `merged_at`
+//! and `merged_by` (a retired household's redirect), a visit's `review` and the root's
+//! `not_duplicates`. Those two maps are created on first use, so two replicas may create one
+//! concurrently; readers take the union of every concurrent copy (`layout::lazy_maps`).
 //!
 //! Madadkar writes strings as scalar strings (dates ISO `YYYY-MM-DD`), need scores and the schema
 //! version as signed integers. It reads Automerge text objects as strings too, since that is what
@@ -44,6 +53,8 @@ mod write;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_reconcile;
 
 use automerge::{AutoCommit, Change, ChangeHash};
 

@@ -7,7 +7,7 @@ use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::layout::{Fields, malformed, parse_uuid, problem};
+use super::layout::{Fields, lazy_maps, malformed, parse_uuid, problem};
 use super::{HouseholdDoc, Result};
 use crate::date::parse_iso_date;
 use crate::enums::*;
@@ -37,6 +37,8 @@ impl HouseholdDoc {
             referrals.push(self.read_referral(id, fields(obj, format!("referral {id}")))?);
         }
         Ok(Household {
+            merged: read_link(&h)?,
+            not_duplicates: self.read_decisions()?,
             id: self.id()?,
             head_member_id: h.parsed("head_member_id", |v| parse_uuid(Field::HeadMember, v))?,
             district: h.required("district")?,
@@ -46,12 +48,23 @@ impl HouseholdDoc {
             status: h.required_parsed("status", HouseholdStatus::parse)?,
             assigned_group: h.text("assigned_group")?,
             assigned_worker: h.text("assigned_worker")?,
-            created_at: h.required_parsed("created_at", parse_time)?,
+            created_at: h.required_parsed("created_at", |v| parse_time(Field::CreatedAt, v))?,
             created_by: h.required("created_by")?,
             members,
             visits,
             referrals,
         })
+    }
+
+    /// Where this household was merged into, if it was (cheaper than [`Self::read`]: only the
+    /// household's own map is read). What the server keeps its merge links from.
+    pub fn merged_into(&self) -> Result<Option<MergeLink>> {
+        let h = Fields::of(
+            &self.doc,
+            &Self::collection(&self.doc, "household")?,
+            "household".into(),
+        );
+        read_link(&h)
     }
 
     /// The entities of a collection in id order (UUID v7: creation order).
@@ -96,7 +109,69 @@ impl HouseholdDoc {
             observations: f.text("observations")?.unwrap_or_default(),
             needs,
             followup_date: f.parsed("followup_date", |v| parse_iso_date(Field::FollowupDate, v))?,
+            review: self.read_review(id, &f.obj)?,
         })
+    }
+
+    /// The entries of every concurrent copy of a lazily created map (see
+    /// [`super::layout::lazy_maps`]), by UUID key, in key order.
+    fn lazy_entries(&self, parent: &ObjId, key: &str, what: &str) -> Result<Vec<(Uuid, ObjId)>> {
+        let mut out: Vec<(Uuid, ObjId)> = Vec::new();
+        for map in lazy_maps(&self.doc, parent, key)? {
+            for item in self.doc.map_range(&map, ..) {
+                let id = parse_uuid(Field::Id, item.key.as_ref())
+                    .map_err(|_| malformed(format!("{what}: a key is not a UUID")))?;
+                if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
+                    return Err(malformed(format!("{what}.{id} is not a map")));
+                }
+                if !out.iter().any(|(seen, _)| *seen == id) {
+                    out.push((id, item.id()));
+                }
+            }
+        }
+        out.sort_by_key(|(id, _)| *id);
+        Ok(out)
+    }
+
+    fn read_review(&self, visit: Uuid, obj: &ObjId) -> Result<Vec<ReviewEvent>> {
+        let what = format!("visit {visit} review");
+        let mut events = Vec::new();
+        for (id, e) in self.lazy_entries(obj, "review", &what)? {
+            let f = Fields::of(&self.doc, &e, format!("{what} {id}"));
+            events.push(ReviewEvent {
+                id,
+                action: f.required_parsed("action", ReviewAction::parse)?,
+                worker_id: f.required("worker_id")?,
+                at: f.required_parsed("at", |v| parse_time(Field::Date, v))?,
+                comment: f.text("comment")?.unwrap_or_default(),
+                field: f.parsed("field", Field::parse)?,
+            });
+        }
+        // Event ids are UUID v7 (time ordered); the author's clock breaks no tie they leave.
+        events.sort_by_key(|e| (e.at, e.id));
+        Ok(events)
+    }
+
+    fn read_decisions(&self) -> Result<Vec<NotDuplicate>> {
+        let mut out = Vec::new();
+        for (other, obj) in
+            self.lazy_entries(&automerge::ROOT, "not_duplicates", "not_duplicates")?
+        {
+            let f = Fields::of(&self.doc, &obj, format!("not_duplicates {other}"));
+            let evidence = f.text("evidence")?.unwrap_or_default();
+            out.push(NotDuplicate {
+                other,
+                reason: f.text("reason")?.unwrap_or_default(),
+                by: f.required("worker_id")?,
+                at: f.required_parsed("at", |v| parse_time(Field::Date, v))?,
+                evidence: serde_json::from_str(&evidence).map_err(|_| {
+                    malformed(format!(
+                        "not_duplicates {other}: evidence is not a JSON list"
+                    ))
+                })?,
+            });
+        }
+        Ok(out)
     }
 
     fn read_referral(&self, id: Uuid, f: Fields) -> Result<Referral> {
@@ -140,14 +215,28 @@ fn need_score(value: &ScalarValue) -> Option<u8> {
         .then_some(score as u8)
 }
 
-fn parse_time(v: &str) -> Result<DateTime<Utc>, ValidationError> {
+fn parse_time(field: Field, v: &str) -> Result<DateTime<Utc>, ValidationError> {
     DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| ValidationError::Invalid {
-            field: Field::CreatedAt,
+            field,
             input: v.to_string(),
             reason: "is not an RFC 3339 time",
         })
+}
+
+fn read_link(h: &Fields) -> Result<Option<MergeLink>> {
+    Ok(
+        match h.parsed("merged_into", |v| parse_uuid(Field::MergedInto, v))? {
+            Some(survivor) => Some(MergeLink {
+                survivor,
+                survivor_group: h.text("merged_group")?,
+                at: h.required_parsed("merged_at", |v| parse_time(Field::MergedAt, v))?,
+                by: h.required("merged_by")?,
+            }),
+            None => None,
+        },
+    )
 }
 
 fn read_member(id: Uuid, f: Fields) -> Result<Member> {
@@ -163,5 +252,6 @@ fn read_member(id: Uuid, f: Fields) -> Result<Member> {
         employment: f.parsed("employment", Employment::parse)?,
         health_notes: f.text("health_notes")?.unwrap_or_default(),
         disability_notes: f.text("disability_notes")?.unwrap_or_default(),
+        father_name: f.text("father_name")?,
     })
 }

@@ -5,13 +5,13 @@ use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, Value, transaction::Transac
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::layout::{COLLECTIONS, put_opt};
+use super::layout::{COLLECTIONS, lazy_map_for_write, put_opt};
 use super::meta::{Action, ChangeMeta, commit_options};
 use super::migrate::stored_version;
 use super::{HouseholdDoc, Result};
 use crate::date::iso_date;
 use crate::enums::*;
-use crate::error::ValidationError;
+use crate::error::{DocumentError, ValidationError};
 use crate::field::Field;
 use crate::model::*;
 use crate::national_id::NationalId;
@@ -147,7 +147,7 @@ impl HouseholdDoc {
         let m = self.entity("members", "member", id)?;
         self.check_national_id_free(edit.national_id.as_ref(), Some(id))?;
         let code = |c: Option<&'static str>| c.map(str::to_string);
-        let values: [(&str, Option<String>); 10] = [
+        let values: [(&str, Option<String>); 11] = [
             ("first_name", edit.first_name.clone()),
             ("last_name", edit.last_name.clone()),
             (
@@ -161,6 +161,7 @@ impl HouseholdDoc {
             ("employment", code(edit.employment.map(Employment::code))),
             ("health_notes", edit.health_notes.clone()),
             ("disability_notes", edit.disability_notes.clone()),
+            ("father_name", edit.father_name.clone()),
         ];
         let meta = meta.action(
             Action::MemberEdit,
@@ -246,6 +247,245 @@ impl HouseholdDoc {
     }
 }
 
+/// Reconciliation: merging, review and "not a duplicate" (schema version 2).
+impl HouseholdDoc {
+    /// Retires this household into `survivor`: it becomes a redirect to it. Nothing is copied
+    /// or deleted; every replica that shows the survivor composes it with the households that
+    /// point at it (see `docs/reconciliation.md`), so work written here later, by a worker who
+    /// has not heard of the merge yet, still shows in the survivor, once.
+    pub fn retire_into(
+        &mut self,
+        survivor: Uuid,
+        survivor_group: Option<&str>,
+        meta: &ChangeMeta,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if survivor == self.id()? {
+            return Err(DocumentError::NotAllowed(
+                "a household cannot be merged into itself".into(),
+            ));
+        }
+        if let Some(link) = self.read()?.merged {
+            return Err(DocumentError::NotAllowed(format!(
+                "this household is already merged into {}",
+                link.survivor
+            )));
+        }
+        let h = Self::collection(&self.doc, "household")?;
+        let meta = meta.action(
+            Action::HouseholdMerge,
+            Some(survivor.to_string()),
+            vec!["merged_into".into()],
+        );
+        self.transact(&meta, now, |tx| {
+            tx.put(&h, "merged_into", survivor.to_string())?;
+            put_opt(tx, &h, "merged_group", survivor_group)?;
+            tx.put(&h, "merged_at", now.to_rfc3339())?;
+            tx.put(&h, "merged_by", meta.worker_id.as_str())?;
+            Ok(())
+        })
+    }
+
+    /// Undoes [`Self::retire_into`]: the household stands on its own again with everything it
+    /// held and everything written to it since.
+    pub fn unretire(&mut self, meta: &ChangeMeta, now: DateTime<Utc>) -> Result<Uuid> {
+        let Some(link) = self.read()?.merged else {
+            return Err(DocumentError::NotAllowed(
+                "this household is not merged into another".into(),
+            ));
+        };
+        let h = Self::collection(&self.doc, "household")?;
+        let meta = meta.action(
+            Action::HouseholdUnmerge,
+            Some(link.survivor.to_string()),
+            vec!["merged_into".into()],
+        );
+        self.transact(&meta, now, |tx| {
+            for key in ["merged_into", "merged_group", "merged_at", "merged_by"] {
+                put_opt(tx, &h, key, None)?;
+            }
+            Ok(())
+        })?;
+        Ok(link.survivor)
+    }
+
+    /// Remembers that this household and `other` are not the same family.
+    pub fn mark_not_duplicate(
+        &mut self,
+        other: Uuid,
+        reason: &str,
+        evidence: &[String],
+        meta: &ChangeMeta,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let reason = clean_notes(Field::Reason, reason, limits::NOTES)?;
+        if reason.is_empty() {
+            return Err(ValidationError::Required {
+                field: Field::Reason,
+            }
+            .into());
+        }
+        let evidence = serde_json::to_string(evidence)
+            .map_err(|e| DocumentError::Malformed(format!("evidence: {e}")))?;
+        let action = meta.action(Action::NotDuplicate, Some(other.to_string()), Vec::new());
+        self.transact(&action, now, |tx| {
+            let decisions = lazy_map_for_write(tx, &automerge::ROOT, "not_duplicates")?;
+            let d = tx.put_object(&decisions, other.to_string(), ObjType::Map)?;
+            tx.put(&d, "reason", reason.as_str())?;
+            tx.put(&d, "worker_id", meta.worker_id.as_str())?;
+            tx.put(&d, "at", now.to_rfc3339())?;
+            tx.put(&d, "evidence", evidence.as_str())?;
+            Ok(())
+        })
+    }
+
+    /// Records a review step on a visit: a supervisor approves or returns it (with a comment,
+    /// optionally on one field), the worker resubmits it. A step the visit's state does not
+    /// allow is refused (approving an approved visit, resubmitting one not returned).
+    pub fn review_visit(
+        &mut self,
+        visit: Uuid,
+        action: ReviewAction,
+        comment: &str,
+        field: Option<Field>,
+        meta: &ChangeMeta,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let v = self.entity("visits", "visit", visit)?;
+        let current = self
+            .read()?
+            .visits
+            .into_iter()
+            .find(|x| x.id == visit)
+            .ok_or(DocumentError::NotFound {
+                kind: "visit",
+                id: visit.to_string(),
+            })?;
+        let state = current.review_state();
+        let allowed = match action {
+            ReviewAction::Approved | ReviewAction::Returned => state == ReviewState::Awaiting,
+            ReviewAction::Resubmitted => state == ReviewState::Returned,
+            // Written by an edit after approval, never asked for on its own.
+            ReviewAction::Reopened => false,
+        };
+        if !allowed {
+            return Err(DocumentError::NotAllowed(format!(
+                "a visit that is {} cannot be {}",
+                state.label_en(),
+                action.label_en()
+            )));
+        }
+        if let Some(f) = field
+            && !VISIT_REVIEW_FIELDS.contains(&f)
+        {
+            return Err(ValidationError::Invalid {
+                field: Field::ReviewField,
+                input: f.code().into(),
+                reason: "is not a field of a visit",
+            }
+            .into());
+        }
+        let comment = clean_notes(Field::Comment, comment, limits::NOTES)?;
+        if action == ReviewAction::Returned && comment.is_empty() {
+            return Err(ValidationError::Required {
+                field: Field::Comment,
+            }
+            .into());
+        }
+        let meta = meta.action(
+            Action::VisitReview,
+            Some(visit.to_string()),
+            vec![action.code().into()],
+        );
+        self.transact(&meta, now, |tx| {
+            write_review(tx, &v, action, &comment, field, &meta.worker_id, now)
+        })
+    }
+
+    /// Corrects a visit (validated by the caller against the visit). An approved visit is
+    /// locked against silent edits: correcting it writes a `reopened` step in the same change,
+    /// which puts it back in review.
+    pub fn edit_visit(
+        &mut self,
+        visit: Uuid,
+        edit: &VisitEdit,
+        meta: &ChangeMeta,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let v = self.entity("visits", "visit", visit)?;
+        let approved = self
+            .read()?
+            .visits
+            .iter()
+            .any(|x| x.id == visit && x.review_state() == ReviewState::Approved);
+        let values: [(&str, Option<String>); 4] = [
+            ("date", edit.date.map(iso_date)),
+            ("kind", edit.kind.map(|k| k.code().to_string())),
+            ("observations", edit.observations.clone()),
+            (
+                "followup_date",
+                edit.followup_date
+                    .map(|d| d.map(iso_date).unwrap_or_default()),
+            ),
+        ];
+        let mut fields = given_keys(&values);
+        if edit.needs.is_some() {
+            fields.push("needs".into());
+        }
+        let action = meta.action(Action::VisitEdit, Some(visit.to_string()), fields);
+        self.transact(&action, now, |tx| {
+            put_given(tx, &v, &values)?;
+            if let Some(needs) = &edit.needs {
+                let map = match tx.get(&v, "needs")? {
+                    Some((Value::Object(ObjType::Map), id)) => id,
+                    _ => tx.put_object(&v, "needs", ObjType::Map)?,
+                };
+                let old: Vec<String> = tx.keys(&map).collect();
+                for key in old {
+                    let keep = needs.keys().any(|d| d.code() == key);
+                    if !keep {
+                        tx.delete(&map, key.as_str())?;
+                    }
+                }
+                for (domain, score) in needs {
+                    tx.put(&map, domain.code(), i64::from(*score))?;
+                }
+            }
+            if approved {
+                write_review(
+                    tx,
+                    &v,
+                    ReviewAction::Reopened,
+                    "",
+                    None,
+                    &meta.worker_id,
+                    now,
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn write_review(
+    tx: &mut AutoCommit,
+    visit: &ObjId,
+    action: ReviewAction,
+    comment: &str,
+    field: Option<Field>,
+    worker_id: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let review = lazy_map_for_write(tx, visit, "review")?;
+    let e = tx.put_object(&review, Uuid::now_v7().to_string(), ObjType::Map)?;
+    tx.put(&e, "action", action.code())?;
+    tx.put(&e, "worker_id", worker_id)?;
+    tx.put(&e, "at", now.to_rfc3339())?;
+    put_opt(tx, &e, "comment", Some(comment))?;
+    put_opt(tx, &e, "field", field.map(Field::code))?;
+    Ok(())
+}
+
 /// The keys an edit gives a value for (what its change message lists).
 fn given_keys(values: &[(&str, Option<String>)]) -> Vec<String> {
     values
@@ -282,6 +522,7 @@ fn write_member(tx: &mut AutoCommit, m: &ObjId, member: &NewMember) -> Result<()
     put_opt(tx, m, "employment", member.employment.map(Employment::code))?;
     put_opt(tx, m, "health_notes", Some(&member.health_notes))?;
     put_opt(tx, m, "disability_notes", Some(&member.disability_notes))?;
+    put_opt(tx, m, "father_name", member.father_name.as_deref())?;
     Ok(())
 }
 

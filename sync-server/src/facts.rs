@@ -1,5 +1,6 @@
 //! What the server reads from household documents besides checking them: the facts it indexes
-//! beside the stored changes ([`HouseholdFacts`]: the members' national IDs), read from the
+//! beside the stored changes ([`HouseholdFacts`]: the members' national IDs and the household
+//! a retired one was merged into), read from the
 //! document a push makes ([`of`]) or, for databases from before an index existed, rebuilt from
 //! the stored changes ([`from_stored`]); and the document a household's stored changes make
 //! ([`stored_document`]), shared by the push's checks, the per-household fallback and those
@@ -56,6 +57,7 @@ pub fn of(household: Uuid, doc: &HouseholdDoc) -> Result<HouseholdFacts, Documen
     Ok(HouseholdFacts {
         household,
         national_ids: national_ids.into_iter().collect(),
+        merged_into: read.merged.map(|link| link.survivor),
     })
 }
 

@@ -142,8 +142,7 @@ impl World {
     /// A worker of `role` in `group` with an enrolled device (enrolled in the storage: the
     /// enrolment endpoint and its rate limits are tested elsewhere).
     fn device(&self, role: &str, group: Option<&str>) -> Device {
-        let worker =
-            admin::add_worker(self.storage.as_ref(), "w", group, role).expect("a worker");
+        let worker = admin::add_worker(self.storage.as_ref(), "w", group, role).expect("a worker");
         let code = [7u8; 32];
         let mut code = code;
         code[..16].copy_from_slice(Uuid::now_v7().as_bytes());
@@ -318,12 +317,8 @@ impl World {
     }
 
     async fn lookup(&self, device: &Device, national_id: &str) -> Answer {
-        self.post_json(
-            "/v1/lookup",
-            device,
-            &json!({ "national_id": national_id }),
-        )
-        .await
+        self.post_json("/v1/lookup", device, &json!({ "national_id": national_id }))
+            .await
     }
 
     fn assignment(&self, household: Uuid) -> Assignment {
@@ -392,7 +387,11 @@ async fn a_coordinator_previews_then_moves_households_to_another_group_with_thei
     assert!(!preview.applied);
     assert_eq!((preview.moved, preview.unchanged), (3, 0));
     assert_eq!(
-        preview.moves.iter().map(|m| m.household).collect::<Vec<_>>(),
+        preview
+            .moves
+            .iter()
+            .map(|m| m.household)
+            .collect::<Vec<_>>(),
         moved
     );
     for m in &preview.moves {
@@ -450,7 +449,12 @@ async fn a_coordinator_previews_then_moves_households_to_another_group_with_thei
         doc.edit_household(&edit, meta, Utc::now()).expect("edit");
     });
     let refused = w.push(&fx, &late).await;
-    assert_eq!(refused.error(StatusCode::FORBIDDEN, "out_of_scope").households, vec![moved[0]]);
+    assert_eq!(
+        refused
+            .error(StatusCode::FORBIDDEN, "out_of_scope")
+            .households,
+        vec![moved[0]]
+    );
 
     let entries = w.audited(AuditAction::Assign);
     assert_eq!(entries.len(), 3);
@@ -501,14 +505,23 @@ async fn a_supervisor_moves_households_between_workers_of_their_group_only() {
 
     // Never to another group, nor a household of another group, nor to its workers.
     let body = json!({ "households": [h], "group": "y", "dry_run": true });
-    w.assign(&sx, body).await.error(StatusCode::FORBIDDEN, "forbidden");
+    w.assign(&sx, body)
+        .await
+        .error(StatusCode::FORBIDDEN, "forbidden");
     let body = json!({ "households": [h, theirs], "dry_run": true });
     let refused = w.assign(&sx, body).await;
     let error = refused.error(StatusCode::FORBIDDEN, "out_of_scope");
     assert_eq!(error.households, vec![theirs]);
     let body = json!({ "households": [h], "worker": fy.worker_id, "dry_run": false });
-    let error = w.assign(&sx, body).await.error(StatusCode::BAD_REQUEST, "invalid");
-    assert!(error.message.contains("not in group x"), "{}", error.message);
+    let error = w
+        .assign(&sx, body)
+        .await
+        .error(StatusCode::BAD_REQUEST, "invalid");
+    assert!(
+        error.message.contains("not in group x"),
+        "{}",
+        error.message
+    );
     assert_eq!(w.assignment(h), placed("x", Some(&fx2.worker_id)));
     assert_eq!(w.assignment(theirs), placed("y", Some(&fy.worker_id)));
 }
@@ -521,8 +534,15 @@ async fn field_workers_and_administrators_may_not_reassign() {
     let h = w.registered(&fx, None).await.id;
     for device in [&fx, &admin] {
         let body = json!({ "households": [h], "dry_run": true });
-        let error = w.assign(device, body).await.error(StatusCode::FORBIDDEN, "forbidden");
-        assert!(error.message.contains("may not reassign"), "{}", error.message);
+        let error = w
+            .assign(device, body)
+            .await
+            .error(StatusCode::FORBIDDEN, "forbidden");
+        assert!(
+            error.message.contains("may not reassign"),
+            "{}",
+            error.message
+        );
     }
     assert_eq!(w.assignment(h), placed("x", Some(&fx.worker_id)));
     assert!(w.audited(AuditAction::Assign).is_empty());
@@ -542,7 +562,11 @@ async fn unknown_households_groups_and_workers_are_named_and_nothing_moves() {
         .await
         .error(StatusCode::BAD_REQUEST, "not_found");
     assert_eq!(error.households, vec![unknown]);
-    assert_eq!(w.assignment(h), placed("x", Some(&fx.worker_id)), "all or nothing");
+    assert_eq!(
+        w.assignment(h),
+        placed("x", Some(&fx.worker_id)),
+        "all or nothing"
+    );
 
     let body = json!({ "households": [h], "group": "nope", "dry_run": false });
     let error = w
@@ -598,7 +622,10 @@ async fn a_move_decided_on_a_stale_reading_is_refused_whole() {
         to: placed("y", None),
     };
     let result = w.storage.reassign(&[fine, stale], &[], Utc::now());
-    assert!(matches!(result, Err(StorageError::Conflict(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(StorageError::Conflict(_))),
+        "{result:?}"
+    );
     assert_eq!(w.assignment(a), placed("x", Some(&fx.worker_id)));
 }
 
@@ -642,14 +669,20 @@ async fn a_national_id_registered_by_one_group_is_found_from_another_as_groups_o
     w.push_ok(&fx, &changes).await;
     let found: LookupResponse = w.lookup(&fy, spouse_id.as_str()).await.json();
     assert_eq!(found.registered.len(), 1);
-    let head = household.doc.read().expect("read").head_member_id.expect("head");
+    let head = household
+        .doc
+        .read()
+        .expect("read")
+        .head_member_id
+        .expect("head");
     let corrected = nid(323_456_789);
     let changes = household.write(&fx, |doc, meta| {
         let edit = MemberEdit {
             national_id: Some(corrected.clone()),
             ..Default::default()
         };
-        doc.edit_member(head, &edit, meta, Utc::now()).expect("edit");
+        doc.edit_member(head, &edit, meta, Utc::now())
+            .expect("edit");
     });
     w.push_ok(&fx, &changes).await;
     let gone: LookupResponse = w.lookup(&fy, head_id.as_str()).await.json();
@@ -685,9 +718,16 @@ async fn a_national_id_registered_by_one_group_is_found_from_another_as_groups_o
 
     // Audited: the device and the households found, never the national ID.
     let entries = w.audited(AuditAction::Lookup);
-    assert!(entries.iter().any(|e| e.device_id == Some(fy.id)
-        && e.household == Some(household.id)));
-    assert!(entries.iter().any(|e| e.device_id == Some(fy.id) && e.household.is_none()));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.device_id == Some(fy.id) && e.household == Some(household.id))
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.device_id == Some(fy.id) && e.household.is_none())
+    );
     let rows = w.storage.audit_rows(None, 100_000).expect("rows");
     let text = format!("{rows:?}");
     for id in [&head_id, &spouse_id, &corrected] {
@@ -745,4 +785,253 @@ async fn lookups_over_the_hourly_limit_are_refused_with_retry_after_even_after_a
         .filter(|e| e.device_id == Some(fy.id))
         .count();
     assert_eq!(by_fy, 3);
+}
+
+/// Merges `retired` into `survivor` on `device`'s replica: the retired household's redirect.
+fn merge(
+    retired: &mut Household,
+    survivor: &Household,
+    group: &str,
+    device: &Device,
+) -> Vec<WireChange> {
+    let survivor = survivor.id;
+    retired.write(device, |doc, meta| {
+        doc.retire_into(survivor, Some(group), meta, Utc::now())
+            .expect("merge");
+    })
+}
+
+/// Undoes the merge of `retired` on `device`'s replica.
+fn unmerge(retired: &mut Household, device: &Device) -> Vec<WireChange> {
+    retired.write(device, |doc, meta| {
+        doc.unretire(meta, Utc::now()).expect("unmerge");
+    })
+}
+
+fn edit_address(household: &mut Household, device: &Device, address: &str) -> Vec<WireChange> {
+    household.write(device, |doc, meta| {
+        let edit = madadkar_schema::HouseholdEdit {
+            address: Some(address.into()),
+            ..Default::default()
+        };
+        doc.edit_household(&edit, meta, Utc::now()).expect("edit");
+    })
+}
+
+fn sorted(mut households: Vec<Uuid>) -> Vec<Uuid> {
+    households.sort();
+    households
+}
+
+#[tokio::test]
+async fn a_merge_brings_the_retired_household_to_the_survivors_scope_and_an_undo_takes_it_back() {
+    let w = World::new();
+    let fx = w.device("field", Some("x"));
+    let sx = w.device("supervisor", Some("x"));
+    let fy = w.device("field", Some("y"));
+    let sy = w.device("supervisor", Some("y"));
+    let coordinator = w.device("coordinator", None);
+    let a = w.registered(&fx, None).await;
+    let mut b = w.registered(&fy, None).await;
+    let mut cursors = std::collections::HashMap::new();
+    for device in [&fx, &sx, &fy, &sy] {
+        cursors.insert(device.id, w.pull_from(device, 0).await.1);
+    }
+    let (_, _, version) = w.pull_from(&fx, cursors[&fx.id]).await;
+
+    let merged = merge(&mut b, &a, "x", &coordinator);
+    w.push_ok(&coordinator, &merged).await;
+    let entries = w.audited(AuditAction::Merge);
+    let merged_ids: Vec<_> = entries.iter().map(|e| (e.household, e.device_id)).collect();
+    assert_eq!(
+        merged_ids,
+        [
+            (Some(b.id), Some(coordinator.id)),
+            (Some(a.id), Some(coordinator.id))
+        ]
+    );
+
+    // Group x's devices receive B's whole history: its two changes and the merge.
+    for device in [&fx, &sx] {
+        let (pulled, cursor, _) = w.pull_from(device, cursors[&device.id]).await;
+        cursors.insert(device.id, cursor);
+        let got = counts(&pulled);
+        assert_eq!(got.get(&b.id), Some(&3), "{got:?}");
+        assert_eq!(got.get(&a.id), None);
+        assert_eq!(w.scope(device).await.households, sorted(vec![a.id, b.id]));
+    }
+    // Group y's devices keep B and get the redirect (with B's history again, as any scope
+    // holding a household does when a log entry brings it somewhere; replicas ignore changes
+    // they hold), and do not receive A.
+    for device in [&fy, &sy] {
+        let (pulled, cursor, _) = w.pull_from(device, cursors[&device.id]).await;
+        cursors.insert(device.id, cursor);
+        assert_eq!(counts(&pulled).keys().collect::<Vec<_>>(), [&b.id]);
+        let redirect = merged[0].bytes.clone();
+        assert!(pulled.iter().any(|c| c.bytes == redirect));
+        assert_eq!(w.scope(device).await.households, vec![b.id]);
+    }
+    // Adding B to x's scope takes nothing from any scope: the version stays.
+    assert_eq!(w.pull_from(&fx, cursors[&fx.id]).await.2, version);
+
+    // A worker of y who has not heard of the merge writes to B: it reaches x's devices.
+    let late = edit_address(&mut b, &fy, "written offline");
+    w.push_ok(&fy, &late).await;
+    for device in [&fx, &sx] {
+        let (pulled, cursor, _) = w.pull_from(device, cursors[&device.id]).await;
+        cursors.insert(device.id, cursor);
+        assert_eq!(counts(&pulled), [(b.id, 1)].into_iter().collect());
+    }
+    // x's devices may write to B too, and use the per-household sync on it; y's may not on A.
+    let theirs = edit_address(&mut b, &fx, "seen from x");
+    w.push_ok(&fx, &theirs).await;
+    let frame = wire::DocSyncFrame {
+        state: vec![],
+        message: vec![],
+    };
+    let synced = World::call_on(
+        &w.router,
+        Method::POST,
+        &format!("/v1/households/{}/sync", b.id),
+        &fx.token,
+        None,
+        frame.encode(),
+    )
+    .await;
+    assert_eq!(synced.status, StatusCode::OK);
+    let refused = World::call_on(
+        &w.router,
+        Method::POST,
+        &format!("/v1/households/{}/sync", a.id),
+        &fy.token,
+        None,
+        frame.encode(),
+    )
+    .await;
+    refused.error(StatusCode::FORBIDDEN, "out_of_scope");
+
+    // The undo: B leaves x's scope (a new scope version), stays in y's.
+    let undone = unmerge(&mut b, &coordinator);
+    w.push_ok(&coordinator, &undone).await;
+    let entries = w.audited(AuditAction::Unmerge);
+    assert_eq!(
+        entries.iter().map(|e| e.household).collect::<Vec<_>>(),
+        [Some(b.id), Some(a.id)]
+    );
+    for device in [&fx, &sx] {
+        let (_, cursor, new_version) = w.pull_from(device, cursors[&device.id]).await;
+        cursors.insert(device.id, cursor);
+        assert_ne!(new_version, version, "B may have left the scope");
+        assert_eq!(w.scope(device).await.households, vec![a.id]);
+    }
+    assert_eq!(w.scope(&fy).await.households, vec![b.id]);
+    let after = edit_address(&mut b, &fy, "after the undo");
+    w.push_ok(&fy, &after).await;
+    let (pulled, _, _) = w.pull_from(&fx, cursors[&fx.id]).await;
+    assert!(pulled.is_empty(), "B's later work stays in y");
+    let stale = edit_address(&mut b, &fx, "too late");
+    w.push(&fx, &stale)
+        .await
+        .error(StatusCode::FORBIDDEN, "out_of_scope");
+}
+
+#[tokio::test]
+async fn households_merged_into_a_survivor_follow_it_when_it_is_reassigned() {
+    let w = World::new();
+    admin::add_group(w.storage.as_ref(), "z", "گروه زد").expect("group z");
+    let fx = w.device("field", Some("x"));
+    let fy = w.device("field", Some("y"));
+    let fz = w.device("field", Some("z"));
+    let coordinator = w.device("coordinator", None);
+    let a = w.registered(&fx, None).await;
+    let mut b = w.registered(&fy, None).await;
+    let merged = merge(&mut b, &a, "x", &coordinator);
+    w.push_ok(&coordinator, &merged).await;
+    let (_, z_cursor, _) = w.pull_from(&fz, 0).await;
+
+    let body = json!({ "households": [a.id], "group": "z", "dry_run": false });
+    let _: AssignResponse = w.assign(&coordinator, body).await.json();
+    let (pulled, _, _) = w.pull_from(&fz, z_cursor).await;
+    let got = counts(&pulled);
+    assert_eq!(
+        (got.get(&a.id), got.get(&b.id)),
+        (Some(&2), Some(&3)),
+        "{got:?}"
+    );
+    assert_eq!(w.scope(&fz).await.households, sorted(vec![a.id, b.id]));
+    assert!(w.scope(&fx).await.households.is_empty());
+    assert_eq!(w.scope(&fy).await.households, vec![b.id]);
+}
+
+#[tokio::test]
+async fn only_coordinators_and_supervisors_within_their_group_may_merge_or_undo() {
+    let w = World::new();
+    let fx = w.device("field", Some("x"));
+    let sx = w.device("supervisor", Some("x"));
+    let fy = w.device("field", Some("y"));
+    let coordinator = w.device("coordinator", None);
+    let mut a = w.registered(&fx, None).await;
+    let mut c = w.registered(&fx, None).await;
+    let b = w.registered(&fy, None).await;
+    let version = w.storage.versions().expect("versions").scope;
+
+    // A field worker may not, even within their own caseload; nothing is stored.
+    let mut attempt = Household {
+        id: c.id,
+        doc: HouseholdDoc::load(&c.doc.save()).expect("a copy"),
+    };
+    let merged = merge(&mut attempt, &a, "x", &fx);
+    let error = w
+        .push(&fx, &merged)
+        .await
+        .error(StatusCode::FORBIDDEN, "merge_forbidden");
+    assert_eq!(error.households, vec![c.id]);
+    let (pulled, _, _) = w.pull_from(&sx, 0).await;
+    assert_eq!(
+        counts(&pulled).get(&c.id),
+        Some(&2),
+        "the merge was not stored"
+    );
+    assert!(w.audited(AuditAction::Merge).is_empty());
+
+    // A supervisor may not merge a household of their group into another group's.
+    let mut a_copy = Household {
+        id: a.id,
+        doc: HouseholdDoc::load(&a.doc.save()).expect("a copy"),
+    };
+    let across = merge(&mut a_copy, &b, "y", &sx);
+    let error = w
+        .push(&sx, &across)
+        .await
+        .error(StatusCode::FORBIDDEN, "merge_forbidden");
+    assert_eq!(error.households, vec![a.id]);
+
+    // Within the group they may, and undo it.
+    let merged = merge(&mut c, &a, "x", &sx);
+    w.push_ok(&sx, &merged).await;
+    let undone = unmerge(&mut c, &sx);
+    w.push_ok(&sx, &undone).await;
+    assert_eq!(w.audited(AuditAction::Unmerge).len(), 2);
+    assert_ne!(w.storage.versions().expect("versions").scope, version);
+
+    // A field worker may not undo a merge either.
+    let merged = merge(&mut c, &a, "x", &coordinator);
+    w.push_ok(&coordinator, &merged).await;
+    let undone = unmerge(&mut c, &fx);
+    w.push(&fx, &undone)
+        .await
+        .error(StatusCode::FORBIDDEN, "merge_forbidden");
+
+    // Into a household the server does not hold: refused as a document it will not store.
+    let ghost = Household {
+        id: Uuid::now_v7(),
+        doc: HouseholdDoc::load(&a.doc.save()).expect("a copy"),
+    };
+    let mut d = w.registered(&fx, None).await;
+    let dangling = merge(&mut d, &ghost, "x", &coordinator);
+    let error = w
+        .push(&coordinator, &dangling)
+        .await
+        .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_document");
+    assert_eq!(error.households, vec![d.id]);
 }

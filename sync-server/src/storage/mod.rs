@@ -108,6 +108,15 @@ pub struct Assignment {
     pub worker_id: Option<String>,
 }
 
+/// Where a household stands for scopes: its own assignment and, when it was merged into
+/// another household (retired), that survivor and the survivor's assignment (`None`: the
+/// server does not hold the survivor).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Standing {
+    pub own: Assignment,
+    pub merged_into: Option<(Uuid, Option<Assignment>)>,
+}
+
 /// The households a worker may see; see `docs/sync-protocol.md` for the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -134,6 +143,20 @@ impl Scope {
         }
     }
 
+    /// Whether a household standing as `s` is visible to this scope: the one rule of who sees
+    /// what, used by pushes, the per-household sync and (in SQL, see the backend's
+    /// `visible_to`) pulls and scope lists. A household is visible when its own assignment is
+    /// in the scope, or when it was merged into a household whose assignment is: every replica
+    /// that shows the survivor composes it with the households retired into it.
+    pub fn sees(&self, s: &Standing) -> bool {
+        self.contains(&s.own)
+            || s.merged_into
+                .as_ref()
+                .and_then(|(_, survivor)| survivor.as_ref())
+                .is_some_and(|a| self.contains(a))
+    }
+
+    /// Whether an assignment lies in this scope (a household's own, or its survivor's).
     pub fn contains(&self, a: &Assignment) -> bool {
         match self {
             Self::Everything => true,
@@ -158,12 +181,14 @@ pub struct Reassignment {
 
 /// What the server reads from a household's document when it stores changes to it, and keeps
 /// in indexes beside the changes (written in the same transaction): the national IDs its
-/// members hold, for `POST /v1/lookup`.
+/// members hold, for `POST /v1/lookup`, and the household it was merged into, for scopes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HouseholdFacts {
     pub household: Uuid,
     /// Every member's national ID, each once.
     pub national_ids: Vec<String>,
+    /// The survivor this household was merged into (retired), if it was.
+    pub merged_into: Option<Uuid>,
 }
 
 /// The most lookups by national ID one device may make in an hour (setting
@@ -278,13 +303,17 @@ pub trait Storage: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<()>;
     fn assignments(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Assignment>>;
+    /// Where each of `households` the server holds stands for scopes ([`Scope::sees`]).
+    fn standings(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Standing>>;
     /// Which of `hashes` are stored for `household`.
     fn known_hashes(&self, household: Uuid, hashes: &[Hash]) -> Result<HashSet<Hash>>;
     /// Stores changes idempotently (by hash) with the assignments of households new to the
     /// server and the facts read from the documents they make (replacing each named
     /// household's earlier facts), all or nothing; returns each change's sequence number. A
     /// change whose (actor, sequence number) the household holds under another hash is refused
-    /// ([`StorageError::DuplicateSeq`]).
+    /// ([`StorageError::DuplicateSeq`]). A merge link that appears or changes brings the
+    /// retired household's whole history to its survivor's scope on the next pull, as a
+    /// reassignment does; one that changes or goes changes the scope version.
     fn store_changes(
         &self,
         changes: &[IncomingChange],
@@ -338,7 +367,7 @@ pub trait Storage: Send + Sync + 'static {
     fn versions(&self) -> Result<Versions>;
     /// Begins retiring a device (see [`DeviceRecord::retiring_at`]).
     fn retire_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
-    /// Every household assigned inside `scope`.
+    /// Every household visible to `scope` ([`Scope::sees`]).
     fn households_in_scope(&self, scope: &Scope) -> Result<Vec<Uuid>>;
 
     // The access audit (`crate::audit`): an append-only hash chain.
@@ -381,6 +410,31 @@ mod tests {
         assert!(!s.contains(&assigned(Some("g1"), Some("w2"))));
         assert!(!s.contains(&assigned(Some("g2"), None)));
         assert!(!s.contains(&assigned(None, None)));
+    }
+
+    #[test]
+    fn a_household_merged_into_one_in_scope_is_seen_and_keeps_its_own_scope() {
+        let field_x = Scope::of(&worker(Role::Field, Some("x")));
+        let field_y = Scope::of(&worker(Role::Field, Some("y")));
+        let retired = Standing {
+            own: assigned(Some("y"), None),
+            merged_into: Some((Uuid::now_v7(), Some(assigned(Some("x"), None)))),
+        };
+        assert!(field_x.sees(&retired));
+        assert!(field_y.sees(&retired));
+        // A survivor the server does not hold adds no one.
+        let dangling = Standing {
+            merged_into: Some((Uuid::now_v7(), None)),
+            ..retired.clone()
+        };
+        assert!(!field_x.sees(&dangling));
+        // Another worker's survivor is not this field worker's.
+        let elsewhere = Standing {
+            own: assigned(Some("y"), Some("w2")),
+            merged_into: Some((Uuid::now_v7(), Some(assigned(Some("x"), Some("w2"))))),
+        };
+        assert!(!field_x.sees(&elsewhere));
+        assert!(Scope::of(&worker(Role::Supervisor, Some("x"))).sees(&elsewhere));
     }
 
     #[test]

@@ -297,18 +297,38 @@ fn version_of(c: &Connection, table: &'static str) -> SqlResult<u64> {
     stored_count(version, || format!("the {table}"))
 }
 
-/// The SQL condition on `assignments a` (parameters from `?2`) that selects a scope's
-/// households; `None` for a scope that holds none.
-fn scope_filter(scope: &Scope) -> Option<(&'static str, Vec<String>)> {
-    match scope {
-        Scope::Everything => Some(("1", vec![])),
-        Scope::Group(g) => Some(("a.group_id = ?2", vec![g.clone()])),
-        Scope::GroupWorker { group, worker } => Some((
-            "a.group_id = ?2 AND (a.worker_id IS NULL OR a.worker_id = ?3)",
-            vec![group.clone(), worker.clone()],
-        )),
-        Scope::Nothing => None,
-    }
+/// The joins [`visible_to`]'s condition reads, after a household's own assignment `a`: its merge
+/// link `k` and its survivor's assignment `s` (NULL when it was not merged, or the survivor is
+/// not on the server).
+const VISIBILITY_JOINS: &str = "LEFT JOIN links k ON k.retired = a.household
+     LEFT JOIN assignments s ON s.household = k.survivor";
+
+/// The SQL condition (parameters from `?2`) that a household is visible to `scope`: the SQL
+/// form of [`Scope::sees`], over its own assignment `a` and its survivor's `s` (see
+/// [`VISIBILITY_JOINS`]); `None` for a scope that holds none.
+fn visible_to(scope: &Scope) -> Option<(String, Vec<String>)> {
+    let assigned_in = |t: &str| match scope {
+        Scope::Everything => "1".to_string(),
+        Scope::Group(_) => format!("{t}.group_id = ?2"),
+        Scope::GroupWorker { .. } => {
+            format!("({t}.group_id = ?2 AND ({t}.worker_id IS NULL OR {t}.worker_id = ?3))")
+        }
+        Scope::Nothing => "0".to_string(),
+    };
+    let args = match scope {
+        Scope::Everything => vec![],
+        Scope::Group(g) => vec![g.clone()],
+        Scope::GroupWorker { group, worker } => vec![group.clone(), worker.clone()],
+        Scope::Nothing => return None,
+    };
+    // `s.household IS NOT NULL`: a link to a survivor the server does not hold adds no one
+    // (the coordinator's "1" would otherwise match it).
+    let clause = format!(
+        "({} OR (s.household IS NOT NULL AND {}))",
+        assigned_in("a"),
+        assigned_in("s")
+    );
+    Some((clause, args))
 }
 
 impl SqliteStorage {
@@ -630,6 +650,9 @@ impl Storage for SqliteStorage {
                      ON CONFLICT (household) DO UPDATE SET group_id = ?2, worker_id = ?3, updated_at = ?4",
                 )?;
                 let mut log = tx.prepare_cached("INSERT INTO log (kind, household) VALUES ('assign', ?)")?;
+                let mut follow = tx.prepare_cached(
+                    "INSERT INTO log (kind, household) SELECT 'assign', retired FROM links WHERE survivor = ? ORDER BY retired",
+                )?;
                 let stamp = time(at);
                 for m in moves {
                     let key = m.household.to_string();
@@ -649,8 +672,10 @@ impl Storage for SqliteStorage {
                         .into());
                     }
                     upsert.execute(params![key, m.to.group_id, m.to.worker_id, stamp])?;
-                    // Tells every scope that now holds the household to send its whole history.
+                    // Tells every scope that now holds the household to send its whole history;
+                    // the same for the households merged into it, which follow it.
                     log.execute([&key])?;
+                    follow.execute([&key])?;
                 }
             }
             audit::append_in(&tx, audit, at)?;
@@ -676,6 +701,47 @@ impl Storage for SqliteStorage {
                     .optional()?
                 {
                     out.insert(*h, a);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn standings(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Standing>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT a.group_id, a.worker_id, k.survivor, s.household, s.group_id, s.worker_id
+                 FROM assignments a
+                 LEFT JOIN links k ON k.retired = a.household
+                 LEFT JOIN assignments s ON s.household = k.survivor
+                 WHERE a.household = ?",
+            )?;
+            let mut out = HashMap::new();
+            for h in households {
+                let found = first_row(&mut stmt, [h.to_string()], |r| {
+                    let own = Assignment {
+                        group_id: r.get(0)?,
+                        worker_id: r.get(1)?,
+                    };
+                    let survivor: Option<String> = r.get(2)?;
+                    let merged_into = match survivor {
+                        None => None,
+                        Some(id) => {
+                            let id = parse_uuid(&id, || format!("household {h}'s survivor"))?;
+                            let held: Option<String> = r.get(3)?;
+                            let assignment = held.map(|_| -> rusqlite::Result<Assignment> {
+                                Ok(Assignment {
+                                    group_id: r.get(4)?,
+                                    worker_id: r.get(5)?,
+                                })
+                            });
+                            Some((id, assignment.transpose()?))
+                        }
+                    };
+                    Ok(Standing { own, merged_into })
+                })?;
+                if let Some(standing) = found {
+                    out.insert(*h, standing);
                 }
             }
             Ok(out)
@@ -756,7 +822,7 @@ impl Storage for SqliteStorage {
         after: u64,
         limits: PullLimits,
     ) -> Result<PullBatch> {
-        let Some((clause, args)) = scope_filter(scope) else {
+        let Some((clause, args)) = visible_to(scope) else {
             return Ok(PullBatch {
                 next_cursor: after,
                 more: false,
@@ -771,6 +837,7 @@ impl Storage for SqliteStorage {
             let sql = format!(
                 "SELECT l.seq, l.kind, l.household, c.bytes, c.device_id FROM log l
                  JOIN assignments a ON a.household = l.household
+                 {VISIBILITY_JOINS}
                  LEFT JOIN changes c ON c.seq = l.seq
                  WHERE l.seq > ?1 AND {clause} ORDER BY l.seq LIMIT {}",
                 limits.max_entries + 1
@@ -995,13 +1062,14 @@ impl Storage for SqliteStorage {
     }
 
     fn households_in_scope(&self, scope: &Scope) -> Result<Vec<Uuid>> {
-        let Some((clause, args)) = scope_filter(scope) else {
+        let Some((clause, args)) = visible_to(scope) else {
             return Ok(Vec::new());
         };
         self.read(|c| {
             // `?1` only keeps the filter's parameters at `?2` and after, as in `pull`.
             let sql = format!(
-                "SELECT a.household FROM assignments a WHERE ?1 = ?1 AND {clause} ORDER BY a.household"
+                "SELECT a.household FROM assignments a {VISIBILITY_JOINS}
+                 WHERE ?1 = ?1 AND {clause} ORDER BY a.household"
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let zero = 0i64;

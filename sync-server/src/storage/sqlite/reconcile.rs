@@ -1,17 +1,20 @@
-//! The SQLite side of reconciliation (issue 10): the index of national IDs by household that
-//! answers `POST /v1/lookup`, kept in the transaction that stores a household's changes; each
-//! device's recent lookups, for their rate limit; the migration step that creates both and the
-//! backfill of the index from the changes stored before it.
+//! The SQLite side of reconciliation (issue 10): the facts read from each household's document
+//! and kept in the transaction that stores its changes (the index of national IDs that answers
+//! `POST /v1/lookup`; the merge links that widen scopes: a retired household is visible
+//! wherever its survivor is); each device's recent lookups, for their rate limit; the
+//! migration step that creates them and the backfill of the facts from the changes stored
+//! before it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{SqlResult, parse_uuid};
 use crate::storage::{HouseholdFacts, LookupLimit};
 
-/// The migration step. Depends on nothing but `INITIAL`'s `changes` and `devices`, so it may
-/// take any place after them when steps of parallel work are merged; it may also run again
-/// (`IF NOT EXISTS`), as it does when a test sets the version back to an earlier step.
+/// The migration step. Depends on nothing but `INITIAL`'s tables and the device keys' step's
+/// `scope_version`, so it may take any place after them when steps of parallel work are
+/// merged; it may also run again (`IF NOT EXISTS`), as it does when a test sets the version
+/// back to an earlier step.
 pub(super) const MIGRATION: &str = r#"
 CREATE TABLE IF NOT EXISTS national_ids (
     national_id TEXT NOT NULL,
@@ -25,6 +28,17 @@ CREATE TABLE IF NOT EXISTS lookups (
     at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS lookups_by_device ON lookups (device_id, at);
+-- A retired household (merged into another) and its survivor, from the retired household's
+-- `merged_into`. A link that changes or goes may take the retired household out of a scope.
+CREATE TABLE IF NOT EXISTS links (
+    retired TEXT PRIMARY KEY,
+    survivor TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_by_survivor ON links (survivor);
+CREATE TRIGGER IF NOT EXISTS scope_on_link_update AFTER UPDATE OF survivor ON links
+BEGIN UPDATE scope_version SET version = version + 1; END;
+CREATE TRIGGER IF NOT EXISTS scope_on_link_delete AFTER DELETE ON links
+BEGIN UPDATE scope_version SET version = version + 1; END;
 "#;
 
 /// The index of [`MIGRATION`] among the steps, wherever a merge put it.
@@ -32,23 +46,46 @@ pub(super) fn step() -> Option<usize> {
     super::MIGRATIONS.iter().position(|m| *m == MIGRATION)
 }
 
-/// Replaces the facts of each named household (inside the caller's write transaction).
+/// Replaces the facts of each named household (inside the caller's write transaction). A merge
+/// link that appears or points elsewhere is logged as an `assign` entry of the retired
+/// household, so that its whole history reaches the survivor's scope on the next pull.
 pub(super) fn write_facts(tx: &Transaction<'_>, facts: &[HouseholdFacts]) -> SqlResult<()> {
     let mut clear = tx.prepare_cached("DELETE FROM national_ids WHERE household = ?")?;
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO national_ids (national_id, household) VALUES (?, ?)",
     )?;
+    let mut linked = tx.prepare_cached("SELECT survivor FROM links WHERE retired = ?")?;
+    let mut link = tx.prepare_cached(
+        "INSERT INTO links (retired, survivor) VALUES (?1, ?2)
+         ON CONFLICT (retired) DO UPDATE SET survivor = ?2",
+    )?;
+    let mut unlink = tx.prepare_cached("DELETE FROM links WHERE retired = ?")?;
+    let mut log = tx.prepare_cached("INSERT INTO log (kind, household) VALUES ('assign', ?)")?;
     for f in facts {
         let key = f.household.to_string();
         clear.execute([&key])?;
         for id in &f.national_ids {
             insert.execute(params![id, key])?;
         }
+        let before: Option<String> = linked.query_row([&key], |r| r.get(0)).optional()?;
+        let after = f.merged_into.map(|s| s.to_string());
+        if before == after {
+            continue;
+        }
+        match after {
+            Some(survivor) => {
+                link.execute(params![key, survivor])?;
+                log.execute([&key])?;
+            }
+            None => {
+                unlink.execute([&key])?;
+            }
+        }
     }
     Ok(())
 }
 
-/// Fills the index from the changes stored before the step; run once, by the opening that
+/// Fills the facts from the changes stored before the step; run once, by the opening that
 /// applies it. A household whose stored changes do not make a readable document is left out
 /// (counted in a warning, ids only): the push's checks keep such households from being stored
 /// since, and an administrator repairs the older ones.
@@ -78,7 +115,7 @@ pub(super) fn backfill(conn: &mut Connection) -> SqlResult<()> {
     if unreadable > 0 {
         tracing::warn!(
             unreadable,
-            "households whose stored changes make no readable document were left out of the national ID index"
+            "households whose stored changes make no readable document were left out of the national ID index and the merge links"
         );
     }
     Ok(())
@@ -157,20 +194,33 @@ mod tests {
             Utc::now(),
         )
         .expect("household");
-        let change = doc.changes_since(&[]).remove(0);
+        // Merged into another household, as a coordinator's replica writes it.
+        let survivor = Uuid::now_v7();
+        let meta = ChangeMeta::new("w", "w", &device.to_string());
+        doc.retire_into(survivor, Some("x"), &meta, Utc::now())
+            .expect("merge");
+        let changes = doc.changes_since(&[]);
         let assignment = Assignment {
             group_id: Some("x".into()),
             worker_id: None,
         };
         // Stored as a server from before the index stored it: with no facts.
-        let incoming = IncomingChange {
-            household,
-            hash: change.hash().0,
-            bytes: change.raw_bytes().to_vec(),
-            device_id: device,
-        };
+        let incoming: Vec<IncomingChange> = changes
+            .iter()
+            .map(|change| IncomingChange {
+                household,
+                hash: change.hash().0,
+                bytes: change.raw_bytes().to_vec(),
+                device_id: device,
+            })
+            .collect();
+        let survivor_held = (survivor, assignment.clone());
         storage
-            .store_changes(&[incoming], &[(household, assignment.clone())], &[])
+            .store_changes(
+                &incoming,
+                &[(household, assignment.clone()), survivor_held],
+                &[],
+            )
             .expect("store");
         // And a household whose stored bytes make no document: left out, not fatal.
         let junk = IncomingChange {
@@ -179,7 +229,9 @@ mod tests {
             bytes: vec![1, 2, 3],
             device_id: device,
         };
-        storage.store_changes(&[junk], &[], &[]).expect("store junk");
+        storage
+            .store_changes(&[junk], &[], &[])
+            .expect("store junk");
         assert!(
             storage
                 .national_id_households(id.as_str())
@@ -190,10 +242,15 @@ mod tests {
         backfill(&mut raw).expect("backfill");
         let found = storage.national_id_households(id.as_str()).expect("q");
         assert_eq!(found.get(&household), Some(&assignment));
+        let standing = storage.standings(&[household]).expect("standing");
+        assert_eq!(
+            standing[&household].merged_into,
+            Some((survivor, Some(assignment.clone())))
+        );
         // The facts a push stores replace the household's earlier ones.
         let cleared = HouseholdFacts {
             household,
-            national_ids: vec![],
+            ..Default::default()
         };
         storage.store_changes(&[], &[], &[cleared]).expect("store");
         assert!(
@@ -202,6 +259,8 @@ mod tests {
                 .expect("q")
                 .is_empty()
         );
+        let standing = storage.standings(&[household]).expect("standing");
+        assert_eq!(standing[&household].merged_into, None);
     }
 
     #[test]

@@ -109,6 +109,7 @@ const HELD_BACK_CODES: &[&str] = &[
     "author_mismatch",
     "author_revoked",
     "unsigned_relay",
+    "merge_forbidden",
 ];
 
 pub(crate) struct Http {

@@ -27,6 +27,7 @@ pub mod forms;
 pub mod projection;
 pub mod quarantine;
 pub mod query;
+pub mod remote;
 mod sql;
 pub mod store;
 pub mod sync;

@@ -356,7 +356,12 @@ impl Http {
         })
     }
 
-    fn post(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+    pub(crate) fn post(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>> {
         let len = body.len();
         let request = self
             .client

@@ -1,5 +1,6 @@
 //! `POST /v1/push`: the checks a set of changes must pass (scope, authorship, dependencies,
-//! the documents they make: `validate`) before it is stored, all or nothing. The per-household fallback reuses them.
+//! the documents they make: `validate`, the merges they make) before it is stored with the
+//! facts read from those documents, all or nothing. The per-household fallback reuses them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -1047,3 +1047,501 @@ pub fn evidence(a: &MatchRecord, b: &MatchRecord) -> Vec<String> {
     facts.dedup();
     facts
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::matching::labelled::{province, labelled_pairs};
+    use crate::matching::{MatchMember, block_keys};
+
+    fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, d)
+    }
+
+    fn member(
+        first: &str,
+        last: &str,
+        relation: Relation,
+        nid: Option<&str>,
+        born: Option<NaiveDate>,
+        father: Option<&str>,
+    ) -> MatchMember {
+        MatchMember {
+            first_name: first.into(),
+            last_name: last.into(),
+            national_id: nid.map(Into::into),
+            birth_date: born,
+            relation,
+            father_name: father.map(Into::into),
+        }
+    }
+
+    fn record(id: u128, district: &str, address: &str, phone: &str, members: Vec<MatchMember>) -> MatchRecord {
+        MatchRecord {
+            household: Uuid::from_u128(id),
+            group: Some("g01".into()),
+            district: district.into(),
+            address: address.into(),
+            phones: if phone.is_empty() { Vec::new() } else { vec![phone.into()] },
+            members,
+        }
+    }
+
+    /// A family: Ali Karimi, his wife Zahra Ahmadi and two children.
+    fn karimi(id: u128) -> MatchRecord {
+        record(
+            id,
+            "منطقه ۷",
+            "خیابان امام، کوچه یاس، پلاک ۱۲",
+            "09121234567",
+            vec![
+                member("علی", "کریمی", Relation::Head, Some("0499370899"), date(1980, 3, 21), Some("حسن")),
+                member("زهرا", "احمدی", Relation::Spouse, Some("0067749828"), date(1984, 6, 2), Some("رضا")),
+                member("مهدی", "کریمی", Relation::Child, None, date(2006, 9, 1), Some("علی")),
+                member("فاطمه", "کریمی", Relation::Child, None, date(2010, 1, 15), Some("علی")),
+            ],
+        )
+    }
+
+    /// Realistic frequencies (a generated district's worth of households) plus `extra`.
+    fn population_with(extra: &[&MatchRecord]) -> Population {
+        let mut records = province(11, 2_000, 0.0).records;
+        records.extend(extra.iter().map(|r| (*r).clone()));
+        Population::of(&records)
+    }
+
+    fn assert_explained(score: &PairScore) {
+        assert!(!score.reasons.is_empty());
+        let sum: f32 = score.reasons.iter().map(|r| r.weight).sum();
+        assert!((sum - score.score).abs() < 1e-3, "{sum} vs {}", score.score);
+    }
+
+    #[test]
+    fn the_same_registration_twice_is_likely_and_explains_itself() {
+        let (a, b) = (karimi(1), karimi(2));
+        let pop = population_with(&[&a, &b]);
+        let score = score_pair(&a, &b, &pop);
+        assert_eq!(score.band, Some(Band::Likely), "{score:?}");
+        assert_explained(&score);
+        for field in [
+            MatchField::NationalId,
+            MatchField::HeadName,
+            MatchField::BirthDate,
+            MatchField::FatherName,
+            MatchField::SpouseName,
+            MatchField::MemberName,
+            MatchField::Phone,
+            MatchField::District,
+            MatchField::Address,
+        ] {
+            let reason = score.reason(field).unwrap_or_else(|| panic!("{field:?} missing"));
+            assert_eq!(reason.agreement, Agreement::Exact, "{field:?}");
+            assert!(reason.weight > 0.0, "{field:?}");
+        }
+    }
+
+    #[test]
+    fn scores_do_not_depend_on_the_order() {
+        let a = karimi(1);
+        let mut b = karimi(2);
+        b.members[0].first_name = "عليرضا".into();
+        b.members.pop();
+        let pop = population_with(&[&a, &b]);
+        assert_eq!(score_pair(&a, &b, &pop), score_pair(&b, &a, &pop));
+    }
+
+    #[test]
+    fn spelling_variants_of_one_family_are_likely() {
+        let a = karimi(1);
+        let variants: Vec<(&str, Box<dyn Fn(&mut MatchRecord)>)> = vec![
+            ("arabic letters", Box::new(|r| {
+                r.members[0].first_name = "علي".into();
+                r.members[0].last_name = "كريمي".into();
+            })),
+            ("swapped first and last name", Box::new(|r| {
+                r.members[0].first_name = "کریمی".into();
+                r.members[0].last_name = "علی".into();
+            })),
+            ("a typo", Box::new(|r| r.members[0].last_name = "کریمن".into())),
+            ("a title", Box::new(|r| r.members[0].first_name = "سید علی".into())),
+            ("phone with +98", Box::new(|r| r.phones = vec!["+98 912 123 4567".into()])),
+            ("no national IDs", Box::new(|r| r.members.iter_mut().for_each(|m| m.national_id = None))),
+            ("moved", Box::new(|r| {
+                r.district = "شهرک رسالت".into();
+                r.address = "خیابان آزادی، کوچه لاله، پلاک ۳".into();
+            })),
+            ("re-married", Box::new(|r| {
+                r.members[1] = member("مریم", "صادقی", Relation::Spouse, None, date(1990, 1, 1), Some("اکبر"));
+            })),
+            ("registered under the wife", Box::new(|r| {
+                r.members[0].relation = Relation::Spouse;
+                r.members[1].relation = Relation::Head;
+            })),
+        ];
+        for (what, change) in variants {
+            let mut b = karimi(2);
+            change(&mut b);
+            let pop = population_with(&[&a, &b]);
+            let score = score_pair(&a, &b, &pop);
+            assert_eq!(score.band, Some(Band::Likely), "{what}: {score:#?}");
+            assert_explained(&score);
+        }
+    }
+
+    #[test]
+    fn compound_names_written_joined_or_split_are_one_name() {
+        let mut a = karimi(1);
+        a.members[0].first_name = "محمدعلی".into();
+        a.members[0].last_name = "میرزاده".into();
+        for (first, last) in [("محمد علی", "میر زاده"), ("محمد\u{200C}علی", "میر\u{200C}زاده")] {
+            let mut b = karimi(2);
+            b.members[0].first_name = first.into();
+            b.members[0].last_name = last.into();
+            let pop = population_with(&[&a, &b]);
+            for (x, y) in [(&a, &b), (&b, &a)] {
+                let score = score_pair(x, y, &pop);
+                let head = score.reason(MatchField::HeadName).expect("head name compared");
+                assert_eq!(head.agreement, Agreement::Exact, "{first} {last}");
+                assert_eq!(score.band, Some(Band::Likely));
+            }
+        }
+    }
+
+    /// Two brothers in one building: same surname, same father, same address and phone; their
+    /// own first names, national IDs, wives and children.
+    fn brothers() -> (MatchRecord, MatchRecord) {
+        let address = "خیابان امام، کوچه یاس، پلاک ۱۲";
+        let a = record(
+            1,
+            "منطقه ۷",
+            address,
+            "09121234567",
+            vec![
+                member("علی", "ظهیرپور", Relation::Head, Some("0499370899"), date(1980, 3, 21), Some("غلامحسین")),
+                member("زهرا", "احمدی", Relation::Spouse, None, date(1984, 6, 2), Some("رضا")),
+                member("مهدی", "ظهیرپور", Relation::Child, None, date(2006, 9, 1), Some("علی")),
+            ],
+        );
+        let b = record(
+            2,
+            "منطقه ۷",
+            address,
+            "09121234567",
+            vec![
+                member("حسن", "ظهیرپور", Relation::Head, Some("0067749828"), date(1981, 5, 2), Some("غلامحسین")),
+                member("مریم", "صادقی", Relation::Spouse, None, date(1986, 1, 9), Some("اکبر")),
+                member("سارا", "ظهیرپور", Relation::Child, None, date(2009, 2, 3), Some("حسن")),
+            ],
+        );
+        (a, b)
+    }
+
+    #[test]
+    fn brothers_are_not_likely_even_without_national_ids() {
+        let (a, b) = brothers();
+        let pop = population_with(&[&a, &b]);
+        let score = score_pair(&a, &b, &pop);
+        assert_ne!(score.band, Some(Band::Likely), "{score:#?}");
+        assert_explained(&score);
+        let (mut a, mut b) = (a, b);
+        for m in a.members.iter_mut().chain(b.members.iter_mut()) {
+            m.national_id = None;
+        }
+        let score = score_pair(&a, &b, &pop);
+        assert_ne!(score.band, Some(Band::Likely), "{score:#?}");
+        // Their rare shared surname does not outweigh their different first names.
+        let head = score.reason(MatchField::HeadName).expect("compared");
+        assert_eq!(head.agreement, Agreement::Differs);
+        assert!(head.weight < 0.0, "{head:?}");
+    }
+
+    #[test]
+    fn a_name_that_is_part_of_the_other_is_not_a_close_name() {
+        // Brothers «محمد» and «محمدرضا»: Jaro–Winkler alone calls them close (0.91).
+        let (mut a, mut b) = brothers();
+        a.members[0].first_name = "محمد".into();
+        b.members[0].first_name = "محمدرضا".into();
+        for m in a.members.iter_mut().chain(b.members.iter_mut()) {
+            m.national_id = None;
+        }
+        let pop = population_with(&[&a, &b]);
+        let score = score_pair(&a, &b, &pop);
+        assert_ne!(score.band, Some(Band::Likely), "{score:#?}");
+        let head = score.reason(MatchField::HeadName).expect("compared");
+        assert_eq!(head.agreement, Agreement::Differs);
+    }
+
+    #[test]
+    fn a_widow_who_moved_to_her_parents_is_at_most_possible() {
+        let a = karimi(1);
+        // Her parents' household: her father (whose first name is her father's name), her
+        // mother, and she as a daughter with her national ID.
+        let b = record(
+            2,
+            "منطقه ۳",
+            "خیابان انقلاب، کوچه نرگس، پلاک ۴",
+            "09350000001",
+            vec![
+                member("رضا", "احمدی", Relation::Head, Some("1270000010"), date(1955, 1, 1), Some("محمود")),
+                member("طاهره", "نوروزی", Relation::Spouse, None, date(1958, 4, 4), Some("قاسم")),
+                member("زهرا", "احمدی", Relation::Child, Some("0067749828"), date(1984, 6, 2), Some("رضا")),
+            ],
+        );
+        let pop = population_with(&[&a, &b]);
+        let score = score_pair(&a, &b, &pop);
+        // The shared national ID puts the pair in review, never more.
+        assert_eq!(score.band, Some(Band::Possible), "{score:#?}");
+        assert_eq!(score.reason(MatchField::NationalId).map(|r| r.agreement), Some(Agreement::Exact));
+        // Even if everything else about her agrees and the phone is the same.
+        let mut b2 = b.clone();
+        b2.phones = a.phones.clone();
+        let score = score_pair(&a, &b2, &pop);
+        assert_eq!(score.band, Some(Band::Possible), "{score:#?}");
+    }
+
+    #[test]
+    fn placeholder_national_ids_prove_nothing() {
+        let mut a = karimi(1);
+        let mut b = brothers().1;
+        b.address = "جای دیگر".into();
+        b.district = "منطقه ۱".into();
+        b.phones.clear();
+        for (r, nid) in [(&mut a, "0010000003"), (&mut b, "0010000003")] {
+            r.members[0].national_id = Some(nid.into());
+        }
+        let pop = population_with(&[&a, &b]);
+        let score = score_pair(&a, &b, &pop);
+        assert_eq!(score.band, None, "{score:#?}");
+        assert!(!block_keys(&a).iter().any(|k| k.kind() == BlockKind::NationalId && k.as_str().contains("0010000003")));
+
+        // A valid-looking ID that many households give is a placeholder too.
+        let filler = "0499370899";
+        let mut records: Vec<MatchRecord> = (0..5)
+            .map(|i| {
+                let mut r = brothers().1;
+                r.household = Uuid::from_u128(100 + i);
+                r.members[0].national_id = Some(filler.into());
+                r
+            })
+            .collect();
+        a.members[0].national_id = Some(filler.into());
+        records.push(a.clone());
+        let pop = Population::of(&records);
+        let score = score_pair(&a, &records[0], &pop);
+        assert_eq!(score.band, None, "{score:#?}");
+        assert!(score.reason(MatchField::NationalId).is_none());
+    }
+
+    #[test]
+    fn rare_names_weigh_more_than_common_ones() {
+        let mut common = karimi(1);
+        common.members[0].first_name = "محمد".into();
+        common.members[0].last_name = "محمدی".into();
+        let mut rare = karimi(3);
+        rare.members[0].first_name = "سیاوش".into();
+        rare.members[0].last_name = "ظهیرپور".into();
+        let (mut common2, mut rare2) = (common.clone(), rare.clone());
+        common2.household = Uuid::from_u128(2);
+        rare2.household = Uuid::from_u128(4);
+        let pop = population_with(&[&common, &common2, &rare, &rare2]);
+        let weight = |a, b| {
+            score_pair(a, b, &pop)
+                .reason(MatchField::HeadName)
+                .map(|r| r.weight)
+                .unwrap_or_default()
+        };
+        let (c, r) = (weight(&common, &common2), weight(&rare, &rare2));
+        assert!(r > c + 4.0, "rare {r} common {c}");
+    }
+
+    #[test]
+    fn a_phone_many_households_give_weighs_less() {
+        let (a, b) = (karimi(1), karimi(2));
+        let alone = population_with(&[&a, &b]);
+        let mut crowd: Vec<MatchRecord> = (0..30)
+            .map(|i| {
+                let mut r = brothers().1;
+                r.household = Uuid::from_u128(100 + i);
+                r
+            })
+            .collect();
+        crowd.extend([a.clone(), b.clone()]);
+        let crowded = Population::of(&crowd);
+        let phone = |pop: &Population| {
+            score_pair(&a, &b, pop)
+                .reason(MatchField::Phone)
+                .map(|r| r.weight)
+                .unwrap_or_default()
+        };
+        assert_eq!(phone(&alone), PHONE_AGREE_MAX);
+        assert!(phone(&crowded) < PHONE_AGREE_MAX - 4.0, "{}", phone(&crowded));
+    }
+
+    #[test]
+    fn population_add_matches_population_of() {
+        let records = province(5, 300, 0.05).records;
+        let bulk = Population::of(&records);
+        let mut one_by_one = Population::default();
+        for r in &records {
+            one_by_one.add(r);
+        }
+        assert_eq!(bulk.households, one_by_one.households);
+        assert_eq!(bulk.persons, one_by_one.persons);
+        assert_eq!(bulk.first, one_by_one.first);
+        assert_eq!(bulk.last, one_by_one.last);
+        assert_eq!(bulk.father, one_by_one.father);
+        assert_eq!(bulk.phones, one_by_one.phones);
+        assert_eq!(bulk.nids, one_by_one.nids);
+        assert_eq!(bulk.districts, one_by_one.districts);
+    }
+
+    #[test]
+    fn pruning_never_drops_a_banded_pair() {
+        // Every pair of records sharing a key in a small province: detection's shortcut gives
+        // None only where the full score has no band.
+        let records = province(3, 1_500, 0.05).records;
+        let pop = Population::of(&records);
+        let prepared: Vec<Prepared> = records.iter().map(|r| Prepared::new(r, &pop)).collect();
+        let hashes: Vec<Vec<u64>> = prepared
+            .iter()
+            .map(|p| p.block_keys().iter().map(|k| fnv1a(k.as_str().as_bytes())).collect())
+            .collect();
+        let rank: Vec<u32> = (0..records.len() as u32).collect();
+        let (pairs, _) = candidate_pairs(&hashes, &rank);
+        let mut pairs: Vec<(&Prepared, &Prepared)> = pairs
+            .into_iter()
+            .map(|(i, j)| (&prepared[i as usize], &prepared[j as usize]))
+            .collect();
+        // And the labelled pairs, whose odd shapes (a new spouse, roles swapped, a moved
+        // daughter) reach the corners of the bound.
+        let labelled: Vec<(Prepared, Prepared)> = labelled_pairs(8, 3_000)
+            .iter()
+            .map(|p| (Prepared::new(&p.a, &pop), Prepared::new(&p.b, &pop)))
+            .collect();
+        pairs.extend(labelled.iter().map(|(a, b)| (a, b)));
+        // Another man recorded as head, the same wife and children: only the spouse and the
+        // members lift this pair into a band.
+        let mut a = karimi(1);
+        let mut b = karimi(2);
+        b.members[0] = member("حسین", "رضایی", Relation::Head, None, date(1970, 1, 1), Some("جواد"));
+        for m in a.members.iter_mut().chain(b.members.iter_mut()) {
+            m.national_id = None;
+        }
+        let other_head = (Prepared::new(&a, &pop), Prepared::new(&b, &pop));
+        assert!(score_prepared(&other_head.0, &other_head.1, false).is_some_and(|s| s.band.is_some()));
+        pairs.push((&other_head.0, &other_head.1));
+        let mut pruned = 0;
+        for (a, b) in pairs {
+            let full = score_prepared(a, b, false).expect("never None without pruning");
+            match score_prepared(a, b, true) {
+                None => {
+                    pruned += 1;
+                    assert_eq!(full.band, None, "{full:#?}");
+                }
+                Some(s) => assert_eq!(s, full),
+            }
+        }
+        assert!(pruned > 0, "the shortcut was never taken");
+    }
+
+    #[test]
+    fn detection_compares_candidates_not_all_pairs() {
+        let province = province(17, 5_000, 0.03);
+        let pop = Population::of(&province.records);
+        let (candidates, stats) = detect_with_stats(&province.records, &pop);
+        let all_pairs = 5_000 * 4_999 / 2;
+        assert!(stats.pairs_compared * 100 < all_pairs, "{stats:?}");
+        assert_eq!(stats.candidates, candidates.len());
+        // Best first, each banded, ids ordered, each with the keys that proposed it.
+        for w in candidates.windows(2) {
+            assert!(w[0].score.score >= w[1].score.score);
+        }
+        for c in &candidates {
+            assert!(c.a < c.b);
+            assert!(c.score.band.is_some());
+            assert!(!c.keys.is_empty());
+            assert_explained(&c.score);
+        }
+        // It finds the planted duplicates.
+        let found: std::collections::HashSet<(Uuid, Uuid)> =
+            candidates.iter().map(|c| (c.a, c.b)).collect();
+        let hits = province.duplicates.iter().filter(|d| found.contains(d)).count();
+        assert!(
+            hits as f64 >= 0.95 * province.duplicates.len() as f64,
+            "{hits} of {}",
+            province.duplicates.len()
+        );
+        // And agrees with scoring each pair on its own.
+        for c in candidates.iter().take(50) {
+            let a = province.records.iter().find(|r| r.household == c.a).expect("a");
+            let b = province.records.iter().find(|r| r.household == c.b).expect("b");
+            assert_eq!(score_pair(a, b, &pop), c.score);
+        }
+    }
+
+    #[test]
+    fn a_new_registration_is_checked_against_its_block_candidates() {
+        let province = province(23, 3_000, 0.0);
+        let pop = Population::of(&province.records);
+        let existing = province.records[42].clone();
+        let mut new = existing.clone();
+        new.household = Uuid::from_u128(u128::MAX);
+        new.members[0].first_name = crate::text::clean_input(&new.members[0].first_name.replace('ی', "ي"));
+        // What a store's key index would return: the records sharing a key with the new one.
+        let keys = block_keys(&new);
+        let found: Vec<MatchRecord> = province
+            .records
+            .iter()
+            .filter(|r| block_keys(r).iter().any(|k| keys.contains(k)))
+            .cloned()
+            .collect();
+        assert!(found.len() < 100, "{}", found.len());
+        let candidates = match_one(&new, &found, &pop);
+        assert_eq!(candidates.first().map(|c| (c.a, c.b)), Some((existing.household, new.household)));
+        assert_eq!(candidates[0].score.band, Some(Band::Likely));
+        // Households that share no key are not scored.
+        assert!(match_one(&new, &[province.records[0].clone()], &pop)
+            .iter()
+            .all(|c| !c.keys.is_empty()));
+    }
+
+    #[test]
+    fn evidence_names_facts_without_personal_data_and_grows_with_a_new_fact() {
+        let a = karimi(1);
+        let mut b = karimi(2);
+        b.phones.clear();
+        for m in &mut b.members {
+            m.national_id = None;
+        }
+        let before = evidence(&a, &b);
+        assert!(!before.is_empty());
+        assert!(before.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+        assert_eq!(before, evidence(&b, &a));
+        assert!(before.iter().any(|f| f == "agrees:head_name"));
+        assert!(before.iter().any(|f| f.starts_with("skel:")));
+        for fact in &before {
+            assert!(!fact.contains("کریمی") && !fact.contains("9121234567"), "{fact}");
+        }
+        // The same phone appears: a new fact.
+        b.phones = a.phones.clone();
+        let after = evidence(&a, &b);
+        let new: Vec<&String> = after.iter().filter(|f| !before.contains(f)).collect();
+        assert!(new.iter().any(|f| f.starts_with("phone:")), "{new:?}");
+        assert!(new.iter().any(|f| *f == "agrees:phone"), "{new:?}");
+        assert!(before.iter().all(|f| after.contains(f)));
+    }
+
+    #[test]
+    fn labelled_pairs_keep_their_truth_when_scored_alone() {
+        // Scoring without population statistics (an empty population) still separates the
+        // generated brothers from duplicates: weights fall back to a default frequency.
+        let pairs = labelled_pairs(5, 200);
+        let pop = Population::default();
+        for p in pairs.iter().filter(|p| p.variation == "brothers") {
+            assert_ne!(score_pair(&p.a, &p.b, &pop).band, Some(Band::Likely));
+        }
+    }
+}

@@ -27,18 +27,28 @@ fn visit(note: &str, day: u32) -> NewVisit {
     }
 }
 
-/// A household registered with its head (national ID from `head_seed`), a spouse (national ID
-/// from `spouse_seed`, born on `spouse_born`) and the given spellings and address.
-fn register(
-    replica: &mut Replica,
-    first: &str,
-    last: &str,
+/// A family as one group registered it: the head (national ID from `head_seed`), a spouse
+/// (national ID from `spouse_seed`, born on `spouse_born`), spellings, address and phone.
+struct Family<'a> {
+    first: &'a str,
+    last: &'a str,
     head_seed: u32,
     spouse_seed: u32,
     spouse_born: (i32, u32, u32),
-    address: &str,
-    phone: &str,
-) -> Result<Uuid> {
+    address: &'a str,
+    phone: &'a str,
+}
+
+fn register(replica: &mut Replica, family: Family<'_>) -> Result<Uuid> {
+    let Family {
+        first,
+        last,
+        head_seed,
+        spouse_seed,
+        spouse_born,
+        address,
+        phone,
+    } = family;
     let head = NewMember {
         national_id: Some(NationalId::with_check_digit(head_seed)),
         ..NewMember::named(first, last, Relation::Head)
@@ -85,24 +95,28 @@ fn story_3_two_groups_register_one_family_the_coordinator_merges_and_undoes() ->
     // Group X and group Y register the same family, spelled differently.
     let a = register(
         &mut x,
-        "علی",
-        "کریمی",
-        11_000_001,
-        11_000_002,
-        (1987, 5, 1),
-        "کوچه یاس، پلاک ۴",
-        "09121234567",
+        Family {
+            first: "علی",
+            last: "کریمی",
+            head_seed: 11_000_001,
+            spouse_seed: 11_000_002,
+            spouse_born: (1987, 5, 1),
+            address: "کوچه یاس، پلاک ۴",
+            phone: "09121234567",
+        },
     )?;
     x.store.add_visit(a, &visit("x visit", 1))?;
     let b = register(
         &mut y,
-        "علي",
-        "كريمي",
-        11_000_001,
-        11_000_002,
-        (1987, 6, 1),
-        "خیابان نرگس",
-        "+989121234567",
+        Family {
+            first: "علي",
+            last: "كريمي",
+            head_seed: 11_000_001,
+            spouse_seed: 11_000_002,
+            spouse_born: (1987, 6, 1),
+            address: "خیابان نرگس",
+            phone: "+989121234567",
+        },
     )?;
     y.store.add_visit(b, &visit("y visit", 2))?;
     let child = NewMember::named("رضا", "کریمی", Relation::Child);

@@ -102,6 +102,7 @@ pub struct SyncStatus {
 /// outbox is pushed, so one household never stops a device's sync.
 const HELD_BACK_CODES: &[&str] = &[
     "out_of_scope",
+    "review_forbidden",
     "invalid_document",
     "schema_too_new",
     "duplicate_seq",

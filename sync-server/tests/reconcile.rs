@@ -1035,3 +1035,51 @@ async fn only_coordinators_and_supervisors_within_their_group_may_merge_or_undo(
         .error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_document");
     assert_eq!(error.households, vec![d.id]);
 }
+
+#[tokio::test]
+async fn only_supervisors_and_coordinators_approve_or_return_visits() {
+    let w = World::new();
+    let fx = w.device("field", Some("x"));
+    let sx = w.device("supervisor", Some("x"));
+    let mut h = w.registered(&fx, None).await;
+    let mut visit = None;
+    let added = h.write(&fx, |doc, meta| {
+        let new = madadkar_schema::NewVisit {
+            date: chrono::NaiveDate::from_ymd_opt(2025, 10, 1).expect("date"),
+            kind: madadkar_schema::VisitKind::Home,
+            observations: String::new(),
+            needs: Default::default(),
+            followup_date: None,
+        };
+        visit = Some(doc.add_visit(&new, meta, Utc::now()).expect("visit"));
+    });
+    w.push_ok(&fx, &added).await;
+    let visit = visit.expect("a visit");
+    let step = |h: &mut Household, device: &Device, action| {
+        h.write(device, |doc, meta| {
+            doc.review_visit(visit, action, "نظر", None, meta, Utc::now())
+                .expect("review step");
+        })
+    };
+
+    // A field worker's own approval is refused, and not stored.
+    let mut forged = Household {
+        id: h.id,
+        doc: HouseholdDoc::load(&h.doc.save()).expect("a copy"),
+    };
+    let approval = step(&mut forged, &fx, madadkar_schema::ReviewAction::Approved);
+    let error = w
+        .push(&fx, &approval)
+        .await
+        .error(StatusCode::FORBIDDEN, "review_forbidden");
+    assert_eq!(error.households, vec![h.id]);
+
+    // The supervisor returns it; the worker resubmits (a worker's step), the supervisor
+    // approves.
+    let returned = step(&mut h, &sx, madadkar_schema::ReviewAction::Returned);
+    w.push_ok(&sx, &returned).await;
+    let resubmitted = step(&mut h, &fx, madadkar_schema::ReviewAction::Resubmitted);
+    w.push_ok(&fx, &resubmitted).await;
+    let approved = step(&mut h, &sx, madadkar_schema::ReviewAction::Approved);
+    w.push_ok(&sx, &approved).await;
+}

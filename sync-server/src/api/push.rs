@@ -387,6 +387,58 @@ fn missing_dependencies<S: Storage>(
     Ok(missing)
 }
 
+/// Refuses approvals and returns of visits that no supervisor or coordinator made: the caller
+/// must be one, or relay a change made on a supervisor's or coordinator's device (its
+/// authorship was checked with the rest). `403 review_forbidden`, naming the households.
+fn check_reviews<S: Storage>(
+    storage: &S,
+    principal: &Principal,
+    checked: &[Checked],
+    reviewed: &[Uuid],
+) -> ApiResult<()> {
+    if reviewed.is_empty() || matches!(principal.worker.role, Role::Supervisor | Role::Coordinator)
+    {
+        return Ok(());
+    }
+    let mut forbidden = Vec::new();
+    for household in reviewed {
+        let mut by_reviewer = false;
+        for c in checked.iter().filter(|c| c.change.household == *household) {
+            let Ok(device) = Uuid::from_slice(c.parsed.actor_id().to_bytes()) else {
+                continue;
+            };
+            if device == principal.device.id {
+                continue;
+            }
+            if let Some(author) = storage.principal_by_device(device)?
+                && matches!(author.worker.role, Role::Supervisor | Role::Coordinator)
+            {
+                by_reviewer = true;
+                break;
+            }
+        }
+        if !by_reviewer {
+            forbidden.push(*household);
+        }
+    }
+    if forbidden.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Households {
+        status: StatusCode::FORBIDDEN,
+        code: "review_forbidden",
+        message: format!(
+            "only a supervisor or a coordinator may approve or return a visit ({})",
+            forbidden
+                .iter()
+                .map(Uuid::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        households: forbidden,
+    })
+}
+
 /// Checks scope, authorship and dependencies of a set of changes and stores them, all or
 /// nothing. Returns the sequence numbers.
 pub(super) fn accept_changes<S: Storage>(
@@ -409,7 +461,9 @@ pub(super) fn accept_changes<S: Storage>(
     let received = checked
         .iter()
         .map(|c| (c.change.household, c.parsed.clone()));
-    let facts = super::validate::check_documents(storage, received)?;
+    let super::validate::Checked { facts, reviewed } =
+        super::validate::check_documents(storage, received)?;
+    check_reviews(storage, principal, &checked, &reviewed)?;
     let merges = check_merges(storage, principal, &standings, &facts)?;
     let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
     crate::audit::pushed(storage, principal, &households)?;

@@ -10,7 +10,8 @@ use std::collections::{HashMap, HashSet};
 use automerge::{Change, ChangeHash};
 use axum::http::StatusCode;
 use madadkar_schema::{
-    DocumentError, HouseholdDoc, change::parse_change, document::SCHEMA_VERSION, wire::WireChange,
+    DocumentError, HouseholdDoc, ReviewAction, change::parse_change, document::SCHEMA_VERSION,
+    wire::WireChange,
 };
 use uuid::Uuid;
 
@@ -74,7 +75,7 @@ struct Refusal {
 pub(super) fn check_documents<S: Storage>(
     storage: &S,
     received: impl IntoIterator<Item = (Uuid, Change)>,
-) -> ApiResult<Vec<HouseholdFacts>> {
+) -> ApiResult<Checked> {
     let mut order = Vec::new();
     let mut by_household: HashMap<Uuid, Vec<Change>> = HashMap::new();
     for (household, change) in received {
@@ -89,6 +90,7 @@ pub(super) fn check_documents<S: Storage>(
     let mut duplicates = Vec::new();
     let mut refused = Vec::new();
     let mut facts = Vec::new();
+    let mut reviewed = Vec::new();
     for household in order {
         let changes = by_household.remove(&household).unwrap_or_default();
         let stored = stored_changes(storage, household)?;
@@ -100,8 +102,18 @@ pub(super) fn check_documents<S: Storage>(
             continue;
         }
         let doc = stored_document(household, stored);
-        let checked = HouseholdDoc::check_received(doc, new, household)
-            .and_then(|doc| crate::facts::of(household, &doc));
+        let before = doc.clone();
+        let checked = HouseholdDoc::check_received(doc, new, household).and_then(|doc| {
+            if !supervisor_steps(&doc)?.is_empty() {
+                let held = HouseholdDoc::from_automerge(before)
+                    .and_then(|b| supervisor_steps(&b))
+                    .unwrap_or_default();
+                if supervisor_steps(&doc)?.iter().any(|s| !held.contains(s)) {
+                    reviewed.push(household);
+                }
+            }
+            crate::facts::of(household, &doc)
+        });
         match checked {
             Ok(f) => facts.push(f),
             Err(e) => refused.push(Refusal {
@@ -123,7 +135,7 @@ pub(super) fn check_documents<S: Storage>(
         });
     }
     if refused.is_empty() {
-        return Ok(facts);
+        return Ok(Checked { facts, reviewed });
     }
     let code = if refused.iter().all(|r| r.too_new) {
         "schema_too_new"
@@ -145,6 +157,27 @@ pub(super) fn check_documents<S: Storage>(
         message,
         households: refused.into_iter().map(|r| r.household).collect(),
     })
+}
+
+/// What the checks found in the households a push changes.
+pub(super) struct Checked {
+    /// The facts of each household the push makes new (see [`crate::facts`]).
+    pub facts: Vec<HouseholdFacts>,
+    /// Households to which the push adds a supervisor's review step (an approval or a return):
+    /// only a supervisor or a coordinator may have made it.
+    pub reviewed: Vec<Uuid>,
+}
+
+/// The approvals and returns of a household's visits, by step id.
+fn supervisor_steps(doc: &HouseholdDoc) -> Result<HashSet<Uuid>, DocumentError> {
+    Ok(doc
+        .read()?
+        .visits
+        .iter()
+        .flat_map(|v| v.review.iter())
+        .filter(|e| matches!(e.action, ReviewAction::Approved | ReviewAction::Returned))
+        .map(|e| e.id)
+        .collect())
 }
 
 /// A household's stored changes, parsed within the same bounds as received ones.

@@ -147,7 +147,11 @@ fn registration_row(records: &[MatchRecord], seed: u64) -> Result<Row> {
             "p50 {p50:.2} ms, p95 {p95:.2} ms ({warned} of {CHECKS} warned; half were re-registrations)"
         ),
         target: "< 50 ms".into(),
-        baseline: format!("scoring all {} households: {:.0} ms", records.len(), ms(all)),
+        baseline: format!(
+            "scoring all {} households: {:.0} ms",
+            records.len(),
+            ms(all)
+        ),
         ratio: format!("{:.0}× faster", ms(all) / p50.max(0.001)),
         verdict: verdict(p95 < 50.0),
     })

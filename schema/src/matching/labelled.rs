@@ -84,23 +84,143 @@ impl Zipf {
 }
 
 const MALE: &[&str] = &[
-    "محمد", "علی", "حسین", "رضا", "مهدی", "حسن", "امیر", "احمد", "محمدرضا", "مصطفی", "جواد",
-    "مرتضی", "علیرضا", "مجید", "سعید", "حمید", "ابراهیم", "اسماعیل", "عباس", "قاسم", "محسن",
-    "مسعود", "ناصر", "هادی", "یعقوب", "محمدعلی", "محمدحسین", "غلامرضا", "عبدالله", "امیرحسین",
-    "ابوالفضل", "سجاد", "میلاد", "بهروز", "فرهاد", "منصور", "داوود", "رحیم", "کاظم", "اکبر",
-    "اصغر", "جعفر", "صادق", "باقر", "نادر", "یوسف", "کریم", "خلیل", "جلیل", "حبیب", "نعمت",
-    "رسول", "ایمان", "روح‌الله", "نصرالله", "فتح‌الله", "حمیدرضا", "امیرعلی", "عبدالرضا",
-    "غلامحسین", "ولی‌الله", "سیاوش", "بهمن", "کامران", "شهرام", "فریدون", "ذبیح‌الله", "اسدالله",
-    "عزت‌الله", "ضیاءالدین", "صمد", "طاهر", "ثابت", "ظفر",
+    "محمد",
+    "علی",
+    "حسین",
+    "رضا",
+    "مهدی",
+    "حسن",
+    "امیر",
+    "احمد",
+    "محمدرضا",
+    "مصطفی",
+    "جواد",
+    "مرتضی",
+    "علیرضا",
+    "مجید",
+    "سعید",
+    "حمید",
+    "ابراهیم",
+    "اسماعیل",
+    "عباس",
+    "قاسم",
+    "محسن",
+    "مسعود",
+    "ناصر",
+    "هادی",
+    "یعقوب",
+    "محمدعلی",
+    "محمدحسین",
+    "غلامرضا",
+    "عبدالله",
+    "امیرحسین",
+    "ابوالفضل",
+    "سجاد",
+    "میلاد",
+    "بهروز",
+    "فرهاد",
+    "منصور",
+    "داوود",
+    "رحیم",
+    "کاظم",
+    "اکبر",
+    "اصغر",
+    "جعفر",
+    "صادق",
+    "باقر",
+    "نادر",
+    "یوسف",
+    "کریم",
+    "خلیل",
+    "جلیل",
+    "حبیب",
+    "نعمت",
+    "رسول",
+    "ایمان",
+    "روح‌الله",
+    "نصرالله",
+    "فتح‌الله",
+    "حمیدرضا",
+    "امیرعلی",
+    "عبدالرضا",
+    "غلامحسین",
+    "ولی‌الله",
+    "سیاوش",
+    "بهمن",
+    "کامران",
+    "شهرام",
+    "فریدون",
+    "ذبیح‌الله",
+    "اسدالله",
+    "عزت‌الله",
+    "ضیاءالدین",
+    "صمد",
+    "طاهر",
+    "ثابت",
+    "ظفر",
 ];
 
 const FEMALE: &[&str] = &[
-    "فاطمه", "زهرا", "مریم", "زینب", "معصومه", "سکینه", "لیلا", "نرگس", "طاهره", "کبری", "رقیه",
-    "سمیه", "اعظم", "اشرف", "منیژه", "پروین", "شهلا", "فریبا", "مهناز", "نسرین", "ژیلا", "سارا",
-    "الهام", "مینا", "طیبه", "صدیقه", "فرشته", "راضیه", "مرضیه", "نجمه", "اکرم", "خدیجه", "صغری",
-    "بتول", "عفت", "شهناز", "آزاده", "آمنه", "هاجر", "سمانه", "ریحانه", "کوثر", "فاطمه‌زهرا",
-    "نازنین", "نیلوفر", "حدیثه", "محدثه", "ملیحه", "زهره", "ثریا", "عصمت", "ماه‌سلطان", "گل‌بانو",
-    "طوبی", "ظریفه", "صنم", "حلیمه", "منیره", "فرخنده", "بی‌بی‌جان",
+    "فاطمه",
+    "زهرا",
+    "مریم",
+    "زینب",
+    "معصومه",
+    "سکینه",
+    "لیلا",
+    "نرگس",
+    "طاهره",
+    "کبری",
+    "رقیه",
+    "سمیه",
+    "اعظم",
+    "اشرف",
+    "منیژه",
+    "پروین",
+    "شهلا",
+    "فریبا",
+    "مهناز",
+    "نسرین",
+    "ژیلا",
+    "سارا",
+    "الهام",
+    "مینا",
+    "طیبه",
+    "صدیقه",
+    "فرشته",
+    "راضیه",
+    "مرضیه",
+    "نجمه",
+    "اکرم",
+    "خدیجه",
+    "صغری",
+    "بتول",
+    "عفت",
+    "شهناز",
+    "آزاده",
+    "آمنه",
+    "هاجر",
+    "سمانه",
+    "ریحانه",
+    "کوثر",
+    "فاطمه‌زهرا",
+    "نازنین",
+    "نیلوفر",
+    "حدیثه",
+    "محدثه",
+    "ملیحه",
+    "زهره",
+    "ثریا",
+    "عصمت",
+    "ماه‌سلطان",
+    "گل‌بانو",
+    "طوبی",
+    "ظریفه",
+    "صنم",
+    "حلیمه",
+    "منیره",
+    "فرخنده",
+    "بی‌بی‌جان",
 ];
 
 /// Compound first names and their parts, for the joined/split variation.
@@ -118,20 +238,125 @@ const COMPOUND: &[(&str, &str)] = &[
 ];
 
 const COMMON_SURNAMES: &[&str] = &[
-    "محمدی", "حسینی", "احمدی", "رضایی", "موسوی", "کریمی", "جعفری", "قاسمی", "رحیمی", "صادقی",
-    "حیدری", "اکبری", "کاظمی", "مرادی", "عباسی", "نوروزی", "سلیمانی", "میرزایی", "یزدانی",
-    "ابراهیمی", "هاشمی", "رحمانی", "نجفی", "طاهری", "قربانی", "ملکی", "امینی", "باقری", "شریفی",
-    "سعیدی", "نظری", "عزیزی", "بهرامی", "فرهادی", "یوسفی", "صالحی", "زارعی", "مختاری", "ثابتی",
-    "ذاکری", "ضیایی", "طالبی", "غفاری", "عسگری", "خسروی", "نیک‌نام", "میرزاده", "حاجی‌زاده",
+    "محمدی",
+    "حسینی",
+    "احمدی",
+    "رضایی",
+    "موسوی",
+    "کریمی",
+    "جعفری",
+    "قاسمی",
+    "رحیمی",
+    "صادقی",
+    "حیدری",
+    "اکبری",
+    "کاظمی",
+    "مرادی",
+    "عباسی",
+    "نوروزی",
+    "سلیمانی",
+    "میرزایی",
+    "یزدانی",
+    "ابراهیمی",
+    "هاشمی",
+    "رحمانی",
+    "نجفی",
+    "طاهری",
+    "قربانی",
+    "ملکی",
+    "امینی",
+    "باقری",
+    "شریفی",
+    "سعیدی",
+    "نظری",
+    "عزیزی",
+    "بهرامی",
+    "فرهادی",
+    "یوسفی",
+    "صالحی",
+    "زارعی",
+    "مختاری",
+    "ثابتی",
+    "ذاکری",
+    "ضیایی",
+    "طالبی",
+    "غفاری",
+    "عسگری",
+    "خسروی",
+    "نیک‌نام",
+    "میرزاده",
+    "حاجی‌زاده",
 ];
 
 const SURNAME_ROOTS: &[&str] = &[
-    "حسین", "احمد", "رضا", "کریم", "قاسم", "نور", "امین", "شریف", "باقر", "یزدان", "جعفر", "صادق",
-    "عباس", "کاظم", "مراد", "اکبر", "سلیمان", "حیدر", "رحیم", "نیک", "خدا", "شاه", "ملک", "مهر",
-    "فرهاد", "بهرام", "جمال", "کمال", "رحمان", "غفار", "ستار", "نصیر", "منصور", "طاهر", "ناصر",
-    "فتح", "ولی", "اسد", "شیر", "گل", "مشهد", "تهران", "شیراز", "کرمان", "یزد", "قزوین", "زنجان",
-    "اصفهان", "تبریز", "همدان", "بابا", "عرب", "ترک", "ثابت", "ذاکر", "ضیا", "ظهیر", "صفا",
-    "صبور", "طالب", "غلام", "قربان", "خسرو", "داور", "زمان", "سهراب", "کیان", "پارسا",
+    "حسین",
+    "احمد",
+    "رضا",
+    "کریم",
+    "قاسم",
+    "نور",
+    "امین",
+    "شریف",
+    "باقر",
+    "یزدان",
+    "جعفر",
+    "صادق",
+    "عباس",
+    "کاظم",
+    "مراد",
+    "اکبر",
+    "سلیمان",
+    "حیدر",
+    "رحیم",
+    "نیک",
+    "خدا",
+    "شاه",
+    "ملک",
+    "مهر",
+    "فرهاد",
+    "بهرام",
+    "جمال",
+    "کمال",
+    "رحمان",
+    "غفار",
+    "ستار",
+    "نصیر",
+    "منصور",
+    "طاهر",
+    "ناصر",
+    "فتح",
+    "ولی",
+    "اسد",
+    "شیر",
+    "گل",
+    "مشهد",
+    "تهران",
+    "شیراز",
+    "کرمان",
+    "یزد",
+    "قزوین",
+    "زنجان",
+    "اصفهان",
+    "تبریز",
+    "همدان",
+    "بابا",
+    "عرب",
+    "ترک",
+    "ثابت",
+    "ذاکر",
+    "ضیا",
+    "ظهیر",
+    "صفا",
+    "صبور",
+    "طالب",
+    "غلام",
+    "قربان",
+    "خسرو",
+    "داور",
+    "زمان",
+    "سهراب",
+    "کیان",
+    "پارسا",
 ];
 
 /// Surname suffixes; `\u{200C}` (ZWNJ) where Persian writes one, which typists often drop.
@@ -151,25 +376,110 @@ const SURNAME_SUFFIXES: &[&str] = &[
 ];
 
 const DISTRICTS: &[&str] = &[
-    "منطقه ۱", "منطقه ۲", "منطقه ۳", "منطقه ۴", "منطقه ۵", "منطقه ۶", "منطقه ۷", "منطقه ۸",
-    "منطقه ۹", "منطقه ۱۰", "منطقه ۱۱", "منطقه ۱۲", "منطقه ۱۳", "منطقه ۱۴", "منطقه ۱۵",
-    "اسلام‌آباد", "شهرک ولیعصر", "نعمت‌آباد", "خاک سفید", "شهرک رسالت", "دولت‌آباد", "حصارک",
-    "کوی نصر", "شهرک گلستان", "قاسم‌آباد", "سیدی", "طلاب", "گلشهر", "مهرشهر", "فردیس",
-    "شهریار", "اکبرآباد", "باغستان", "صالح‌آباد", "قلعه‌نو", "جعفرآباد", "رباط‌کریم", "پاکدشت",
-    "ورامین", "قرچک",
+    "منطقه ۱",
+    "منطقه ۲",
+    "منطقه ۳",
+    "منطقه ۴",
+    "منطقه ۵",
+    "منطقه ۶",
+    "منطقه ۷",
+    "منطقه ۸",
+    "منطقه ۹",
+    "منطقه ۱۰",
+    "منطقه ۱۱",
+    "منطقه ۱۲",
+    "منطقه ۱۳",
+    "منطقه ۱۴",
+    "منطقه ۱۵",
+    "اسلام‌آباد",
+    "شهرک ولیعصر",
+    "نعمت‌آباد",
+    "خاک سفید",
+    "شهرک رسالت",
+    "دولت‌آباد",
+    "حصارک",
+    "کوی نصر",
+    "شهرک گلستان",
+    "قاسم‌آباد",
+    "سیدی",
+    "طلاب",
+    "گلشهر",
+    "مهرشهر",
+    "فردیس",
+    "شهریار",
+    "اکبرآباد",
+    "باغستان",
+    "صالح‌آباد",
+    "قلعه‌نو",
+    "جعفرآباد",
+    "رباط‌کریم",
+    "پاکدشت",
+    "ورامین",
+    "قرچک",
 ];
 
 const STREETS: &[&str] = &[
-    "امام", "شهید بهشتی", "انقلاب", "آزادی", "ولیعصر", "طالقانی", "مطهری", "شریعتی", "جمهوری",
-    "فاطمی", "کارگر", "پیروزی", "شهید رجایی", "بسیج", "مدرس", "نواب", "قزوین", "خیام", "سعدی",
-    "حافظ", "فردوسی", "مولوی", "بهار", "نبوت", "امام رضا", "پاسداران", "ستارخان", "باهنر",
-    "چمران", "کاشانی",
+    "امام",
+    "شهید بهشتی",
+    "انقلاب",
+    "آزادی",
+    "ولیعصر",
+    "طالقانی",
+    "مطهری",
+    "شریعتی",
+    "جمهوری",
+    "فاطمی",
+    "کارگر",
+    "پیروزی",
+    "شهید رجایی",
+    "بسیج",
+    "مدرس",
+    "نواب",
+    "قزوین",
+    "خیام",
+    "سعدی",
+    "حافظ",
+    "فردوسی",
+    "مولوی",
+    "بهار",
+    "نبوت",
+    "امام رضا",
+    "پاسداران",
+    "ستارخان",
+    "باهنر",
+    "چمران",
+    "کاشانی",
 ];
 
 const ALLEYS: &[&str] = &[
-    "یاس", "لاله", "نسترن", "شقایق", "نرگس", "اقاقیا", "بنفشه", "سوسن", "گلستان", "بهار",
-    "شهید احمدی", "شهید کریمی", "شهید رضایی", "مسجد", "حمام", "دوم", "سوم", "ششم", "دهم",
-    "فرعی اول", "بن‌بست نور", "صفا", "وفا", "امید", "سپیده", "مهر", "آفتاب", "ارغوان",
+    "یاس",
+    "لاله",
+    "نسترن",
+    "شقایق",
+    "نرگس",
+    "اقاقیا",
+    "بنفشه",
+    "سوسن",
+    "گلستان",
+    "بهار",
+    "شهید احمدی",
+    "شهید کریمی",
+    "شهید رضایی",
+    "مسجد",
+    "حمام",
+    "دوم",
+    "سوم",
+    "ششم",
+    "دهم",
+    "فرعی اول",
+    "بن‌بست نور",
+    "صفا",
+    "وفا",
+    "امید",
+    "سپیده",
+    "مهر",
+    "آفتاب",
+    "ارغوان",
 ];
 
 /// The name lists with their samplers.
@@ -588,7 +898,11 @@ fn typo(rng: &mut Rng, name: &str, kind: &str) -> String {
             let swappable: Vec<usize> = letters
                 .iter()
                 .copied()
-                .filter(|i| *i + 1 < chars.len() && chars[*i + 1].is_alphabetic() && chars[*i] != chars[*i + 1])
+                .filter(|i| {
+                    *i + 1 < chars.len()
+                        && chars[*i + 1].is_alphabetic()
+                        && chars[*i] != chars[*i + 1]
+                })
                 .collect();
             if let Some(i) = (!swappable.is_empty()).then(|| *rng.pick(&swappable)) {
                 chars.swap(i, i + 1);
@@ -623,7 +937,9 @@ fn toggle_zwnj(s: &str) -> String {
     if s.contains('\u{200C}') {
         return s.replace('\u{200C}', "");
     }
-    for suffix in ["زاده", "پور", "نیا", "فر", "نژاد", "خانی", "دوست", "راد", "الله"] {
+    for suffix in [
+        "زاده", "پور", "نیا", "فر", "نژاد", "خانی", "دوست", "راد", "الله",
+    ] {
         match s.strip_suffix(suffix) {
             Some(stem) if !stem.is_empty() => return format!("{stem}\u{200C}{suffix}"),
             _ => {}
@@ -648,21 +964,34 @@ fn duplicate_pair(rng: &mut Rng, names: &Names, kind: &'static str) -> LabelledP
         family.members[0].first = joined.to_string();
         family.members[0].male = true;
         split_name = Some(split);
-        for m in family.members.iter_mut().filter(|m| m.relation == Relation::Child) {
+        for m in family
+            .members
+            .iter_mut()
+            .filter(|m| m.relation == Relation::Child)
+        {
             m.father = joined.to_string();
         }
     }
     if kind == "zwnj" && !family.members[0].last.contains('\u{200C}') {
         // A surname Persian writes with a ZWNJ («حسین‌زاده»), which the second registration
         // types without (or the other way round).
-        let with_zwnj: Vec<&String> = names.surnames.iter().filter(|s| s.contains('\u{200C}')).collect();
+        let with_zwnj: Vec<&String> = names
+            .surnames
+            .iter()
+            .filter(|s| s.contains('\u{200C}'))
+            .collect();
         let surname = (*rng.pick(&with_zwnj)).clone();
         let old = family.members[0].last.clone();
         for m in family.members.iter_mut().filter(|m| m.last == old) {
             m.last = surname.clone();
         }
     }
-    if kind == "head_swapped" && !family.members.iter().any(|m| m.relation == Relation::Spouse) {
+    if kind == "head_swapped"
+        && !family
+            .members
+            .iter()
+            .any(|m| m.relation == Relation::Spouse)
+    {
         family.members[0].male = true;
         let spouse = family.spouse_for(rng, names);
         family.members.insert(1, spouse);
@@ -717,12 +1046,8 @@ fn duplicate_pair(rng: &mut Rng, names: &Names, kind: &'static str) -> LabelledP
                 m.last_name = toggle_zwnj(&m.last_name);
             }
         }
-        "compound_split" => {
-            // Either registration may be the split one.
-            if rng.chance(0.5) {
-                std::mem::swap(&mut a, &mut b);
-            }
-        }
+        // Either registration may be the split one.
+        "compound_split" if rng.chance(0.5) => std::mem::swap(&mut a, &mut b),
         "typo_drop" | "typo_swap" | "typo_replace" => {
             if let Some(head) = head_mut(&mut b) {
                 if head.first_name.chars().count() >= 4 && rng.chance(0.5) {
@@ -850,7 +1175,11 @@ fn distinct_pair(rng: &mut Rng, names: &Names, kind: &'static str) -> LabelledPa
                 family.members[0].first = f.clone();
                 family.members[0].last = l.clone();
                 family.members[0].male = true;
-                for m in family.members.iter_mut().filter(|m| m.relation == Relation::Child) {
+                for m in family
+                    .members
+                    .iter_mut()
+                    .filter(|m| m.relation == Relation::Child)
+                {
                     m.last = l.clone();
                     m.father = f.clone();
                 }
@@ -935,10 +1264,18 @@ fn distinct_pair(rng: &mut Rng, names: &Names, kind: &'static str) -> LabelledPa
             .iter()
             .find(|m| m.relation == Relation::Spouse)
             .map(|w| w.nid.clone());
-        if let Some(spouse) = a.members.iter_mut().find(|m| m.relation == Relation::Spouse) {
+        if let Some(spouse) = a
+            .members
+            .iter_mut()
+            .find(|m| m.relation == Relation::Spouse)
+        {
             spouse.national_id = nid.clone();
         }
-        if let Some(daughter) = b.members.last_mut().filter(|m| m.relation == Relation::Child) {
+        if let Some(daughter) = b
+            .members
+            .last_mut()
+            .filter(|m| m.relation == Relation::Child)
+        {
             daughter.national_id = nid;
         }
     }
@@ -976,9 +1313,7 @@ pub fn province(seed: u64, households: usize, duplicate_share: f32) -> Province 
     for _ in 0..originals {
         let family = match &last_family {
             // A few families next to a relative's: brothers in one building, a grown son.
-            Some(prev) if rng.chance(0.04) => {
-                distinct_pair_from(&mut rng, &names, prev)
-            }
+            Some(prev) if rng.chance(0.04) => distinct_pair_from(&mut rng, &names, prev),
             _ => Family::new(&mut rng, &names),
         };
         records.push(family.register(&mut rng, group_of(&family.district)));
@@ -1020,7 +1355,11 @@ fn distinct_pair_from(rng: &mut Rng, names: &Names, prev: &Family) -> Family {
     brother.members[0].last = head.last.clone();
     brother.members[0].father = head.father.clone();
     let first_name = brother.members[0].first.clone();
-    for m in brother.members.iter_mut().filter(|m| m.relation == Relation::Child) {
+    for m in brother
+        .members
+        .iter_mut()
+        .filter(|m| m.relation == Relation::Child)
+    {
         m.last = head.last.clone();
         m.father = first_name.clone();
     }
@@ -1113,7 +1452,9 @@ pub fn evaluate(pairs: &[LabelledPair], population: &Population) -> Quality {
         } else {
             None
         };
-        quality.likely.add(band == Some(Band::Likely), pair.duplicate);
+        quality
+            .likely
+            .add(band == Some(Band::Likely), pair.duplicate);
         quality.any_band.add(band.is_some(), pair.duplicate);
         let index = match quality
             .per_variation
@@ -1169,7 +1510,6 @@ impl Quality {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -1191,7 +1531,10 @@ mod tests {
         assert_eq!(Rng::new(0).next_u64(), 0xe220_a839_7b1d_cdaf);
         assert_eq!(labelled_pairs(3, 60), labelled_pairs(3, 60));
         assert_ne!(labelled_pairs(3, 60), labelled_pairs(4, 60));
-        assert_eq!(province(3, 200, 0.05).records, province(3, 200, 0.05).records);
+        assert_eq!(
+            province(3, 200, 0.05).records,
+            province(3, 200, 0.05).records
+        );
     }
 
     #[test]
@@ -1233,7 +1576,8 @@ mod tests {
                 .expect("a head")
         };
         let share = |kind: &str, test: &dyn Fn(&LabelledPair) -> bool| {
-            let of_kind: Vec<&LabelledPair> = pairs.iter().filter(|p| p.variation == kind).collect();
+            let of_kind: Vec<&LabelledPair> =
+                pairs.iter().filter(|p| p.variation == kind).collect();
             of_kind.iter().filter(|p| test(p)).count() as f64 / of_kind.len() as f64
         };
         let text = |r: &MatchRecord| {
@@ -1243,26 +1587,59 @@ mod tests {
                 .collect::<String>()
         };
         assert!(share("arabic_letters", &|p| text(&p.b).contains(['ي', 'ك'])) > 0.8);
-        assert!(share("zwnj", &|p| text(&p.a).matches('\u{200C}').count() != text(&p.b).matches('\u{200C}').count()) > 0.5);
-        assert!(share("compound_split", &|p| head(&p.a).first_name.contains(' ') != head(&p.b).first_name.contains(' ')) > 0.9);
+        assert!(
+            share("zwnj", &|p| text(&p.a).matches('\u{200C}').count()
+                != text(&p.b).matches('\u{200C}').count())
+                > 0.5
+        );
+        assert!(
+            share("compound_split", &|p| head(&p.a).first_name.contains(' ')
+                != head(&p.b).first_name.contains(' '))
+                > 0.9
+        );
         for typo in ["typo_drop", "typo_swap", "typo_replace"] {
-            assert!(share(typo, &|p| {
-                let (x, y) = (head(&p.a), head(&p.b));
-                x.first_name != y.first_name || x.last_name != y.last_name
-            }) > 0.9, "{typo}");
+            assert!(
+                share(typo, &|p| {
+                    let (x, y) = (head(&p.a), head(&p.b));
+                    x.first_name != y.first_name || x.last_name != y.last_name
+                }) > 0.9,
+                "{typo}"
+            );
         }
-        assert!(share("swapped_names", &|p| head(&p.a).first_name == head(&p.b).last_name || head(&p.a).last_name == head(&p.b).first_name) > 0.7);
+        assert!(
+            share("swapped_names", &|p| head(&p.a).first_name
+                == head(&p.b).last_name
+                || head(&p.a).last_name == head(&p.b).first_name)
+                > 0.7
+        );
         assert!(share("title", &|p| head(&p.b).first_name.contains(' ')) > 0.9);
         assert!(share("phone_format", &|p| p.a.phones != p.b.phones) > 0.9);
-        assert!(share("moved", &|p| p.a.district != p.b.district || p.a.address != p.b.address) > 0.9);
-        assert!(share("brothers", &|p| {
-            let (x, y) = (head(&p.a), head(&p.b));
-            x.last_name == y.last_name && x.first_name != y.first_name && p.a.district == p.b.district
-        }) > 0.7);
-        assert!(share("moved_widow", &|p| {
-            let nids_a: HashSet<_> = p.a.members.iter().filter_map(|m| m.national_id.clone()).collect();
-            p.b.members.iter().filter_map(|m| m.national_id.as_ref()).any(|n| nids_a.contains(n))
-        }) > 0.8);
+        assert!(
+            share("moved", &|p| p.a.district != p.b.district
+                || p.a.address != p.b.address)
+                > 0.9
+        );
+        assert!(
+            share("brothers", &|p| {
+                let (x, y) = (head(&p.a), head(&p.b));
+                x.last_name == y.last_name
+                    && x.first_name != y.first_name
+                    && p.a.district == p.b.district
+            }) > 0.7
+        );
+        assert!(
+            share("moved_widow", &|p| {
+                let nids_a: HashSet<_> =
+                    p.a.members
+                        .iter()
+                        .filter_map(|m| m.national_id.clone())
+                        .collect();
+                p.b.members
+                    .iter()
+                    .filter_map(|m| m.national_id.as_ref())
+                    .any(|n| nids_a.contains(n))
+            }) > 0.8
+        );
     }
 
     #[test]
@@ -1271,10 +1648,22 @@ mod tests {
         let quality = evaluate(&pairs, &population_of(&pairs));
         let table = quality.variation_table();
         assert_eq!(quality.pairs, 2_000);
-        assert!(quality.likely.precision() >= 0.98, "{:?}\n{table}", quality.likely);
-        assert!(quality.any_band.recall() >= 0.95, "{:?}\n{table}", quality.any_band);
+        assert!(
+            quality.likely.precision() >= 0.98,
+            "{:?}\n{table}",
+            quality.likely
+        );
+        assert!(
+            quality.any_band.recall() >= 0.95,
+            "{:?}\n{table}",
+            quality.any_band
+        );
         // Not a target, a guard: most duplicates should need no adjudication.
-        assert!(quality.likely.recall() >= 0.9, "{:?}\n{table}", quality.likely);
+        assert!(
+            quality.likely.recall() >= 0.9,
+            "{:?}\n{table}",
+            quality.likely
+        );
     }
 
     #[test]
@@ -1322,7 +1711,10 @@ mod tests {
             assert!((sum - score.score).abs() < 1e-3);
             // A likely pair always says what it knows about the heads.
             if score.band == Some(Band::Likely) {
-                assert!(score.reason(MatchField::HeadName).is_some() || score.reason(MatchField::NationalId).is_some());
+                assert!(
+                    score.reason(MatchField::HeadName).is_some()
+                        || score.reason(MatchField::NationalId).is_some()
+                );
             }
         }
         assert!(banded > 250, "{banded}");
@@ -1339,7 +1731,8 @@ mod tests {
         for (a, b) in &province.duplicates {
             assert!(a < b && ids.contains(a) && ids.contains(b));
         }
-        let groups: HashSet<Option<String>> = province.records.iter().map(|r| r.group.clone()).collect();
+        let groups: HashSet<Option<String>> =
+            province.records.iter().map(|r| r.group.clone()).collect();
         assert!(groups.len() > 3);
         assert_eq!(population(12, 50, 0.0).len(), 50);
     }

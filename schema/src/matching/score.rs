@@ -17,14 +17,15 @@ use super::similarity::{address_similarity, is_part_of, name_similarity};
 use super::{Agreement, Band, Candidate, MatchField, MatchRecord, PairScore, Reason};
 use crate::Relation;
 
-/// A pair scoring at least this, whose head (or head/spouse couple) alone scores at least
-/// [`CORE_LIKELY_MIN`], is a likely duplicate.
+/// A pair scoring at least this, whose core pair (the heads, or a head and the other's spouse)
+/// is one person on its own evidence (see [`CORE_LIKELY_MIN`]), is a likely duplicate.
 pub const LIKELY_THRESHOLD: f32 = 20.0;
 /// A pair scoring at least this, or sharing a national ID, is at least a possible duplicate.
 pub const POSSIBLE_THRESHOLD: f32 = 8.0;
-/// The head pair's own evidence a likely pair needs. Without it, a pair whose agreement comes
-/// from what a family shares (surname, father, address, phone: two brothers) or from one
-/// member who moved (a widow back with her parents) stays possible at most.
+/// The core pair's own score a likely pair needs, with names that agree (or else the same
+/// national ID). Without it, a pair whose agreement comes from what a family shares (surname,
+/// father, address, phone: two brothers) or from one member who moved (a widow back with her
+/// parents) stays possible at most.
 pub const CORE_LIKELY_MIN: f32 = 8.0;
 
 // The weights; `docs/matching.md` tables them with the m and u probabilities behind them.

@@ -1226,6 +1226,42 @@ mod tests {
     }
 
     #[test]
+    fn sparse_and_odd_records_are_scored_without_panicking() {
+        let empty = record(1, "", "", "", Vec::new());
+        let phone_only = record(2, "", "", "09121234567", Vec::new());
+        let no_head = record(
+            3,
+            "منطقه ۷",
+            "",
+            "09121234567",
+            vec![member("", "", Relation::Child, Some("12"), None, Some(""))],
+        );
+        let records = vec![
+            empty.clone(),
+            phone_only.clone(),
+            no_head.clone(),
+            karimi(4),
+        ];
+        let pop = Population::of(&records);
+        for a in &records {
+            for b in &records {
+                let score = score_pair(a, b, &pop);
+                assert!(score.score.is_finite());
+            }
+        }
+        assert!(detect(&[], &pop).is_empty());
+        let (candidates, stats) = detect_with_stats(&records, &pop);
+        assert_eq!(stats.records, 4);
+        for c in &candidates {
+            assert!(c.score.band.is_some() && !c.keys.is_empty());
+            assert_explained(&c.score);
+        }
+        assert!(block_keys(&empty).is_empty());
+        // The same household twice is never a pair.
+        assert!(detect(&[karimi(5), karimi(5)], &pop).is_empty());
+    }
+
+    #[test]
     fn scores_do_not_depend_on_the_order() {
         let a = karimi(1);
         let mut b = karimi(2);

@@ -21,4 +21,11 @@ pub struct Args {
     /// Write the Markdown report here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run only the duplicate-matching rows (detection, the registration check, precision and
+    /// recall): pure computation, no server or store, a few seconds.
+    #[arg(long)]
+    pub matching: bool,
+    /// Labelled pairs the matching quality rows are measured on.
+    #[arg(long, default_value_t = 3_000)]
+    pub pairs: usize,
 }

@@ -2,13 +2,15 @@
 //! the same run (Automerge's per-document sync, plain SQLite rows) and prints a table; with
 //! `--out` it also writes the Markdown report (`docs/benchmarks.md`).
 //!
-//! Run it in release: `cargo run --release -p madadkar-bench -- --households 23000 --out docs/benchmarks.md`.
+//! Run it in release: `cargo run --release -p madadkar-bench -- --households 23000 --out docs/benchmarks.md`;
+//! `-- --matching` runs the duplicate-matching rows alone (a few seconds, no server).
 
 mod args;
 mod baseline;
 mod footprint;
 mod load_phase;
 mod local_phase;
+mod matching;
 mod province;
 mod report;
 mod stats;
@@ -23,6 +25,12 @@ use crate::province::Province;
 /// Runs the phases in order; the table's rows follow it.
 fn main() -> Result<()> {
     let args = Args::parse();
+    if args.matching {
+        let m = matching::run(args.households, args.seed, args.pairs)?;
+        println!("{}", report::table(&m.rows));
+        println!("Matching outcome per variation:\n\n{}", m.variations);
+        return Ok(());
+    }
     let work = tempfile::tempdir()?;
     let province = Province::seed(args.households, args.seed)?;
     let n = province.households;
@@ -61,7 +69,14 @@ fn main() -> Result<()> {
         base.json_bytes,
     )?);
 
-    let table = report::table(&rows);
+    let m = matching::run(n, args.seed, args.pairs)?;
+    rows.extend(m.rows);
+
+    let table = format!(
+        "{}\nMatching outcome per variation (the labelled pairs of the precision and recall rows):\n\n{}",
+        report::table(&rows),
+        m.variations
+    );
     println!("{table}");
     if let Some(out) = &args.out {
         report::write_markdown(out, &args, n, province.seeding, &table)?;

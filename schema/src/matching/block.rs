@@ -8,6 +8,7 @@ use super::MatchRecord;
 use super::score::{Population, Prepared};
 
 /// The kind of a blocking key (its prefix).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockKind {
@@ -15,7 +16,8 @@ pub enum BlockKind {
     NationalId,
     /// `phone:<last 10 digits>`.
     Phone,
-    /// `skel:<district key>|<surname skeleton>`: a member's surname skeleton in the district.
+    /// `skel:<district key>|<surname skeleton>`: the head's or the spouse's surname skeleton in
+    /// the district.
     Skeleton,
     /// `father:<father's name key>|<birth year>`: the head's (or spouse's) father's first name
     /// and their own birth year.
@@ -35,34 +37,90 @@ impl BlockKind {
 
 /// A blocking key in its stable string form (`nid:0499370899`, `phone:9121234567`,
 /// `skel:منطقه7|اهمد`, `father:حسن|1975`): what a store indexes to find the households a new one
-/// may duplicate with index lookups.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct BlockKey(String);
+/// may duplicate with index lookups. Keys order by their string form. Parsed back (from a store
+/// or JSON) only with a known prefix and a value.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "ts", ts(type = "string"))]
+pub struct BlockKey {
+    text: String,
+    kind: BlockKind,
+}
+
+/// A string that is not a blocking key. The message does not repeat it: a key holds a
+/// national ID or a phone number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a blocking key: expected nid:, phone:, skel: or father: followed by a value")]
+pub struct BlockKeyError;
 
 impl BlockKey {
     pub(crate) fn new(kind: BlockKind, value: &str) -> Self {
-        BlockKey(format!("{}:{value}", kind.prefix()))
+        BlockKey {
+            text: format!("{}:{value}", kind.prefix()),
+            kind,
+        }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     pub fn kind(&self) -> BlockKind {
-        let prefix = self.0.split(':').next().unwrap_or_default();
-        match prefix {
-            "nid" => BlockKind::NationalId,
-            "phone" => BlockKind::Phone,
-            "skel" => BlockKind::Skeleton,
-            _ => BlockKind::Father,
+        self.kind
+    }
+}
+
+impl Ord for BlockKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl PartialOrd for BlockKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::str::FromStr for BlockKey {
+    type Err = BlockKeyError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (prefix, value) = s.split_once(':').ok_or(BlockKeyError)?;
+        let kind = [
+            BlockKind::NationalId,
+            BlockKind::Phone,
+            BlockKind::Skeleton,
+            BlockKind::Father,
+        ]
+        .into_iter()
+        .find(|k| k.prefix() == prefix)
+        .ok_or(BlockKeyError)?;
+        if value.is_empty() {
+            return Err(BlockKeyError);
         }
+        Ok(BlockKey::new(kind, value))
+    }
+}
+
+impl TryFrom<String> for BlockKey {
+    type Error = BlockKeyError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<BlockKey> for String {
+    fn from(key: BlockKey) -> Self {
+        key.text
     }
 }
 
 impl std::fmt::Display for BlockKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
@@ -220,6 +278,36 @@ mod tests {
                 BlockKind::Skeleton
             ]
         );
+    }
+
+    #[test]
+    fn keys_parse_back_only_when_well_formed() {
+        for text in [
+            "nid:0499370899",
+            "phone:9121234567",
+            "skel:منطقه7|اهمد",
+            "father:حسن|1975",
+        ] {
+            let key: BlockKey = text.parse().expect(text);
+            assert_eq!(key.as_str(), text);
+            let json = serde_json::to_string(&key).expect("serialises");
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(
+                serde_json::from_str::<BlockKey>(&json).expect("parses"),
+                key
+            );
+        }
+        assert_eq!(
+            "phone:9121234567".parse::<BlockKey>().map(|k| k.kind()),
+            Ok(BlockKind::Phone)
+        );
+        for bad in ["", "nid", "nid:", "name:علی", "0499370899", ":x"] {
+            assert_eq!(bad.parse::<BlockKey>(), Err(BlockKeyError), "{bad}");
+            assert!(serde_json::from_str::<BlockKey>(&format!("\"{bad}\"")).is_err());
+        }
+        // The error does not repeat the value (it may be a national ID).
+        let err = "nid0499370899".parse::<BlockKey>().expect_err("no colon");
+        assert!(!err.to_string().contains("0499370899"));
     }
 
     #[test]

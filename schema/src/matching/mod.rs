@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use crate::Relation;
 
-pub use block::{BlockKey, BlockKind, block_keys};
+pub use block::{BlockKey, BlockKeyError, BlockKind, block_keys};
 pub use key::{district_key, is_placeholder_national_id, match_key, national_id_key, phone_key};
 pub use score::{
     DetectStats, LIKELY_THRESHOLD, POSSIBLE_THRESHOLD, Population, detect, detect_with_stats,
@@ -40,7 +40,10 @@ pub use score::{
 };
 pub use similarity::{jaro, jaro_winkler};
 
-/// One household as the matcher sees it (built by the client from its projections).
+/// One household as the matcher sees it (built by the client from its projections). The
+/// member whose relation is `Head` is the head; a record without one is read with its first
+/// member as head.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchRecord {
     pub household: Uuid,
@@ -54,6 +57,7 @@ pub struct MatchRecord {
 }
 
 /// One member as the matcher sees it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchMember {
     pub first_name: String,
@@ -67,6 +71,7 @@ pub struct MatchMember {
 }
 
 /// How sure the matcher is that two records are one household.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Band {
@@ -102,6 +107,7 @@ impl Band {
 }
 
 /// The fields a pair is compared on; each [`Reason`] names one.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchField {
@@ -181,6 +187,7 @@ impl MatchField {
 }
 
 /// How far a field agreed.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "level", content = "similarity", rename_all = "snake_case")]
 pub enum Agreement {
@@ -199,6 +206,7 @@ impl Agreement {
 
 /// One field's part in a pair's score: how far it agreed and what that added (or took away).
 /// The weights of a pair's reasons add up to its score.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     pub field: MatchField,
@@ -208,6 +216,7 @@ pub struct Reason {
 
 /// A pair's score (a sum of log₂ likelihood ratios, see `docs/matching.md`), its band (none
 /// below the possible threshold) and the reasons it is made of.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairScore {
     pub score: f32,
@@ -222,6 +231,7 @@ impl PairScore {
 }
 
 /// A pair of households that may be one, with why.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     /// The smaller of the two household ids.
@@ -230,4 +240,22 @@ pub struct Candidate {
     pub score: PairScore,
     /// The blocking keys the two records share (what proposed the pair).
     pub keys: Vec<BlockKey>,
+}
+
+#[cfg(all(test, feature = "ts"))]
+mod ts_tests {
+    use ts_rs::TS;
+
+    /// The matcher's results can be declared for the desktop app: blocking keys as strings,
+    /// agreements tagged as serde writes them.
+    #[test]
+    fn results_declare_typescript() {
+        let cfg = ts_rs::Config::new();
+        let candidate = super::Candidate::decl(&cfg);
+        assert!(candidate.contains("keys: Array<BlockKey>"), "{candidate}");
+        assert!(super::BlockKey::decl(&cfg).contains("= string"));
+        let agreement = super::Agreement::decl(&cfg);
+        assert!(agreement.contains("\"level\""), "{agreement}");
+        assert!(super::MatchField::decl(&cfg).contains("\"head_name\""));
+    }
 }

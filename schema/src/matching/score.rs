@@ -17,14 +17,15 @@ use super::similarity::{address_similarity, is_part_of, name_similarity};
 use super::{Agreement, Band, Candidate, MatchField, MatchRecord, PairScore, Reason};
 use crate::Relation;
 
-/// A pair scoring at least this, whose head (or head/spouse couple) alone scores at least
-/// [`CORE_LIKELY_MIN`], is a likely duplicate.
+/// A pair scoring at least this, whose core pair (the heads, or a head and the other's spouse)
+/// is one person on its own evidence (see [`CORE_LIKELY_MIN`]), is a likely duplicate.
 pub const LIKELY_THRESHOLD: f32 = 20.0;
 /// A pair scoring at least this, or sharing a national ID, is at least a possible duplicate.
 pub const POSSIBLE_THRESHOLD: f32 = 8.0;
-/// The head pair's own evidence a likely pair needs. Without it, a pair whose agreement comes
-/// from what a family shares (surname, father, address, phone: two brothers) or from one
-/// member who moved (a widow back with her parents) stays possible at most.
+/// The core pair's own score a likely pair needs, with names that agree (or else the same
+/// national ID). Without it, a pair whose agreement comes from what a family shares (surname,
+/// father, address, phone: two brothers) or from one member who moved (a widow back with her
+/// parents) stays possible at most.
 pub const CORE_LIKELY_MIN: f32 = 8.0;
 
 // The weights; `docs/matching.md` tables them with the m and u probabilities behind them.
@@ -1225,6 +1226,42 @@ mod tests {
     }
 
     #[test]
+    fn sparse_and_odd_records_are_scored_without_panicking() {
+        let empty = record(1, "", "", "", Vec::new());
+        let phone_only = record(2, "", "", "09121234567", Vec::new());
+        let no_head = record(
+            3,
+            "منطقه ۷",
+            "",
+            "09121234567",
+            vec![member("", "", Relation::Child, Some("12"), None, Some(""))],
+        );
+        let records = vec![
+            empty.clone(),
+            phone_only.clone(),
+            no_head.clone(),
+            karimi(4),
+        ];
+        let pop = Population::of(&records);
+        for a in &records {
+            for b in &records {
+                let score = score_pair(a, b, &pop);
+                assert!(score.score.is_finite());
+            }
+        }
+        assert!(detect(&[], &pop).is_empty());
+        let (candidates, stats) = detect_with_stats(&records, &pop);
+        assert_eq!(stats.records, 4);
+        for c in &candidates {
+            assert!(c.score.band.is_some() && !c.keys.is_empty());
+            assert_explained(&c.score);
+        }
+        assert!(block_keys(&empty).is_empty());
+        // The same household twice is never a pair.
+        assert!(detect(&[karimi(5), karimi(5)], &pop).is_empty());
+    }
+
+    #[test]
     fn scores_do_not_depend_on_the_order() {
         let a = karimi(1);
         let mut b = karimi(2);
@@ -1237,7 +1274,8 @@ mod tests {
     #[test]
     fn spelling_variants_of_one_family_are_likely() {
         let a = karimi(1);
-        let variants: Vec<(&str, Box<dyn Fn(&mut MatchRecord)>)> = vec![
+        type Change = Box<dyn Fn(&mut MatchRecord)>;
+        let variants: Vec<(&str, Change)> = vec![
             (
                 "arabic letters",
                 Box::new(|r| {

@@ -66,6 +66,20 @@ pub fn run() {
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::sync::quarantined,
+            commands::identity::standing,
+            commands::review::nav_counts,
+            commands::review::review_queue,
+            commands::review::approve_visit,
+            commands::review::return_visit,
+            commands::review::resubmit_visit,
+            commands::review::edit_visit,
+            commands::review::returned_visits,
+            commands::conflicts::conflict_inbox,
+            commands::conflicts::resolve_conflict,
+            commands::caseloads::caseloads,
+            commands::duplicates::merge_households,
+            commands::duplicates::unmerge_households,
+            commands::duplicates::mark_not_duplicate,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -7,12 +7,16 @@
 //! it fails with [`ErrorCode::Locked`] until then.
 
 pub mod access;
+pub mod caseloads;
+pub mod conflicts;
 pub mod drafts;
+pub mod duplicates;
 pub mod households;
 pub mod identity;
 pub mod lock;
 pub mod members;
 pub mod referrals;
+pub mod review;
 pub mod sync;
 pub mod visits;
 
@@ -137,6 +141,12 @@ pub enum ErrorCode {
     Bundle,
     /// The store is locked: unlock it with the passphrase first.
     Locked,
+    /// This worker's role does not allow the action (a field worker merging, a supervisor
+    /// undoing a merge); the server would refuse it too.
+    NotPermitted,
+    /// The action does not fit the record as it stands (approving a visit already approved,
+    /// merging into a household that is itself merged).
+    NotAllowed,
     /// The passphrase does not open the store.
     WrongPassphrase,
     /// Too many wrong passphrases in a row: wait before the next try.
@@ -209,6 +219,16 @@ impl From<StoreError> for UiError {
                 ),
                 ..Self::new(ErrorCode::Erased, e)
             },
+            StoreError::NotPermitted { needs, .. } => {
+                let fa = if needs.contains("supervisor") {
+                    "این کار فقط از سرپرست گروه یا هماهنگ‌کنندهٔ استان برمی‌آید."
+                } else {
+                    "این کار فقط از هماهنگ‌کنندهٔ استان برمی‌آید."
+                };
+                Self::new(ErrorCode::NotPermitted, &e).fa(fa)
+            }
+            StoreError::Document(DocumentError::NotAllowed(_)) => Self::new(ErrorCode::NotAllowed, &e)
+                .fa("این کار با وضعیت کنونی پرونده جور نیست؛ صفحه را دوباره ببینید."),
             StoreError::WrongPassphrase => Self::new(ErrorCode::WrongPassphrase, &e)
                 .fa("گذرواژه درست نیست. دوباره امتحان کنید."),
             StoreError::PassphraseTooShort { min } => Self::new(ErrorCode::WeakPassphrase, &e)
@@ -232,6 +252,7 @@ fn code_of(e: &StoreError) -> ErrorCode {
         StoreError::Document(DocumentError::Invalid(_)) => ErrorCode::Invalid,
         StoreError::Document(DocumentError::NotFound { .. }) => ErrorCode::NotFound,
         StoreError::Document(DocumentError::TooNew { .. }) => ErrorCode::TooNew,
+        StoreError::Document(DocumentError::NotAllowed(_)) => ErrorCode::NotAllowed,
         StoreError::Document(_) => ErrorCode::Document,
         StoreError::Sqlite(_) | StoreError::Io { .. } => ErrorCode::Storage,
         StoreError::NotFound { .. } | StoreError::Ambiguous { .. } => ErrorCode::NotFound,
@@ -257,6 +278,7 @@ fn code_of(e: &StoreError) -> ErrorCode {
         StoreError::Randomness { .. } | StoreError::BadSigningKey => ErrorCode::Storage,
         StoreError::LeaseExpired { .. } => ErrorCode::LeaseExpired,
         StoreError::Erased { .. } => ErrorCode::Erased,
+        StoreError::NotPermitted { .. } => ErrorCode::NotPermitted,
     }
 }
 

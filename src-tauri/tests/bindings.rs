@@ -16,7 +16,9 @@ use madadkar_client::{
 };
 use madadkar_desktop::background::SyncView;
 use madadkar_desktop::commands::UiError;
+use madadkar_desktop::commands::caseloads::Reassignment;
 use madadkar_desktop::commands::conflicts::InboxFilter;
+use madadkar_desktop::commands::duplicates::RegisteredGroup;
 use madadkar_desktop::commands::identity::Standing;
 use madadkar_desktop::commands::review::{NavCounts, ReviewFilter};
 use madadkar_desktop::lock::LockView;
@@ -87,6 +89,8 @@ fn export_types(out: &Path) {
         InboxFilter,
         InboxEntry,
         Caseload,
+        Reassignment,
+        RegisteredGroup,
     );
 }
 

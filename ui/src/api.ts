@@ -19,10 +19,10 @@ import type { ListText } from "./bindings/ListText";
 import type { LockView } from "./bindings/LockView";
 import type { MatchReason } from "./bindings/MatchReason";
 import type { MemberText } from "./bindings/MemberText";
-import type { Page } from "./bindings/Page";
-import type { QuarantinedHousehold } from "./bindings/QuarantinedHousehold";
 import type { NavCounts } from "./bindings/NavCounts";
+import type { Page } from "./bindings/Page";
 import type { PairBand } from "./bindings/PairBand";
+import type { QuarantinedHousehold } from "./bindings/QuarantinedHousehold";
 import type { Reassignment } from "./bindings/Reassignment";
 import type { ReferralText } from "./bindings/ReferralText";
 import type { RegisteredGroup } from "./bindings/RegisteredGroup";
@@ -41,10 +41,10 @@ export type { Visit } from "./bindings/Visit";
 export type {
   AccessEntry,
   Caseload,
-  Comparison,
-  DuplicatePair,
   ChangeInfo,
+  Comparison,
   Draft,
+  DuplicatePair,
   HouseholdDetails,
   HouseholdSummary,
   HouseholdText,

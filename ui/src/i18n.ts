@@ -151,7 +151,8 @@ const fa = {
   reasons: "چرا پیشنهاد شد",
   registeredBy: "ثبت‌شده به‌دست",
   survivor: "پرونده‌ای که می‌ماند",
-  mergeHint: "پروندهٔ دیگر به این پرونده می‌پیوندد: اعضا، بازدیدها و معرفی‌های هر دو با نویسنده و تاریخشان نگه داشته می‌شوند و مقادیر متفاوت تعارض می‌شوند. هماهنگ‌کننده می‌تواند ادغام را برگرداند.",
+  mergeHint:
+    "پروندهٔ دیگر به این پرونده می‌پیوندد: اعضا، بازدیدها و معرفی‌های هر دو با نویسنده و تاریخشان نگه داشته می‌شوند و مقادیر متفاوت تعارض می‌شوند. هماهنگ‌کننده می‌تواند ادغام را برگرداند.",
   merge: "ادغام",
   notDuplicateReason: "دلیل «تکراری نیست»",
   notDuplicate: "تکراری نیست",
@@ -324,7 +325,8 @@ const en: Record<Key, string> = {
   reasons: "Why proposed",
   registeredBy: "Registered by",
   survivor: "The household that stays",
-  mergeHint: "The other household joins this one: members, visits and referrals of both are kept with their authors and dates, and differing values become conflicts. A coordinator can undo the merge.",
+  mergeHint:
+    "The other household joins this one: members, visits and referrals of both are kept with their authors and dates, and differing values become conflicts. A coordinator can undo the merge.",
   merge: "Merge",
   notDuplicateReason: "Why they are two families",
   notDuplicate: "Not a duplicate",

@@ -1,7 +1,7 @@
 // Who the workers are, for showing names instead of ids: this replica's own worker always, and
 // for a supervisor or a coordinator every worker in scope (from the caseloads, which list the
 // server's directory). A failure to load leaves ids shown as they are.
-import { createContext, type ComponentChildren } from "preact";
+import { type ComponentChildren, createContext } from "preact";
 import { useContext, useEffect, useState } from "preact/hooks";
 import { api, type Caseload, type Identity, type Standing } from "./api";
 

@@ -1,6 +1,7 @@
 //! Households registered twice: merging one into another (the survivor), undoing a merge, and
 //! "not a duplicate" with a reason.
 
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::{AppState, Result};
@@ -40,4 +41,12 @@ pub async fn mark_not_duplicate(
     state
         .change(move |store| Ok(store.mark_not_duplicate(a, b, &reason)?))
         .await
+}
+
+/// A group that registered a national ID, as the server's lookup names it (nothing else: no
+/// household, no person).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct RegisteredGroup {
+    pub group_id: String,
+    pub group_name: String,
 }

@@ -3,9 +3,9 @@
 // the groups that already registered the national ID. The worker opens that household instead,
 // or says it is a different family and saves.
 import { api, type RegisteredGroup, type RegistrationMatch, type UiError } from "../api";
-import { BandBadge, Reasons } from "../screens/Duplicates";
 import { faDigits } from "../format";
 import { t } from "../i18n";
+import { BandBadge, Reasons } from "../screens/Duplicates";
 
 /** What the server said of a national ID: the groups holding it, or why it could not say. */
 export type ServerAnswer = { groups: RegisteredGroup[] } | { unreachable: true } | null;

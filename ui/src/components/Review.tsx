@@ -77,11 +77,7 @@ export function ReviewActions({ visit, done }: { visit: string; done: () => void
       <FieldError error={error} field="comment" />
       <label>
         {t("aboutField")}
-        <select
-          class="review-field"
-          value={field}
-          onChange={(e) => setField(e.currentTarget.value as Field | "")}
-        >
+        <select class="review-field" value={field} onChange={(e) => setField(e.currentTarget.value as Field | "")}>
           <option value="">{t("wholeVisit")}</option>
           {REVIEW_FIELDS.map((f) => (
             <option value={f} key={f}>

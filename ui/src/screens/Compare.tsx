@@ -22,7 +22,8 @@ function Side({ h, side }: { h: HouseholdDetails; side: "a" | "b" }) {
         {t("registeredBy")} {workers.name(h.created_by)} — {jalali(h.created_at.slice(0, 10))}
       </p>
       <p>
-        {t("group")}: {h.assigned_group ?? "—"} — {fieldLabel("assigned_worker")}: {workers.name(h.assigned_worker) || "—"}
+        {t("group")}: {h.assigned_group ?? "—"} — {fieldLabel("assigned_worker")}:{" "}
+        {workers.name(h.assigned_worker) || "—"}
       </p>
       <p>
         {fieldLabel("district")}: {h.district} — {fieldLabel("address")}: {h.address}
@@ -64,7 +65,8 @@ function Side({ h, side }: { h: HouseholdDetails; side: "a" | "b" }) {
       <ul>
         {h.referrals.map((r) => (
           <li key={r.id}>
-            {label(vocabularies.ReferralKind, r.kind)} → {r.target}: {label(vocabularies.ReferralStatus, r.history.at(-1)?.status)}
+            {label(vocabularies.ReferralKind, r.kind)} → {r.target}:{" "}
+            {label(vocabularies.ReferralStatus, r.history.at(-1)?.status)}
           </li>
         ))}
       </ul>

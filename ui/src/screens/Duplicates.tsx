@@ -27,7 +27,8 @@ export function Reasons({ reasons }: { reasons: MatchReason[] }) {
     <ul class="reasons">
       {reasons.map((r) => (
         <li key={r.field} class={`reason agree-${r.agreement}`} data-field={r.field} data-agreement={r.agreement}>
-          {language() === "fa" ? r.label_fa : r.label_en}: {AGREEMENT[r.agreement] ? t(AGREEMENT[r.agreement]) : r.agreement}
+          {language() === "fa" ? r.label_fa : r.label_en}:{" "}
+          {AGREEMENT[r.agreement] ? t(AGREEMENT[r.agreement]) : r.agreement}
           {r.similarity !== null && r.agreement === "close" && ` (${faDigits(Math.round(r.similarity * 100))}٪)`}
         </li>
       ))}

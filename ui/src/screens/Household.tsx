@@ -134,12 +134,20 @@ function CorrectVisit({ visit, done }: { visit: Visit; done: () => void }) {
       <h4>{t("correctResubmit")}</h4>
       <label>
         {fieldLabel("visit_date")}
-        <input class="correct-date" value={form.date} onInput={(e) => setForm({ ...form, date: e.currentTarget.value })} />
+        <input
+          class="correct-date"
+          value={form.date}
+          onInput={(e) => setForm({ ...form, date: e.currentTarget.value })}
+        />
       </label>
       <FieldError error={error} field="visit_date" />
       <label>
         {fieldLabel("visit_kind")}
-        <select class="correct-kind" value={form.kind} onChange={(e) => setForm({ ...form, kind: e.currentTarget.value })}>
+        <select
+          class="correct-kind"
+          value={form.kind}
+          onChange={(e) => setForm({ ...form, kind: e.currentTarget.value })}
+        >
           {vocabularies.VisitKind.map((k) => (
             <option value={k.code} key={k.code}>
               {label(vocabularies.VisitKind, k.code)}
@@ -189,7 +197,12 @@ function CorrectVisit({ visit, done }: { visit: Visit; done: () => void }) {
       <FieldError error={error} field="followup_date" />
       <label>
         {t("resubmitComment")}
-        <textarea class="resubmit-comment" rows={2} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+        <textarea
+          class="resubmit-comment"
+          rows={2}
+          value={comment}
+          onInput={(e) => setComment(e.currentTarget.value)}
+        />
       </label>
       {error && !["visit_date", "observations", "followup_date"].includes(error.field ?? "") && (
         <div class="form-error" role="alert" title={error.message}>

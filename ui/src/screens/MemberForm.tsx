@@ -15,8 +15,13 @@ type MemberKey = keyof MemberText;
 type MemberDraft = Partial<Record<MemberKey, string>>;
 
 /** The text fields of the form, each named by its field code. */
-const TEXT_FIELDS = ["first_name", "last_name", "father_name", "national_id", "birth_date"] as const satisfies readonly (MemberKey &
-  Field)[];
+const TEXT_FIELDS = [
+  "first_name",
+  "last_name",
+  "father_name",
+  "national_id",
+  "birth_date",
+] as const satisfies readonly (MemberKey & Field)[];
 const FORM_FIELDS: readonly Field[] = [...TEXT_FIELDS, "relation", "sex"];
 const ALL_KEYS: readonly MemberKey[] = [
   "first_name",

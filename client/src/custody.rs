@@ -4,7 +4,7 @@
 //! the removal of households that left the device's scope. See `docs/security.md`.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -139,9 +139,18 @@ impl Store {
     }
 }
 
-/// Deletes one household and everything derived from it.
+/// Deletes one household and everything derived from it. A survivor it was merged into shows
+/// only what is left.
 fn remove_household(tx: &Connection, id: Uuid) -> Result<()> {
     let id = id.to_string();
+    let survivor: Option<String> = tx
+        .query_row(
+            "SELECT merged_into FROM p_households WHERE id = ?",
+            [&id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
     for sql in [
         "DELETE FROM changes WHERE doc_id = ?1",
         "DELETE FROM documents WHERE id = ?1",
@@ -150,10 +159,15 @@ fn remove_household(tx: &Connection, id: Uuid) -> Result<()> {
         "DELETE FROM p_visits WHERE household_id = ?1",
         "DELETE FROM p_referrals WHERE household_id = ?1",
         "DELETE FROM p_search WHERE household_id = ?1",
+        "DELETE FROM p_not_duplicates WHERE household_id = ?1",
+        "DELETE FROM p_match_keys WHERE household_id = ?1",
         "DELETE FROM quarantine_changes WHERE household = ?1",
         "DELETE FROM quarantine WHERE household = ?1",
     ] {
         tx.execute(sql, params![id])?;
+    }
+    if let Some(survivor) = survivor {
+        crate::reconcile::compose::refresh_survivor(tx, &survivor)?;
     }
     Ok(())
 }

@@ -28,6 +28,7 @@ pub mod projection;
 pub mod quarantine;
 pub mod query;
 pub mod reconcile;
+pub mod remote;
 mod sql;
 pub mod store;
 pub mod sync;

@@ -552,8 +552,14 @@ impl Store {
         projection::read(&self.conn, &id.to_string())
     }
 
+    /// Every change to a household, and to the households merged into it (each in causal
+    /// order, the merged households' after the household's own).
     pub fn history(&self, id: Uuid) -> Result<Vec<ChangeInfo>> {
+        let id = self.follow_redirect(id)?;
         let mut history = self.with_document(id, |doc| Ok(doc.history()))?;
+        for other in crate::reconcile::compose::absorbed_ids(&self.conn, id)? {
+            history.extend(self.with_document(other, |doc| Ok(doc.history()))?);
+        }
         let authors = authorship::Authors::load(&self.conn, self.identity.clone())?;
         for entry in &mut history {
             authors.name_change(entry);

@@ -109,6 +109,7 @@ const HELD_BACK_CODES: &[&str] = &[
     "author_mismatch",
     "author_revoked",
     "unsigned_relay",
+    "merge_forbidden",
 ];
 
 pub(crate) struct Http {
@@ -355,7 +356,12 @@ impl Http {
         })
     }
 
-    fn post(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+    pub(crate) fn post(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>> {
         let len = body.len();
         let request = self
             .client

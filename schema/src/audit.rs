@@ -13,10 +13,10 @@ use crate::error::ValidationError;
 use crate::field::Field;
 
 vocabulary!(
-    /// What an audit entry records. `lookup` and `merge` are written by duplicate detection and
-    /// household merging (a later issue), `retire` by device retirement; they are defined now so
-    /// the stored vocabulary never changes meaning. `Unknown` is what this version reads for an
-    /// action of a newer server; the server never records it.
+    /// What an audit entry records. `lookup` is written by the national-ID lookup at
+    /// registration, `merge` and `unmerge` by a household merge and its undo, `retire` by device
+    /// retirement. `Unknown` is what this version reads for an action of a newer server; the
+    /// server never records it.
     AuditAction, Id {
         Enroll => "enroll", "ثبت دستگاه", "device enrolled";
         Push => "push", "ارسال تغییرات", "changes sent";
@@ -26,6 +26,7 @@ vocabulary!(
         Merge => "merge", "ادغام", "merged";
         Revoke => "revoke", "ابطال دستگاه", "device revoked";
         Retire => "retire", "کنارگذاری دستگاه", "device retired";
+        Unmerge => "unmerge", "لغو ادغام", "merge undone";
         Unknown => "unknown", "دسترسی ناشناخته (نسخهٔ دیگر)", "access not known to this version";
     }
 );
@@ -104,7 +105,7 @@ mod tests {
             codes,
             [
                 "enroll", "push", "pull", "lookup", "assign", "merge", "revoke", "retire",
-                "unknown"
+                "unmerge", "unknown"
             ]
         );
         let entry = AccessEntry {

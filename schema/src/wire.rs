@@ -402,6 +402,71 @@ pub struct PushResponse {
     pub accepted: Vec<Ack>,
 }
 
+/// The most households one reassignment (`POST /v1/assignments`) names.
+pub const MAX_ASSIGN_HOUSEHOLDS: usize = 5_000;
+
+/// `POST /v1/assignments`'s body: move `households` to `group` (the group each is in when
+/// absent; a supervisor's own group) and to `worker` of it (absent: the group as a whole).
+/// `dry_run` must be given: `true` answers what would move and changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignRequest {
+    pub households: Vec<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    pub dry_run: bool,
+}
+
+/// Where a household stands: its group and, when it is one worker's, that worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Placement {
+    pub group_id: Option<String>,
+    pub worker_id: Option<String>,
+}
+
+/// One household of a reassignment: where it was and where it goes (the same place when it is
+/// already there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignMove {
+    pub household: Uuid,
+    pub from: Placement,
+    pub to: Placement,
+}
+
+/// `POST /v1/assignments`'s answer: the preview (`applied` false, nothing changed) or what was
+/// done, one entry per household asked for, in the order asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignResponse {
+    pub applied: bool,
+    pub moves: Vec<AssignMove>,
+    /// Households whose placement changes (changed, when `applied`).
+    pub moved: usize,
+    /// Households already where they were asked to go.
+    pub unchanged: usize,
+}
+
+/// `POST /v1/lookup`'s body. Sent in a body, never in the address, so that the national ID
+/// stays out of the access logs of proxies on the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupRequest {
+    pub national_id: String,
+}
+
+/// A group that holds a household with the national ID looked up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredGroup {
+    pub group_id: String,
+    pub group_name: String,
+}
+
+/// `POST /v1/lookup`'s answer: which groups registered the national ID (none: empty). Nothing
+/// else: no household, no name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupResponse {
+    pub registered: Vec<RegisteredGroup>,
+}
+
 /// Every error answer: a stable code for programs, a message for people, and whether trying
 /// again later can help.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

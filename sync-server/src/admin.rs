@@ -6,8 +6,9 @@ use madadkar_schema::{Role, ValidationError};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit;
 use crate::auth;
+use crate::reassign::{self, Mover, ReassignError, Target};
 use crate::storage::{Assignment, Group, Storage, StorageError, WorkerRecord};
 use madadkar_schema::AuditAction;
 use uuid::Uuid;
@@ -22,6 +23,8 @@ pub enum AdminError {
     Invalid(#[from] ValidationError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Reassign(#[from] ReassignError),
     #[error("the system gave no randomness for a code")]
     Random(#[source] getrandom::Error),
 }
@@ -76,21 +79,20 @@ pub fn issue_enroll_code(
 }
 
 /// Gives a household to a group (and optionally one of its workers), and records it in the
-/// audit log: the new group, and the worker if any, by id.
+/// audit log: the new group, and the worker if any, by id. The checks and the write are those
+/// of every reassignment ([`crate::reassign`]); the administrator may also place a household
+/// the server does not know yet.
 pub fn assign(
     storage: &impl Storage,
     household: Uuid,
     assignment: &Assignment,
 ) -> Result<(), AdminError> {
-    storage.assign(household, assignment)?;
-    let event = AuditEvent {
-        action: AuditAction::Assign,
-        device_id: None,
-        worker_id: assignment.worker_id.clone(),
-        group_id: assignment.group_id.clone(),
-        household: Some(household),
+    let target = Target {
+        group: assignment.group_id.clone(),
+        worker: assignment.worker_id.clone(),
     };
-    storage.append_audit(&[event], Utc::now())?;
+    let moves = reassign::plan(storage, Mover::Admin, &[household], &target)?;
+    reassign::apply(storage, Mover::Admin, &moves, Utc::now())?;
     Ok(())
 }
 

@@ -45,7 +45,8 @@ pub enum ConfigError {
 ///   "trusted_proxies": ["127.0.0.1"],
 ///   "push_quota_bytes": 67108864, "push_quota_changes": 20000,
 ///   "header_timeout_secs": 10, "body_timeout_secs": 60,
-///   "request_timeout_secs": 120, "keep_alive_secs": 60, "lease_days": 30 }
+///   "request_timeout_secs": 120, "keep_alive_secs": 60, "lease_days": 30,
+///   "lookups_per_hour": 60 }
 /// ```
 /// `trusted_proxies`: reverse proxies whose `X-Forwarded-For` names the client for the
 /// enrolment rate limits; none by default (the header is then ignored).
@@ -69,6 +70,8 @@ pub struct FileConfig {
     pub keep_alive_secs: Option<u64>,
     /// Days a device may go without syncing before its app locks itself (default 30).
     pub lease_days: Option<u32>,
+    /// Lookups by national ID one device may make in an hour (default 60).
+    pub lookups_per_hour: Option<u32>,
 }
 
 /// A setting of at least `min`; anything less is refused rather than raised silently, since
@@ -205,6 +208,9 @@ impl FileConfig {
         if let Some(d) = seconds("keep_alive_secs", self.keep_alive_secs)? {
             t.keep_alive = d;
         }
+        if let Some(n) = at_least("lookups_per_hour", self.lookups_per_hour, 1, "at least 1")? {
+            g.lookup.per_hour = n;
+        }
         // More than ten years would overflow nothing but means no lease at all: refused.
         match self.lease_days {
             Some(n @ 1..=3650) => g.lease.days = n,
@@ -228,19 +234,21 @@ mod tests {
     #[test]
     fn guards_take_the_file_over_the_defaults_and_refuse_zero() {
         let file: FileConfig = serde_json::from_str(
-            r#"{"enroll_per_minute": 3, "trusted_proxies": ["10.0.0.1"], "push_quota_changes": 7, "body_timeout_secs": 2}"#,
+            r#"{"enroll_per_minute": 3, "trusted_proxies": ["10.0.0.1"], "push_quota_changes": 7, "body_timeout_secs": 2, "lookups_per_hour": 5}"#,
         )
         .expect("parse");
         let g = file.guards().expect("guards");
         assert_eq!(g.enroll.per_source_per_minute, 3);
         assert_eq!(g.enroll.trusted_proxies, vec![IpAddr::from([10, 0, 0, 1])]);
         assert_eq!(g.push_quota.changes, 7);
+        assert_eq!(g.lookup.per_hour, 5);
         assert_eq!(g.timeouts.body, Duration::from_secs(2));
         assert_eq!(g.timeouts.header, Guards::default().timeouts.header);
         for bad in [
             r#"{"enroll_per_minute": 0}"#,
             r#"{"request_timeout_secs": 0}"#,
             r#"{"push_quota_bytes": 1000}"#,
+            r#"{"lookups_per_hour": 0}"#,
         ] {
             let file: FileConfig = serde_json::from_str(bad).expect("parse");
             assert!(

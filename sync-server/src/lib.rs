@@ -8,6 +8,8 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod facts;
+pub mod reassign;
 pub mod serve;
 pub mod storage;
 

@@ -496,16 +496,16 @@ fn the_storage_refuses_a_reused_actor_and_seq_itself() {
     let (a, b) = (incoming(&mut a), incoming(&mut b));
     let new = [(id, Default::default())];
     let seqs = storage
-        .store_changes(std::slice::from_ref(&a), &new)
+        .store_changes(std::slice::from_ref(&a), &new, &[])
         .expect("stored");
     assert_eq!(
         storage
-            .store_changes(std::slice::from_ref(&a), &[])
+            .store_changes(std::slice::from_ref(&a), &[], &[])
             .expect("again"),
         seqs
     );
     assert!(matches!(
-        storage.store_changes(&[b], &[]),
+        storage.store_changes(&[b], &[], &[]),
         Err(StorageError::DuplicateSeq { household }) if household == id
     ));
     // Another household may hold the same (actor, seq): sequence numbers count per document.
@@ -520,6 +520,7 @@ fn the_storage_refuses_a_reused_actor_and_seq_itself() {
                 device_id: device.id,
             }],
             &[(other, Default::default())],
+            &[],
         )
         .expect("another household");
 }

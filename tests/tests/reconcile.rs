@@ -167,6 +167,15 @@ fn story_3_two_groups_register_one_family_the_coordinator_merges_and_undoes() ->
             .any(|h| h.merged_into == Some(a.to_string()))
     );
 
+    // The survivor's history holds the merged household's, the merge itself included.
+    let history = c.store.history(a)?;
+    assert!(
+        history
+            .iter()
+            .any(|h| h.meta.action == madadkar_schema::Action::HouseholdMerge)
+    );
+    assert!(history.iter().any(|h| h.meta.worker_name == "worker Y"));
+
     // Resolving the merged conflict writes the chosen value to both households.
     let address = c
         .store

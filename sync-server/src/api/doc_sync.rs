@@ -86,8 +86,8 @@ fn sync_round<S: Storage>(
     frame: DocSyncFrame,
     mut sync_state: sync::State,
 ) -> ApiResult<(DocSyncFrame, sync::State)> {
-    let assignment = storage.assignments(&[household])?.remove(&household);
-    if assignment.as_ref().is_some_and(|a| !scope.contains(a)) {
+    let standing = storage.standings(&[household])?.remove(&household);
+    if standing.as_ref().is_some_and(|s| !scope.sees(s)) {
         return Err(ApiError::Forbidden {
             code: "out_of_scope",
             message: format!("household {household} is outside your scope"),
@@ -99,7 +99,7 @@ fn sync_round<S: Storage>(
         .iter()
         .filter_map(|b| madadkar_schema::change::parse_change(b).ok())
         .collect::<Vec<_>>();
-    let mut doc = super::validate::stored_document(household, stored);
+    let mut doc = crate::facts::stored_document(household, stored);
     if !frame.message.is_empty() {
         let before = doc.get_heads();
         let bad_message =

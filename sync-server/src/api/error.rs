@@ -33,6 +33,12 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// Too many requests of a kind from this device for now; `retry_after` when known.
+    TooManyRequests {
+        code: &'static str,
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
     MissingDependencies(Vec<Uuid>),
     /// Changes to households outside the caller's scope (reassigned elsewhere since the device
     /// wrote them): named, so the client holds back their work and syncs the rest.
@@ -160,6 +166,11 @@ impl IntoResponse for ApiError {
                 code,
                 message,
             } => (status, body(code, message, status.is_server_error())),
+            Self::TooManyRequests {
+                code,
+                message,
+                retry_after,
+            } => return super::ratelimit::too_many_requests(code, message, true, retry_after),
             Self::MissingDependencies(households) => (
                 StatusCode::CONFLICT,
                 ErrorBody {

@@ -2,12 +2,14 @@
 //! share. Each endpoint lives in a module of its own; see `docs/sync-protocol.md`.
 
 mod access;
+mod assign;
 mod deadline;
 mod directory;
 mod doc_sync;
 mod enroll;
 pub mod error;
 pub mod extract;
+mod lookup;
 pub mod openapi;
 mod pull;
 mod push;
@@ -35,7 +37,7 @@ use uuid::Uuid;
 pub use error::{ApiError, ApiResult};
 
 use crate::serve::Timeouts;
-use crate::storage::{Principal, PushQuota, Scope, Storage};
+use crate::storage::{LookupLimit, Principal, PushQuota, Scope, Storage};
 use ratelimit::{EnrollLimiter, EnrollLimits};
 
 /// Limits on what one pull sends, from the settings.
@@ -55,13 +57,14 @@ impl Default for Limits {
 }
 
 /// The server's defences against abuse and slow clients, from the settings: enrolment rate
-/// limits, per-device push quotas and timeouts.
+/// limits, per-device push quotas, the per-device lookup limit and timeouts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Guards {
     pub enroll: EnrollLimits,
     pub push_quota: PushQuota,
     pub timeouts: Timeouts,
     pub lease: Lease,
+    pub lookup: LookupLimit,
 }
 
 /// How long a device may go without syncing before its app locks itself (the lease each pull
@@ -85,6 +88,7 @@ pub struct AppState<S> {
     pub push_quota: PushQuota,
     pub timeouts: Timeouts,
     pub lease: Lease,
+    pub lookup: LookupLimit,
     enroll_limiter: EnrollLimiter,
     /// Automerge sync states of the per-household fallback, by (device, household).
     doc_sync: Mutex<HashMap<(Uuid, Uuid), (sync::State, Instant)>>,
@@ -103,6 +107,7 @@ impl<S> AppState<S> {
             push_quota: guards.push_quota,
             timeouts: guards.timeouts,
             lease: guards.lease,
+            lookup: guards.lookup,
             enroll_limiter: EnrollLimiter::new(guards.enroll),
             doc_sync: Mutex::new(HashMap::new()),
         }
@@ -128,6 +133,8 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
             post(doc_sync::doc_sync::<S>).route_layer(quota()),
         )
         .route("/v1/households/{id}/access", get(access::access::<S>))
+        .route("/v1/assignments", post(assign::assign::<S>))
+        .route("/v1/lookup", post(lookup::lookup::<S>))
         .fallback(error::unknown_endpoint)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(wire::MAX_BODY_BYTES))

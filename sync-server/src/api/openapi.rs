@@ -223,6 +223,76 @@ pub mod schemas {
         pub households: Vec<Uuid>,
     }
 
+    /// `POST /v1/assignments`'s body (`madadkar_schema::wire::AssignRequest`).
+    #[derive(Debug, ToSchema)]
+    pub struct AssignRequest {
+        /// The households to move, 1 to 5,000 (each counted once).
+        #[schema(min_items = 1, max_items = 5000)]
+        pub households: Vec<Uuid>,
+        /// The group they go to; absent: the group each is in (a supervisor's own group; a
+        /// supervisor may name no other).
+        #[schema(nullable = false)]
+        pub group: Option<String>,
+        /// A worker of that group they go to; absent: the group as a whole.
+        #[schema(nullable = false)]
+        pub worker: Option<String>,
+        /// `true`: answer what would move and change nothing.
+        pub dry_run: bool,
+    }
+
+    /// Where a household stands (`madadkar_schema::wire::Placement`).
+    #[derive(Debug, ToSchema)]
+    pub struct Placement {
+        #[schema(required = true)]
+        pub group_id: Option<String>,
+        /// The worker it is assigned to; null: the group as a whole.
+        #[schema(required = true)]
+        pub worker_id: Option<String>,
+    }
+
+    /// One household of a reassignment (`madadkar_schema::wire::AssignMove`).
+    #[derive(Debug, ToSchema)]
+    pub struct AssignMove {
+        pub household: Uuid,
+        pub from: Placement,
+        /// Equal to `from` when the household is already there.
+        pub to: Placement,
+    }
+
+    /// `POST /v1/assignments`'s answer (`madadkar_schema::wire::AssignResponse`).
+    #[derive(Debug, ToSchema)]
+    pub struct AssignResponse {
+        /// Whether the moves were made (false for a dry run).
+        pub applied: bool,
+        pub moves: Vec<AssignMove>,
+        /// Households whose placement changes.
+        pub moved: u64,
+        /// Households already where they were asked to go.
+        pub unchanged: u64,
+    }
+
+    /// `POST /v1/lookup`'s body (`madadkar_schema::wire::LookupRequest`).
+    #[derive(Debug, ToSchema)]
+    pub struct LookupRequest {
+        /// Ten digits with a valid check digit (Persian, Arabic-Indic or Latin digits; spaces
+        /// and dashes between groups ignored).
+        pub national_id: String,
+    }
+
+    /// A group holding a household with the national ID (`madadkar_schema::wire::RegisteredGroup`).
+    #[derive(Debug, ToSchema)]
+    pub struct RegisteredGroup {
+        pub group_id: String,
+        pub group_name: String,
+    }
+
+    /// `POST /v1/lookup`'s answer (`madadkar_schema::wire::LookupResponse`).
+    #[derive(Debug, ToSchema)]
+    pub struct LookupResponse {
+        /// Each group once; empty when no household holds the national ID.
+        pub registered: Vec<RegisteredGroup>,
+    }
+
     /// `GET /v1/health`'s answer.
     #[derive(Debug, ToSchema)]
     pub struct Health {
@@ -257,6 +327,8 @@ pub mod schemas {
         super::access::access,
         super::directory::directory,
         super::directory::scope,
+        super::assign::assign,
+        super::lookup::lookup,
     ),
     components(schemas(
         schemas::ErrorBody,
@@ -273,6 +345,13 @@ pub mod schemas {
         schemas::Directory,
         schemas::ScopeList,
         schemas::AccessPage,
+        schemas::AssignRequest,
+        schemas::Placement,
+        schemas::AssignMove,
+        schemas::AssignResponse,
+        schemas::LookupRequest,
+        schemas::RegisteredGroup,
+        schemas::LookupResponse,
     )),
     modifiers(&Refusals),
     tags(
@@ -280,6 +359,7 @@ pub mod schemas {
         (name = "sync", description = "The change log: push, pull and the per-household fallback"),
         (name = "server", description = "The server itself"),
         (name = "audit", description = "Who pushed, pulled or reassigned a household"),
+        (name = "reconciliation", description = "Reassigning households and asking whether a national ID is registered"),
     ),
 )]
 pub struct ApiDoc;
@@ -410,6 +490,7 @@ pub const ERRORS: &[OperationErrors] = &[
                 (403, "author_mismatch"),
                 (403, "author_revoked"),
                 (403, "unsigned_relay"),
+                (403, "merge_forbidden"),
                 (403, "no_case_access"),
                 (409, "missing_dependencies"),
                 (409, "duplicate_seq"),
@@ -446,6 +527,7 @@ pub const ERRORS: &[OperationErrors] = &[
                 (400, "conflict"),
                 (403, "out_of_scope"),
                 (403, "author_mismatch"),
+                (403, "merge_forbidden"),
                 (403, "no_case_access"),
                 (409, "duplicate_seq"),
                 (422, "invalid_document"),
@@ -464,6 +546,42 @@ pub const ERRORS: &[OperationErrors] = &[
                 (400, "malformed_request"),
                 (403, "out_of_scope"),
                 (403, "no_audit_access"),
+            ],
+        ],
+    ),
+    (
+        "post",
+        "/v1/assignments",
+        &[
+            ANY,
+            WITH_BODY,
+            AUTHENTICATED,
+            &[
+                (400, "malformed_body"),
+                (400, "not_found"),
+                (400, "invalid"),
+                (400, "conflict"),
+                (403, "forbidden"),
+                (403, "out_of_scope"),
+                (415, "wrong_content_type"),
+                (422, "malformed_body"),
+            ],
+        ],
+    ),
+    (
+        "post",
+        "/v1/lookup",
+        &[
+            ANY,
+            WITH_BODY,
+            AUTHENTICATED,
+            &[
+                (400, "malformed_body"),
+                (400, "invalid"),
+                (403, "no_case_access"),
+                (415, "wrong_content_type"),
+                (422, "malformed_body"),
+                (429, "rate_limited"),
             ],
         ],
     ),
@@ -690,6 +808,44 @@ mod tests {
             role: madadkar_schema::Role::Field,
         };
         assert_eq!(properties("Worker"), keys(&worker));
+        let request = wire::AssignRequest {
+            households: vec![id],
+            group: Some("g".into()),
+            worker: Some("w".into()),
+            dry_run: true,
+        };
+        assert_eq!(properties("AssignRequest"), keys(&request));
+        let placement = wire::Placement {
+            group_id: Some("g".into()),
+            worker_id: None,
+        };
+        assert_eq!(properties("Placement"), keys(&placement));
+        let one = wire::AssignMove {
+            household: id,
+            from: placement.clone(),
+            to: placement,
+        };
+        assert_eq!(properties("AssignMove"), keys(&one));
+        let answer = wire::AssignResponse {
+            applied: false,
+            moves: vec![one],
+            moved: 1,
+            unchanged: 0,
+        };
+        assert_eq!(properties("AssignResponse"), keys(&answer));
+        let lookup = wire::LookupRequest {
+            national_id: "0499370899".into(),
+        };
+        assert_eq!(properties("LookupRequest"), keys(&lookup));
+        let group = wire::RegisteredGroup {
+            group_id: "g".into(),
+            group_name: "n".into(),
+        };
+        assert_eq!(properties("RegisteredGroup"), keys(&group));
+        let found = wire::LookupResponse {
+            registered: vec![group],
+        };
+        assert_eq!(properties("LookupResponse"), keys(&found));
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! `POST /v1/push`: the checks a set of changes must pass (scope, authorship, dependencies,
-//! the documents they make: `validate`) before it is stored, all or nothing. The per-household fallback reuses them.
+//! the documents they make: `validate`, the merges they make) before it is stored with the
+//! facts read from those documents, all or nothing. The per-household fallback reuses them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use automerge::Change;
-use axum::{Json, extract::State};
+use axum::{Json, extract::State, http::StatusCode};
 use madadkar_schema::{
-    ChangeMeta, Role,
+    AuditAction, ChangeMeta, Role,
     wire::{self, Ack, PushResponse},
 };
 use tracing::instrument;
@@ -18,7 +19,10 @@ use super::{
     error::{ApiError, ApiResult},
     extract::{Authenticated, Body},
 };
-use crate::storage::{Assignment, Hash, IncomingChange, Principal, Storage};
+use crate::audit::{self, AuditEvent};
+use crate::storage::{
+    Assignment, Hash, HouseholdFacts, IncomingChange, Principal, Standing, Storage,
+};
 
 #[utoipa::path(post, path = "/v1/push", tag = "sync", summary = "Stores changes the server lacks, all or nothing, after checking scope, authorship and dependencies", security(("bearer" = [])), request_body(description = "A changes frame, little-endian: `\"MDKC\" u8:1 u32:count { uuid:16 household, u64:0, u32:len, len bytes of one Automerge change }*`; at most 5,000 changes of at most 1 MiB each, the body at most 32 MiB. Stored all or nothing.", content((inline(super::openapi::schemas::Binary) = "application/x-madadkar-changes"))), responses((status = 200, description = "Every change stored (or already held), with its sequence number", body = super::openapi::schemas::PushResponse)))]
 #[instrument(skip_all, err(Debug), fields(device = %principal.device.id, changes))]
@@ -191,20 +195,39 @@ fn check_relay(
     )
 }
 
-/// Which of `households` are new to the server (with the assignment they get: the pusher's
-/// group, and the pusher if a field worker); refuses any assigned outside the caller's scope.
-fn new_households<S: Storage>(
+/// Where the pushed households stand: those the server holds, and those new to it with the
+/// assignment they get (the pusher's group, and the pusher if a field worker).
+struct Standings {
+    held: HashMap<Uuid, Standing>,
+    new: Vec<(Uuid, Assignment)>,
+}
+
+impl Standings {
+    /// A household's own assignment, as stored or as it is about to be given.
+    fn own(&self, household: Uuid) -> Option<&Assignment> {
+        self.held.get(&household).map(|s| &s.own).or_else(|| {
+            self.new
+                .iter()
+                .find(|(h, _)| *h == household)
+                .map(|(_, a)| a)
+        })
+    }
+}
+
+/// Where `households` stand; refuses any the server holds outside the caller's scope
+/// ([`crate::storage::Scope::sees`]).
+fn standings<S: Storage>(
     storage: &S,
     principal: &Principal,
     households: &[Uuid],
-) -> ApiResult<Vec<(Uuid, Assignment)>> {
+) -> ApiResult<Standings> {
     let scope = case_scope(principal)?;
-    let assignments = storage.assignments(households)?;
+    let held = storage.standings(households)?;
     let mut new = Vec::new();
     let mut outside = Vec::new();
     for h in households {
-        match assignments.get(h) {
-            Some(a) if scope.contains(a) => {}
+        match held.get(h) {
+            Some(s) if scope.sees(s) => {}
             Some(_) => outside.push(*h),
             None => new.push((
                 *h,
@@ -219,7 +242,121 @@ fn new_households<S: Storage>(
     if !outside.is_empty() {
         return Err(ApiError::OutOfScope(outside));
     }
-    Ok(new)
+    Ok(Standings { held, new })
+}
+
+/// Checks the merges and undos the pushed documents make (a `merged_into` set, changed or
+/// cleared against the link the server holds) and returns their audit entries: `merge` or
+/// `unmerge` for the retired household and for its survivor, ids only. A coordinator may merge
+/// any two households; a supervisor, two of their own group; anyone else none
+/// (`403 merge_forbidden`, naming the retired households, whose changes the client holds back).
+/// A household merged into itself, or into one the server does not hold, is
+/// `422 invalid_document`.
+fn check_merges<S: Storage>(
+    storage: &S,
+    principal: &Principal,
+    standings: &Standings,
+    facts: &[HouseholdFacts],
+) -> ApiResult<Vec<AuditEvent>> {
+    // The survivors named that the push does not carry: where they stand on the server.
+    let before = |f: &HouseholdFacts| {
+        standings
+            .held
+            .get(&f.household)
+            .and_then(|s| s.merged_into.as_ref())
+            .map(|(survivor, _)| *survivor)
+    };
+    let elsewhere: Vec<Uuid> = facts
+        .iter()
+        .flat_map(|f| [before(f), f.merged_into])
+        .flatten()
+        .filter(|h| standings.own(*h).is_none())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let elsewhere = storage.standings(&elsewhere)?;
+    let own = |h: Uuid| {
+        standings
+            .own(h)
+            .or_else(|| elsewhere.get(&h).map(|s| &s.own))
+    };
+    let mut events = Vec::new();
+    let mut forbidden = Vec::new();
+    let mut invalid = Vec::new();
+    for f in facts {
+        let before = before(f);
+        if before == f.merged_into {
+            continue;
+        }
+        if let Some(survivor) = f.merged_into
+            && (survivor == f.household || own(survivor).is_none())
+        {
+            invalid.push((f.household, survivor));
+            continue;
+        }
+        let involved = [Some(f.household), before, f.merged_into];
+        let allowed = match (principal.worker.role, &principal.worker.group_id) {
+            (Role::Coordinator, _) => true,
+            (Role::Supervisor, Some(group)) => involved
+                .iter()
+                .flatten()
+                .all(|h| own(*h).is_some_and(|a| a.group_id.as_ref() == Some(group))),
+            _ => false,
+        };
+        if !allowed {
+            forbidden.push(f.household);
+            continue;
+        }
+        if let Some(old) = before {
+            events.extend(audit::by_device(
+                principal,
+                AuditAction::Unmerge,
+                [f.household, old],
+            ));
+        }
+        if let Some(new) = f.merged_into {
+            events.extend(audit::by_device(
+                principal,
+                AuditAction::Merge,
+                [f.household, new],
+            ));
+        }
+    }
+    if !invalid.is_empty() {
+        let message = invalid
+            .iter()
+            .map(|(h, survivor)| {
+                if h == survivor {
+                    format!("household {h}: merged into itself")
+                } else {
+                    format!("household {h}: merged into {survivor}, which the server does not hold; push it first")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(ApiError::Households {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_document",
+            message,
+            households: invalid.into_iter().map(|(h, _)| h).collect(),
+        });
+    }
+    if !forbidden.is_empty() {
+        return Err(ApiError::Households {
+            status: StatusCode::FORBIDDEN,
+            code: "merge_forbidden",
+            message: format!(
+                "only a coordinator, or a supervisor within their own group, may merge households or undo a merge ({})",
+                forbidden
+                    .iter()
+                    .map(Uuid::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            households: forbidden,
+        });
+    }
+    Ok(events)
 }
 
 /// The households whose changes depend on changes neither stored nor in the same push.
@@ -263,7 +400,7 @@ pub(super) fn accept_changes<S: Storage>(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let new_households = new_households(storage, principal, &households)?;
+    let standings = standings(storage, principal, &households)?;
     let checked = check_changes(storage, principal, changes)?;
     let missing = missing_dependencies(storage, &households, &checked)?;
     if !missing.is_empty() {
@@ -272,9 +409,11 @@ pub(super) fn accept_changes<S: Storage>(
     let received = checked
         .iter()
         .map(|c| (c.change.household, c.parsed.clone()));
-    super::validate::check_documents(storage, received)?;
+    let facts = super::validate::check_documents(storage, received)?;
+    let merges = check_merges(storage, principal, &standings, &facts)?;
     let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
     crate::audit::pushed(storage, principal, &households)?;
-    let seqs = storage.store_changes(&incoming, &new_households)?;
+    storage.append_audit(&merges, chrono::Utc::now())?;
+    let seqs = storage.store_changes(&incoming, &standings.new, &facts)?;
     Ok((checked, seqs))
 }

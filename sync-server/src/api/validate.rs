@@ -7,16 +7,16 @@
 
 use std::collections::{HashMap, HashSet};
 
-use automerge::{AutoCommit, Change, ChangeHash};
+use automerge::{Change, ChangeHash};
 use axum::http::StatusCode;
-use madadkar_schema::document::untrusted;
 use madadkar_schema::{
     DocumentError, HouseholdDoc, change::parse_change, document::SCHEMA_VERSION, wire::WireChange,
 };
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
-use crate::storage::Storage;
+use crate::facts::stored_document;
+use crate::storage::{HouseholdFacts, Storage};
 
 /// How many refused households one error message details; the `households` field names all.
 const DETAILED: usize = 5;
@@ -68,41 +68,13 @@ struct Refusal {
 /// change, otherwise `422 schema_too_new` when every refused document is of a newer schema
 /// version than this server knows, otherwise `422 invalid_document`. A change the server
 /// already holds (same hash) is skipped: pushing it again stays a no-op.
-/// The document a household's stored changes make. A stored change Automerge refuses (one a
-/// server from before these checks accepted, e.g. a reused sequence number) is left out, as
-/// every replica sets it aside: it must not keep the household's good changes from being
-/// checked and stored.
-pub(super) fn stored_document(household: Uuid, stored: Vec<Change>) -> AutoCommit {
-    let apply = |doc: &mut AutoCommit, changes: Vec<Change>| {
-        // A panic inside Automerge (malformed input it does not refuse cleanly) counts as a
-        // refusal; the document it touched is not used.
-        matches!(
-            untrusted("stored changes", || doc.apply_changes(changes)),
-            Ok(Ok(()))
-        )
-    };
-    let mut doc = AutoCommit::new();
-    if apply(&mut doc, stored.clone()) {
-        return doc;
-    }
-    let mut doc = AutoCommit::new();
-    let mut skipped = 0;
-    for change in stored {
-        let mut next = doc.clone();
-        if apply(&mut next, vec![change]) {
-            doc = next;
-        } else {
-            skipped += 1;
-        }
-    }
-    tracing::warn!(%household, skipped, "stored changes that do not apply were left out");
-    doc
-}
-
+///
+/// Returns the facts ([`crate::facts`]) of each household the changes make new, to be stored
+/// with them; a household whose changes are all held already keeps its stored facts.
 pub(super) fn check_documents<S: Storage>(
     storage: &S,
     received: impl IntoIterator<Item = (Uuid, Change)>,
-) -> ApiResult<()> {
+) -> ApiResult<Vec<HouseholdFacts>> {
     let mut order = Vec::new();
     let mut by_household: HashMap<Uuid, Vec<Change>> = HashMap::new();
     for (household, change) in received {
@@ -116,6 +88,7 @@ pub(super) fn check_documents<S: Storage>(
     }
     let mut duplicates = Vec::new();
     let mut refused = Vec::new();
+    let mut facts = Vec::new();
     for household in order {
         let changes = by_household.remove(&household).unwrap_or_default();
         let stored = stored_changes(storage, household)?;
@@ -127,12 +100,15 @@ pub(super) fn check_documents<S: Storage>(
             continue;
         }
         let doc = stored_document(household, stored);
-        if let Err(e) = HouseholdDoc::check_received(doc, new, household) {
-            refused.push(Refusal {
+        let checked = HouseholdDoc::check_received(doc, new, household)
+            .and_then(|doc| crate::facts::of(household, &doc));
+        match checked {
+            Ok(f) => facts.push(f),
+            Err(e) => refused.push(Refusal {
                 household,
                 too_new: matches!(e, DocumentError::TooNew { .. }),
                 rule: rule(&e),
-            });
+            }),
         }
     }
     if !duplicates.is_empty() {
@@ -147,7 +123,7 @@ pub(super) fn check_documents<S: Storage>(
         });
     }
     if refused.is_empty() {
-        return Ok(());
+        return Ok(facts);
     }
     let code = if refused.iter().all(|r| r.too_new) {
         "schema_too_new"

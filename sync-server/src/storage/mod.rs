@@ -108,6 +108,15 @@ pub struct Assignment {
     pub worker_id: Option<String>,
 }
 
+/// Where a household stands for scopes: its own assignment and, when it was merged into
+/// another household (retired), that survivor and the survivor's assignment (`None`: the
+/// server does not hold the survivor).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Standing {
+    pub own: Assignment,
+    pub merged_into: Option<(Uuid, Option<Assignment>)>,
+}
+
 /// The households a worker may see; see `docs/sync-protocol.md` for the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -134,6 +143,20 @@ impl Scope {
         }
     }
 
+    /// Whether a household standing as `s` is visible to this scope: the one rule of who sees
+    /// what, used by pushes, the per-household sync and (in SQL, see the backend's
+    /// `visible_to`) pulls and scope lists. A household is visible when its own assignment is
+    /// in the scope, or when it was merged into a household whose assignment is: every replica
+    /// that shows the survivor composes it with the households retired into it.
+    pub fn sees(&self, s: &Standing) -> bool {
+        self.contains(&s.own)
+            || s.merged_into
+                .as_ref()
+                .and_then(|(_, survivor)| survivor.as_ref())
+                .is_some_and(|a| self.contains(a))
+    }
+
+    /// Whether an assignment lies in this scope (a household's own, or its survivor's).
     pub fn contains(&self, a: &Assignment) -> bool {
         match self {
             Self::Everything => true,
@@ -144,6 +167,42 @@ impl Scope {
             }
             Self::Nothing => false,
         }
+    }
+}
+
+/// One household's move: where it stood when the move was decided (`None`: the server does not
+/// know the household yet) and where it goes. Stored only if it still stands there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reassignment {
+    pub household: Uuid,
+    pub from: Option<Assignment>,
+    pub to: Assignment,
+}
+
+/// What the server reads from a household's document when it stores changes to it, and keeps
+/// in indexes beside the changes (written in the same transaction): the national IDs its
+/// members hold, for `POST /v1/lookup`, and the household it was merged into, for scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HouseholdFacts {
+    pub household: Uuid,
+    /// Every member's national ID, each once.
+    pub national_ids: Vec<String>,
+    /// The survivor this household was merged into (retired), if it was.
+    pub merged_into: Option<Uuid>,
+}
+
+/// The most lookups by national ID one device may make in an hour (setting
+/// `lookups_per_hour`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupLimit {
+    pub per_hour: u32,
+}
+
+impl Default for LookupLimit {
+    /// A worker registering families checks one ID per member, a few dozen an hour at most;
+    /// enumerating the ID space at this rate would take lifetimes.
+    fn default() -> Self {
+        Self { per_hour: 60 }
     }
 }
 
@@ -231,21 +290,47 @@ pub trait Storage: Send + Sync + 'static {
     fn principal_by_token(&self, token_hash: Hash, now: DateTime<Utc>)
     -> Result<Option<Principal>>;
     fn principal_by_device(&self, id: Uuid) -> Result<Option<Principal>>;
-    /// Puts a household in a group (and optionally a worker's hands); its whole history then
-    /// reaches the new scope on the next pull.
-    fn assign(&self, household: Uuid, assignment: &Assignment) -> Result<()>;
+    /// Moves households, all or nothing, in one transaction with the audit entries that record
+    /// it: each household's whole history then reaches its new scope on the next pull, and
+    /// the scope version changes so the old scope's replicas remove it. A household that no
+    /// longer stands where its [`Reassignment::from`] says (moved meanwhile) refuses the whole
+    /// move ([`StorageError::Conflict`]). The checks on who may move what are the caller's
+    /// (`crate::reassign`).
+    fn reassign(
+        &self,
+        moves: &[Reassignment],
+        audit: &[AuditEvent],
+        at: DateTime<Utc>,
+    ) -> Result<()>;
     fn assignments(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Assignment>>;
+    /// Where each of `households` the server holds stands for scopes ([`Scope::sees`]).
+    fn standings(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Standing>>;
     /// Which of `hashes` are stored for `household`.
     fn known_hashes(&self, household: Uuid, hashes: &[Hash]) -> Result<HashSet<Hash>>;
     /// Stores changes idempotently (by hash) with the assignments of households new to the
-    /// server, all or nothing; returns each change's sequence number. A change whose (actor,
-    /// sequence number) the household holds under another hash is refused
-    /// ([`StorageError::DuplicateSeq`]).
+    /// server and the facts read from the documents they make (replacing each named
+    /// household's earlier facts), all or nothing; returns each change's sequence number. A
+    /// change whose (actor, sequence number) the household holds under another hash is refused
+    /// ([`StorageError::DuplicateSeq`]). A merge link that appears or changes brings the
+    /// retired household's whole history to its survivor's scope on the next pull, as a
+    /// reassignment does; one that changes or goes changes the scope version.
     fn store_changes(
         &self,
         changes: &[IncomingChange],
         new_households: &[(Uuid, Assignment)],
+        facts: &[HouseholdFacts],
     ) -> Result<Vec<u64>>;
+    /// The households one of whose members holds `national_id`, with their assignments.
+    fn national_id_households(&self, national_id: &str) -> Result<HashMap<Uuid, Assignment>>;
+    /// Counts one lookup by national ID for `device` if it made fewer than `limit` in the hour
+    /// before `now` (`None`); otherwise counts nothing and says when the oldest of them leaves
+    /// the hour. Kept in the database, so a restart does not reset it.
+    fn charge_lookup(
+        &self,
+        device: Uuid,
+        limit: LookupLimit,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>>;
     /// The next batch of changes in `scope` after `after`, leaving out the changes `device`
     /// sent itself (it has them).
     fn pull(
@@ -282,7 +367,7 @@ pub trait Storage: Send + Sync + 'static {
     fn versions(&self) -> Result<Versions>;
     /// Begins retiring a device (see [`DeviceRecord::retiring_at`]).
     fn retire_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
-    /// Every household assigned inside `scope`.
+    /// Every household visible to `scope` ([`Scope::sees`]).
     fn households_in_scope(&self, scope: &Scope) -> Result<Vec<Uuid>>;
 
     // The access audit (`crate::audit`): an append-only hash chain.
@@ -325,6 +410,31 @@ mod tests {
         assert!(!s.contains(&assigned(Some("g1"), Some("w2"))));
         assert!(!s.contains(&assigned(Some("g2"), None)));
         assert!(!s.contains(&assigned(None, None)));
+    }
+
+    #[test]
+    fn a_household_merged_into_one_in_scope_is_seen_and_keeps_its_own_scope() {
+        let field_x = Scope::of(&worker(Role::Field, Some("x")));
+        let field_y = Scope::of(&worker(Role::Field, Some("y")));
+        let retired = Standing {
+            own: assigned(Some("y"), None),
+            merged_into: Some((Uuid::now_v7(), Some(assigned(Some("x"), None)))),
+        };
+        assert!(field_x.sees(&retired));
+        assert!(field_y.sees(&retired));
+        // A survivor the server does not hold adds no one.
+        let dangling = Standing {
+            merged_into: Some((Uuid::now_v7(), None)),
+            ..retired.clone()
+        };
+        assert!(!field_x.sees(&dangling));
+        // Another worker's survivor is not this field worker's.
+        let elsewhere = Standing {
+            own: assigned(Some("y"), Some("w2")),
+            merged_into: Some((Uuid::now_v7(), Some(assigned(Some("x"), Some("w2"))))),
+        };
+        assert!(!field_x.sees(&elsewhere));
+        assert!(Scope::of(&worker(Role::Supervisor, Some("x"))).sees(&elsewhere));
     }
 
     #[test]

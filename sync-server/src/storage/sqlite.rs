@@ -18,15 +18,17 @@ use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
 
 mod actor_seq;
 mod audit;
+mod reconcile;
 
-/// The schema's steps, in order. The push quota's, the access audit's, the device keys' and the
-/// (actor, sequence number) steps each depend on nothing but `INITIAL`.
+/// The schema's steps, in order. The push quota's, the access audit's, the device keys', the
+/// (actor, sequence number) and the reconciliation steps each depend on nothing but `INITIAL`.
 const MIGRATIONS: &[&str] = &[
     INITIAL,
     PUSH_USAGE,
     audit::MIGRATION,
     DEVICE_KEYS,
     actor_seq::MIGRATION,
+    reconcile::MIGRATION,
 ];
 
 /// Authorship (issue 9): each device's public signing key, and the version of the directory of
@@ -295,18 +297,38 @@ fn version_of(c: &Connection, table: &'static str) -> SqlResult<u64> {
     stored_count(version, || format!("the {table}"))
 }
 
-/// The SQL condition on `assignments a` (parameters from `?2`) that selects a scope's
-/// households; `None` for a scope that holds none.
-fn scope_filter(scope: &Scope) -> Option<(&'static str, Vec<String>)> {
-    match scope {
-        Scope::Everything => Some(("1", vec![])),
-        Scope::Group(g) => Some(("a.group_id = ?2", vec![g.clone()])),
-        Scope::GroupWorker { group, worker } => Some((
-            "a.group_id = ?2 AND (a.worker_id IS NULL OR a.worker_id = ?3)",
-            vec![group.clone(), worker.clone()],
-        )),
-        Scope::Nothing => None,
-    }
+/// The joins [`visible_to`]'s condition reads, after a household's own assignment `a`: its merge
+/// link `k` and its survivor's assignment `s` (NULL when it was not merged, or the survivor is
+/// not on the server).
+const VISIBILITY_JOINS: &str = "LEFT JOIN links k ON k.retired = a.household
+     LEFT JOIN assignments s ON s.household = k.survivor";
+
+/// The SQL condition (parameters from `?2`) that a household is visible to `scope`: the SQL
+/// form of [`Scope::sees`], over its own assignment `a` and its survivor's `s` (see
+/// [`VISIBILITY_JOINS`]); `None` for a scope that holds none.
+fn visible_to(scope: &Scope) -> Option<(String, Vec<String>)> {
+    let assigned_in = |t: &str| match scope {
+        Scope::Everything => "1".to_string(),
+        Scope::Group(_) => format!("{t}.group_id = ?2"),
+        Scope::GroupWorker { .. } => {
+            format!("({t}.group_id = ?2 AND ({t}.worker_id IS NULL OR {t}.worker_id = ?3))")
+        }
+        Scope::Nothing => "0".to_string(),
+    };
+    let args = match scope {
+        Scope::Everything => vec![],
+        Scope::Group(g) => vec![g.clone()],
+        Scope::GroupWorker { group, worker } => vec![group.clone(), worker.clone()],
+        Scope::Nothing => return None,
+    };
+    // `s.household IS NOT NULL`: a link to a survivor the server does not hold adds no one
+    // (the coordinator's "1" would otherwise match it).
+    let clause = format!(
+        "({} OR (s.household IS NOT NULL AND {}))",
+        assigned_in("a"),
+        assigned_in("s")
+    );
+    Some((clause, args))
 }
 
 impl SqliteStorage {
@@ -354,6 +376,9 @@ impl SqliteStorage {
         }
         if actor_seq::step().is_some_and(|at| version as usize <= at) {
             actor_seq::backfill(&mut writer)?;
+        }
+        if reconcile::step().is_some_and(|at| version as usize <= at) {
+            reconcile::backfill(&mut writer)?;
         }
         Ok(Self {
             writer: Mutex::new(writer),
@@ -608,34 +633,52 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn assign(&self, household: Uuid, a: &Assignment) -> Result<()> {
+    fn reassign(
+        &self,
+        moves: &[Reassignment],
+        audit: &[AuditEvent],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Some(g) = &a.group_id {
-                let exists: Option<String> =
-                    tx.query_row("SELECT id FROM groups WHERE id = ?", [g], |r| r.get(0)).optional()?;
-                if exists.is_none() {
-                    return Err(StorageError::NotFound { kind: "group", id: g.clone() }.into());
-                }
-            }
-            if let Some(w) = &a.worker_id {
-                let group: Option<Option<String>> =
-                    tx.query_row("SELECT group_id FROM workers WHERE id = ?", [w], |r| r.get(0)).optional()?;
-                match group {
-                    None => return Err(StorageError::NotFound { kind: "worker", id: w.clone() }.into()),
-                    Some(g) if g != a.group_id => {
-                        return Err(StorageError::Conflict(format!("worker {w} is not in group {:?}", a.group_id)).into());
+            {
+                let mut current = tx.prepare_cached(
+                    "SELECT group_id, worker_id FROM assignments WHERE household = ?",
+                )?;
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (household) DO UPDATE SET group_id = ?2, worker_id = ?3, updated_at = ?4",
+                )?;
+                let mut log = tx.prepare_cached("INSERT INTO log (kind, household) VALUES ('assign', ?)")?;
+                let mut follow = tx.prepare_cached(
+                    "INSERT INTO log (kind, household) SELECT 'assign', retired FROM links WHERE survivor = ? ORDER BY retired",
+                )?;
+                let stamp = time(at);
+                for m in moves {
+                    let key = m.household.to_string();
+                    let now: Option<Assignment> = current
+                        .query_row([&key], |r| {
+                            Ok(Assignment {
+                                group_id: r.get(0)?,
+                                worker_id: r.get(1)?,
+                            })
+                        })
+                        .optional()?;
+                    if now != m.from {
+                        return Err(StorageError::Conflict(format!(
+                            "household {} was reassigned meanwhile; look again",
+                            m.household
+                        ))
+                        .into());
                     }
-                    Some(_) => {}
+                    upsert.execute(params![key, m.to.group_id, m.to.worker_id, stamp])?;
+                    // Tells every scope that now holds the household to send its whole history;
+                    // the same for the households merged into it, which follow it.
+                    log.execute([&key])?;
+                    follow.execute([&key])?;
                 }
             }
-            let key = household.to_string();
-            tx.execute(
-                "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (household) DO UPDATE SET group_id = ?2, worker_id = ?3, updated_at = ?4",
-                params![key, a.group_id, a.worker_id, time(Utc::now())],
-            )?;
-            tx.execute("INSERT INTO log (kind, household) VALUES ('assign', ?)", [&key])?;
+            audit::append_in(&tx, audit, at)?;
             tx.commit()?;
             Ok(())
         })
@@ -664,6 +707,47 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn standings(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Standing>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT a.group_id, a.worker_id, k.survivor, s.household, s.group_id, s.worker_id
+                 FROM assignments a
+                 LEFT JOIN links k ON k.retired = a.household
+                 LEFT JOIN assignments s ON s.household = k.survivor
+                 WHERE a.household = ?",
+            )?;
+            let mut out = HashMap::new();
+            for h in households {
+                let found = first_row(&mut stmt, [h.to_string()], |r| {
+                    let own = Assignment {
+                        group_id: r.get(0)?,
+                        worker_id: r.get(1)?,
+                    };
+                    let survivor: Option<String> = r.get(2)?;
+                    let merged_into = match survivor {
+                        None => None,
+                        Some(id) => {
+                            let id = parse_uuid(&id, || format!("household {h}'s survivor"))?;
+                            let held: Option<String> = r.get(3)?;
+                            let assignment = held.map(|_| -> rusqlite::Result<Assignment> {
+                                Ok(Assignment {
+                                    group_id: r.get(4)?,
+                                    worker_id: r.get(5)?,
+                                })
+                            });
+                            Some((id, assignment.transpose()?))
+                        }
+                    };
+                    Ok(Standing { own, merged_into })
+                })?;
+                if let Some(standing) = found {
+                    out.insert(*h, standing);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn known_hashes(&self, household: Uuid, hashes: &[Hash]) -> Result<HashSet<Hash>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached("SELECT household FROM changes WHERE hash = ?")?;
@@ -684,6 +768,7 @@ impl Storage for SqliteStorage {
         &self,
         changes: &[IncomingChange],
         new_households: &[(Uuid, Assignment)],
+        facts: &[HouseholdFacts],
     ) -> Result<Vec<u64>> {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -721,6 +806,7 @@ impl Storage for SqliteStorage {
                     seqs.push(seq as u64);
                 }
             }
+            reconcile::write_facts(&tx, facts)?;
             tx.commit()?;
             Ok(seqs)
         })
@@ -736,7 +822,7 @@ impl Storage for SqliteStorage {
         after: u64,
         limits: PullLimits,
     ) -> Result<PullBatch> {
-        let Some((clause, args)) = scope_filter(scope) else {
+        let Some((clause, args)) = visible_to(scope) else {
             return Ok(PullBatch {
                 next_cursor: after,
                 more: false,
@@ -751,6 +837,7 @@ impl Storage for SqliteStorage {
             let sql = format!(
                 "SELECT l.seq, l.kind, l.household, c.bytes, c.device_id FROM log l
                  JOIN assignments a ON a.household = l.household
+                 {VISIBILITY_JOINS}
                  LEFT JOIN changes c ON c.seq = l.seq
                  WHERE l.seq > ?1 AND {clause} ORDER BY l.seq LIMIT {}",
                 limits.max_entries + 1
@@ -975,13 +1062,14 @@ impl Storage for SqliteStorage {
     }
 
     fn households_in_scope(&self, scope: &Scope) -> Result<Vec<Uuid>> {
-        let Some((clause, args)) = scope_filter(scope) else {
+        let Some((clause, args)) = visible_to(scope) else {
             return Ok(Vec::new());
         };
         self.read(|c| {
             // `?1` only keeps the filter's parameters at `?2` and after, as in `pull`.
             let sql = format!(
-                "SELECT a.household FROM assignments a WHERE ?1 = ?1 AND {clause} ORDER BY a.household"
+                "SELECT a.household FROM assignments a {VISIBILITY_JOINS}
+                 WHERE ?1 = ?1 AND {clause} ORDER BY a.household"
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let zero = 0i64;
@@ -994,6 +1082,37 @@ impl Storage for SqliteStorage {
             })?;
             rows.collect()
         })
+    }
+
+    fn national_id_households(&self, national_id: &str) -> Result<HashMap<Uuid, Assignment>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT n.household, a.group_id, a.worker_id FROM national_ids n
+                 LEFT JOIN assignments a ON a.household = n.household
+                 WHERE n.national_id = ?",
+            )?;
+            let rows = stmt.query_and_then([national_id], |r| {
+                let household =
+                    parse_uuid(&r.get::<_, String>(0)?, || "an indexed household".into())?;
+                Ok::<_, SqlError>((
+                    household,
+                    Assignment {
+                        group_id: r.get(1)?,
+                        worker_id: r.get(2)?,
+                    },
+                ))
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn charge_lookup(
+        &self,
+        device: Uuid,
+        limit: LookupLimit,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        self.write(|c| reconcile::charge_lookup(c, &device.to_string(), limit, now))
     }
 
     fn versions(&self) -> Result<Versions> {

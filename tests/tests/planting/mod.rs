@@ -40,7 +40,7 @@ pub fn plant(server: &Server, household: Uuid, group: &str, changes: &[Vec<u8>])
         group_id: Some(group.into()),
         worker_id: None,
     };
-    storage.store_changes(&incoming, &[(household, assignment)])?;
+    storage.store_changes(&incoming, &[(household, assignment)], &[])?;
     Ok(())
 }
 

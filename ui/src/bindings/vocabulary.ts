@@ -205,6 +205,7 @@ export const vocabularies: Vocabularies = {
     { code: "merge", fa: "ادغام", en: "merged" },
     { code: "revoke", fa: "ابطال دستگاه", en: "device revoked" },
     { code: "retire", fa: "کنارگذاری دستگاه", en: "device retired" },
+    { code: "unmerge", fa: "لغو ادغام", en: "merge undone" },
     { code: "unknown", fa: "دسترسی ناشناخته (نسخهٔ دیگر)", en: "access not known to this version" },
   ],
 };

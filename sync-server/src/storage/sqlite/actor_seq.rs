@@ -117,7 +117,11 @@ mod tests {
         {
             let storage = SqliteStorage::open(&path).expect("open");
             storage
-                .store_changes(&[first.clone(), junk], &[(household, Default::default())])
+                .store_changes(
+                    &[first.clone(), junk],
+                    &[(household, Default::default())],
+                    &[],
+                )
                 .expect("store");
         }
         let raw = rusqlite::Connection::open(&path).expect("raw");
@@ -146,7 +150,7 @@ mod tests {
             device_id: first.device_id,
         };
         assert!(matches!(
-            storage.store_changes(&[reuse], &[]),
+            storage.store_changes(&[reuse], &[], &[]),
             Err(StorageError::DuplicateSeq { .. })
         ));
         let raw = rusqlite::Connection::open(&path).expect("raw");

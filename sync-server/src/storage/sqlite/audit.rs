@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use madadkar_schema::AuditAction;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{SqlResult, corrupt, parse_time, parse_uuid};
 use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow, GENESIS};
@@ -42,6 +42,20 @@ pub(super) fn append(
     events: &[AuditEvent],
     at: DateTime<Utc>,
 ) -> SqlResult<()> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    append_in(&tx, events, at)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Appends `events` inside a write transaction the caller holds (begun `IMMEDIATE`, so no other
+/// writer builds on the same last entry), for entries that must be stored with what they
+/// record or not at all.
+pub(super) fn append_in(
+    tx: &Transaction<'_>,
+    events: &[AuditEvent],
+    at: DateTime<Utc>,
+) -> SqlResult<()> {
     if let Some(e) = events.iter().find(|e| !e.action.is_recordable()) {
         return Err(StorageError::Backend(format!(
             "the audit log does not record the action {:?}",
@@ -49,7 +63,6 @@ pub(super) fn append(
         ))
         .into());
     }
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let last: Option<(i64, Vec<u8>)> = tx
         .query_row(
             "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -81,7 +94,6 @@ pub(super) fn append(
             prev = row.hash;
         }
     }
-    tx.commit()?;
     Ok(())
 }
 

@@ -1,0 +1,73 @@
+//! What the server reads from household documents besides checking them: the facts it indexes
+//! beside the stored changes ([`HouseholdFacts`]: the members' national IDs and the household
+//! a retired one was merged into), read from the
+//! document a push makes ([`of`]) or, for databases from before an index existed, rebuilt from
+//! the stored changes ([`from_stored`]); and the document a household's stored changes make
+//! ([`stored_document`]), shared by the push's checks, the per-household fallback and those
+//! rebuilds.
+
+use std::collections::BTreeSet;
+
+use automerge::{AutoCommit, Change};
+use madadkar_schema::{DocumentError, HouseholdDoc, change::parse_change, document::untrusted};
+use uuid::Uuid;
+
+use crate::storage::HouseholdFacts;
+
+/// The document a household's stored changes make. A stored change Automerge refuses (one a
+/// server from before the push's checks accepted, e.g. a reused sequence number) is left out, as
+/// every replica sets it aside: it must not keep the household's good changes from being
+/// checked and stored.
+pub fn stored_document(household: Uuid, stored: Vec<Change>) -> AutoCommit {
+    let apply = |doc: &mut AutoCommit, changes: Vec<Change>| {
+        // A panic inside Automerge (malformed input it does not refuse cleanly) counts as a
+        // refusal; the document it touched is not used.
+        matches!(
+            untrusted("stored changes", || doc.apply_changes(changes)),
+            Ok(Ok(()))
+        )
+    };
+    let mut doc = AutoCommit::new();
+    if apply(&mut doc, stored.clone()) {
+        return doc;
+    }
+    let mut doc = AutoCommit::new();
+    let mut skipped = 0;
+    for change in stored {
+        let mut next = doc.clone();
+        if apply(&mut next, vec![change]) {
+            doc = next;
+        } else {
+            skipped += 1;
+        }
+    }
+    tracing::warn!(%household, skipped, "stored changes that do not apply were left out");
+    doc
+}
+
+/// The facts of a household document that passed the push's checks.
+pub fn of(household: Uuid, doc: &HouseholdDoc) -> Result<HouseholdFacts, DocumentError> {
+    let read = doc.read()?;
+    let national_ids: BTreeSet<String> = read
+        .members
+        .iter()
+        .filter_map(|m| m.national_id.as_ref())
+        .map(|n| n.as_str().to_string())
+        .collect();
+    Ok(HouseholdFacts {
+        household,
+        national_ids: national_ids.into_iter().collect(),
+        merged_into: read.merged.map(|link| link.survivor),
+    })
+}
+
+/// The facts of a household rebuilt from its stored changes (each parsed within the bounds of
+/// a received change; one that does not parse is left out, as in [`stored_document`]).
+pub fn from_stored(household: Uuid, stored: &[Vec<u8>]) -> Result<HouseholdFacts, DocumentError> {
+    let changes = stored
+        .iter()
+        .filter_map(|bytes| parse_change(bytes).ok())
+        .collect();
+    let doc = HouseholdDoc::from_automerge(stored_document(household, changes))?;
+    of(household, &doc)
+}

@@ -77,9 +77,11 @@ pub fn run() {
             commands::conflicts::conflict_inbox,
             commands::conflicts::resolve_conflict,
             commands::caseloads::caseloads,
+            commands::caseloads::assign_households,
             commands::duplicates::merge_households,
             commands::duplicates::unmerge_households,
             commands::duplicates::mark_not_duplicate,
+            commands::duplicates::lookup_national_id,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

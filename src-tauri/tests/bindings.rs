@@ -25,8 +25,7 @@ use madadkar_desktop::lock::LockView;
 use madadkar_schema::{
     Action, AuditAction, ChangeInfo, Education, Employment, Field, HouseholdStatus, MemberText,
     NeedDomain, ReferralKind, ReferralStatus, Relation, ReviewAction, ReviewState, Role, Sex, Term,
-    VisitKind,
-    audit::AccessPage,
+    VisitKind, audit::AccessPage,
 };
 use ts_rs::{Config, TS};
 

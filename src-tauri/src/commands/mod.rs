@@ -227,6 +227,12 @@ impl From<StoreError> for UiError {
                 };
                 Self::new(ErrorCode::NotPermitted, &e).fa(fa)
             }
+            // The server's refusals a supervisor's screens meet: a move outside the caller's
+            // role or scope, too many lookups.
+            StoreError::Server { status: 403, .. } => Self::new(ErrorCode::Server, &e)
+                .fa("سرور این کار را با نقش یا حوزهٔ شما نپذیرفت."),
+            StoreError::Server { status: 429, .. } => Self::new(ErrorCode::Server, &e)
+                .fa("درخواست‌ها بیش از اندازه بود؛ کمی بعد دوباره امتحان کنید."),
             StoreError::Document(DocumentError::NotAllowed(_)) => Self::new(ErrorCode::NotAllowed, &e)
                 .fa("این کار با وضعیت کنونی پرونده جور نیست؛ صفحه را دوباره ببینید."),
             StoreError::WrongPassphrase => Self::new(ErrorCode::WrongPassphrase, &e)
@@ -329,6 +335,45 @@ mod tests {
         let erased = UiError::from(StoreError::Erased { reason: "revoked" });
         assert_eq!(erased.code, ErrorCode::Erased);
         assert!(erased.message_fa.is_some_and(|m| m.contains("پاک")));
+    }
+
+    #[test]
+    fn a_refusal_for_the_role_says_in_persian_who_may() {
+        let supervisors = UiError::from(StoreError::NotPermitted {
+            action: "approve visits",
+            needs: "a supervisor or a coordinator",
+        });
+        assert_eq!(json(&supervisors)["code"], "not_permitted");
+        assert!(supervisors.message.contains("approve visits"));
+        assert!(
+            supervisors
+                .message_fa
+                .is_some_and(|m| m.contains("سرپرست") && m.contains("هماهنگ‌کننده"))
+        );
+        let coordinators = UiError::from(StoreError::NotPermitted {
+            action: "undo a merge",
+            needs: "a coordinator",
+        });
+        assert!(
+            coordinators
+                .message_fa
+                .is_some_and(|m| !m.contains("سرپرست") && m.contains("هماهنگ‌کننده"))
+        );
+        let refused = UiError::from(StoreError::Server {
+            status: 403,
+            code: "forbidden".into(),
+            message: "a supervisor moves households within their own group".into(),
+            retry: false,
+            households: vec![],
+        });
+        assert_eq!(refused.code, ErrorCode::Server);
+        assert!(refused.message_fa.is_some_and(|m| m.contains("نقش")));
+        let stale: UiError = StoreError::Document(DocumentError::NotAllowed(
+            "a visit that is approved cannot be approved".into(),
+        ))
+        .into();
+        assert_eq!(json(&stale)["code"], "not_allowed");
+        assert!(stale.message.contains("approved"));
     }
 
     #[test]

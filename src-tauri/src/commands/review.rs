@@ -145,4 +145,3 @@ pub async fn nav_counts(state: tauri::State<'_, AppState>) -> Result<NavCounts> 
         })
         .await
 }
-

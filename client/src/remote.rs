@@ -155,7 +155,8 @@ impl Store {
                 assigned_worker: Some(m.to.worker_id.clone().unwrap_or_default()),
                 ..Default::default()
             };
-            self.edit_household(m.household, &edit)?;
+            let edit = edit.validated(crate::store::today())?;
+            self.edit_household_in(m.household, &edit)?;
             written.push(m.household);
         }
         Ok(written)

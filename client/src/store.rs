@@ -408,9 +408,16 @@ impl Store {
             return Err(madadkar_schema::ValidationError::NothingToChange.into());
         }
         let id = self.follow_redirect(id)?;
-        self.write(id, |doc, meta, now| {
-            Ok(doc.edit_household(&edit, meta, now)?)
-        })
+        self.edit_household_in(id, &edit)
+    }
+
+    /// [`Self::edit_household`] on this very household, not following its redirect (the
+    /// assignment the server records for a retired household is its own). `edit` is validated.
+    pub(crate) fn edit_household_in(&mut self, id: Uuid, edit: &HouseholdEdit) -> Result<()> {
+        self.write(
+            id,
+            |doc, meta, now| Ok(doc.edit_household(edit, meta, now)?),
+        )
     }
 
     pub fn add_member(&mut self, household: Uuid, member: &NewMember) -> Result<Uuid> {

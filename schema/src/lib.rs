@@ -12,6 +12,7 @@ pub mod document;
 mod enums;
 pub mod error;
 pub mod field;
+pub mod matching;
 pub mod model;
 pub mod national_id;
 pub mod text;

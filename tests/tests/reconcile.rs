@@ -408,3 +408,95 @@ fn not_a_duplicate_survives_sync_and_the_inbox_and_caseloads_serve_the_superviso
     assert_eq!(worker_a, 1);
     Ok(())
 }
+
+#[test]
+fn story_4_a_coordinator_moves_households_between_groups_through_the_api() -> Result<()> {
+    use madadkar_client::remote::Target;
+    let server = Server::start()?;
+    server.add_group("gx")?;
+    server.add_group("gy")?;
+    let x_id = server.add_worker("worker X", Some("gx"), "field")?;
+    let y_id = server.add_worker("worker Y", Some("gy"), "field")?;
+    let sy_id = server.add_worker("supervisor Y", Some("gy"), "supervisor")?;
+    let c_id = server.add_worker("coordinator", None, "coordinator")?;
+    let mut x = Replica::enrolled(&server, &x_id, "laptop X")?;
+    let mut y = Replica::enrolled(&server, &y_id, "laptop Y")?;
+    let mut sy = Replica::enrolled(&server, &sy_id, "laptop SY")?;
+    let mut c = Replica::enrolled(&server, &c_id, "office")?;
+    let moved: Vec<Uuid> = (0..3)
+        .map(|i| x.add_household("کاوه", 11_000_100 + i))
+        .collect::<Result<_>>()?;
+    let stays = x.add_household("بهرام", 11_000_200)?;
+    for h in &moved {
+        x.store.add_visit(*h, &visit("history", 4))?;
+    }
+    x.store.sync(None)?;
+    c.store.sync(None)?;
+    sy.store.sync(None)?;
+    assert!(sy.store.household(moved[0]).is_err(), "not yet group Y's");
+
+    // A field worker may not reassign; the server says so.
+    let to_y = Target {
+        group: Some("gy".into()),
+        worker: None,
+    };
+    let refused = x
+        .store
+        .reassign(&moved, &to_y, true)
+        .expect_err("a field worker");
+    assert!(
+        matches!(&refused, StoreError::Server { code, .. } if code == "forbidden"),
+        "{refused}"
+    );
+    // The coordinator previews, then moves all three at once.
+    let preview = c.store.reassign(&moved, &to_y, true)?;
+    assert!(!preview.applied);
+    assert_eq!(preview.moved, 3);
+    sy.store.sync(None)?;
+    assert!(
+        sy.store.household(moved[0]).is_err(),
+        "a preview moves nothing"
+    );
+    let done = c.store.reassign(&moved, &to_y, false)?;
+    assert!(done.applied);
+    assert_eq!(done.moved, 3);
+    c.store.sync(None)?;
+
+    // Group Y receives them with their whole history; X's worker stops holding them.
+    sy.store.sync(None)?;
+    y.store.sync(None)?;
+    for h in &moved {
+        let got = sy.store.household(*h)?;
+        assert_eq!(got.household.visits.len(), 1);
+        assert_eq!(got.household.assigned_group.as_deref(), Some("gy"));
+        assert_eq!(got.household.assigned_worker, None);
+    }
+    assert!(sy.store.household(stays).is_err());
+    x.store.sync(None)?;
+    for h in &moved {
+        assert!(x.store.household(*h).is_err(), "X still holds {h}");
+    }
+    assert!(x.store.household(stays).is_ok());
+    // The supervisor of Y hands one to worker Y (within the group), never to another group.
+    let to_worker = Target {
+        group: None,
+        worker: Some(y_id.clone()),
+    };
+    sy.store.reassign(&moved[..1], &to_worker, false)?;
+    let back = Target {
+        group: Some("gx".into()),
+        worker: None,
+    };
+    assert!(sy.store.reassign(&moved[1..2], &back, true).is_err());
+    sy.store.sync(None)?;
+    y.store.sync(None)?;
+    let caseloads = sy
+        .store
+        .caseloads(chrono::NaiveDate::from_ymd_opt(2025, 10, 20).expect("date"))?;
+    let of_y = caseloads
+        .iter()
+        .find(|l| l.worker_id.as_deref() == Some(y_id.as_str()))
+        .expect("worker Y");
+    assert_eq!(of_y.households, 1, "{caseloads:?}");
+    Ok(())
+}

@@ -84,6 +84,9 @@ pub enum Command {
     NotDuplicate(reconcile::NotDuplicateArgs),
     /// Each worker's caseload: households, visits this month, overdue, returned, awaiting review.
     Caseloads(reconcile::CaseloadsArgs),
+    /// Move households to another worker of the group, or (coordinators) another group,
+    /// through the server; --preview shows what would move.
+    Assign(reconcile::AssignArgs),
 }
 
 /// Opens the store in `data_dir` (or the default one) with the passphrase in `passphrase_file`
@@ -139,6 +142,7 @@ pub fn run(
         Command::Unmerge(args) => reconcile::unmerge(store, out, args)?,
         Command::NotDuplicate(args) => reconcile::not_duplicate(store, out, args)?,
         Command::Caseloads(args) => reconcile::caseloads(store, out, args)?,
+        Command::Assign(args) => reconcile::assign(store, out, args)?,
     }
     Ok(ExitCode::SUCCESS)
 }

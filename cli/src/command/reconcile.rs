@@ -1,9 +1,10 @@
 //! `madadkar merge | unmerge | not-duplicate | caseloads`: the supervisor's and coordinator's
 //! reconciliation of the register (duplicates are in `duplicates.rs`).
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
-use madadkar_client::Store;
+use madadkar_client::remote::Target;
+use madadkar_client::{ListQuery, Store};
 
 use super::date_or_today;
 use crate::output::Output;
@@ -85,6 +86,76 @@ pub fn caseloads(store: &mut Store, out: &Output, args: CaseloadsArgs) -> Result
                 l.awaiting_review,
                 l.high_need
             );
+        }
+    });
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct AssignArgs {
+    /// Households to move (ids or their first characters); or select them with the filters.
+    households: Vec<String>,
+    /// Every household now assigned to this worker.
+    #[arg(long)]
+    from_worker: Option<String>,
+    /// Every household of this district (with --from-worker: of that worker in it).
+    #[arg(long)]
+    district: Option<String>,
+    /// Move to this worker (of the target group).
+    #[arg(long)]
+    worker: Option<String>,
+    /// Move to this group (coordinators).
+    #[arg(long)]
+    group: Option<String>,
+    /// Only show what would move.
+    #[arg(long)]
+    preview: bool,
+}
+
+pub fn assign(store: &mut Store, out: &Output, args: AssignArgs) -> Result<()> {
+    let mut ids = Vec::new();
+    for h in &args.households {
+        ids.push(store.resolve_household_id(h)?);
+    }
+    if args.from_worker.is_some() || args.district.is_some() {
+        let page = store.list(&ListQuery {
+            assigned_worker: args.from_worker.clone(),
+            district: args.district.clone(),
+            limit: 5_000,
+            ..Default::default()
+        })?;
+        for h in page.items {
+            ids.push(uuid::Uuid::parse_str(&h.id)?);
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        bail!("no households to move: name them or select them with --from-worker / --district");
+    }
+    if args.worker.is_none() && args.group.is_none() {
+        bail!("say where they go: --worker W, --group G, or both");
+    }
+    let target = Target {
+        group: args.group,
+        worker: args.worker,
+    };
+    let answer = store.reassign(&ids, &target, args.preview)?;
+    out.show(&answer, |a| {
+        let verb = if a.applied { "moved" } else { "would move" };
+        println!(
+            "{verb} {} households ({} already there)",
+            a.moved, a.unchanged
+        );
+        for m in &a.moves {
+            let place = |p: &madadkar_schema::wire::Placement| {
+                format!(
+                    "{}/{}",
+                    p.group_id.as_deref().unwrap_or("-"),
+                    p.worker_id.as_deref().unwrap_or("(group)")
+                )
+            };
+            println!("  {}  {} -> {}", m.household, place(&m.from), place(&m.to));
         }
     });
     Ok(())

@@ -2,4 +2,4 @@
 import type { HouseholdSummary } from "./HouseholdSummary";
 import type { MatchReason } from "./MatchReason";
 import type { PairBand } from "./PairBand";
-export type RegistrationMatch = { household: HouseholdSummary; reasons: Array<MatchReason>; band: PairBand | null };
+export type RegistrationMatch = { household: HouseholdSummary; band: PairBand; score: number; reasons: Array<MatchReason> };

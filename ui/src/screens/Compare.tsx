@@ -124,19 +124,15 @@ export function ComparePage({
           {t("back")}
         </button>
         <h2>{t("compare")}</h2>
-        {c.pair && (
-          <>
-            <BandBadge band={c.pair.band} />
-            <span>
-              {t("score")}: {score(c.pair.score)}
-            </span>
-          </>
-        )}
+        <BandBadge band={c.band} />
+        <span>
+          {t("score")}: {score(c.score)}
+        </span>
       </div>
-      {c.pair && (
+      {c.reasons.length > 0 && (
         <div class="card">
           <strong>{t("reasons")}</strong>
-          <Reasons reasons={c.pair.reasons} />
+          <Reasons reasons={c.reasons} />
         </div>
       )}
       <div class="sides">

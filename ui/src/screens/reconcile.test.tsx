@@ -476,7 +476,9 @@ describe("the comparison", () => {
       created_by: "w9",
       members: [member({ first_name: "علي", last_name: "كريمي", father_name: "حسن" }), member({ id: "m2" })],
     }),
-    pair,
+    score: pair.score,
+    band: pair.band,
+    reasons: pair.reasons,
   };
 
   it("shows both side by side and merges into the survivor chosen", async () => {
@@ -646,7 +648,7 @@ describe("reassignment", () => {
 });
 
 describe("the warning at registration", () => {
-  const match = { household: summary(), reasons: pair.reasons, band: "likely" as const };
+  const match = { household: summary(), reasons: pair.reasons, band: "likely" as const, score: 12 };
 
   function fill() {
     type(el("#household-first_name"), "علي");

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
+use madadkar_client::forms::HouseholdText;
 use madadkar_client::{ListQuery, SortBy, Store, demo, query};
-use madadkar_schema::ChangeMeta;
+use madadkar_schema::{ChangeMeta, NationalId};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
@@ -51,7 +52,71 @@ pub fn run(
     rows.push(list_row(coordinator, &plain, province.households)?);
     rows.push(search_row(coordinator, &plain)?);
     rows.push(open_row(coordinator, &plain, big)?);
+    rows.extend(duplicate_rows(coordinator, province.households)?);
     Ok(rows)
+}
+
+/// The duplicates inbox over every household of the coordinator's replica (its population
+/// statistics built from scratch, as after a sync), and the check a registration form runs:
+/// half the samples the head of a household already held (a hit), half a new family.
+fn duplicate_rows(coordinator: &Store, households: usize) -> Result<Vec<Row>> {
+    let (pairs, took) = time(|| coordinator.duplicate_pairs(None));
+    let (pairs, detect_ms) = (pairs?.len(), ms(took));
+    let page = coordinator.list(&ListQuery {
+        limit: READS,
+        ..Default::default()
+    })?;
+    let texts: Vec<HouseholdText> = page
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let (first, last) = h.head_name.split_once(' ').unwrap_or((&h.head_name, "x"));
+            let nid = if i % 2 == 0 {
+                h.head_national_id.clone()
+            } else {
+                Some(NationalId::with_check_digit(900_000_000 + i as u32).to_string())
+            };
+            HouseholdText {
+                first_name: Some(first.into()),
+                last_name: Some(last.into()),
+                national_id: nid,
+                district: Some(h.district.clone()),
+                address: Some(h.address.clone()),
+                phone: h.phone.clone(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let mut i = 0;
+    let mut hits = 0;
+    let checks = repeat(texts.len(), || {
+        let found = coordinator.registration_matches(&texts[i % texts.len()])?;
+        if i % 2 == 0 && !found.is_empty() {
+            hits += 1;
+        }
+        i += 1;
+        Ok(())
+    })?;
+    let (p50, p99) = (median(&checks), percentile(&checks, 0.99));
+    Ok(vec![
+        Row {
+            figure: format!("duplicate detection over {households} households (coordinator)"),
+            value: format!("{:.0} ms", detect_ms),
+            target: "< 2 s".into(),
+            baseline: format!("{pairs} candidate pairs"),
+            ratio: "-".into(),
+            verdict: verdict(detect_ms < 2_000.0),
+        },
+        Row {
+            figure: "duplicate check at registration, p50 / p99".into(),
+            value: format!("{p50:.2} / {p99:.2} ms"),
+            target: "< 50 ms".into(),
+            baseline: format!("{hits} of {} known heads found", texts.len().div_ceil(2)),
+            ratio: "-".into(),
+            verdict: verdict(p99 < 50.0),
+        },
+    ])
 }
 
 /// A household with 50 visits over two years, recorded by the coordinator.

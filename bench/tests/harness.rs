@@ -33,6 +33,8 @@ fn harness_runs_on_a_tiny_province_and_writes_the_report() {
         "add a visit to the open household",
         "search by part of a name",
         "open a household with 50 visits",
+        "duplicate detection over 40 households (coordinator)",
+        "duplicate check at registration",
         "3 workers syncing at once",
         "Automerge per-document",
         "plain row insert",

@@ -201,6 +201,25 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Page<HouseholdSummary>> 
     Ok(Page { total, items })
 }
 
+/// The summaries of the households with these ids (those held here), in id order.
+pub fn summaries(conn: &Connection, ids: &[String]) -> Result<Vec<HouseholdSummary>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM p_households h WHERE h.id IN ({}) ORDER BY h.id",
+            std::iter::repeat_n("?", chunk.len())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(chunk.iter()), summary)?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
 /// Finds households by any part of a member's name, national ID, phone, district or address.
 /// The query is normalised like the index, so Arabic ي/ك, ZWNJ, diacritics, compatibility forms
 /// and `+98` prefixes do not matter; a number typed in groups is looked up as one number. Every

@@ -108,6 +108,8 @@ pub struct Store {
     /// The database's key, kept so that a second connection ([`Store::open_another`]) needs no
     /// second passphrase derivation. Wiped from memory when the store is dropped.
     pub(crate) key: DataKey,
+    /// The duplicate finder's name and value frequencies, kept while nothing changes.
+    pub(crate) population: crate::reconcile::duplicates::PopulationCache,
 }
 
 /// Documents used recently, so the next action on the household a worker has open does not
@@ -179,6 +181,7 @@ impl Store {
             identity,
             cache: RefCell::default(),
             key,
+            population: Default::default(),
         };
         store.rebuild_stale_projections()?;
         Ok(store)

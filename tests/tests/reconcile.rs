@@ -111,6 +111,48 @@ fn story_3_two_groups_register_one_family_the_coordinator_merges_and_undoes() ->
     y.store.sync(None)?;
     c.store.sync(None)?;
 
+    // The coordinator's duplicates inbox proposes the pair as likely, saying why.
+    let pairs = c.store.duplicate_pairs(None)?;
+    let pair = pairs
+        .iter()
+        .find(|p| {
+            let ids = [p.a.id.clone(), p.b.id.clone()];
+            ids.contains(&a.to_string()) && ids.contains(&b.to_string())
+        })
+        .expect("the pair is proposed");
+    assert_eq!(
+        pair.band,
+        madadkar_client::reconcile::duplicates::PairBand::Likely
+    );
+    assert!(
+        pair.reasons
+            .iter()
+            .any(|r| r.field == "national_id" && r.agreement == "exact"),
+        "{:?}",
+        pair.reasons
+    );
+    let side_by_side = c.store.compare_households(a, b)?;
+    assert_eq!(side_by_side.a.household.created_by, x_id);
+    assert_eq!(side_by_side.b.household.created_by, y_id);
+    // A third registration of the family is caught at the door, locally and by the server.
+    let again = madadkar_client::forms::HouseholdText {
+        first_name: Some("علی".into()),
+        last_name: Some("کریمی".into()),
+        national_id: Some(NationalId::with_check_digit(11_000_001).to_string()),
+        district: Some("منطقه ۳".into()),
+        address: Some("جای دیگر".into()),
+        ..Default::default()
+    };
+    let found = x.store.registration_matches(&again)?;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].household.id, a.to_string());
+    let groups = x
+        .store
+        .lookup_national_id(&NationalId::with_check_digit(11_000_001).to_string())?;
+    let mut names: Vec<&str> = groups.iter().map(|g| g.group_id.as_str()).collect();
+    names.sort();
+    assert_eq!(names, vec!["gx", "gy"]);
+
     // A field worker may not merge; the coordinator may.
     let refused = x
         .store
@@ -319,7 +361,8 @@ fn not_a_duplicate_survives_sync_and_the_inbox_and_caseloads_serve_the_superviso
     let mut t = Replica::enrolled(&server, &t_id, "laptop T")?;
 
     let h1 = a.add_household("محمد", 11_000_005)?;
-    let h2 = a.add_household("محمود", 11_000_006)?;
+    // A namesake in the same district: two families, as the supervisor will decide.
+    let h2 = a.add_household("محمد", 11_000_006)?;
     a.store.add_visit(h1, &visit("v", 1))?;
     a.store.sync(None)?;
     server.admin(&["household", "assign", &h1.to_string(), "--group", "g1"])?;
@@ -373,9 +416,23 @@ fn not_a_duplicate_survives_sync_and_the_inbox_and_caseloads_serve_the_superviso
         .resolve_conflict(h1, &FieldPath::Household(Field::Phone), "09123333333")?;
     assert_eq!(s.store.conflict_count()?, 0);
 
-    // "Not a duplicate" is kept in both households and reaches another supervisor.
+    // "Not a duplicate" is kept in both households and reaches another supervisor; the pair
+    // (same name in the same district, same phone) is no longer proposed.
+    s.store.edit_household(h2, &phone("09123333333"))?;
+    let proposed = |r: &Replica| -> Result<bool> {
+        Ok(r.store.duplicate_pairs(None)?.iter().any(|p| {
+            let ids = [p.a.id.clone(), p.b.id.clone()];
+            ids.contains(&h1.to_string()) && ids.contains(&h2.to_string())
+        }))
+    };
+    assert!(proposed(&s)?, "{:?}", s.store.duplicate_pairs(None)?);
+    assert!(
+        a.store.duplicate_pairs(None).is_err(),
+        "a field worker's inbox"
+    );
     s.store
         .mark_not_duplicate(h1, h2, "دو خانوار جدا؛ برادرند")?;
+    assert!(!proposed(&s)?);
     s.store.sync(None)?;
     t.store.sync(None)?;
     for h in [h1, h2] {
@@ -383,6 +440,7 @@ fn not_a_duplicate_survives_sync_and_the_inbox_and_caseloads_serve_the_superviso
         assert_eq!(decisions.len(), 1);
         assert_eq!(decisions[0].reason, "دو خانوار جدا؛ برادرند");
     }
+    assert!(!proposed(&t)?, "the decision reached the other supervisor");
     assert!(
         a.store.mark_not_duplicate(h1, h2, "x").is_err(),
         "a field worker decides"

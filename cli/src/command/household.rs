@@ -1,10 +1,10 @@
 //! `madadkar household …` and `history`: register, edit, show, list and search households,
 //! and every change made to one.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use madadkar_client::forms::{HouseholdText, ListText};
-use madadkar_client::{ListQuery, Store, store::today};
+use madadkar_client::{ListQuery, Store, StoreError, store::today};
 use madadkar_schema::{HouseholdEdit, HouseholdStatus};
 
 use super::opt;
@@ -28,6 +28,10 @@ pub enum HouseholdCommand {
         group: Option<String>,
         #[arg(long)]
         worker: Option<String>,
+        /// Register even though the household looks like one already registered (here, or in
+        /// another group according to the server).
+        #[arg(long)]
+        register_anyway: bool,
     },
     /// Change a household's own fields; an empty value clears an optional one.
     Edit {
@@ -125,8 +129,9 @@ pub fn run(store: &mut Store, out: &Output, cmd: HouseholdCommand) -> Result<()>
             alt_phone,
             group,
             worker,
+            register_anyway,
         } => {
-            let (household, head) = HouseholdText {
+            let text = HouseholdText {
                 first_name: Some(head.first_name),
                 last_name: Some(head.last_name),
                 national_id: Some(head.national_id),
@@ -139,8 +144,11 @@ pub fn run(store: &mut Store, out: &Output, cmd: HouseholdCommand) -> Result<()>
                 group,
                 worker,
                 father_name: head.father_name,
+            };
+            let (household, head) = text.to_new()?;
+            if !register_anyway {
+                check_not_registered(store, out, &text)?;
             }
-            .to_new()?;
             let (id, head_id) = store.add_household(&household, &head)?;
             out.household_created(id, head_id);
         }
@@ -177,6 +185,58 @@ pub fn run(store: &mut Store, out: &Output, cmd: HouseholdCommand) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// Refuses to register a household that looks like one already registered: here (the
+/// duplicate finder over this replica's households) or, when the server can be reached, in any
+/// group (it answers only which groups hold the head's national ID).
+fn check_not_registered(store: &Store, out: &Output, text: &HouseholdText) -> Result<()> {
+    let matches = store.registration_matches(text)?;
+    let (groups, server) = match text.national_id.as_deref() {
+        Some(nid) => match store.lookup_national_id(nid) {
+            Ok(groups) => (groups, "checked"),
+            Err(StoreError::NotEnrolled) => (Vec::new(), "not enrolled"),
+            Err(e) if e.is_retryable() => (Vec::new(), "not reachable"),
+            Err(e) => return Err(e.into()),
+        },
+        None => (Vec::new(), "not asked"),
+    };
+    if matches.is_empty() && groups.is_empty() {
+        return Ok(());
+    }
+    let report = serde_json::json!({
+        "matches": matches,
+        "registered_in_groups": groups,
+        "server": server,
+    });
+    out.show(&report, |_| {
+        println!("this household looks already registered:");
+        for m in &matches {
+            let why: Vec<&str> = m
+                .reasons
+                .iter()
+                .filter(|r| r.agreement != "differs")
+                .map(|r| r.label_en.as_str())
+                .collect();
+            println!(
+                "  {}  {}  {}  ({:?}: {})",
+                m.household.id,
+                m.household.head_name,
+                m.household.district,
+                m.band,
+                why.join(", ")
+            );
+        }
+        for g in &groups {
+            println!(
+                "  the server: its head's national ID is registered in group {} ({})",
+                g.group_name, g.group_id
+            );
+        }
+    });
+    bail!(
+        "not registered: open the household above, or pass --register-anyway if this is another family"
+    )
 }
 
 fn list(store: &mut Store, out: &Output, args: ListArgs) -> Result<()> {

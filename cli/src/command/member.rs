@@ -15,6 +15,10 @@ pub enum MemberCommand {
         household: String,
         #[command(flatten)]
         fields: MemberFields,
+        /// Add even though the person seems to belong to another household already (someone
+        /// who moved: a widow back with her parents, a married daughter).
+        #[arg(long)]
+        add_anyway: bool,
     },
     /// Change a member's fields.
     Edit {
@@ -73,7 +77,11 @@ impl From<MemberFields> for MemberText {
 
 pub fn run(store: &mut Store, out: &Output, cmd: MemberCommand) -> Result<()> {
     match cmd {
-        MemberCommand::Add { household, fields } => {
+        MemberCommand::Add {
+            household,
+            fields,
+            add_anyway,
+        } => {
             let id = store.resolve_household_id(&household)?;
             for (given, flag) in [
                 (fields.first_name.is_some(), "--first is required"),
@@ -87,7 +95,35 @@ pub fn run(store: &mut Store, out: &Output, cmd: MemberCommand) -> Result<()> {
                     bail!(flag);
                 }
             }
-            let member = MemberText::from(fields).to_new()?;
+            let text = MemberText::from(fields);
+            let member = text.to_new()?;
+            if !add_anyway {
+                // Warned about: the same national ID elsewhere, or a likely match.
+                let found: Vec<_> = store
+                    .member_matches(id, &text)?
+                    .into_iter()
+                    .filter(|m| {
+                        m.band == madadkar_client::reconcile::duplicates::PairBand::Likely
+                            || m.reasons
+                                .iter()
+                                .any(|r| r.field == "national_id" && r.agreement == "exact")
+                    })
+                    .collect();
+                if !found.is_empty() {
+                    out.show(&found, |found| {
+                        println!("this person seems to belong to another household already:");
+                        for m in found {
+                            println!(
+                                "  {}  {}  {}",
+                                m.household.id, m.household.head_name, m.household.district
+                            );
+                        }
+                    });
+                    bail!(
+                        "not added: open that household, or pass --add-anyway if the person moved here"
+                    );
+                }
+            }
             let member_id = store.add_member(id, &member)?;
             out.created("member", member_id);
         }

@@ -84,6 +84,8 @@ pub enum Command {
     NotDuplicate(reconcile::NotDuplicateArgs),
     /// Each worker's caseload: households, visits this month, overdue, returned, awaiting review.
     Caseloads(reconcile::CaseloadsArgs),
+    /// Households that may be registered twice, ranked, with why; `show A B` compares two.
+    Duplicates(reconcile::DuplicatesArgs),
     /// Move households to another worker of the group, or (coordinators) another group,
     /// through the server; --preview shows what would move.
     Assign(reconcile::AssignArgs),
@@ -143,6 +145,7 @@ pub fn run(
         Command::NotDuplicate(args) => reconcile::not_duplicate(store, out, args)?,
         Command::Caseloads(args) => reconcile::caseloads(store, out, args)?,
         Command::Assign(args) => reconcile::assign(store, out, args)?,
+        Command::Duplicates(args) => reconcile::duplicates(store, out, args)?,
     }
     Ok(ExitCode::SUCCESS)
 }

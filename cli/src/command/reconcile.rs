@@ -160,3 +160,104 @@ pub fn assign(store: &mut Store, out: &Output, args: AssignArgs) -> Result<()> {
     });
     Ok(())
 }
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DuplicatesArgs {
+    /// Only pairs of this band: likely or possible.
+    #[arg(long)]
+    band: Option<String>,
+    #[command(subcommand)]
+    command: Option<DuplicatesCommand>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum DuplicatesCommand {
+    /// Two households side by side, with why they look alike.
+    Show { a: String, b: String },
+}
+
+fn print_reasons(reasons: &[madadkar_client::reconcile::duplicates::MatchReason]) {
+    for r in reasons {
+        let how = match r.similarity {
+            Some(s) => format!("{} {:.2}", r.agreement, s),
+            None => r.agreement.clone(),
+        };
+        println!("      {:<22} {:<12} {:+.1}", r.label_en, how, r.weight);
+    }
+}
+
+pub fn duplicates(store: &mut Store, out: &Output, args: DuplicatesArgs) -> Result<()> {
+    use madadkar_client::reconcile::duplicates::PairBand;
+    match args.command {
+        Some(DuplicatesCommand::Show { a, b }) => {
+            let a = store.resolve_household_id(&a)?;
+            let b = store.resolve_household_id(&b)?;
+            let c = store.compare_households(a, b)?;
+            out.show(&c, |c| {
+                let band = c
+                    .band
+                    .map(|b| format!("{b:?}"))
+                    .unwrap_or_else(|| "none".into());
+                println!("score {:.1}  band {band}", c.score);
+                print_reasons(&c.reasons);
+                for (side, d) in [("A", &c.a), ("B", &c.b)] {
+                    let h = &d.household;
+                    println!(
+                        "{side}: household {}  group {}  registered by {} on {}",
+                        h.id,
+                        h.assigned_group.as_deref().unwrap_or("-"),
+                        h.created_by,
+                        crate::output::local_time(&h.created_at)
+                    );
+                    println!(
+                        "   {}  {}  {}",
+                        h.district,
+                        h.address,
+                        h.phone.as_deref().unwrap_or("-")
+                    );
+                    for m in &h.members {
+                        println!(
+                            "   member {}  {}  {}  born {}",
+                            m.full_name(),
+                            m.relation,
+                            m.national_id.as_ref().map(|n| n.as_str()).unwrap_or("-"),
+                            crate::output::jalali(m.birth_date)
+                        );
+                    }
+                    println!(
+                        "   {} visits, {} referrals",
+                        h.visits.len(),
+                        h.referrals.len()
+                    );
+                }
+            });
+        }
+        None => {
+            let band = match args.band.as_deref() {
+                None => None,
+                Some(b) => Some(
+                    PairBand::parse(b)
+                        .ok_or_else(|| anyhow::anyhow!("--band must be likely or possible"))?,
+                ),
+            };
+            let pairs = store.duplicate_pairs(band)?;
+            out.show(&pairs, |pairs| {
+                println!("{} pairs", pairs.len());
+                for p in pairs {
+                    println!(
+                        "  {:>5.1} {:<8} {}  {}  |  {}  {}",
+                        p.score,
+                        format!("{:?}", p.band).to_lowercase(),
+                        p.a.id,
+                        p.a.head_name,
+                        p.b.id,
+                        p.b.head_name
+                    );
+                    print_reasons(&p.reasons);
+                }
+            });
+        }
+    }
+    Ok(())
+}

@@ -223,7 +223,9 @@ pub fn is_placeholder_national_id(ten: &str) -> bool {
     let mut distinct = bytes.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
-    bytes[3..9].iter().all(|b| *b == b'0') || distinct.len() <= 2 || TEST_NATIONAL_IDS.contains(&ten)
+    bytes[3..9].iter().all(|b| *b == b'0')
+        || distinct.len() <= 2
+        || TEST_NATIONAL_IDS.contains(&ten)
 }
 
 /// A national ID's match key: its ten digits in Latin form (Persian digits, spaces and dashes

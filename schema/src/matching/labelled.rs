@@ -84,23 +84,143 @@ impl Zipf {
 }
 
 const MALE: &[&str] = &[
-    "محمد", "علی", "حسین", "رضا", "مهدی", "حسن", "امیر", "احمد", "محمدرضا", "مصطفی", "جواد",
-    "مرتضی", "علیرضا", "مجید", "سعید", "حمید", "ابراهیم", "اسماعیل", "عباس", "قاسم", "محسن",
-    "مسعود", "ناصر", "هادی", "یعقوب", "محمدعلی", "محمدحسین", "غلامرضا", "عبدالله", "امیرحسین",
-    "ابوالفضل", "سجاد", "میلاد", "بهروز", "فرهاد", "منصور", "داوود", "رحیم", "کاظم", "اکبر",
-    "اصغر", "جعفر", "صادق", "باقر", "نادر", "یوسف", "کریم", "خلیل", "جلیل", "حبیب", "نعمت",
-    "رسول", "ایمان", "روح‌الله", "نصرالله", "فتح‌الله", "حمیدرضا", "امیرعلی", "عبدالرضا",
-    "غلامحسین", "ولی‌الله", "سیاوش", "بهمن", "کامران", "شهرام", "فریدون", "ذبیح‌الله", "اسدالله",
-    "عزت‌الله", "ضیاءالدین", "صمد", "طاهر", "ثابت", "ظفر",
+    "محمد",
+    "علی",
+    "حسین",
+    "رضا",
+    "مهدی",
+    "حسن",
+    "امیر",
+    "احمد",
+    "محمدرضا",
+    "مصطفی",
+    "جواد",
+    "مرتضی",
+    "علیرضا",
+    "مجید",
+    "سعید",
+    "حمید",
+    "ابراهیم",
+    "اسماعیل",
+    "عباس",
+    "قاسم",
+    "محسن",
+    "مسعود",
+    "ناصر",
+    "هادی",
+    "یعقوب",
+    "محمدعلی",
+    "محمدحسین",
+    "غلامرضا",
+    "عبدالله",
+    "امیرحسین",
+    "ابوالفضل",
+    "سجاد",
+    "میلاد",
+    "بهروز",
+    "فرهاد",
+    "منصور",
+    "داوود",
+    "رحیم",
+    "کاظم",
+    "اکبر",
+    "اصغر",
+    "جعفر",
+    "صادق",
+    "باقر",
+    "نادر",
+    "یوسف",
+    "کریم",
+    "خلیل",
+    "جلیل",
+    "حبیب",
+    "نعمت",
+    "رسول",
+    "ایمان",
+    "روح‌الله",
+    "نصرالله",
+    "فتح‌الله",
+    "حمیدرضا",
+    "امیرعلی",
+    "عبدالرضا",
+    "غلامحسین",
+    "ولی‌الله",
+    "سیاوش",
+    "بهمن",
+    "کامران",
+    "شهرام",
+    "فریدون",
+    "ذبیح‌الله",
+    "اسدالله",
+    "عزت‌الله",
+    "ضیاءالدین",
+    "صمد",
+    "طاهر",
+    "ثابت",
+    "ظفر",
 ];
 
 const FEMALE: &[&str] = &[
-    "فاطمه", "زهرا", "مریم", "زینب", "معصومه", "سکینه", "لیلا", "نرگس", "طاهره", "کبری", "رقیه",
-    "سمیه", "اعظم", "اشرف", "منیژه", "پروین", "شهلا", "فریبا", "مهناز", "نسرین", "ژیلا", "سارا",
-    "الهام", "مینا", "طیبه", "صدیقه", "فرشته", "راضیه", "مرضیه", "نجمه", "اکرم", "خدیجه", "صغری",
-    "بتول", "عفت", "شهناز", "آزاده", "آمنه", "هاجر", "سمانه", "ریحانه", "کوثر", "فاطمه‌زهرا",
-    "نازنین", "نیلوفر", "حدیثه", "محدثه", "ملیحه", "زهره", "ثریا", "عصمت", "ماه‌سلطان", "گل‌بانو",
-    "طوبی", "ظریفه", "صنم", "حلیمه", "منیره", "فرخنده", "بی‌بی‌جان",
+    "فاطمه",
+    "زهرا",
+    "مریم",
+    "زینب",
+    "معصومه",
+    "سکینه",
+    "لیلا",
+    "نرگس",
+    "طاهره",
+    "کبری",
+    "رقیه",
+    "سمیه",
+    "اعظم",
+    "اشرف",
+    "منیژه",
+    "پروین",
+    "شهلا",
+    "فریبا",
+    "مهناز",
+    "نسرین",
+    "ژیلا",
+    "سارا",
+    "الهام",
+    "مینا",
+    "طیبه",
+    "صدیقه",
+    "فرشته",
+    "راضیه",
+    "مرضیه",
+    "نجمه",
+    "اکرم",
+    "خدیجه",
+    "صغری",
+    "بتول",
+    "عفت",
+    "شهناز",
+    "آزاده",
+    "آمنه",
+    "هاجر",
+    "سمانه",
+    "ریحانه",
+    "کوثر",
+    "فاطمه‌زهرا",
+    "نازنین",
+    "نیلوفر",
+    "حدیثه",
+    "محدثه",
+    "ملیحه",
+    "زهره",
+    "ثریا",
+    "عصمت",
+    "ماه‌سلطان",
+    "گل‌بانو",
+    "طوبی",
+    "ظریفه",
+    "صنم",
+    "حلیمه",
+    "منیره",
+    "فرخنده",
+    "بی‌بی‌جان",
 ];
 
 /// Compound first names and their parts, for the joined/split variation.
@@ -118,20 +238,125 @@ const COMPOUND: &[(&str, &str)] = &[
 ];
 
 const COMMON_SURNAMES: &[&str] = &[
-    "محمدی", "حسینی", "احمدی", "رضایی", "موسوی", "کریمی", "جعفری", "قاسمی", "رحیمی", "صادقی",
-    "حیدری", "اکبری", "کاظمی", "مرادی", "عباسی", "نوروزی", "سلیمانی", "میرزایی", "یزدانی",
-    "ابراهیمی", "هاشمی", "رحمانی", "نجفی", "طاهری", "قربانی", "ملکی", "امینی", "باقری", "شریفی",
-    "سعیدی", "نظری", "عزیزی", "بهرامی", "فرهادی", "یوسفی", "صالحی", "زارعی", "مختاری", "ثابتی",
-    "ذاکری", "ضیایی", "طالبی", "غفاری", "عسگری", "خسروی", "نیک‌نام", "میرزاده", "حاجی‌زاده",
+    "محمدی",
+    "حسینی",
+    "احمدی",
+    "رضایی",
+    "موسوی",
+    "کریمی",
+    "جعفری",
+    "قاسمی",
+    "رحیمی",
+    "صادقی",
+    "حیدری",
+    "اکبری",
+    "کاظمی",
+    "مرادی",
+    "عباسی",
+    "نوروزی",
+    "سلیمانی",
+    "میرزایی",
+    "یزدانی",
+    "ابراهیمی",
+    "هاشمی",
+    "رحمانی",
+    "نجفی",
+    "طاهری",
+    "قربانی",
+    "ملکی",
+    "امینی",
+    "باقری",
+    "شریفی",
+    "سعیدی",
+    "نظری",
+    "عزیزی",
+    "بهرامی",
+    "فرهادی",
+    "یوسفی",
+    "صالحی",
+    "زارعی",
+    "مختاری",
+    "ثابتی",
+    "ذاکری",
+    "ضیایی",
+    "طالبی",
+    "غفاری",
+    "عسگری",
+    "خسروی",
+    "نیک‌نام",
+    "میرزاده",
+    "حاجی‌زاده",
 ];
 
 const SURNAME_ROOTS: &[&str] = &[
-    "حسین", "احمد", "رضا", "کریم", "قاسم", "نور", "امین", "شریف", "باقر", "یزدان", "جعفر", "صادق",
-    "عباس", "کاظم", "مراد", "اکبر", "سلیمان", "حیدر", "رحیم", "نیک", "خدا", "شاه", "ملک", "مهر",
-    "فرهاد", "بهرام", "جمال", "کمال", "رحمان", "غفار", "ستار", "نصیر", "منصور", "طاهر", "ناصر",
-    "فتح", "ولی", "اسد", "شیر", "گل", "مشهد", "تهران", "شیراز", "کرمان", "یزد", "قزوین", "زنجان",
-    "اصفهان", "تبریز", "همدان", "بابا", "عرب", "ترک", "ثابت", "ذاکر", "ضیا", "ظهیر", "صفا",
-    "صبور", "طالب", "غلام", "قربان", "خسرو", "داور", "زمان", "سهراب", "کیان", "پارسا",
+    "حسین",
+    "احمد",
+    "رضا",
+    "کریم",
+    "قاسم",
+    "نور",
+    "امین",
+    "شریف",
+    "باقر",
+    "یزدان",
+    "جعفر",
+    "صادق",
+    "عباس",
+    "کاظم",
+    "مراد",
+    "اکبر",
+    "سلیمان",
+    "حیدر",
+    "رحیم",
+    "نیک",
+    "خدا",
+    "شاه",
+    "ملک",
+    "مهر",
+    "فرهاد",
+    "بهرام",
+    "جمال",
+    "کمال",
+    "رحمان",
+    "غفار",
+    "ستار",
+    "نصیر",
+    "منصور",
+    "طاهر",
+    "ناصر",
+    "فتح",
+    "ولی",
+    "اسد",
+    "شیر",
+    "گل",
+    "مشهد",
+    "تهران",
+    "شیراز",
+    "کرمان",
+    "یزد",
+    "قزوین",
+    "زنجان",
+    "اصفهان",
+    "تبریز",
+    "همدان",
+    "بابا",
+    "عرب",
+    "ترک",
+    "ثابت",
+    "ذاکر",
+    "ضیا",
+    "ظهیر",
+    "صفا",
+    "صبور",
+    "طالب",
+    "غلام",
+    "قربان",
+    "خسرو",
+    "داور",
+    "زمان",
+    "سهراب",
+    "کیان",
+    "پارسا",
 ];
 
 /// Surname suffixes; `\u{200C}` (ZWNJ) where Persian writes one, which typists often drop.
@@ -151,25 +376,110 @@ const SURNAME_SUFFIXES: &[&str] = &[
 ];
 
 const DISTRICTS: &[&str] = &[
-    "منطقه ۱", "منطقه ۲", "منطقه ۳", "منطقه ۴", "منطقه ۵", "منطقه ۶", "منطقه ۷", "منطقه ۸",
-    "منطقه ۹", "منطقه ۱۰", "منطقه ۱۱", "منطقه ۱۲", "منطقه ۱۳", "منطقه ۱۴", "منطقه ۱۵",
-    "اسلام‌آباد", "شهرک ولیعصر", "نعمت‌آباد", "خاک سفید", "شهرک رسالت", "دولت‌آباد", "حصارک",
-    "کوی نصر", "شهرک گلستان", "قاسم‌آباد", "سیدی", "طلاب", "گلشهر", "مهرشهر", "فردیس",
-    "شهریار", "اکبرآباد", "باغستان", "صالح‌آباد", "قلعه‌نو", "جعفرآباد", "رباط‌کریم", "پاکدشت",
-    "ورامین", "قرچک",
+    "منطقه ۱",
+    "منطقه ۲",
+    "منطقه ۳",
+    "منطقه ۴",
+    "منطقه ۵",
+    "منطقه ۶",
+    "منطقه ۷",
+    "منطقه ۸",
+    "منطقه ۹",
+    "منطقه ۱۰",
+    "منطقه ۱۱",
+    "منطقه ۱۲",
+    "منطقه ۱۳",
+    "منطقه ۱۴",
+    "منطقه ۱۵",
+    "اسلام‌آباد",
+    "شهرک ولیعصر",
+    "نعمت‌آباد",
+    "خاک سفید",
+    "شهرک رسالت",
+    "دولت‌آباد",
+    "حصارک",
+    "کوی نصر",
+    "شهرک گلستان",
+    "قاسم‌آباد",
+    "سیدی",
+    "طلاب",
+    "گلشهر",
+    "مهرشهر",
+    "فردیس",
+    "شهریار",
+    "اکبرآباد",
+    "باغستان",
+    "صالح‌آباد",
+    "قلعه‌نو",
+    "جعفرآباد",
+    "رباط‌کریم",
+    "پاکدشت",
+    "ورامین",
+    "قرچک",
 ];
 
 const STREETS: &[&str] = &[
-    "امام", "شهید بهشتی", "انقلاب", "آزادی", "ولیعصر", "طالقانی", "مطهری", "شریعتی", "جمهوری",
-    "فاطمی", "کارگر", "پیروزی", "شهید رجایی", "بسیج", "مدرس", "نواب", "قزوین", "خیام", "سعدی",
-    "حافظ", "فردوسی", "مولوی", "بهار", "نبوت", "امام رضا", "پاسداران", "ستارخان", "باهنر",
-    "چمران", "کاشانی",
+    "امام",
+    "شهید بهشتی",
+    "انقلاب",
+    "آزادی",
+    "ولیعصر",
+    "طالقانی",
+    "مطهری",
+    "شریعتی",
+    "جمهوری",
+    "فاطمی",
+    "کارگر",
+    "پیروزی",
+    "شهید رجایی",
+    "بسیج",
+    "مدرس",
+    "نواب",
+    "قزوین",
+    "خیام",
+    "سعدی",
+    "حافظ",
+    "فردوسی",
+    "مولوی",
+    "بهار",
+    "نبوت",
+    "امام رضا",
+    "پاسداران",
+    "ستارخان",
+    "باهنر",
+    "چمران",
+    "کاشانی",
 ];
 
 const ALLEYS: &[&str] = &[
-    "یاس", "لاله", "نسترن", "شقایق", "نرگس", "اقاقیا", "بنفشه", "سوسن", "گلستان", "بهار",
-    "شهید احمدی", "شهید کریمی", "شهید رضایی", "مسجد", "حمام", "دوم", "سوم", "ششم", "دهم",
-    "فرعی اول", "بن‌بست نور", "صفا", "وفا", "امید", "سپیده", "مهر", "آفتاب", "ارغوان",
+    "یاس",
+    "لاله",
+    "نسترن",
+    "شقایق",
+    "نرگس",
+    "اقاقیا",
+    "بنفشه",
+    "سوسن",
+    "گلستان",
+    "بهار",
+    "شهید احمدی",
+    "شهید کریمی",
+    "شهید رضایی",
+    "مسجد",
+    "حمام",
+    "دوم",
+    "سوم",
+    "ششم",
+    "دهم",
+    "فرعی اول",
+    "بن‌بست نور",
+    "صفا",
+    "وفا",
+    "امید",
+    "سپیده",
+    "مهر",
+    "آفتاب",
+    "ارغوان",
 ];
 
 /// The name lists with their samplers.
@@ -588,7 +898,11 @@ fn typo(rng: &mut Rng, name: &str, kind: &str) -> String {
             let swappable: Vec<usize> = letters
                 .iter()
                 .copied()
-                .filter(|i| *i + 1 < chars.len() && chars[*i + 1].is_alphabetic() && chars[*i] != chars[*i + 1])
+                .filter(|i| {
+                    *i + 1 < chars.len()
+                        && chars[*i + 1].is_alphabetic()
+                        && chars[*i] != chars[*i + 1]
+                })
                 .collect();
             if let Some(i) = (!swappable.is_empty()).then(|| *rng.pick(&swappable)) {
                 chars.swap(i, i + 1);
@@ -623,7 +937,9 @@ fn toggle_zwnj(s: &str) -> String {
     if s.contains('\u{200C}') {
         return s.replace('\u{200C}', "");
     }
-    for suffix in ["زاده", "پور", "نیا", "فر", "نژاد", "خانی", "دوست", "راد", "الله"] {
+    for suffix in [
+        "زاده", "پور", "نیا", "فر", "نژاد", "خانی", "دوست", "راد", "الله",
+    ] {
         match s.strip_suffix(suffix) {
             Some(stem) if !stem.is_empty() => return format!("{stem}\u{200C}{suffix}"),
             _ => {}
@@ -647,7 +963,12 @@ fn duplicate_pair(rng: &mut Rng, names: &Names, kind: &'static str) -> LabelledP
         family.members[0].first = joined.to_string();
         family.members[0].male = true;
     }
-    if kind == "head_swapped" && !family.members.iter().any(|m| m.relation == Relation::Spouse) {
+    if kind == "head_swapped"
+        && !family
+            .members
+            .iter()
+            .any(|m| m.relation == Relation::Spouse)
+    {
         family.members[0].male = true;
         let spouse = family.spouse_for(rng, names);
         family.members.insert(1, spouse);
@@ -839,7 +1160,11 @@ fn distinct_pair(rng: &mut Rng, names: &Names, kind: &'static str) -> LabelledPa
                 family.members[0].first = f.clone();
                 family.members[0].last = l.clone();
                 family.members[0].male = true;
-                for m in family.members.iter_mut().filter(|m| m.relation == Relation::Child) {
+                for m in family
+                    .members
+                    .iter_mut()
+                    .filter(|m| m.relation == Relation::Child)
+                {
                     m.last = l.clone();
                     m.father = f.clone();
                 }
@@ -924,10 +1249,18 @@ fn distinct_pair(rng: &mut Rng, names: &Names, kind: &'static str) -> LabelledPa
             .iter()
             .find(|m| m.relation == Relation::Spouse)
             .map(|w| w.nid.clone());
-        if let Some(spouse) = a.members.iter_mut().find(|m| m.relation == Relation::Spouse) {
+        if let Some(spouse) = a
+            .members
+            .iter_mut()
+            .find(|m| m.relation == Relation::Spouse)
+        {
             spouse.national_id = nid.clone();
         }
-        if let Some(daughter) = b.members.last_mut().filter(|m| m.relation == Relation::Child) {
+        if let Some(daughter) = b
+            .members
+            .last_mut()
+            .filter(|m| m.relation == Relation::Child)
+        {
             daughter.national_id = nid;
         }
     }
@@ -965,9 +1298,7 @@ pub fn province(seed: u64, households: usize, duplicate_share: f32) -> Province 
     for _ in 0..originals {
         let family = match &last_family {
             // A few families next to a relative's: brothers in one building, a grown son.
-            Some(prev) if rng.chance(0.04) => {
-                distinct_pair_from(&mut rng, &names, prev)
-            }
+            Some(prev) if rng.chance(0.04) => distinct_pair_from(&mut rng, &names, prev),
             _ => Family::new(&mut rng, &names),
         };
         records.push(family.register(&mut rng, group_of(&family.district)));
@@ -1009,7 +1340,11 @@ fn distinct_pair_from(rng: &mut Rng, names: &Names, prev: &Family) -> Family {
     brother.members[0].last = head.last.clone();
     brother.members[0].father = head.father.clone();
     let first_name = brother.members[0].first.clone();
-    for m in brother.members.iter_mut().filter(|m| m.relation == Relation::Child) {
+    for m in brother
+        .members
+        .iter_mut()
+        .filter(|m| m.relation == Relation::Child)
+    {
         m.last = head.last.clone();
         m.father = first_name.clone();
     }
@@ -1102,7 +1437,9 @@ pub fn evaluate(pairs: &[LabelledPair], population: &Population) -> Quality {
         } else {
             None
         };
-        quality.likely.add(band == Some(Band::Likely), pair.duplicate);
+        quality
+            .likely
+            .add(band == Some(Band::Likely), pair.duplicate);
         quality.any_band.add(band.is_some(), pair.duplicate);
         let index = match quality
             .per_variation
@@ -1173,20 +1510,45 @@ mod explore {
         }
         let pop = Population::of(&records);
         let q = evaluate(&pairs, &pop);
-        println!("likely p={:.4} r={:.4}  any p={:.4} r={:.4}", q.likely.precision(), q.likely.recall(), q.any_band.precision(), q.any_band.recall());
+        println!(
+            "likely p={:.4} r={:.4}  any p={:.4} r={:.4}",
+            q.likely.precision(),
+            q.likely.recall(),
+            q.any_band.precision(),
+            q.any_band.recall()
+        );
         println!("{}", q.variation_table());
         // Worst offenders.
         let mut n = 0;
         for p in &pairs {
             let s = score_pair(&p.a, &p.b, &pop);
-            let bad = (p.duplicate && s.band.is_none()) || (!p.duplicate && s.band == Some(Band::Likely));
+            let bad =
+                (p.duplicate && s.band.is_none()) || (!p.duplicate && s.band == Some(Band::Likely));
             if bad && n < 40 {
                 n += 1;
-                println!("--- {} dup={} score={:.1} band={:?}", p.variation, p.duplicate, s.score, s.band);
-                for r in &s.reasons { println!("   {:?} {:?} {:.1}", r.field, r.agreement, r.weight); }
+                println!(
+                    "--- {} dup={} score={:.1} band={:?}",
+                    p.variation, p.duplicate, s.score, s.band
+                );
+                for r in &s.reasons {
+                    println!("   {:?} {:?} {:.1}", r.field, r.agreement, r.weight);
+                }
                 for (x, rec) in [("A", &p.a), ("B", &p.b)] {
-                    println!("  {x} {} | {} | {:?}", rec.district, rec.address, rec.phones);
-                    for m in &rec.members { println!("     {:?} {} {} nid={:?} b={:?} f={:?}", m.relation, m.first_name, m.last_name, m.national_id, m.birth_date, m.father_name); }
+                    println!(
+                        "  {x} {} | {} | {:?}",
+                        rec.district, rec.address, rec.phones
+                    );
+                    for m in &rec.members {
+                        println!(
+                            "     {:?} {} {} nid={:?} b={:?} f={:?}",
+                            m.relation,
+                            m.first_name,
+                            m.last_name,
+                            m.national_id,
+                            m.birth_date,
+                            m.father_name
+                        );
+                    }
                 }
             }
         }
@@ -1197,17 +1559,37 @@ mod explore {
         let pop = Population::of(&prov.records);
         println!("population {:?}", t.elapsed());
         let mut blocks: std::collections::HashMap<String, usize> = Default::default();
-        for r in &prov.records { for k in block_keys(r) { *blocks.entry(k.as_str().to_string()).or_default() += 1; } }
-        let mut per_kind: std::collections::BTreeMap<&str, (usize, usize, usize)> = Default::default();
-        for (k, n) in &blocks { let e = per_kind.entry(k.split(':').next().unwrap()).or_default(); e.0 += 1; e.1 += n * (n - 1) / 2; e.2 = e.2.max(*n); }
+        for r in &prov.records {
+            for k in block_keys(r) {
+                *blocks.entry(k.as_str().to_string()).or_default() += 1;
+            }
+        }
+        let mut per_kind: std::collections::BTreeMap<&str, (usize, usize, usize)> =
+            Default::default();
+        for (k, n) in &blocks {
+            let e = per_kind.entry(k.split(':').next().unwrap()).or_default();
+            e.0 += 1;
+            e.1 += n * (n - 1) / 2;
+            e.2 = e.2.max(*n);
+        }
         println!("blocks per kind (blocks, pairs, max) {per_kind:?}");
         let t = std::time::Instant::now();
         let (cands, stats) = crate::matching::detect_with_stats(&prov.records, &pop);
         println!("detect {:?} {:?}", t.elapsed(), stats);
-        let found: std::collections::HashSet<(Uuid, Uuid)> = cands.iter().map(|c| (c.a, c.b)).collect();
+        let found: std::collections::HashSet<(Uuid, Uuid)> =
+            cands.iter().map(|c| (c.a, c.b)).collect();
         let hit = prov.duplicates.iter().filter(|d| found.contains(d)).count();
-        let likely = cands.iter().filter(|c| c.score.band == Some(Band::Likely)).count();
-        println!("planted {} found {} candidates {} likely {}", prov.duplicates.len(), hit, cands.len(), likely);
+        let likely = cands
+            .iter()
+            .filter(|c| c.score.band == Some(Band::Likely))
+            .count();
+        println!(
+            "planted {} found {} candidates {} likely {}",
+            prov.duplicates.len(),
+            hit,
+            cands.len(),
+            likely
+        );
     }
 }
 
@@ -1236,10 +1618,18 @@ mod explore2 {
         let prepared: Vec<Prepared> = records.iter().map(|r| Prepared::new(r, &pop)).collect();
         println!("prepare {:?}", t.elapsed());
         let t = Cpu::now();
-        let keys: Vec<Vec<crate::matching::BlockKey>> = prepared.iter().map(Prepared::block_keys).collect();
+        let keys: Vec<Vec<crate::matching::BlockKey>> =
+            prepared.iter().map(Prepared::block_keys).collect();
         println!("keys {:?}", t.elapsed());
         let t = Cpu::now();
-        let hashes: Vec<Vec<u64>> = keys.iter().map(|ks| ks.iter().map(|k| crate::matching::block::fnv1a(k.as_str().as_bytes())).collect()).collect();
+        let hashes: Vec<Vec<u64>> = keys
+            .iter()
+            .map(|ks| {
+                ks.iter()
+                    .map(|k| crate::matching::block::fnv1a(k.as_str().as_bytes()))
+                    .collect()
+            })
+            .collect();
         let rank: Vec<u32> = (0..records.len() as u32).collect();
         let (pairs, _) = crate::matching::block::candidate_pairs(&hashes, &rank);
         println!("pairs {} {:?}", pairs.len(), t.elapsed());
@@ -1249,7 +1639,9 @@ mod explore2 {
         for (i, j) in &pairs {
             if let Some(s) = score_prepared(&prepared[*i as usize], &prepared[*j as usize], true) {
                 n += 1;
-                if s.band.is_some() { banded += 1; }
+                if s.band.is_some() {
+                    banded += 1;
+                }
             }
         }
         println!("score {:?} unpruned {n} banded {banded}", t.elapsed());

@@ -33,9 +33,7 @@ use uuid::Uuid;
 use crate::Relation;
 
 pub use block::{BlockKey, BlockKind, block_keys};
-pub use key::{
-    district_key, is_placeholder_national_id, match_key, national_id_key, phone_key,
-};
+pub use key::{district_key, is_placeholder_national_id, match_key, national_id_key, phone_key};
 pub use score::{
     DetectStats, LIKELY_THRESHOLD, POSSIBLE_THRESHOLD, Population, detect, detect_with_stats,
     evidence, match_one, score_pair,

@@ -121,13 +121,19 @@ impl Population {
         }
         let [first, last, father, districts] = raw;
         for (name, n) in first {
-            *pop.first.entry(NameKey::new(name, NameKind::First).joined).or_default() += n;
+            *pop.first
+                .entry(NameKey::new(name, NameKind::First).joined)
+                .or_default() += n;
         }
         for (name, n) in last {
-            *pop.last.entry(NameKey::new(name, NameKind::Last).joined).or_default() += n;
+            *pop.last
+                .entry(NameKey::new(name, NameKind::Last).joined)
+                .or_default() += n;
         }
         for (name, n) in father {
-            *pop.father.entry(NameKey::new(name, NameKind::First).joined).or_default() += n;
+            *pop.father
+                .entry(NameKey::new(name, NameKind::First).joined)
+                .or_default() += n;
         }
         for (district, n) in districts {
             *pop.districts.entry(district_key(district)).or_default() += n;
@@ -186,7 +192,13 @@ impl Population {
         (count as f32 / total as f32).max(MIN_FREQ)
     }
 
-    fn name_weight(&self, map: &HashMap<String, u32>, key: &NameKey, m: f32, range: (f32, f32)) -> f32 {
+    fn name_weight(
+        &self,
+        map: &HashMap<String, u32>,
+        key: &NameKey,
+        m: f32,
+        range: (f32, f32),
+    ) -> f32 {
         if key.is_empty() {
             return 0.0;
         }
@@ -204,7 +216,9 @@ impl Population {
     fn district_weight(&self, district: &str) -> f32 {
         let f = Self::freq(&self.districts, self.households, district);
         let f = if self.households == 0 { 0.1 } else { f };
-        (DISTRICT_M / f).log2().clamp(DISTRICT_RANGE.0, DISTRICT_RANGE.1)
+        (DISTRICT_M / f)
+            .log2()
+            .clamp(DISTRICT_RANGE.0, DISTRICT_RANGE.1)
     }
 
     fn nid_is_placeholder(&self, nid: &str) -> bool {
@@ -551,10 +565,7 @@ fn compare_births(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<(Agreeme
     Some(if days == 0 {
         (Agreement::Exact, BIRTH_EXACT)
     } else if a.year() == b.year() {
-        (
-            Agreement::Close(1.0 - days as f32 / 366.0),
-            BIRTH_SAME_YEAR,
-        )
+        (Agreement::Close(1.0 - days as f32 / 366.0), BIRTH_SAME_YEAR)
     } else if a.year().abs_diff(b.year()) == 1 {
         (Agreement::Differs, BIRTH_NEXT_YEAR)
     } else {
@@ -599,7 +610,12 @@ struct Core {
 
 impl Core {
     fn total(&self) -> f32 {
-        self.cmp.total() - if self.role_swap { ROLE_SWAP_PENALTY } else { 0.0 }
+        self.cmp.total()
+            - if self.role_swap {
+                ROLE_SWAP_PENALTY
+            } else {
+                0.0
+            }
     }
 }
 
@@ -614,7 +630,11 @@ fn core_pair(a: &Prepared, b: &Prepared) -> Option<Core> {
         };
         // Heads whose names agree are the core; the other partner is looked at only when
         // they do not.
-        if heads.cmp.name.is_some_and(|(agreement, _)| agreement.agrees()) {
+        if heads
+            .cmp
+            .name
+            .is_some_and(|(agreement, _)| agreement.agrees())
+        {
             return Some(heads);
         }
         best = Some(heads);
@@ -659,7 +679,9 @@ fn compare_phones(a: &Prepared, b: &Prepared) -> Option<(Agreement, f32)> {
         .iter()
         .filter(|p| b.phones.iter().any(|q| q.0 == p.0))
         .map(|p| p.1)
-        .fold(None, |best: Option<f32>, w| Some(best.map_or(w, |b| b.max(w))));
+        .fold(None, |best: Option<f32>, w| {
+            Some(best.map_or(w, |b| b.max(w)))
+        });
     Some(match shared {
         Some(w) => (Agreement::Exact, w),
         None => (Agreement::Differs, PHONE_DIFFERS),
@@ -773,7 +795,11 @@ pub(crate) fn score_prepared(a: &Prepared, b: &Prepared, prune: bool) -> Option<
     }
     let smaller_others = others(a, used_a).count().min(others(b, used_b).count());
     let others_max = (smaller_others as f32 * MEMBER_EACH_MAX).min(MEMBERS_MAX);
-    let spouse_max = if spouses.is_some() { SPOUSE_RANGE.1 } else { 0.0 };
+    let spouse_max = if spouses.is_some() {
+        SPOUSE_RANGE.1
+    } else {
+        0.0
+    };
     let address_max = if a.address.is_empty() || b.address.is_empty() {
         0.0
     } else {
@@ -823,7 +849,9 @@ pub(crate) fn score_prepared(a: &Prepared, b: &Prepared, prune: bool) -> Option<
         let penalty = if c.role_swap { ROLE_SWAP_PENALTY } else { 0.0 };
         match c.cmp.name {
             Some((agreement, w)) => push(MatchField::HeadName, Some((agreement, w - penalty))),
-            None if penalty != 0.0 => push(MatchField::HeadName, Some((Agreement::Differs, -penalty))),
+            None if penalty != 0.0 => {
+                push(MatchField::HeadName, Some((Agreement::Differs, -penalty)))
+            }
             None => {}
         }
         push(MatchField::BirthDate, c.cmp.birth);
@@ -858,7 +886,11 @@ pub(crate) fn score_prepared(a: &Prepared, b: &Prepared, prune: bool) -> Option<
 
 /// Scores two households (in either order: the result is the same).
 pub fn score_pair(a: &MatchRecord, b: &MatchRecord, population: &Population) -> PairScore {
-    let (a, b) = if a.household <= b.household { (a, b) } else { (b, a) };
+    let (a, b) = if a.household <= b.household {
+        (a, b)
+    } else {
+        (b, a)
+    };
     let (pa, pb) = (Prepared::new(a, population), Prepared::new(b, population));
     score_prepared(&pa, &pb, false).unwrap_or(PairScore {
         score: 0.0,
@@ -973,7 +1005,10 @@ pub fn detect_with_stats(
 }
 
 fn shared_keys(a: &[BlockKey], b: &[BlockKey]) -> Vec<BlockKey> {
-    a.iter().filter(|k| b.binary_search(k).is_ok()).cloned().collect()
+    a.iter()
+        .filter(|k| b.binary_search(k).is_ok())
+        .cloned()
+        .collect()
 }
 
 fn sort_candidates(candidates: &mut [Candidate]) {
@@ -1033,7 +1068,13 @@ pub fn evidence(a: &MatchRecord, b: &MatchRecord) -> Vec<String> {
     let (pa, pb) = (Prepared::new(a, &pop), Prepared::new(b, &pop));
     let mut facts: Vec<String> = shared_keys(&pa.block_keys(), &pb.block_keys())
         .iter()
-        .map(|k| format!("{}:{:016x}", k.kind().prefix(), fnv1a(k.as_str().as_bytes())))
+        .map(|k| {
+            format!(
+                "{}:{:016x}",
+                k.kind().prefix(),
+                fnv1a(k.as_str().as_bytes())
+            )
+        })
         .collect();
     let score = score_pair(a, b, &pop);
     facts.extend(
@@ -1054,7 +1095,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::matching::labelled::{province, labelled_pairs};
+    use crate::matching::labelled::{labelled_pairs, province};
     use crate::matching::{MatchMember, block_keys};
 
     fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
@@ -1079,13 +1120,23 @@ mod tests {
         }
     }
 
-    fn record(id: u128, district: &str, address: &str, phone: &str, members: Vec<MatchMember>) -> MatchRecord {
+    fn record(
+        id: u128,
+        district: &str,
+        address: &str,
+        phone: &str,
+        members: Vec<MatchMember>,
+    ) -> MatchRecord {
         MatchRecord {
             household: Uuid::from_u128(id),
             group: Some("g01".into()),
             district: district.into(),
             address: address.into(),
-            phones: if phone.is_empty() { Vec::new() } else { vec![phone.into()] },
+            phones: if phone.is_empty() {
+                Vec::new()
+            } else {
+                vec![phone.into()]
+            },
             members,
         }
     }
@@ -1098,10 +1149,38 @@ mod tests {
             "خیابان امام، کوچه یاس، پلاک ۱۲",
             "09121234567",
             vec![
-                member("علی", "کریمی", Relation::Head, Some("0499370899"), date(1980, 3, 21), Some("حسن")),
-                member("زهرا", "احمدی", Relation::Spouse, Some("0067749828"), date(1984, 6, 2), Some("رضا")),
-                member("مهدی", "کریمی", Relation::Child, None, date(2006, 9, 1), Some("علی")),
-                member("فاطمه", "کریمی", Relation::Child, None, date(2010, 1, 15), Some("علی")),
+                member(
+                    "علی",
+                    "کریمی",
+                    Relation::Head,
+                    Some("0499370899"),
+                    date(1980, 3, 21),
+                    Some("حسن"),
+                ),
+                member(
+                    "زهرا",
+                    "احمدی",
+                    Relation::Spouse,
+                    Some("0067749828"),
+                    date(1984, 6, 2),
+                    Some("رضا"),
+                ),
+                member(
+                    "مهدی",
+                    "کریمی",
+                    Relation::Child,
+                    None,
+                    date(2006, 9, 1),
+                    Some("علی"),
+                ),
+                member(
+                    "فاطمه",
+                    "کریمی",
+                    Relation::Child,
+                    None,
+                    date(2010, 1, 15),
+                    Some("علی"),
+                ),
             ],
         )
     }
@@ -1137,7 +1216,9 @@ mod tests {
             MatchField::District,
             MatchField::Address,
         ] {
-            let reason = score.reason(field).unwrap_or_else(|| panic!("{field:?} missing"));
+            let reason = score
+                .reason(field)
+                .unwrap_or_else(|| panic!("{field:?} missing"));
             assert_eq!(reason.agreement, Agreement::Exact, "{field:?}");
             assert!(reason.weight > 0.0, "{field:?}");
         }
@@ -1157,29 +1238,63 @@ mod tests {
     fn spelling_variants_of_one_family_are_likely() {
         let a = karimi(1);
         let variants: Vec<(&str, Box<dyn Fn(&mut MatchRecord)>)> = vec![
-            ("arabic letters", Box::new(|r| {
-                r.members[0].first_name = "علي".into();
-                r.members[0].last_name = "كريمي".into();
-            })),
-            ("swapped first and last name", Box::new(|r| {
-                r.members[0].first_name = "کریمی".into();
-                r.members[0].last_name = "علی".into();
-            })),
-            ("a typo", Box::new(|r| r.members[0].last_name = "کریمن".into())),
-            ("a title", Box::new(|r| r.members[0].first_name = "سید علی".into())),
-            ("phone with +98", Box::new(|r| r.phones = vec!["+98 912 123 4567".into()])),
-            ("no national IDs", Box::new(|r| r.members.iter_mut().for_each(|m| m.national_id = None))),
-            ("moved", Box::new(|r| {
-                r.district = "شهرک رسالت".into();
-                r.address = "خیابان آزادی، کوچه لاله، پلاک ۳".into();
-            })),
-            ("re-married", Box::new(|r| {
-                r.members[1] = member("مریم", "صادقی", Relation::Spouse, None, date(1990, 1, 1), Some("اکبر"));
-            })),
-            ("registered under the wife", Box::new(|r| {
-                r.members[0].relation = Relation::Spouse;
-                r.members[1].relation = Relation::Head;
-            })),
+            (
+                "arabic letters",
+                Box::new(|r| {
+                    r.members[0].first_name = "علي".into();
+                    r.members[0].last_name = "كريمي".into();
+                }),
+            ),
+            (
+                "swapped first and last name",
+                Box::new(|r| {
+                    r.members[0].first_name = "کریمی".into();
+                    r.members[0].last_name = "علی".into();
+                }),
+            ),
+            (
+                "a typo",
+                Box::new(|r| r.members[0].last_name = "کریمن".into()),
+            ),
+            (
+                "a title",
+                Box::new(|r| r.members[0].first_name = "سید علی".into()),
+            ),
+            (
+                "phone with +98",
+                Box::new(|r| r.phones = vec!["+98 912 123 4567".into()]),
+            ),
+            (
+                "no national IDs",
+                Box::new(|r| r.members.iter_mut().for_each(|m| m.national_id = None)),
+            ),
+            (
+                "moved",
+                Box::new(|r| {
+                    r.district = "شهرک رسالت".into();
+                    r.address = "خیابان آزادی، کوچه لاله، پلاک ۳".into();
+                }),
+            ),
+            (
+                "re-married",
+                Box::new(|r| {
+                    r.members[1] = member(
+                        "مریم",
+                        "صادقی",
+                        Relation::Spouse,
+                        None,
+                        date(1990, 1, 1),
+                        Some("اکبر"),
+                    );
+                }),
+            ),
+            (
+                "registered under the wife",
+                Box::new(|r| {
+                    r.members[0].relation = Relation::Spouse;
+                    r.members[1].relation = Relation::Head;
+                }),
+            ),
         ];
         for (what, change) in variants {
             let mut b = karimi(2);
@@ -1196,14 +1311,19 @@ mod tests {
         let mut a = karimi(1);
         a.members[0].first_name = "محمدعلی".into();
         a.members[0].last_name = "میرزاده".into();
-        for (first, last) in [("محمد علی", "میر زاده"), ("محمد\u{200C}علی", "میر\u{200C}زاده")] {
+        for (first, last) in [
+            ("محمد علی", "میر زاده"),
+            ("محمد\u{200C}علی", "میر\u{200C}زاده"),
+        ] {
             let mut b = karimi(2);
             b.members[0].first_name = first.into();
             b.members[0].last_name = last.into();
             let pop = population_with(&[&a, &b]);
             for (x, y) in [(&a, &b), (&b, &a)] {
                 let score = score_pair(x, y, &pop);
-                let head = score.reason(MatchField::HeadName).expect("head name compared");
+                let head = score
+                    .reason(MatchField::HeadName)
+                    .expect("head name compared");
                 assert_eq!(head.agreement, Agreement::Exact, "{first} {last}");
                 assert_eq!(score.band, Some(Band::Likely));
             }
@@ -1220,9 +1340,30 @@ mod tests {
             address,
             "09121234567",
             vec![
-                member("علی", "ظهیرپور", Relation::Head, Some("0499370899"), date(1980, 3, 21), Some("غلامحسین")),
-                member("زهرا", "احمدی", Relation::Spouse, None, date(1984, 6, 2), Some("رضا")),
-                member("مهدی", "ظهیرپور", Relation::Child, None, date(2006, 9, 1), Some("علی")),
+                member(
+                    "علی",
+                    "ظهیرپور",
+                    Relation::Head,
+                    Some("0499370899"),
+                    date(1980, 3, 21),
+                    Some("غلامحسین"),
+                ),
+                member(
+                    "زهرا",
+                    "احمدی",
+                    Relation::Spouse,
+                    None,
+                    date(1984, 6, 2),
+                    Some("رضا"),
+                ),
+                member(
+                    "مهدی",
+                    "ظهیرپور",
+                    Relation::Child,
+                    None,
+                    date(2006, 9, 1),
+                    Some("علی"),
+                ),
             ],
         );
         let b = record(
@@ -1231,9 +1372,30 @@ mod tests {
             address,
             "09121234567",
             vec![
-                member("حسن", "ظهیرپور", Relation::Head, Some("0067749828"), date(1981, 5, 2), Some("غلامحسین")),
-                member("مریم", "صادقی", Relation::Spouse, None, date(1986, 1, 9), Some("اکبر")),
-                member("سارا", "ظهیرپور", Relation::Child, None, date(2009, 2, 3), Some("حسن")),
+                member(
+                    "حسن",
+                    "ظهیرپور",
+                    Relation::Head,
+                    Some("0067749828"),
+                    date(1981, 5, 2),
+                    Some("غلامحسین"),
+                ),
+                member(
+                    "مریم",
+                    "صادقی",
+                    Relation::Spouse,
+                    None,
+                    date(1986, 1, 9),
+                    Some("اکبر"),
+                ),
+                member(
+                    "سارا",
+                    "ظهیرپور",
+                    Relation::Child,
+                    None,
+                    date(2009, 2, 3),
+                    Some("حسن"),
+                ),
             ],
         );
         (a, b)
@@ -1285,16 +1447,40 @@ mod tests {
             "خیابان انقلاب، کوچه نرگس، پلاک ۴",
             "09350000001",
             vec![
-                member("رضا", "احمدی", Relation::Head, Some("1270000010"), date(1955, 1, 1), Some("محمود")),
-                member("طاهره", "نوروزی", Relation::Spouse, None, date(1958, 4, 4), Some("قاسم")),
-                member("زهرا", "احمدی", Relation::Child, Some("0067749828"), date(1984, 6, 2), Some("رضا")),
+                member(
+                    "رضا",
+                    "احمدی",
+                    Relation::Head,
+                    Some("1270000010"),
+                    date(1955, 1, 1),
+                    Some("محمود"),
+                ),
+                member(
+                    "طاهره",
+                    "نوروزی",
+                    Relation::Spouse,
+                    None,
+                    date(1958, 4, 4),
+                    Some("قاسم"),
+                ),
+                member(
+                    "زهرا",
+                    "احمدی",
+                    Relation::Child,
+                    Some("0067749828"),
+                    date(1984, 6, 2),
+                    Some("رضا"),
+                ),
             ],
         );
         let pop = population_with(&[&a, &b]);
         let score = score_pair(&a, &b, &pop);
         // The shared national ID puts the pair in review, never more.
         assert_eq!(score.band, Some(Band::Possible), "{score:#?}");
-        assert_eq!(score.reason(MatchField::NationalId).map(|r| r.agreement), Some(Agreement::Exact));
+        assert_eq!(
+            score.reason(MatchField::NationalId).map(|r| r.agreement),
+            Some(Agreement::Exact)
+        );
         // Even if everything else about her agrees and the phone is the same.
         let mut b2 = b.clone();
         b2.phones = a.phones.clone();
@@ -1315,7 +1501,11 @@ mod tests {
         let pop = population_with(&[&a, &b]);
         let score = score_pair(&a, &b, &pop);
         assert_eq!(score.band, None, "{score:#?}");
-        assert!(!block_keys(&a).iter().any(|k| k.kind() == BlockKind::NationalId && k.as_str().contains("0010000003")));
+        assert!(
+            !block_keys(&a)
+                .iter()
+                .any(|k| k.kind() == BlockKind::NationalId && k.as_str().contains("0010000003"))
+        );
 
         // A valid-looking ID that many households give is a placeholder too.
         let filler = "0499370899";
@@ -1377,7 +1567,11 @@ mod tests {
                 .unwrap_or_default()
         };
         assert_eq!(phone(&alone), PHONE_AGREE_MAX);
-        assert!(phone(&crowded) < PHONE_AGREE_MAX - 4.0, "{}", phone(&crowded));
+        assert!(
+            phone(&crowded) < PHONE_AGREE_MAX - 4.0,
+            "{}",
+            phone(&crowded)
+        );
     }
 
     #[test]
@@ -1407,7 +1601,12 @@ mod tests {
         let prepared: Vec<Prepared> = records.iter().map(|r| Prepared::new(r, &pop)).collect();
         let hashes: Vec<Vec<u64>> = prepared
             .iter()
-            .map(|p| p.block_keys().iter().map(|k| fnv1a(k.as_str().as_bytes())).collect())
+            .map(|p| {
+                p.block_keys()
+                    .iter()
+                    .map(|k| fnv1a(k.as_str().as_bytes()))
+                    .collect()
+            })
             .collect();
         let rank: Vec<u32> = (0..records.len() as u32).collect();
         let (pairs, _) = candidate_pairs(&hashes, &rank);
@@ -1426,12 +1625,21 @@ mod tests {
         // members lift this pair into a band.
         let mut a = karimi(1);
         let mut b = karimi(2);
-        b.members[0] = member("حسین", "رضایی", Relation::Head, None, date(1970, 1, 1), Some("جواد"));
+        b.members[0] = member(
+            "حسین",
+            "رضایی",
+            Relation::Head,
+            None,
+            date(1970, 1, 1),
+            Some("جواد"),
+        );
         for m in a.members.iter_mut().chain(b.members.iter_mut()) {
             m.national_id = None;
         }
         let other_head = (Prepared::new(&a, &pop), Prepared::new(&b, &pop));
-        assert!(score_prepared(&other_head.0, &other_head.1, false).is_some_and(|s| s.band.is_some()));
+        assert!(
+            score_prepared(&other_head.0, &other_head.1, false).is_some_and(|s| s.band.is_some())
+        );
         pairs.push((&other_head.0, &other_head.1));
         let mut pruned = 0;
         for (a, b) in pairs {
@@ -1468,7 +1676,11 @@ mod tests {
         // It finds the planted duplicates.
         let found: std::collections::HashSet<(Uuid, Uuid)> =
             candidates.iter().map(|c| (c.a, c.b)).collect();
-        let hits = province.duplicates.iter().filter(|d| found.contains(d)).count();
+        let hits = province
+            .duplicates
+            .iter()
+            .filter(|d| found.contains(d))
+            .count();
         assert!(
             hits as f64 >= 0.95 * province.duplicates.len() as f64,
             "{hits} of {}",
@@ -1476,8 +1688,16 @@ mod tests {
         );
         // And agrees with scoring each pair on its own.
         for c in candidates.iter().take(50) {
-            let a = province.records.iter().find(|r| r.household == c.a).expect("a");
-            let b = province.records.iter().find(|r| r.household == c.b).expect("b");
+            let a = province
+                .records
+                .iter()
+                .find(|r| r.household == c.a)
+                .expect("a");
+            let b = province
+                .records
+                .iter()
+                .find(|r| r.household == c.b)
+                .expect("b");
             assert_eq!(score_pair(a, b, &pop), c.score);
         }
     }
@@ -1489,7 +1709,8 @@ mod tests {
         let existing = province.records[42].clone();
         let mut new = existing.clone();
         new.household = Uuid::from_u128(u128::MAX);
-        new.members[0].first_name = crate::text::clean_input(&new.members[0].first_name.replace('ی', "ي"));
+        new.members[0].first_name =
+            crate::text::clean_input(&new.members[0].first_name.replace('ی', "ي"));
         // What a store's key index would return: the records sharing a key with the new one.
         let keys = block_keys(&new);
         let found: Vec<MatchRecord> = province
@@ -1500,12 +1721,17 @@ mod tests {
             .collect();
         assert!(found.len() < 100, "{}", found.len());
         let candidates = match_one(&new, &found, &pop);
-        assert_eq!(candidates.first().map(|c| (c.a, c.b)), Some((existing.household, new.household)));
+        assert_eq!(
+            candidates.first().map(|c| (c.a, c.b)),
+            Some((existing.household, new.household))
+        );
         assert_eq!(candidates[0].score.band, Some(Band::Likely));
         // Households that share no key are not scored.
-        assert!(match_one(&new, &[province.records[0].clone()], &pop)
-            .iter()
-            .all(|c| !c.keys.is_empty()));
+        assert!(
+            match_one(&new, &[province.records[0].clone()], &pop)
+                .iter()
+                .all(|c| !c.keys.is_empty())
+        );
     }
 
     #[test]
@@ -1523,7 +1749,10 @@ mod tests {
         assert!(before.iter().any(|f| f == "agrees:head_name"));
         assert!(before.iter().any(|f| f.starts_with("skel:")));
         for fact in &before {
-            assert!(!fact.contains("کریمی") && !fact.contains("9121234567"), "{fact}");
+            assert!(
+                !fact.contains("کریمی") && !fact.contains("9121234567"),
+                "{fact}"
+            );
         }
         // The same phone appears: a new fact.
         b.phones = a.phones.clone();

@@ -67,12 +67,7 @@ fn jaro_with(a: &[char], b: &[char], a_used: &mut [bool], b_used: &mut [bool]) -
 /// Jaro–Winkler similarity (prefix scale 0.1, prefix of at most four characters), 0 to 1.
 pub fn jaro_winkler(a: &[char], b: &[char]) -> f32 {
     let j = jaro(a, b);
-    let prefix = a
-        .iter()
-        .zip(b)
-        .take(4)
-        .take_while(|(x, y)| x == y)
-        .count() as f32;
+    let prefix = a.iter().zip(b).take(4).take_while(|(x, y)| x == y).count() as f32;
     j + prefix * 0.1 * (1.0 - j)
 }
 
@@ -192,9 +187,21 @@ mod tests {
     fn jaro_winkler_known_values() {
         // The textbook values (Winkler 1990; the same in every implementation).
         assert!(close(jaro(&chars("MARTHA"), &chars("MARHTA")), 0.9444));
-        assert!(close(jw("MARTHA", "MARHTA"), 0.9611), "{}", jw("MARTHA", "MARHTA"));
-        assert!(close(jw("DWAYNE", "DUANE"), 0.84), "{}", jw("DWAYNE", "DUANE"));
-        assert!(close(jw("DIXON", "DICKSONX"), 0.8133), "{}", jw("DIXON", "DICKSONX"));
+        assert!(
+            close(jw("MARTHA", "MARHTA"), 0.9611),
+            "{}",
+            jw("MARTHA", "MARHTA")
+        );
+        assert!(
+            close(jw("DWAYNE", "DUANE"), 0.84),
+            "{}",
+            jw("DWAYNE", "DUANE")
+        );
+        assert!(
+            close(jw("DIXON", "DICKSONX"), 0.8133),
+            "{}",
+            jw("DIXON", "DICKSONX")
+        );
         assert!(close(jw("JELLYFISH", "SMELLYFISH"), 0.8963));
         assert!(close(jw("abc", "abc"), 1.0));
         assert!(close(jw("abc", "xyz"), 0.0));
@@ -217,7 +224,11 @@ mod tests {
     fn persian_typos_stay_close_and_different_names_do_not() {
         assert!(jw("رضایی", "رضائی") > 0.88);
         assert!(jw("کاظمی", "کاظی") > 0.9);
-        assert!(jw("محمدرضا", "محمدعلی") < 0.88, "{}", jw("محمدرضا", "محمدعلی"));
+        assert!(
+            jw("محمدرضا", "محمدعلی") < 0.88,
+            "{}",
+            jw("محمدرضا", "محمدعلی")
+        );
         assert!(jw("علی", "رضا") < 0.5);
     }
 

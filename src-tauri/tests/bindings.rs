@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use madadkar_client::reconcile::caseloads::Caseload;
+use madadkar_client::reconcile::duplicates::{Comparison, DuplicatePair, RegistrationMatch};
 use madadkar_client::reconcile::inbox::InboxEntry;
 use madadkar_client::reconcile::review::{ReturnedVisit, ReviewItem};
 use madadkar_client::{
@@ -90,6 +91,9 @@ fn export_types(out: &Path) {
         Caseload,
         Reassignment,
         RegisteredGroup,
+        DuplicatePair,
+        Comparison,
+        RegistrationMatch,
     );
 }
 

@@ -1,10 +1,73 @@
-//! Households registered twice: merging one into another (the survivor), undoing a merge, and
-//! "not a duplicate" with a reason.
+//! Households registered twice: the inbox of candidate pairs, the side-by-side comparison,
+//! merging one into another (the survivor), undoing a merge, "not a duplicate" with a reason,
+//! and the checks at registration (this replica's households, and the server's lookup).
 
+use madadkar_client::reconcile::duplicates::{
+    Comparison, DuplicatePair, PairBand, RegistrationMatch,
+};
+use madadkar_client::HouseholdText;
+use madadkar_schema::MemberText;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{AppState, ErrorCode, Result, UiError};
+
+/// Candidate pairs over every household this replica holds (a supervisor's group, a
+/// coordinator's province), ranked by score; `band` (`likely` or `possible`) keeps one band.
+/// (`PairBand` is not deserialisable, so the code is parsed here; an unknown one is refused.)
+#[tauri::command]
+pub async fn duplicate_pairs(
+    state: tauri::State<'_, AppState>,
+    band: Option<String>,
+) -> Result<Vec<DuplicatePair>> {
+    let band = match band.as_deref() {
+        None | Some("") => None,
+        Some(code) => Some(PairBand::parse(code).ok_or_else(|| {
+            UiError::new(
+                ErrorCode::Invalid,
+                format!("band: {code:?} is not one of likely, possible"),
+            )
+        })?),
+    };
+    state
+        .with_store(move |store| Ok(store.duplicate_pairs(band)?))
+        .await
+}
+
+/// Two households side by side, with the matcher's score, band and reasons for the pair.
+#[tauri::command]
+pub async fn compare_households(
+    state: tauri::State<'_, AppState>,
+    a: Uuid,
+    b: Uuid,
+) -> Result<Comparison> {
+    state
+        .with_store(move |store| Ok(store.compare_households(a, b)?))
+        .await
+}
+
+/// Households this replica holds that a registration form looks like (checked before saving).
+#[tauri::command]
+pub async fn registration_matches(
+    state: tauri::State<'_, AppState>,
+    form: HouseholdText,
+) -> Result<Vec<RegistrationMatch>> {
+    state
+        .with_store(move |store| Ok(store.registration_matches(&form)?))
+        .await
+}
+
+/// Other households holding someone like a new member of `household`.
+#[tauri::command]
+pub async fn member_matches(
+    state: tauri::State<'_, AppState>,
+    household: Uuid,
+    form: MemberText,
+) -> Result<Vec<RegistrationMatch>> {
+    state
+        .with_store(move |store| Ok(store.member_matches(household, &form)?))
+        .await
+}
 
 /// Merges `other` into `survivor`: `other` becomes a redirect to it on every replica.
 #[tauri::command]

@@ -3,9 +3,9 @@
 // loopback, with field workers' replicas driven by the `madadkar` CLI.
 //
 // Two groups register the same family (one typed on an Arabic keyboard, with another address
-// and the phone written +98…); a field worker and the supervisor set its phone differently; two
-// visits await review. The supervisor, in the app: sees the counts in the navigation, resolves
-// the conflict in the inbox (a malformed phone refused in Persian first), returns one visit with
+// and the phone written +98…); a field worker and the supervisor correct its address differently;
+// two visits await review. The supervisor, in the app: sees the counts in the navigation, resolves
+// the conflict in the inbox (an empty address refused in Persian first), returns one visit with
 // a comment on its need and approves the other (the worker's CLI then lists the returned visit
 // with the comment), previews and makes a reassignment through the server, and is warned when
 // registering the family again (this replica's match and the server's "registered in group").
@@ -34,6 +34,8 @@ function nationalId(nine) {
 const HEAD = nationalId(427153981);
 const SPOUSE = nationalId(427153992);
 const OTHER_HEAD = nationalId(512640377);
+const ADDRESS_SUPERVISOR = "کوچه یاس، پلاک ۴، طبقه دوم";
+const ADDRESS_WORKER = "کوچه یاس، پلاک ۶";
 
 const people = {
   zahra: { name: "زهرا رضایی", group: "jihadi-1", role: "field" },
@@ -144,13 +146,26 @@ before(async () => {
     "--phone",
     "+989121234567",
   ).id;
+  reza.run(
+    "member",
+    "add",
+    family.b,
+    "--first",
+    "مريم",
+    "--last",
+    "كريمي",
+    "--national-id",
+    SPOUSE,
+    "--relation",
+    "spouse",
+  );
   zahra.run("sync");
   reza.run("sync");
   replica.ali.run("sync");
-  // The supervisor and the worker set the family's phone differently, neither knowing.
+  // The supervisor and the worker correct the family's address differently, neither knowing.
   maryam.run("sync");
-  maryam.run("household", "edit", family.a, "--phone", "09127654321");
-  zahra.run("household", "edit", family.a, "--phone", "09351112233");
+  maryam.run("household", "edit", family.a, "--address", ADDRESS_SUPERVISOR);
+  zahra.run("household", "edit", family.a, "--address", ADDRESS_WORKER);
   zahra.run("sync");
   maryam.run("sync");
 });
@@ -185,19 +200,18 @@ test("a supervisor resolves a conflict, reviews visits, reassigns and is warned 
     timeoutMsg: "the navigation never counted the visits awaiting review and the conflict",
   });
 
-  // The conflicts inbox: a malformed phone is refused in Persian, then the worker's value kept.
+  // The conflicts inbox: an empty address is refused in Persian, then the worker's value kept.
   await click(await app.$("#nav-conflicts"));
-  const entry = await app.$(`.inbox-entry[data-household="${family.a}"][data-path="household.phone"]`);
+  const entry = await app.$(`.inbox-entry[data-household="${family.a}"][data-path="household.address"]`);
   await entry.waitForDisplayed({ timeout: 15000 });
   const values = await entry.$$(".value");
   assert.equal(values.length, 2);
-  await (await reach(await entry.$(".new-value-input"))).setValue("12");
   await click(await entry.$(".save-value"));
   const refused = await entry.$(".field-error");
   await refused.waitForDisplayed({ timeout: 10000 });
   assert.match(await refused.getText(), /[\u0600-\u06FF]/, "the refusal is said in Persian");
   await shot(app, "11-conflicts-inbox");
-  await click(await entry.$('.value[data-value="09351112233"] .keep'));
+  await click(await entry.$(`.value[data-value="${ADDRESS_WORKER}"] .keep`));
   await (await app.$("#conflicts-inbox .empty")).waitForDisplayed({ timeout: 15000 });
 
   // The review queue: one visit returned with a comment on its need, the other approved.
@@ -206,6 +220,10 @@ test("a supervisor resolves a conflict, reviews visits, reassigns and is warned 
   const toApprove = await app.$(`.review-item[data-visit="${family.approved}"]`);
   await toReturn.waitForDisplayed({ timeout: 15000 });
   await toApprove.waitForDisplayed({ timeout: 15000 });
+  // What the visit says, read when the reviewer opens it.
+  await click(await toReturn.$("details.visit-content summary"));
+  await (await toReturn.$(".observations")).waitForDisplayed({ timeout: 10000 });
+  assert.equal(await (await toReturn.$(".observations")).getText(), "اجاره سه ماه عقب افتاده");
   const comment = "نیاز درآمد را با مدارک دوباره بسنجید";
   await (await reach(await toReturn.$(".review-comment"))).setValue(comment);
   await (await reach(await toReturn.$(".review-field"))).selectByAttribute("value", "need");
@@ -224,9 +242,9 @@ test("a supervisor resolves a conflict, reviews visits, reassigns and is warned 
   assert.equal(tasks[0].visit_id, family.returned);
   assert.equal(tasks[0].comment, comment);
   assert.equal(tasks[0].field, "need");
-  const phone = replica.zahra.run("household", "show", family.a);
-  assert.equal(phone.phone, "09351112233");
-  assert.deepEqual(phone.conflicts, []);
+  const resolved = replica.zahra.run("household", "show", family.a);
+  assert.equal(resolved.address, ADDRESS_WORKER);
+  assert.deepEqual(resolved.conflicts, []);
 
   // Caseloads: the other family moves from Zahra to Ali, previewed first, through the server.
   await click(await app.$("#nav-caseloads"));

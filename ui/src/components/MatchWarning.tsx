@@ -2,6 +2,7 @@
 // replica holds that look like the same family (with why), and, when the server could be asked,
 // the groups that already registered the national ID. The worker opens that household instead,
 // or says it is a different family and saves.
+import { useEffect, useRef } from "preact/hooks";
 import { api, type RegisteredGroup, type RegistrationMatch, type UiError } from "../api";
 import { faDigits } from "../format";
 import { t } from "../i18n";
@@ -28,6 +29,7 @@ export function worthWarning(matches: RegistrationMatch[], server: ServerAnswer)
   return matches.length > 0 || (!!server && "groups" in server && server.groups.length > 0);
 }
 
+/** Shown where the form starts, and scrolled into view: a warning below the fold is missed. */
 export function MatchWarning({
   matches,
   server,
@@ -40,8 +42,12 @@ export function MatchWarning({
   /** "A different family": save anyway. */
   proceed: () => void;
 }) {
+  const box = useRef<HTMLElement>(null);
+  useEffect(() => {
+    box.current?.scrollIntoView?.({ block: "nearest" });
+  }, []);
   return (
-    <section class="card warning" id="registration-warning" role="alert">
+    <section class="card warning" id="registration-warning" role="alert" ref={box}>
       <h3>{t("matchesFound")}</h3>
       <p class="hint">{t("matchesHint")}</p>
       {matches.length > 0 && (

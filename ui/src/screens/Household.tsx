@@ -477,7 +477,13 @@ export function HouseholdPage({
         {h.conflicts.map((c) => (
           <div class="conflict" key={c.path} data-path={c.path}>
             <strong>{language() === "fa" ? c.label_fa : c.label_en}</strong>:{" "}
-            {c.values.map((v) => `${faDigits(v.value)} (${author(v)}، ${jalaliTime(v.time)})`).join(" ⟷ ")}
+            {c.values.map((v, i) => (
+              // Each value isolated, so a phone written +98… keeps its order in a Persian line.
+              <span key={`${v.device_id}/${v.value}`}>
+                {i > 0 && " ⟷ "}
+                <bdi>{faDigits(v.value)}</bdi> ({author(v)}، {jalaliTime(v.time)})
+              </span>
+            ))}
           </div>
         ))}
       </section>

@@ -62,6 +62,15 @@ export function HouseholdForm({
     <main class="card">
       <form id="household-form" onSubmit={submit}>
         <h2>{t("newHousehold")}</h2>
+        {warned && (
+          <MatchWarning
+            matches={warned.matches}
+            server={warned.server}
+            // The draft stays: nothing typed is lost if the worker comes back to it.
+            open={open}
+            proceed={save}
+          />
+        )}
         {FIELDS.map((name) => (
           <div key={name}>
             <label>
@@ -83,15 +92,6 @@ export function HouseholdForm({
           </div>
         ))}
         <FormError error={error} fields={FIELDS} />
-        {warned && (
-          <MatchWarning
-            matches={warned.matches}
-            server={warned.server}
-            // The draft stays: nothing typed is lost if the worker comes back to it.
-            open={open}
-            proceed={save}
-          />
-        )}
         <div class="actions">
           <button type="submit" id="save-household">
             {t("save")}

@@ -109,6 +109,7 @@ export function MemberForm({
   return (
     <form class="card member-form" id="member-form" onSubmit={submit}>
       <h3>{member ? t("editMember") : t("newMember")}</h3>
+      {warned && open && <MatchWarning matches={warned.matches} server={warned.server} open={open} proceed={save} />}
       {TEXT_FIELDS.map((name) => (
         <div key={name}>
           <label>
@@ -142,7 +143,6 @@ export function MemberForm({
       </label>
       <FieldError error={error} field="sex" />
       <FormError error={error} fields={FORM_FIELDS} />
-      {warned && open && <MatchWarning matches={warned.matches} server={warned.server} open={open} proceed={save} />}
       <div class="actions">
         <button type="submit" id="save-member">
           {t("save")}

@@ -2,10 +2,10 @@
 // first, filtered by group and worker; each approved, or returned with a comment on the visit or
 // one of its fields, in place.
 import { useState } from "preact/hooks";
-import { api, type ReviewItem, type Standing } from "../api";
+import { api, asUiError, type ReviewItem, type Standing, type UiError, type Visit } from "../api";
 import type { ReviewState } from "../bindings/ReviewState";
 import { LoadError } from "../components/Errors";
-import { ReviewActions, ReviewBadge } from "../components/Review";
+import { ReviewActions, ReviewBadge, ReviewThread } from "../components/Review";
 import { useLoad } from "../components/useLoad";
 import { faDigits, jalali } from "../format";
 import { t } from "../i18n";
@@ -13,6 +13,42 @@ import { fieldLabel, label, vocabularies } from "../labels";
 import { useWorkers } from "../workers";
 
 const PAGE = 200;
+
+/** What the visit says (observations, needs, follow-up) and its review so far, read from its
+ * household when the reviewer opens it: the queue itself stays one cheap query. */
+function VisitContent({ item }: { item: ReviewItem }) {
+  const [visit, setVisit] = useState<Visit | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const load = () => {
+    setError(null);
+    api.household(item.household_id).then(
+      (h) => setVisit(h.visits.find((v) => v.id === item.visit_id) ?? null),
+      (e) => setError(asUiError(e)),
+    );
+  };
+  return (
+    <details class="visit-content" onToggle={(e) => e.currentTarget.open && !visit && load()}>
+      <summary>{t("showVisit")}</summary>
+      {error && <LoadError error={error} retry={load} />}
+      {visit && (
+        <div>
+          {visit.observations && <p class="observations">{visit.observations}</p>}
+          <div>
+            {Object.entries(visit.needs)
+              .map(([d, s]) => `${label(vocabularies.NeedDomain, d)}: ${faDigits(s ?? "")}`)
+              .join("، ")}
+          </div>
+          {visit.followup_date && (
+            <div>
+              {fieldLabel("followup_date")}: {jalali(visit.followup_date)}
+            </div>
+          )}
+          <ReviewThread visit={visit} />
+        </div>
+      )}
+    </details>
+  );
+}
 
 function Item({ item, open, done }: { item: ReviewItem; open: (id: string) => void; done: () => void }) {
   const workers = useWorkers();
@@ -39,6 +75,7 @@ function Item({ item, open, done }: { item: ReviewItem; open: (id: string) => vo
         )}
         <ReviewBadge state={item.state} />
       </div>
+      <VisitContent item={item} />
       {item.state === "awaiting" && <ReviewActions visit={item.visit_id} done={done} />}
     </li>
   );

@@ -182,6 +182,39 @@ describe("the review queue", () => {
     });
   });
 
+  it("shows what the visit says and its thread when the reviewer opens it, not before", async () => {
+    const calls = mockCommands({
+      review_queue: () => ({ total: 1, items: [item()] }),
+      household: () =>
+        details({
+          visits: [
+            visit({
+              review: [
+                {
+                  id: "e1",
+                  action: "resubmitted",
+                  worker_id: "w1",
+                  at: "2025-11-08T08:00:00Z",
+                  comment: "مدارک را دیدم",
+                  field: null,
+                },
+              ],
+            }),
+          ],
+        }),
+    });
+    render(<ReviewQueue standing={asSupervisor} open={vi.fn()} changed={vi.fn()} />);
+    const row = await waitFor(() => el(`.review-item[data-visit="${VISIT}"]`));
+    expect(calls.some((c) => c.cmd === "household")).toBe(false);
+    const details_ = el("details.visit-content", row) as HTMLDetailsElement;
+    details_.open = true;
+    fireEvent(details_, new Event("toggle"));
+    await waitFor(() => expect(el(".observations", row).textContent).toBe("اجاره عقب افتاده"));
+    expect(row.textContent).toMatch(/درآمد: ۳/);
+    expect(el(".thread", row).textContent).toMatch(/مدارک را دیدم/);
+    expect(calls.find((c) => c.cmd === "household")?.args).toEqual({ id: ID });
+  });
+
   it("filters by worker and state", async () => {
     const calls = mockCommands({ caseloads: () => caseloads, review_queue: () => ({ total: 0, items: [] }) });
     render(

@@ -2,10 +2,10 @@
 //! merging one into another (the survivor), undoing a merge, "not a duplicate" with a reason,
 //! and the checks at registration (this replica's households, and the server's lookup).
 
+use madadkar_client::HouseholdText;
 use madadkar_client::reconcile::duplicates::{
     Comparison, DuplicatePair, PairBand, RegistrationMatch,
 };
-use madadkar_client::HouseholdText;
 use madadkar_schema::MemberText;
 use serde::Serialize;
 use uuid::Uuid;
@@ -20,18 +20,24 @@ pub async fn duplicate_pairs(
     state: tauri::State<'_, AppState>,
     band: Option<String>,
 ) -> Result<Vec<DuplicatePair>> {
-    let band = match band.as_deref() {
-        None | Some("") => None,
-        Some(code) => Some(PairBand::parse(code).ok_or_else(|| {
+    let band = band_of(band.as_deref())?;
+    state
+        .with_store(move |store| Ok(store.duplicate_pairs(band)?))
+        .await
+}
+
+/// The band the inbox's filter names: none for all; an unknown code is refused, never read as
+/// "all".
+fn band_of(code: Option<&str>) -> Result<Option<PairBand>> {
+    match code.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(code) => PairBand::parse(code).map(Some).ok_or_else(|| {
             UiError::new(
                 ErrorCode::Invalid,
                 format!("band: {code:?} is not one of likely, possible"),
             )
-        })?),
-    };
-    state
-        .with_store(move |store| Ok(store.duplicate_pairs(band)?))
-        .await
+        }),
+    }
 }
 
 /// Two households side by side, with the matcher's score, band and reasons for the pair.
@@ -136,4 +142,26 @@ pub async fn lookup_national_id(
             group_name: g.group_name,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_band_filter_is_one_band_all_or_refused() {
+        assert_eq!(band_of(None).expect("all"), None);
+        assert_eq!(band_of(Some("")).expect("all"), None);
+        assert_eq!(
+            band_of(Some("likely")).expect("likely"),
+            Some(PairBand::Likely)
+        );
+        assert_eq!(
+            band_of(Some("possible")).expect("possible"),
+            Some(PairBand::Possible)
+        );
+        let refused = band_of(Some("certain")).expect_err("unknown band");
+        assert_eq!(refused.code, ErrorCode::Invalid);
+        assert!(refused.message.contains("certain"));
+    }
 }

@@ -55,7 +55,7 @@ export function MatchWarning({
           {matches.map((m) => (
             <li key={m.household.id} class="match" data-id={m.household.id}>
               <strong>{m.household.head_name}</strong> — {m.household.district} — {t("group")}:{" "}
-              {m.household.assigned_group ?? "—"} — {faDigits(m.household.member_count)} {t("membersCount")}
+              <bdi>{m.household.assigned_group ?? "—"}</bdi> — {faDigits(m.household.member_count)} {t("membersCount")}
               <BandBadge band={m.band} />
               <Reasons reasons={m.reasons} />
               <button type="button" class="open-match" onClick={() => open(m.household.id)}>
@@ -69,7 +69,7 @@ export function MatchWarning({
         <ul class="server-matches" id="server-matches">
           {server.groups.map((g) => (
             <li key={g.group_id} data-group={g.group_id}>
-              {t("registeredInGroup")} <strong>{g.group_name}</strong> ({g.group_id})
+              {t("registeredInGroup")} <strong>{g.group_name}</strong> (<bdi>{g.group_id}</bdi>)
             </li>
           ))}
         </ul>

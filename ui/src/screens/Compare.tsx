@@ -22,7 +22,7 @@ function Side({ h, side }: { h: HouseholdDetails; side: "a" | "b" }) {
         {t("registeredBy")} {workers.name(h.created_by)} — {jalali(h.created_at.slice(0, 10))}
       </p>
       <p>
-        {t("group")}: {h.assigned_group ?? "—"} — {fieldLabel("assigned_worker")}:{" "}
+        {t("group")}: <bdi>{h.assigned_group ?? "—"}</bdi> — {fieldLabel("assigned_worker")}:{" "}
         {workers.name(h.assigned_worker) || "—"}
       </p>
       <p>
@@ -155,7 +155,8 @@ export function ComparePage({
                   checked={survivor === s}
                   onChange={() => setSurvivor(s)}
                 />
-                {head ? `${head.first_name} ${head.last_name}` : h.id.slice(0, 8)} ({h.assigned_group ?? "—"})
+                {head ? `${head.first_name} ${head.last_name}` : h.id.slice(0, 8)} (<bdi>{h.assigned_group ?? "—"}</bdi>
+                )
               </label>
             );
           })}

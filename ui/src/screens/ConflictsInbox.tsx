@@ -43,7 +43,7 @@ function Entry({ entry, open, done }: { entry: InboxEntry; open: (id: string) =>
         <strong class="field-label">{language() === "fa" ? c.label_fa : c.label_en}</strong>
         {entry.assigned_group && (
           <span>
-            {t("group")}: {entry.assigned_group}
+            {t("group")}: <bdi>{entry.assigned_group}</bdi>
           </span>
         )}
         {entry.merged_from && <span class="badge warn">{t("mergedConflict")}</span>}

@@ -75,10 +75,14 @@ export function Duplicates({ standing, compare }: { standing: Standing; compare:
             <li key={`${p.a.id}/${p.b.id}`} class="card pair" data-a={p.a.id} data-b={p.b.id} data-band={p.band}>
               <div class="item-head">
                 <strong>{p.a.head_name}</strong>
-                <span class="hint">({p.a.assigned_group ?? "—"})</span>
+                <span class="hint">
+                  (<bdi>{p.a.assigned_group ?? "—"}</bdi>)
+                </span>
                 <span>⟷</span>
                 <strong>{p.b.head_name}</strong>
-                <span class="hint">({p.b.assigned_group ?? "—"})</span>
+                <span class="hint">
+                  (<bdi>{p.b.assigned_group ?? "—"}</bdi>)
+                </span>
                 <BandBadge band={p.band} />
                 <span>
                   {t("score")}: {score(p.score)}

@@ -283,7 +283,10 @@ function MergeBanners({ h }: { h: HouseholdDetails }) {
           {t("mergedInto")} (<code dir="ltr">{h.merged.survivor.slice(0, 8)}</code>)
           {h.merged.survivor_group && (
             <>
-              ؛ {t("handledBy")} <strong>{h.merged.survivor_group}</strong>
+              ؛ {t("handledBy")}{" "}
+              <strong>
+                <bdi>{h.merged.survivor_group}</bdi>
+              </strong>
             </>
           )}
           . {t("mergedIntoHint")}
@@ -318,9 +321,9 @@ function MergedFrom({ h, standing, reload }: { h: HouseholdDetails; standing: St
       <ul>
         {h.merged_from.map((a) => (
           <li key={a.id} data-id={a.id}>
-            {a.head_name} — {t("group")}: {a.assigned_group ?? "—"} — {t("registeredBy")} {workers.name(a.created_by)} (
-            {jalali(a.created_at.slice(0, 10))}) — {t("mergedOn")} {jalaliTime(a.link.at)} {t("by")}{" "}
-            {workers.name(a.link.by)}
+            {a.head_name} — {t("group")}: <bdi>{a.assigned_group ?? "—"}</bdi> — {t("registeredBy")}{" "}
+            {workers.name(a.created_by)} ({jalali(a.created_at.slice(0, 10))}) — {t("mergedOn")} {jalaliTime(a.link.at)}{" "}
+            {t("by")} {workers.name(a.link.by)}
             {standing.role === "coordinator" && (
               <button type="button" class="link undo-merge" onClick={() => undo(a.id)}>
                 {t("undoMerge")}

@@ -65,7 +65,7 @@ function Item({ item, open, done }: { item: ReviewItem; open: (id: string) => vo
         </span>
         {item.assigned_group && (
           <span>
-            {t("group")}: {item.assigned_group}
+            {t("group")}: <bdi>{item.assigned_group}</bdi>
           </span>
         )}
         {item.max_need !== null && (

@@ -56,8 +56,9 @@ function Reassign({
   const [busy, setBusy] = useState(false);
   const names = new Map(households.map((h) => [h.id, h.head_name]));
   // A supervisor moves households between the group's workers; a coordinator between groups too.
+  // (A worker of no group, such as the coordinator, holds no caseload.)
   const targets = workers.list.filter(
-    (w) => keyOf(w) !== keyOf(from) && (standing.role === "coordinator" || w.group_id === from.group_id),
+    (w) => w.group_id && keyOf(w) !== keyOf(from) && (standing.role === "coordinator" || w.group_id === from.group_id),
   );
   const groups = standing.role === "coordinator" ? workers.groups.filter((g) => g !== from.group_id) : [];
   const toggle = (id: string) => {

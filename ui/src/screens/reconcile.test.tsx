@@ -3,7 +3,7 @@
 // correction and resubmission, the conflicts inbox (a refused value shown in Persian), the
 // duplicates inbox and the side-by-side comparison (merge, not a duplicate), the merge banners,
 // reassignment with a preview, and the warning at registration.
-import { fireEvent, render, screen, waitFor, within } from "@testing-library/preact";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/preact";
 import { describe, expect, it, vi } from "vitest";
 import { App } from "../App";
 import type { DuplicatePair, InboxEntry, ReviewItem, SyncView } from "../api";
@@ -677,6 +677,29 @@ describe("reassignment", () => {
       { households: [ID], group: "jihadi-1", worker: "w2", dryRun: true },
       { households: [ID], group: "jihadi-1", worker: "w2", dryRun: false },
     ]);
+  });
+
+  it("offers a coordinator other groups' workers and groups, a supervisor only their group's", async () => {
+    const loads = [
+      ...caseloads,
+      { ...caseloads[1], group_id: "omid-2", worker_id: "w3", worker_name: "رضا کاظمی" },
+      { ...caseloads[1], group_id: null, worker_id: "c1", worker_name: "دفتر استان" },
+    ];
+    mockCommands({ caseloads: () => loads, list_households: () => ({ total: 1, items: [summary()] }) });
+    const options = async (standing: typeof asSupervisor) => {
+      render(
+        <WorkersProvider identity={supervisorIdentity} standing={standing}>
+          <Caseloads standing={standing} open={vi.fn()} />
+        </WorkersProvider>,
+      );
+      fireEvent.click(el(".choose-worker", await waitFor(() => el('#caseload-table tr[data-worker="w1"]'))));
+      await waitFor(() => expect(document.querySelectorAll("#reassign-target option").length).toBeGreaterThan(1));
+      const values = [...document.querySelectorAll<HTMLOptionElement>("#reassign-target option")].map((o) => o.value);
+      cleanup();
+      return values;
+    };
+    expect((await options(asCoordinator)).sort()).toEqual(["", "jihadi-1/w2", "omid-2/", "omid-2/w3"]);
+    expect(await options(asSupervisor)).toEqual(["", "jihadi-1/w2"]);
   });
 });
 

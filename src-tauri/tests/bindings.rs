@@ -7,17 +7,26 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use madadkar_client::reconcile::caseloads::Caseload;
+use madadkar_client::reconcile::duplicates::{Comparison, DuplicatePair, RegistrationMatch};
+use madadkar_client::reconcile::inbox::InboxEntry;
+use madadkar_client::reconcile::review::{ReturnedVisit, ReviewItem};
 use madadkar_client::{
     Draft, Followup, HouseholdDetails, HouseholdSummary, HouseholdText, Identity, ListText, Page,
     QuarantinedHousehold, ReferralText, VisitText,
 };
 use madadkar_desktop::background::SyncView;
 use madadkar_desktop::commands::UiError;
+use madadkar_desktop::commands::caseloads::Reassignment;
+use madadkar_desktop::commands::conflicts::InboxFilter;
+use madadkar_desktop::commands::duplicates::RegisteredGroup;
+use madadkar_desktop::commands::identity::Standing;
+use madadkar_desktop::commands::review::{NavCounts, ReviewFilter};
 use madadkar_desktop::lock::LockView;
 use madadkar_schema::{
     Action, AuditAction, ChangeInfo, Education, Employment, Field, HouseholdStatus, MemberText,
-    NeedDomain, ReferralKind, ReferralStatus, Relation, Role, Sex, Term, VisitKind,
-    audit::AccessPage,
+    NeedDomain, ReferralKind, ReferralStatus, Relation, ReviewAction, ReviewState, Role, Sex, Term,
+    VisitKind, audit::AccessPage,
 };
 use ts_rs::{Config, TS};
 
@@ -68,6 +77,23 @@ fn export_types(out: &Path) {
         AuditAction,
         AccessPage,
         QuarantinedHousehold,
+        ReviewAction,
+        ReviewState,
+        // The supervisor's and the coordinator's screens.
+        Standing,
+        NavCounts,
+        ReviewFilter,
+        ReviewItem,
+        Page<ReviewItem>,
+        ReturnedVisit,
+        InboxFilter,
+        InboxEntry,
+        Caseload,
+        Reassignment,
+        RegisteredGroup,
+        DuplicatePair,
+        Comparison,
+        RegistrationMatch,
     );
 }
 

@@ -8,158 +8,22 @@
 // files in the clear. Screenshots of each screen go to docs/screenshots/.
 
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { remote } from "webdriverio";
+import { clear, click, Driver, reach, Server, shot, unlock as unlockWith } from "./harness.mjs";
 
-const root = path.resolve(import.meta.dirname, "../..");
-const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
-const bin = (name) => path.join(target, "debug", name);
-const shots = path.join(root, "docs", "screenshots");
 const work = mkdtempSync(path.join(tmpdir(), "madadkar-e2e-"));
-const serverDir = path.join(work, "server");
 const appDir = path.join(work, "app");
-const children = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-function waitForPort(port, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = connect(port, "127.0.0.1");
-      socket.on("connect", () => {
-        socket.end();
-        resolve();
-      });
-      socket.on("error", () => {
-        if (Date.now() > deadline) reject(new Error(`port ${port} never opened`));
-        else setTimeout(attempt, 200);
-      });
-    };
-    attempt();
-  });
-}
-
-function admin(...args) {
-  return JSON.parse(
-    execFileSync(bin("madadkar-server"), ["--data-dir", serverDir, "--json", ...args], { encoding: "utf8" }),
-  );
-}
-
-let serverPort;
-let server;
-function startServer() {
-  server = spawn(bin("madadkar-server"), ["--data-dir", serverDir, "serve", "--listen", `127.0.0.1:${serverPort}`], {
-    stdio: "ignore",
-  });
-  children.push(server);
-  return waitForPort(serverPort);
-}
-
-function stopServer() {
-  return new Promise((resolve) => {
-    server.once("exit", resolve);
-    server.kill("SIGKILL");
-  });
-}
-
-let driver;
-let driverPort;
-
-/** Starts tauri-driver (and through it WebKitWebDriver) in a process group of its own. */
-async function startDriver() {
-  driverPort = await freePort();
-  const nativePort = await freePort();
-  driver = spawn("tauri-driver", ["--port", String(driverPort), "--native-port", String(nativePort)], {
-    env: { ...process.env, MADADKAR_DATA_DIR: appDir },
-    stdio: "ignore",
-    detached: true,
-  });
-  await waitForPort(driverPort);
-}
-
-function stopDriver() {
-  if (!driver) return;
-  try {
-    process.kill(-driver.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-  driver = undefined;
-}
-
-/** Opens the app; on a loaded machine the first session can time out, so try again with a
- * fresh driver before giving up. */
-async function openApp() {
-  let lastError;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      return await remote({
-        hostname: "127.0.0.1",
-        port: driverPort,
-        logLevel: "error",
-        connectionRetryTimeout: 90000,
-        connectionRetryCount: 0,
-        capabilities: { "tauri:options": { application: bin("madadkar-desktop") } },
-      });
-    } catch (e) {
-      lastError = e;
-      stopDriver();
-      await startDriver();
-    }
-  }
-  throw lastError;
-}
-
-/** Clicks an element once it can be clicked, scrolled into the middle of its scrolling box
- * first (the app scrolls inside a panel, which WebDriver's own scrolling does not always reach). */
-async function click(element) {
-  await element.waitForDisplayed({ timeout: 15000 });
-  await element.scrollIntoView({ block: "center" });
-  await element.waitForClickable({ timeout: 15000 });
-  await element.click();
-}
-
-/** Brings an element into view in its scrolling box, ready for typing or choosing. */
-async function reach(element) {
-  await element.waitForDisplayed({ timeout: 15000 });
-  await element.scrollIntoView({ block: "center" });
-  return element;
-}
-
-/** Empties a field so that the app sees it happen: WebDriver's clearValue fires no input event,
- * and the app's next render would put the old text back. */
-async function clear(browser, element) {
-  await reach(element);
-  await browser.execute((el) => {
-    el.value = "";
-    el.dispatchEvent(new Event("input", { bubbles: true }));
-  }, element);
-}
+const server = new Server(path.join(work, "server"));
+const driver = new Driver(appDir);
 
 const PASSPHRASE = "کلید یاس ۱۴۰۴ برای آزمون";
 
-/** Waits for the lock screen in `state` and unlocks it with `passphrase`. */
-async function unlock(app, passphrase = PASSPHRASE) {
-  const lock = await app.$("#lock-screen");
-  await lock.waitForDisplayed({ timeout: 30000 });
-  assert.equal(await lock.getAttribute("data-state"), "locked");
-  await (await reach(await app.$("#passphrase"))).setValue(passphrase);
-  await click(await app.$("#unlock"));
+/** Waits for the lock screen and unlocks it with `passphrase`. */
+function unlock(app, passphrase = PASSPHRASE) {
+  return unlockWith(app, passphrase);
 }
 
 /** Which of `secrets` a file of the app's data directory holds in the clear. */
@@ -174,28 +38,21 @@ function leaks(secrets) {
   return found;
 }
 
-async function shot(browser, name) {
-  await browser.pause(400);
-  await browser.saveScreenshot(path.join(shots, `${name}.png`));
-}
-
 before(async () => {
-  mkdirSync(shots, { recursive: true });
-  serverPort = await freePort();
-  admin("group", "add", "jihadi-1", "--name", "گروه جهادی شهید همت");
-  const worker = admin("worker", "add", "زهرا رضایی", "--group", "jihadi-1", "--role", "field");
-  process.env.E2E_CODE = admin("enroll-code", worker.id).code;
-  await startServer();
-  await startDriver();
+  server.admin("group", "add", "jihadi-1", "--name", "گروه جهادی شهید همت");
+  const worker = server.admin("worker", "add", "زهرا رضایی", "--group", "jihadi-1", "--role", "field");
+  process.env.E2E_CODE = server.admin("enroll-code", worker.id).code;
+  await server.start();
+  await driver.start();
 });
 
-after(() => {
-  for (const child of children) child.kill("SIGKILL");
-  stopDriver();
+after(async () => {
+  await server.stop();
+  driver.stop();
 });
 
 test("a field worker records a visit offline, finds it, and sees it sync", { timeout: 240000 }, async () => {
-  let app = await openApp();
+  let app = await driver.open();
   // First run: the app opens locked and asks for a new passphrase, twice.
   const lock = await app.$("#lock-screen");
   await lock.waitForDisplayed({ timeout: 30000 });
@@ -213,14 +70,14 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   // Then name the worker and device, enrol with the one-time code.
   await (await reach(await app.$("#worker-name"))).setValue("زهرا رضایی");
   await (await reach(await app.$("#device-name"))).setValue("لپ‌تاپ ۷");
-  await (await reach(await app.$("#server-url"))).setValue(`http://127.0.0.1:${serverPort}`);
+  await (await reach(await app.$("#server-url"))).setValue(server.url);
   await (await reach(await app.$("#enroll-code"))).setValue(process.env.E2E_CODE);
   await shot(app, "01-first-run");
   await click(await app.$("#start-enrol"));
   await (await app.$("#search")).waitForDisplayed({ timeout: 20000 });
 
   // The network goes away: everything below is recorded offline.
-  await stopServer();
+  await server.stop();
 
   await click(await app.$("#new-household"));
   const fields = {
@@ -329,7 +186,7 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await shot(app, "05-caseload-search");
 
   // The server is back: the work syncs and the queue empties.
-  await startServer();
+  await server.start();
   await click(await app.$("#sync-now"));
   await app.waitUntil(
     async () =>
@@ -341,7 +198,7 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
 
   // Restart the app: it opens locked; a wrong passphrase is refused in Persian, the right one
   // opens everything as it was.
-  app = await openApp();
+  app = await driver.open();
   await unlock(app, "not the passphrase");
   const wrong = await app.$("#lock-screen .form-error");
   await wrong.waitForDisplayed({ timeout: 15000 });
@@ -367,7 +224,7 @@ test("a field worker records a visit offline, finds it, and sees it sync", { tim
   await app.deleteSession();
   // Nothing typed is in the data directory's files in the clear.
   assert.deepEqual(leaks(["همسایه‌ها", "کریمی", "0499370899", "اجاره سه ماه"]), []);
-  app = await openApp();
+  app = await driver.open();
   await unlock(app);
   const list = await app.$("#search");
   await list.waitForDisplayed({ timeout: 20000 });

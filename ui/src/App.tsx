@@ -2,24 +2,45 @@
 // until someone is), which screen is showing, the header and the status bar fed by the
 // sync-status events.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, asUiError, type Identity, type LockView, onSyncStatus, type SyncView, type UiError } from "./api";
+import {
+  api,
+  asUiError,
+  type Identity,
+  type LockView,
+  type NavCounts,
+  onSyncStatus,
+  type Standing,
+  type SyncView,
+  type UiError,
+} from "./api";
 import { errorText, LoadError } from "./components/Errors";
-import { Header } from "./components/Header";
+import { Header, type Screen, screensFor } from "./components/Header";
 import { StatusBar } from "./components/StatusBar";
 import { drafts } from "./drafts";
 import { type Language, language, setLanguage, t } from "./i18n";
 import { Caseload } from "./screens/Caseload";
+import { Caseloads } from "./screens/Caseloads";
+import { ComparePage } from "./screens/Compare";
+import { ConflictsInbox } from "./screens/ConflictsInbox";
+import { Duplicates } from "./screens/Duplicates";
 import { FirstRun } from "./screens/FirstRun";
 import { HouseholdPage } from "./screens/Household";
 import { HouseholdForm } from "./screens/HouseholdForm";
 import { LockScreen } from "./screens/Lock";
+import { ReviewQueue } from "./screens/ReviewQueue";
 import { VisitForm } from "./screens/VisitForm";
+import { WorkersProvider } from "./workers";
 
 export type View =
   | { name: "list" }
   | { name: "household"; id: string }
   | { name: "visit"; id: string }
-  | { name: "new" };
+  | { name: "new" }
+  | { name: "review" }
+  | { name: "conflicts" }
+  | { name: "caseloads" }
+  | { name: "duplicates" }
+  | { name: "compare"; a: string; b: string };
 
 /** Follows the sync state: once at start, then every change the app pushes. */
 function useSyncStatus(): SyncView | null {
@@ -123,14 +144,27 @@ export function App() {
   return <Workspace onLock={lockNow} />;
 }
 
+/** The counts beside the navigation, loaded again whenever `when` changes (a new screen, a
+ * sync). A failure leaves the last counts: they are a hint, the screens themselves say more. */
+function useCounts(when: readonly unknown[]): [NavCounts | null, () => void] {
+  const [counts, setCounts] = useState<NavCounts | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    api.navCounts().then(setCounts, () => undefined);
+  }, [...when, attempt]);
+  return [counts, () => setAttempt((a) => a + 1)];
+}
+
 /** The unlocked app. */
 function Workspace({ onLock }: { onLock: () => void }) {
   const [identity, setIdentity] = useState<Identity | null | undefined>(undefined);
+  const [standing, setStanding] = useState<Standing>({ role: "field", group: null });
   const [identityError, setIdentityError] = useState<UiError | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [view, setView] = useState<View>({ name: "list" });
   const [lang, setLang] = useState<Language>(language());
   const sync = useSyncStatus();
+  const [counts, recount] = useCounts([view.name, sync?.last_sync_at, sync?.state]);
   const [draftError, setDraftError] = useState<UiError | null>(null);
   useEffect(() => {
     drafts.onError = setDraftError;
@@ -138,16 +172,31 @@ function Workspace({ onLock }: { onLock: () => void }) {
       drafts.onError = () => undefined;
     };
   }, []);
-  // Who is working; `attempt` changes to load again after a failure.
+  // Who is working and in which role; `attempt` changes to load again after a failure. The
+  // role comes with enrolment, so it is read again once a replica without one has a worker.
   useEffect(() => {
-    api
-      .identity()
-      .then((i) => {
+    Promise.all([api.identity(), api.standing()])
+      .then(([i, s]) => {
         setIdentityError(null);
+        setStanding(s);
         setIdentity(i);
       })
       .catch((e) => setIdentityError(asUiError(e)));
   }, [attempt]);
+  const screens = screensFor(standing.role);
+  // Alt+1, Alt+2, …: the navigation's screens in order, from anywhere.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      const n = Number(e.key) - 1;
+      if (Number.isInteger(n) && n >= 0 && n < screens.length) {
+        e.preventDefault();
+        setView({ name: screens[n] } as View);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [screens]);
   const switchLanguage = (next: Language) => {
     setLanguage(next);
     setLang(next);
@@ -160,25 +209,67 @@ function Workspace({ onLock }: { onLock: () => void }) {
     );
   }
   if (identity === undefined) return null;
-  if (identity === null) return <FirstRun onDone={setIdentity} />;
+  if (identity === null)
+    return (
+      <FirstRun
+        onDone={(i) => {
+          setIdentity(i);
+          setAttempt((a) => a + 1);
+        }}
+      />
+    );
   const list = () => setView({ name: "list" });
+  const open = (id: string) => setView({ name: "household", id });
+  const current: Screen | null = screens.includes(view.name as Screen) ? (view.name as Screen) : null;
   return (
-    <div class="shell">
-      <Header identity={identity} language={lang} onCaseload={list} onLanguage={switchLanguage} onLock={onLock} />
-      {draftError && (
-        <p class="form-error" role="alert" id="draft-error" title={draftError.message}>
-          {t("draftNotKept")} {errorText(draftError)}
-        </p>
-      )}
-      {view.name === "list" && (
-        <Caseload open={(id) => setView({ name: "household", id })} create={() => setView({ name: "new" })} />
-      )}
-      {view.name === "household" && (
-        <HouseholdPage id={view.id} back={list} visit={() => setView({ name: "visit", id: view.id })} />
-      )}
-      {view.name === "visit" && <VisitForm id={view.id} done={() => setView({ name: "household", id: view.id })} />}
-      {view.name === "new" && <HouseholdForm done={(id) => (id ? setView({ name: "household", id }) : list())} />}
-      <StatusBar sync={sync} onSync={() => api.syncNow().catch(() => undefined)} />
-    </div>
+    <WorkersProvider identity={identity} standing={standing}>
+      <div class="shell" data-role={standing.role}>
+        <Header
+          identity={identity}
+          standing={standing}
+          language={lang}
+          counts={counts}
+          current={current}
+          onScreen={(name) => setView({ name } as View)}
+          onLanguage={switchLanguage}
+          onLock={onLock}
+        />
+        {draftError && (
+          <p class="form-error" role="alert" id="draft-error" title={draftError.message}>
+            {t("draftNotKept")} {errorText(draftError)}
+          </p>
+        )}
+        {view.name === "list" && <Caseload open={open} create={() => setView({ name: "new" })} />}
+        {view.name === "household" && (
+          <HouseholdPage
+            id={view.id}
+            standing={standing}
+            identity={identity}
+            back={list}
+            open={open}
+            visit={() => setView({ name: "visit", id: view.id })}
+            changed={recount}
+          />
+        )}
+        {view.name === "visit" && <VisitForm id={view.id} done={() => setView({ name: "household", id: view.id })} />}
+        {view.name === "new" && <HouseholdForm done={(id) => (id ? open(id) : list())} open={open} />}
+        {view.name === "review" && <ReviewQueue standing={standing} open={open} changed={recount} />}
+        {view.name === "conflicts" && <ConflictsInbox standing={standing} open={open} changed={recount} />}
+        {view.name === "caseloads" && <Caseloads standing={standing} open={open} />}
+        {view.name === "duplicates" && (
+          <Duplicates standing={standing} compare={(a, b) => setView({ name: "compare", a, b })} />
+        )}
+        {view.name === "compare" && (
+          <ComparePage
+            a={view.a}
+            b={view.b}
+            back={() => setView({ name: "duplicates" })}
+            open={open}
+            changed={recount}
+          />
+        )}
+        <StatusBar sync={sync} onSync={() => api.syncNow().catch(() => undefined)} />
+      </div>
+    </WorkersProvider>
   );
 }

@@ -3,35 +3,67 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AccessEntry } from "./bindings/AccessEntry";
+import type { Caseload } from "./bindings/Caseload";
 import type { ChangeInfo } from "./bindings/ChangeInfo";
+import type { Comparison } from "./bindings/Comparison";
 import type { Draft } from "./bindings/Draft";
+import type { DuplicatePair } from "./bindings/DuplicatePair";
+import type { Field } from "./bindings/Field";
 import type { HouseholdDetails } from "./bindings/HouseholdDetails";
 import type { HouseholdSummary } from "./bindings/HouseholdSummary";
 import type { HouseholdText } from "./bindings/HouseholdText";
 import type { Identity } from "./bindings/Identity";
+import type { InboxEntry } from "./bindings/InboxEntry";
+import type { InboxFilter } from "./bindings/InboxFilter";
 import type { ListText } from "./bindings/ListText";
 import type { LockView } from "./bindings/LockView";
+import type { MatchReason } from "./bindings/MatchReason";
 import type { MemberText } from "./bindings/MemberText";
+import type { NavCounts } from "./bindings/NavCounts";
 import type { Page } from "./bindings/Page";
+import type { PairBand } from "./bindings/PairBand";
 import type { QuarantinedHousehold } from "./bindings/QuarantinedHousehold";
+import type { Reassignment } from "./bindings/Reassignment";
 import type { ReferralText } from "./bindings/ReferralText";
+import type { RegisteredGroup } from "./bindings/RegisteredGroup";
+import type { RegistrationMatch } from "./bindings/RegistrationMatch";
+import type { ReturnedVisit } from "./bindings/ReturnedVisit";
+import type { ReviewFilter } from "./bindings/ReviewFilter";
+import type { ReviewItem } from "./bindings/ReviewItem";
+import type { Standing } from "./bindings/Standing";
 import type { SyncView } from "./bindings/SyncView";
 import type { UiError } from "./bindings/UiError";
 import type { VisitText } from "./bindings/VisitText";
 
+export type { Field } from "./bindings/Field";
 export type { Member } from "./bindings/Member";
+export type { Visit } from "./bindings/Visit";
 export type {
   AccessEntry,
+  Caseload,
   ChangeInfo,
+  Comparison,
   Draft,
+  DuplicatePair,
   HouseholdDetails,
   HouseholdSummary,
   HouseholdText,
   Identity,
+  InboxEntry,
+  InboxFilter,
   ListText,
   LockView,
+  MatchReason,
   MemberText,
+  NavCounts,
   QuarantinedHousehold,
+  Reassignment,
+  RegisteredGroup,
+  RegistrationMatch,
+  ReturnedVisit,
+  ReviewFilter,
+  ReviewItem,
+  Standing,
   SyncView,
   UiError,
   VisitText,
@@ -67,6 +99,31 @@ export const api = {
   addVisit: (id: string, form: VisitText) => invoke<string>("add_visit", { id, form }),
   syncStatus: () => invoke<SyncView>("sync_status"),
   syncNow: () => invoke<null>("sync_now"),
+  standing: () => invoke<Standing>("standing"),
+  navCounts: () => invoke<NavCounts>("nav_counts"),
+  reviewQueue: (filter: ReviewFilter, limit: number, offset: number) =>
+    invoke<Page<ReviewItem>>("review_queue", { filter, limit, offset }),
+  approveVisit: (visit: string, comment: string) => invoke<null>("approve_visit", { visit, comment }),
+  returnVisit: (visit: string, comment: string, field: Field | null) =>
+    invoke<null>("return_visit", { visit, comment, field }),
+  resubmitVisit: (visit: string, comment: string) => invoke<null>("resubmit_visit", { visit, comment }),
+  editVisit: (visit: string, form: VisitText) => invoke<null>("edit_visit", { visit, form }),
+  returnedVisits: (everyone: boolean) => invoke<ReturnedVisit[]>("returned_visits", { everyone }),
+  conflictInbox: (filter: InboxFilter) => invoke<InboxEntry[]>("conflict_inbox", { filter }),
+  resolveConflict: (household: string, path: string, value: string) =>
+    invoke<null>("resolve_conflict", { household, path, value }),
+  caseloads: () => invoke<Caseload[]>("caseloads"),
+  mergeHouseholds: (survivor: string, other: string) => invoke<null>("merge_households", { survivor, other }),
+  unmergeHouseholds: (survivor: string, other: string) => invoke<null>("unmerge_households", { survivor, other }),
+  markNotDuplicate: (a: string, b: string, reason: string) => invoke<null>("mark_not_duplicate", { a, b, reason }),
+  duplicatePairs: (band: PairBand | null) => invoke<DuplicatePair[]>("duplicate_pairs", { band }),
+  compareHouseholds: (a: string, b: string) => invoke<Comparison>("compare_households", { a, b }),
+  registrationMatches: (form: HouseholdText) => invoke<RegistrationMatch[]>("registration_matches", { form }),
+  memberMatches: (household: string, form: MemberText) =>
+    invoke<RegistrationMatch[]>("member_matches", { household, form }),
+  lookupNationalId: (nationalId: string) => invoke<RegisteredGroup[]>("lookup_national_id", { nationalId }),
+  assign: (households: string[], group: string | null, worker: string | null, dryRun: boolean) =>
+    invoke<Reassignment>("assign_households", { households, group, worker, dryRun }),
 };
 
 /** Calls `onChange` with every new sync state; resolves to the function that stops listening. */

@@ -7,12 +7,16 @@
 //! it fails with [`ErrorCode::Locked`] until then.
 
 pub mod access;
+pub mod caseloads;
+pub mod conflicts;
 pub mod drafts;
+pub mod duplicates;
 pub mod households;
 pub mod identity;
 pub mod lock;
 pub mod members;
 pub mod referrals;
+pub mod review;
 pub mod sync;
 pub mod visits;
 
@@ -137,6 +141,12 @@ pub enum ErrorCode {
     Bundle,
     /// The store is locked: unlock it with the passphrase first.
     Locked,
+    /// This worker's role does not allow the action (a field worker merging, a supervisor
+    /// undoing a merge); the server would refuse it too.
+    NotPermitted,
+    /// The action does not fit the record as it stands (approving a visit already approved,
+    /// merging into a household that is itself merged).
+    NotAllowed,
     /// The passphrase does not open the store.
     WrongPassphrase,
     /// Too many wrong passphrases in a row: wait before the next try.
@@ -209,6 +219,22 @@ impl From<StoreError> for UiError {
                 ),
                 ..Self::new(ErrorCode::Erased, e)
             },
+            StoreError::NotPermitted { needs, .. } => {
+                let fa = if needs.contains("supervisor") {
+                    "این کار فقط از سرپرست گروه یا هماهنگ‌کنندهٔ استان برمی‌آید."
+                } else {
+                    "این کار فقط از هماهنگ‌کنندهٔ استان برمی‌آید."
+                };
+                Self::new(ErrorCode::NotPermitted, &e).fa(fa)
+            }
+            // The server's refusals a supervisor's screens meet: a move outside the caller's
+            // role or scope, too many lookups.
+            StoreError::Server { status: 403, .. } => Self::new(ErrorCode::Server, &e)
+                .fa("سرور این کار را با نقش یا حوزهٔ شما نپذیرفت."),
+            StoreError::Server { status: 429, .. } => Self::new(ErrorCode::Server, &e)
+                .fa("درخواست‌ها بیش از اندازه بود؛ کمی بعد دوباره امتحان کنید."),
+            StoreError::Document(DocumentError::NotAllowed(_)) => Self::new(ErrorCode::NotAllowed, &e)
+                .fa("این کار با وضعیت کنونی پرونده جور نیست؛ صفحه را دوباره ببینید."),
             StoreError::WrongPassphrase => Self::new(ErrorCode::WrongPassphrase, &e)
                 .fa("گذرواژه درست نیست. دوباره امتحان کنید."),
             StoreError::PassphraseTooShort { min } => Self::new(ErrorCode::WeakPassphrase, &e)
@@ -232,6 +258,7 @@ fn code_of(e: &StoreError) -> ErrorCode {
         StoreError::Document(DocumentError::Invalid(_)) => ErrorCode::Invalid,
         StoreError::Document(DocumentError::NotFound { .. }) => ErrorCode::NotFound,
         StoreError::Document(DocumentError::TooNew { .. }) => ErrorCode::TooNew,
+        StoreError::Document(DocumentError::NotAllowed(_)) => ErrorCode::NotAllowed,
         StoreError::Document(_) => ErrorCode::Document,
         StoreError::Sqlite(_) | StoreError::Io { .. } => ErrorCode::Storage,
         StoreError::NotFound { .. } | StoreError::Ambiguous { .. } => ErrorCode::NotFound,
@@ -257,6 +284,7 @@ fn code_of(e: &StoreError) -> ErrorCode {
         StoreError::Randomness { .. } | StoreError::BadSigningKey => ErrorCode::Storage,
         StoreError::LeaseExpired { .. } => ErrorCode::LeaseExpired,
         StoreError::Erased { .. } => ErrorCode::Erased,
+        StoreError::NotPermitted { .. } => ErrorCode::NotPermitted,
     }
 }
 
@@ -307,6 +335,45 @@ mod tests {
         let erased = UiError::from(StoreError::Erased { reason: "revoked" });
         assert_eq!(erased.code, ErrorCode::Erased);
         assert!(erased.message_fa.is_some_and(|m| m.contains("پاک")));
+    }
+
+    #[test]
+    fn a_refusal_for_the_role_says_in_persian_who_may() {
+        let supervisors = UiError::from(StoreError::NotPermitted {
+            action: "approve visits",
+            needs: "a supervisor or a coordinator",
+        });
+        assert_eq!(json(&supervisors)["code"], "not_permitted");
+        assert!(supervisors.message.contains("approve visits"));
+        assert!(
+            supervisors
+                .message_fa
+                .is_some_and(|m| m.contains("سرپرست") && m.contains("هماهنگ‌کننده"))
+        );
+        let coordinators = UiError::from(StoreError::NotPermitted {
+            action: "undo a merge",
+            needs: "a coordinator",
+        });
+        assert!(
+            coordinators
+                .message_fa
+                .is_some_and(|m| !m.contains("سرپرست") && m.contains("هماهنگ‌کننده"))
+        );
+        let refused = UiError::from(StoreError::Server {
+            status: 403,
+            code: "forbidden".into(),
+            message: "a supervisor moves households within their own group".into(),
+            retry: false,
+            households: vec![],
+        });
+        assert_eq!(refused.code, ErrorCode::Server);
+        assert!(refused.message_fa.is_some_and(|m| m.contains("نقش")));
+        let stale: UiError = StoreError::Document(DocumentError::NotAllowed(
+            "a visit that is approved cannot be approved".into(),
+        ))
+        .into();
+        assert_eq!(json(&stale)["code"], "not_allowed");
+        assert!(stale.message.contains("approved"));
     }
 
     #[test]

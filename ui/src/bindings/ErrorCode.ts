@@ -4,4 +4,4 @@
  * What kind of failure the UI is looking at; it decides how the UI reacts (a message next to a
  * field, "offline, your work is kept", "update the app", …).
  */
-export type ErrorCode = "invalid" | "not_found" | "not_initialised" | "already_initialised" | "not_enrolled" | "offline" | "server" | "protocol" | "server_version" | "storage" | "document" | "too_new" | "lease_expired" | "erased" | "bundle" | "locked" | "wrong_passphrase" | "too_many_attempts" | "weak_passphrase" | "key_file" | "internal";
+export type ErrorCode = "invalid" | "not_found" | "not_initialised" | "already_initialised" | "not_enrolled" | "offline" | "server" | "protocol" | "server_version" | "storage" | "document" | "too_new" | "lease_expired" | "erased" | "bundle" | "locked" | "not_permitted" | "not_allowed" | "wrong_passphrase" | "too_many_attempts" | "weak_passphrase" | "key_file" | "internal";

@@ -8,4 +8,17 @@ export type HouseholdSummary = { id: string, head_name: string, head_national_id
  * Written by a newer Madadkar: shown read-only (what this version can read of it) with
  * "update the app"; every change to it is refused.
  */
-needs_update: boolean, };
+needs_update: boolean, 
+/**
+ * The survivor this household was merged into, when that survivor is outside this
+ * replica's scope (merged households whose survivor is here are not listed: it is).
+ */
+merged_into: string | null, 
+/**
+ * Visits awaiting a supervisor's review.
+ */
+awaiting_review: number, 
+/**
+ * Visits a supervisor returned for correction: the worker's tasks, listed first.
+ */
+returned_visits: number, };

@@ -4,4 +4,8 @@
  * A new household and its head, as the registration form or `madadkar household add` gives
  * them. The head's national ID is required.
  */
-export type HouseholdText = { first_name?: string, last_name?: string, national_id?: string, birth_date?: string, sex?: string, district?: string, address?: string, phone?: string, alt_phone?: string, group?: string, worker?: string, };
+export type HouseholdText = { first_name?: string, last_name?: string, national_id?: string, birth_date?: string, sex?: string, district?: string, address?: string, phone?: string, alt_phone?: string, group?: string, worker?: string, 
+/**
+ * The head's father's first name, where known.
+ */
+father_name?: string, };

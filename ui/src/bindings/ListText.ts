@@ -10,6 +10,10 @@ export type ListText = { district?: string,
  */
 status?: string, worker?: string, 
 /**
+ * Only households of this group (a coordinator's filter).
+ */
+group?: string, 
+/**
  * Only households whose follow-up is before today.
  */
 overdue: boolean, 

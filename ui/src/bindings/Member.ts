@@ -5,4 +5,9 @@ import type { NationalId } from "./NationalId";
 import type { Relation } from "./Relation";
 import type { Sex } from "./Sex";
 
-export type Member = { id: string, first_name: string, last_name: string, national_id: NationalId | null, birth_date: string | null, sex: Sex | null, relation: Relation, education: Education | null, employment: Employment | null, health_notes: string, disability_notes: string, };
+export type Member = { id: string, first_name: string, last_name: string, national_id: NationalId | null, birth_date: string | null, sex: Sex | null, relation: Relation, education: Education | null, employment: Employment | null, health_notes: string, disability_notes: string, 
+/**
+ * The member's father's first name, where known (national ID cards carry it; it tells
+ * apart people who share a name).
+ */
+father_name: string | null, };

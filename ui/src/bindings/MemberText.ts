@@ -4,4 +4,4 @@
  * A member as typed into a form or on the command line: text, `None` where a field was not
  * given. The CLI and the desktop app both turn it into [`NewMember`] or [`MemberEdit`] here.
  */
-export type MemberText = { first_name: string | null, last_name: string | null, national_id: string | null, birth_date: string | null, sex: string | null, relation: string | null, education: string | null, employment: string | null, health_notes: string | null, disability_notes: string | null, };
+export type MemberText = { first_name: string | null, last_name: string | null, national_id: string | null, birth_date: string | null, sex: string | null, relation: string | null, education: string | null, employment: string | null, health_notes: string | null, disability_notes: string | null, father_name: string | null, };

@@ -9,6 +9,8 @@ import type { NeedDomain } from "./NeedDomain";
 import type { ReferralKind } from "./ReferralKind";
 import type { ReferralStatus } from "./ReferralStatus";
 import type { Role } from "./Role";
+import type { ReviewAction } from "./ReviewAction";
+import type { ReviewState } from "./ReviewState";
 import type { Field } from "./Field";
 import type { Action } from "./Action";
 import type { AuditAction } from "./AuditAction";
@@ -31,6 +33,8 @@ export interface Vocabularies {
   ReferralKind: readonly Term<ReferralKind>[];
   ReferralStatus: readonly Term<ReferralStatus>[];
   Role: readonly Term<Role>[];
+  ReviewAction: readonly Term<ReviewAction>[];
+  ReviewState: readonly Term<ReviewState>[];
   Field: readonly Term<Field>[];
   Action: readonly Term<Action>[];
   AuditAction: readonly Term<AuditAction>[];
@@ -106,6 +110,17 @@ export const vocabularies: Vocabularies = {
     { code: "coordinator", fa: "هماهنگ‌کننده استان", en: "provincial coordinator" },
     { code: "admin", fa: "مدیر سامانه", en: "administrator" },
   ],
+  ReviewAction: [
+    { code: "approved", fa: "تأیید شد", en: "approved" },
+    { code: "returned", fa: "برگشت برای اصلاح", en: "returned for correction" },
+    { code: "resubmitted", fa: "اصلاح و ارسال دوباره", en: "corrected and resubmitted" },
+    { code: "reopened", fa: "ویرایش پس از تأیید", en: "edited after approval" },
+  ],
+  ReviewState: [
+    { code: "awaiting", fa: "در انتظار بازبینی", en: "awaiting review" },
+    { code: "approved", fa: "تأییدشده", en: "approved" },
+    { code: "returned", fa: "برگشت‌خورده", en: "returned" },
+  ],
   Field: [
     { code: "district", fa: "منطقه", en: "district" },
     { code: "address", fa: "نشانی", en: "address" },
@@ -128,6 +143,17 @@ export const vocabularies: Vocabularies = {
     { code: "employment", fa: "وضعیت شغلی", en: "employment" },
     { code: "health_notes", fa: "یادداشت سلامت", en: "health notes" },
     { code: "disability_notes", fa: "یادداشت معلولیت", en: "disability notes" },
+    { code: "father_name", fa: "نام پدر", en: "father's name" },
+    { code: "merged_into", fa: "ادغام‌شده در خانوار", en: "merged into" },
+    { code: "merged_group", fa: "گروه خانوار جایگزین", en: "group of the surviving household" },
+    { code: "merged_at", fa: "زمان ادغام", en: "merged at" },
+    { code: "merged_by", fa: "ادغام‌کننده", en: "merged by" },
+    { code: "review_action", fa: "اقدام بازبینی", en: "review action" },
+    { code: "review_field", fa: "فیلد مورد نظر", en: "field commented on" },
+    { code: "comment", fa: "توضیح", en: "comment" },
+    { code: "reason", fa: "دلیل", en: "reason" },
+    { code: "evidence", fa: "شواهد شباهت", en: "evidence" },
+    { code: "household", fa: "خانوار", en: "household" },
     { code: "visit_date", fa: "تاریخ بازدید", en: "visit date" },
     { code: "visit_kind", fa: "نوع بازدید", en: "visit kind" },
     { code: "visit_worker", fa: "مددکار بازدیدکننده", en: "visiting worker" },
@@ -162,6 +188,11 @@ export const vocabularies: Vocabularies = {
     { code: "referral.add", fa: "ثبت معرفی", en: "referral made" },
     { code: "referral.update", fa: "تغییر وضعیت معرفی", en: "referral status changed" },
     { code: "conflict.resolve", fa: "رفع ناسازگاری", en: "conflict resolved" },
+    { code: "visit.edit", fa: "اصلاح بازدید", en: "visit corrected" },
+    { code: "visit.review", fa: "بازبینی بازدید", en: "visit reviewed" },
+    { code: "household.merge", fa: "ادغام در خانوار دیگر", en: "merged into another household" },
+    { code: "household.unmerge", fa: "لغو ادغام", en: "merge undone" },
+    { code: "household.not_duplicate", fa: "ثبت «تکراری نیست»", en: "marked not a duplicate" },
     { code: "schema.migrate", fa: "به‌روزرسانی قالب سند", en: "document layout upgraded" },
     { code: "unknown", fa: "تغییر ناشناخته (نسخهٔ دیگر)", en: "change not known to this version" },
   ],

@@ -1,7 +1,15 @@
 // The caseload: search, filters and sort over a virtualised list of households. Pages of rows
 // are fetched as they scroll into view; a failed load says so and offers to try again.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, asUiError, type HouseholdSummary, type ListText, type QuarantinedHousehold, type UiError } from "../api";
+import {
+  api,
+  asUiError,
+  type HouseholdSummary,
+  type ListText,
+  type QuarantinedHousehold,
+  type ReturnedVisit,
+  type UiError,
+} from "../api";
 import { LoadError } from "../components/Errors";
 import { faDigits, isOverdue, jalali } from "../format";
 import { t } from "../i18n";
@@ -28,7 +36,9 @@ function Row({ h, index, open }: { h: HouseholdSummary | undefined; index: numbe
         <>
           <span class="name">
             {h.head_name}
+            {h.returned_visits > 0 && <span class="badge warn">{t("returnedBadge")}</span>}
             {h.conflict_count > 0 && <span class="badge warn">{t("conflict")}</span>}
+            {h.merged_into && <span class="badge">{t("mergedBadge")}</span>}
             {h.needs_update && (
               <span class="badge warn" title={t("needsUpdateHint")}>
                 {t("needsUpdate")}
@@ -69,6 +79,44 @@ function SetAside() {
         {items.map((q) => (
           <li key={q.household} data-id={q.household}>
             <code dir="ltr">{q.household.slice(0, 8)}</code> — {q.reason}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** This worker's visits a supervisor returned for correction, with the comment: the worker's
+ * tasks, first on the caseload. Shown only when there are some. */
+function ReturnedTasks({ open }: { open: (id: string) => void }) {
+  const [items, setItems] = useState<ReturnedVisit[]>([]);
+  const [error, setError] = useState<UiError | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    api.returnedVisits(false).then(
+      (r) => {
+        setItems(r);
+        setError(null);
+      },
+      (e) => setError(asUiError(e)),
+    );
+  }, [attempt]);
+  if (error) return <LoadError error={error} retry={() => setAttempt((a) => a + 1)} />;
+  if (items.length === 0) return null;
+  return (
+    <section class="card tasks" id="returned-tasks" role="status">
+      <h3>
+        {t("returnedTasks")} ({faDigits(items.length)})
+      </h3>
+      <p class="hint">{t("returnedHint")}</p>
+      <ul>
+        {items.map((r) => (
+          <li key={r.visit_id} data-visit={r.visit_id}>
+            <button type="button" class="link open-task" onClick={() => open(r.household_id)}>
+              {r.head_name} — {jalali(r.date)}
+            </button>
+            {r.field && <span class="badge warn">{fieldLabel(r.field)}</span>}
+            <p class="comment">{r.comment}</p>
           </li>
         ))}
       </ul>
@@ -151,6 +199,7 @@ export function Caseload({ open, create }: { open: (id: string) => void; create:
   return (
     <main class="caseload">
       <SetAside />
+      <ReturnedTasks open={open} />
       <div class="toolbar">
         <input
           id="search"

@@ -1,8 +1,11 @@
-// Adding a member to a household or correcting one; the draft survives closing the app.
+// Adding a member to a household or correcting one; the draft survives closing the app. Before
+// a new member is saved, households that already hold someone like them (the same national ID,
+// or name and birth date) are shown, with a way to open that household instead.
 import { useState } from "preact/hooks";
-import { api, asUiError, type Member, type MemberText, type UiError } from "../api";
+import { api, asUiError, type Member, type MemberText, type RegistrationMatch, type UiError } from "../api";
 import type { Field } from "../bindings/Field";
 import { FieldError, FormError } from "../components/Errors";
+import { askServer, MatchWarning, type ServerAnswer, worthWarning } from "../components/MatchWarning";
 import { clearDraft, drafts, loadDraft, saveDraft } from "../drafts";
 import { jalali } from "../format";
 import { t } from "../i18n";
@@ -12,8 +15,13 @@ type MemberKey = keyof MemberText;
 type MemberDraft = Partial<Record<MemberKey, string>>;
 
 /** The text fields of the form, each named by its field code. */
-const TEXT_FIELDS = ["first_name", "last_name", "national_id", "birth_date"] as const satisfies readonly (MemberKey &
-  Field)[];
+const TEXT_FIELDS = [
+  "first_name",
+  "last_name",
+  "father_name",
+  "national_id",
+  "birth_date",
+] as const satisfies readonly (MemberKey & Field)[];
 const FORM_FIELDS: readonly Field[] = [...TEXT_FIELDS, "relation", "sex"];
 const ALL_KEYS: readonly MemberKey[] = [
   "first_name",
@@ -26,6 +34,7 @@ const ALL_KEYS: readonly MemberKey[] = [
   "employment",
   "health_notes",
   "disability_notes",
+  "father_name",
 ];
 
 /** What the command receives: every field, `null` where the form has nothing. */
@@ -38,25 +47,38 @@ function fromMember(m: Member): MemberDraft {
     first_name: m.first_name,
     last_name: m.last_name,
     national_id: m.national_id ?? "",
+    father_name: m.father_name ?? "",
     birth_date: m.birth_date ? jalali(m.birth_date) : "",
     relation: m.relation,
     sex: m.sex ?? "",
   };
 }
 
-export function MemberForm({ id, member, done }: { id: string; member?: Member; done: (saved: boolean) => void }) {
+export function MemberForm({
+  id,
+  member,
+  done,
+  open,
+}: {
+  id: string;
+  member?: Member;
+  done: (saved: boolean) => void;
+  /** Opens a household that matched a new member, instead of adding them here. */
+  open?: (id: string) => void;
+}) {
   const key = member ? `member.${id}.${member.id}` : `member.${id}`;
   const [form, setForm] = useState<MemberDraft>(() =>
     loadDraft<MemberDraft>(drafts, key, member ? fromMember(member) : { relation: "child", sex: "" }),
   );
   const [error, setError] = useState<UiError | null>(null);
+  const [warned, setWarned] = useState<{ matches: RegistrationMatch[]; server: ServerAnswer } | null>(null);
   const set = (name: MemberKey, value: string) => {
     const next = { ...form, [name]: value };
     setForm(next);
     saveDraft(drafts, key, next);
+    setWarned(null);
   };
-  const submit = async (e: Event) => {
-    e.preventDefault();
+  const save = async () => {
     try {
       if (member) await api.editMember(id, member.id, memberText(form));
       else await api.addMember(id, memberText(form));
@@ -66,11 +88,28 @@ export function MemberForm({ id, member, done }: { id: string; member?: Member; 
       setError(asUiError(err));
     }
   };
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!member && open) {
+      try {
+        const [matches, server] = await Promise.all([
+          api.memberMatches(id, memberText(form)),
+          askServer(form.national_id),
+        ]);
+        setError(null);
+        if (worthWarning(matches, server)) return setWarned({ matches, server });
+      } catch (err) {
+        return setError(asUiError(err));
+      }
+    }
+    await save();
+  };
   // Only the head is the head: the option shows for them alone.
   const relations = vocabularies.Relation.filter((r) => r.code !== "head" || form.relation === "head");
   return (
     <form class="card member-form" id="member-form" onSubmit={submit}>
       <h3>{member ? t("editMember") : t("newMember")}</h3>
+      {warned && open && <MatchWarning matches={warned.matches} server={warned.server} open={open} proceed={save} />}
       {TEXT_FIELDS.map((name) => (
         <div key={name}>
           <label>

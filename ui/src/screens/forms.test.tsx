@@ -25,6 +25,8 @@ function submit(id: string) {
 describe("the household form", () => {
   it("shows a refused national ID next to its field, in Persian", async () => {
     const calls = mockCommands({
+      registration_matches: () => [],
+      lookup_national_id: () => [],
       add_household: () => {
         throw invalid(
           "national_id",
@@ -34,7 +36,7 @@ describe("the household form", () => {
       },
     });
     const done = vi.fn();
-    render(<HouseholdForm done={done} />);
+    render(<HouseholdForm done={done} open={vi.fn()} />);
     type("household-national_id", "0499370898");
     submit("save-household");
     const error = await screen.findByRole("alert");
@@ -42,18 +44,19 @@ describe("the household form", () => {
     expect(error.textContent).toMatch(/رقم کنترل کد ملی/);
     // Right under the national ID input, not somewhere else in the form.
     expect(error.previousElementSibling?.querySelector("input")?.id).toBe("household-national_id");
-    expect(calls[0].args.form).toMatchObject({ national_id: "0499370898" });
+    expect(calls.find((c) => c.cmd === "add_household")?.args.form).toMatchObject({ national_id: "0499370898" });
     expect(done).not.toHaveBeenCalled();
     expect(document.querySelector(".form-error")).toBeNull();
   });
 
   it("shows an error of a field it does not have for the whole form", async () => {
     mockCommands({
+      registration_matches: () => [],
       add_household: () => {
         throw { code: "storage", field: null, message: "database: disk I/O error", message_fa: null };
       },
     });
-    render(<HouseholdForm done={vi.fn()} />);
+    render(<HouseholdForm done={vi.fn()} open={vi.fn()} />);
     submit("save-household");
     const error = await screen.findByRole("alert");
     expect(error.classList.contains("form-error")).toBe(true);

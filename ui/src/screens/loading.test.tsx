@@ -3,69 +3,10 @@
 // device's own date.
 import { fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it, vi } from "vitest";
-import type { HouseholdDetails, HouseholdSummary } from "../api";
+import { asField, asSupervisor, details, fieldWorker, ID, summary, supervisorIdentity } from "../test/fixtures";
 import { mockCommands } from "../test/ipc";
 import { Caseload } from "./Caseload";
 import { HouseholdPage } from "./Household";
-
-const ID = "0190b7c4-6a7e-7000-8000-000000000001";
-
-/** One household as the household page reads it. */
-function details(): HouseholdDetails {
-  return {
-    id: ID,
-    head_member_id: "m1",
-    district: "منطقه ۳",
-    address: "کوچه یاس",
-    phone: null,
-    alt_phone: null,
-    status: "active",
-    assigned_group: null,
-    assigned_worker: null,
-    created_at: "2026-11-23T08:00:00Z",
-    created_by: "w1",
-    members: [
-      {
-        id: "m1",
-        first_name: "علی",
-        last_name: "کریمی",
-        national_id: "0499370899",
-        birth_date: null,
-        sex: null,
-        relation: "head",
-        education: null,
-        employment: null,
-        health_notes: "",
-        disability_notes: "",
-      },
-    ],
-    visits: [],
-    referrals: [],
-    conflicts: [],
-  };
-}
-
-function summary(patch: Partial<HouseholdSummary>): HouseholdSummary {
-  return {
-    id: ID,
-    head_name: "علی کریمی",
-    head_national_id: "0499370899",
-    district: "منطقه ۳",
-    address: "کوچه یاس",
-    phone: null,
-    status: "active",
-    assigned_group: null,
-    assigned_worker: null,
-    member_count: 1,
-    visit_count: 1,
-    last_visit: null,
-    next_followup: null,
-    max_need: null,
-    conflict_count: 0,
-    needs_update: false,
-    ...patch,
-  };
-}
 
 const busy = { code: "storage", field: null, message: "database: database is locked", message_fa: null };
 
@@ -109,7 +50,10 @@ describe("the caseload", () => {
   });
 
   it("sends its filters as the list form", async () => {
-    const all = mockCommands({ list_households: () => ({ total: 0, items: [] }), quarantined: () => [] });
+    const all = mockCommands({
+      list_households: () => ({ total: 0, items: [] }),
+      quarantined: () => [],
+    });
     const calls = () => all.filter((c) => c.cmd === "list_households");
     render(<Caseload open={vi.fn()} create={vi.fn()} />);
     await waitFor(() => expect(calls().length).toBe(1));
@@ -140,7 +84,10 @@ describe("the caseload", () => {
   });
 
   it("shows no set-aside section when nothing is set aside", async () => {
-    mockCommands({ list_households: () => ({ total: 1, items: [summary({})] }), quarantined: () => [] });
+    mockCommands({
+      list_households: () => ({ total: 1, items: [summary({})] }),
+      quarantined: () => [],
+    });
     render(<Caseload open={vi.fn()} create={vi.fn()} />);
     await waitFor(() => expect(document.querySelector(".row .name")?.textContent).toMatch(/علی کریمی/));
     expect(document.getElementById("set-aside")).toBeNull();
@@ -159,7 +106,17 @@ describe("the household page", () => {
       },
       history: () => [],
     });
-    render(<HouseholdPage id={ID} back={vi.fn()} visit={vi.fn()} />);
+    render(
+      <HouseholdPage
+        id={ID}
+        standing={asField}
+        identity={fieldWorker}
+        back={vi.fn()}
+        open={vi.fn()}
+        visit={vi.fn()}
+        changed={vi.fn()}
+      />,
+    );
     await screen.findByRole("alert");
     fireEvent.click(screen.getByRole("button", { name: "تلاش دوباره" }));
     await waitFor(() => expect(document.getElementById("household-head")?.textContent).toBe("علی کریمی"));
@@ -187,7 +144,17 @@ describe("a household's access history", () => {
         },
       ],
     });
-    render(<HouseholdPage id={ID} back={vi.fn()} visit={vi.fn()} />);
+    render(
+      <HouseholdPage
+        id={ID}
+        standing={asSupervisor}
+        identity={supervisorIdentity}
+        back={vi.fn()}
+        open={vi.fn()}
+        visit={vi.fn()}
+        changed={vi.fn()}
+      />,
+    );
     fireEvent.click(await screen.findByRole("button", { name: "نمایش" }));
     await waitFor(() => expect(document.getElementById("access-history")?.textContent).toMatch(/زهرا رضایی/));
     expect(document.getElementById("access-history")?.textContent).toMatch(/ارسال تغییرات/);
@@ -200,7 +167,17 @@ describe("a household's access history", () => {
       history: () => [],
       may_read_access_history: () => false,
     });
-    render(<HouseholdPage id={ID} back={vi.fn()} visit={vi.fn()} />);
+    render(
+      <HouseholdPage
+        id={ID}
+        standing={asField}
+        identity={fieldWorker}
+        back={vi.fn()}
+        open={vi.fn()}
+        visit={vi.fn()}
+        changed={vi.fn()}
+      />,
+    );
     await waitFor(() => expect(document.getElementById("household-head")?.textContent).toBe("علی کریمی"));
     expect(document.getElementById("access-history")).toBeNull();
   });

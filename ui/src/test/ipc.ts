@@ -8,23 +8,29 @@ export type Handler = (args: Record<string, unknown>) => unknown;
 /** The drafts the default draft_* commands keep, for tests that did not answer them. */
 export const keptDrafts = new Map<string, string>();
 
-const DRAFT_DEFAULTS: Record<string, Handler> = {
+const DEFAULTS: Record<string, Handler> = {
   draft_load: () => [...keptDrafts].map(([key, value]) => ({ key, value })),
   draft_save: ({ key, value }) => void keptDrafts.set(key as string, value as string),
   draft_clear: ({ key }) => void keptDrafts.delete(key as string),
+  // What the shell reads on every screen: a field worker with nothing to count, no returned
+  // visits, nothing set aside. Tests about these answer them themselves.
+  standing: () => ({ role: "field", group: null }),
+  nav_counts: () => ({ conflicts: 0, awaiting_review: 0, returned: 0 }),
+  returned_visits: () => [],
+  quarantined: () => [],
 };
 
 /** Answers commands with `handlers`; returns the calls made, in order. An unknown command fails
  * the test's expectations by rejecting. The forms' draft commands, unless `handlers` answers
- * them, are kept in `keptDrafts` and not counted among the calls. Sync events can then be sent
- * with `emit`. */
+ * them, are kept in `keptDrafts`; they and the shell's reads in `DEFAULTS` are not counted among
+ * the calls. Sync events can then be sent with `emit`. */
 export function mockCommands(handlers: Record<string, Handler>): { cmd: string; args: Record<string, unknown> }[] {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   mockIPC(
     (cmd, payload) => {
       const args = (payload ?? {}) as Record<string, unknown>;
       const handler = handlers[cmd];
-      if (!handler && DRAFT_DEFAULTS[cmd]) return DRAFT_DEFAULTS[cmd](args);
+      if (!handler && DEFAULTS[cmd]) return DEFAULTS[cmd](args);
       calls.push({ cmd, args });
       if (!handler) throw new Error(`unexpected command ${cmd}`);
       return handler(args);

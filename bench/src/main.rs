@@ -69,7 +69,8 @@ fn main() -> Result<()> {
         base.json_bytes,
     )?);
 
-    let m = matching::run(n, args.seed, args.pairs)?;
+    // The matcher's own generated population: at least 100 households, whatever the province.
+    let m = matching::run(n.max(100), args.seed, args.pairs)?;
     rows.extend(m.rows);
 
     let table = format!(

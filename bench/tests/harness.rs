@@ -35,6 +35,8 @@ fn harness_runs_on_a_tiny_province_and_writes_the_report() {
         "open a household with 50 visits",
         "duplicate detection over 40 households (coordinator)",
         "duplicate check at registration",
+        "likely band: precision",
+        "likely + possible bands: recall",
         "3 workers syncing at once",
         "Automerge per-document",
         "plain row insert",

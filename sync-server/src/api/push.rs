@@ -342,19 +342,11 @@ fn check_merges<S: Storage>(
         });
     }
     if !forbidden.is_empty() {
-        return Err(ApiError::Households {
-            status: StatusCode::FORBIDDEN,
-            code: "merge_forbidden",
-            message: format!(
-                "only a coordinator, or a supervisor within their own group, may merge households or undo a merge ({})",
-                forbidden
-                    .iter()
-                    .map(Uuid::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            households: forbidden,
-        });
+        return Err(refused_for_role(
+            "merge_forbidden",
+            "only a coordinator, or a supervisor within their own group, may merge households or undo a merge",
+            forbidden,
+        ));
     }
     Ok(events)
 }
@@ -424,19 +416,23 @@ fn check_reviews<S: Storage>(
     if forbidden.is_empty() {
         return Ok(());
     }
-    Err(ApiError::Households {
+    Err(refused_for_role(
+        "review_forbidden",
+        "only a supervisor or a coordinator may approve or return a visit",
+        forbidden,
+    ))
+}
+
+/// `403 code`: what the caller's role may not do, naming the households (the client holds
+/// their changes back).
+fn refused_for_role(code: &'static str, rule: &str, households: Vec<Uuid>) -> ApiError {
+    let named: Vec<String> = households.iter().map(Uuid::to_string).collect();
+    ApiError::Households {
         status: StatusCode::FORBIDDEN,
-        code: "review_forbidden",
-        message: format!(
-            "only a supervisor or a coordinator may approve or return a visit ({})",
-            forbidden
-                .iter()
-                .map(Uuid::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        households: forbidden,
-    })
+        code,
+        message: format!("{rule} ({})", named.join(", ")),
+        households,
+    }
 }
 
 /// Checks scope, authorship and dependencies of a set of changes and stores them, all or

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::*;
 use crate::*;
 
-fn meta(worker: &str) -> ChangeMeta {
+pub(super) fn meta(worker: &str) -> ChangeMeta {
     ChangeMeta::new(worker, worker, &format!("{worker}-device"))
 }
 

@@ -7,12 +7,9 @@ use automerge::transaction::Transactable;
 use chrono::{Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::tests::meta;
 use super::*;
 use crate::*;
-
-fn meta(worker: &str) -> ChangeMeta {
-    ChangeMeta::new(worker, worker, &format!("{worker}-device"))
-}
 
 fn new_doc() -> HouseholdDoc {
     let household = NewHousehold {

@@ -195,13 +195,18 @@ fn records(conn: &Connection, only: Option<&[String]>) -> Result<Vec<MatchRecord
     }
     // Members, each under the household it shows in: a survivor's record holds the members of
     // the households merged into it.
+    // Both parts of the filter use an index (members by household, households by redirect):
+    // a check at registration reads a few households' members, not every member.
     let member_filter = match only {
-        Some(ids) => format!(
-            "WHERE coalesce(s.id, m.household_id) IN ({})",
-            std::iter::repeat_n("?", ids.len())
+        Some(ids) => {
+            let marks = std::iter::repeat_n("?", ids.len())
                 .collect::<Vec<_>>()
-                .join(", ")
-        ),
+                .join(", ");
+            format!(
+                "WHERE m.household_id IN ({marks}) OR m.household_id IN \
+                 (SELECT id FROM p_households WHERE merged_into IN ({marks}))"
+            )
+        }
         None => String::new(),
     };
     let sql = format!(
@@ -210,8 +215,9 @@ fn records(conn: &Connection, only: Option<&[String]>) -> Result<Vec<MatchRecord
          JOIN p_households o ON o.id = m.household_id \
          LEFT JOIN p_households s ON s.id = o.merged_into {member_filter}"
     );
+    let member_args: Vec<&String> = args.iter().chain(args.iter()).collect();
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args.iter()))?;
+    let mut rows = stmt.query(params_from_iter(member_args.iter()))?;
     while let Some(row) = rows.next()? {
         let id: String = row.get(0)?;
         let Some(record) = by_id.get_mut(&id) else {

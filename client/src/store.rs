@@ -627,23 +627,6 @@ impl Store {
         query::followups(&self.conn, today, within_days)
     }
 
-    /// Households with fields in conflict, with those fields.
-    pub fn conflicts(&self) -> Result<Vec<(Uuid, Vec<Conflict>)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id FROM p_households WHERE conflict_count > 0 ORDER BY sort_name, id",
-        )?;
-        let ids = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut out = Vec::new();
-        for id in ids.iter().filter_map(|s| Uuid::parse_str(s).ok()) {
-            let mut conflicts = load_document(&self.conn, id)?.conflicts()?;
-            self.name_conflict_authors(&mut conflicts)?;
-            out.push((id, conflicts));
-        }
-        Ok(out)
-    }
-
     /// Changes queued for a sync server.
     pub fn pending_changes(&self) -> Result<i64> {
         Ok(self

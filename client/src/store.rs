@@ -587,20 +587,31 @@ impl Store {
 
     /// Finds the household whose id starts with `prefix` (at least 4 characters).
     pub fn resolve_household_id(&self, prefix: &str) -> Result<Uuid> {
+        self.resolve_id("household", "documents", prefix)
+    }
+
+    /// Finds the entity of `kind` in `table` (by its `id` column) whose id starts with `prefix`
+    /// (at least 4 characters, hex digits and dashes); a whole id is taken as it is.
+    pub(crate) fn resolve_id(
+        &self,
+        kind: &'static str,
+        table: &'static str,
+        prefix: &str,
+    ) -> Result<Uuid> {
         let prefix = prefix.trim().to_lowercase();
         if let Ok(id) = Uuid::parse_str(&prefix) {
             return Ok(id);
         }
         let not_found = || StoreError::NotFound {
-            kind: "household",
+            kind,
             id: prefix.clone(),
         };
         if prefix.len() < 4 || !prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
             return Err(not_found());
         }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id FROM documents WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id FROM {table} WHERE id >= ? AND id < ? ORDER BY id LIMIT 2"
+        ))?;
         let upper = format!("{prefix}\u{10FFFF}");
         let ids = stmt
             .query_map(params![prefix, upper], |r| r.get::<_, String>(0))?
@@ -608,10 +619,7 @@ impl Store {
         match ids.as_slice() {
             [one] => Uuid::parse_str(one).map_err(|_| not_found()),
             [] => Err(not_found()),
-            _ => Err(StoreError::Ambiguous {
-                kind: "household",
-                id: prefix,
-            }),
+            _ => Err(StoreError::Ambiguous { kind, id: prefix }),
         }
     }
 

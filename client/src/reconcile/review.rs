@@ -126,31 +126,7 @@ impl Store {
 
     /// Finds the visit whose id starts with `prefix` (at least 4 characters).
     pub fn resolve_visit_id(&self, prefix: &str) -> Result<Uuid> {
-        let prefix = prefix.trim().to_lowercase();
-        if let Ok(id) = Uuid::parse_str(&prefix) {
-            return Ok(id);
-        }
-        let not_found = || StoreError::NotFound {
-            kind: "visit",
-            id: prefix.clone(),
-        };
-        if prefix.len() < 4 || !prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(not_found());
-        }
-        let upper = format!("{prefix}\u{10FFFF}");
-        let ids: Vec<String> = self
-            .conn
-            .prepare_cached("SELECT id FROM p_visits WHERE id >= ? AND id < ? ORDER BY id LIMIT 2")?
-            .query_map([&prefix, &upper], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        match ids.as_slice() {
-            [one] => Uuid::parse_str(one).map_err(|_| not_found()),
-            [] => Err(not_found()),
-            _ => Err(StoreError::Ambiguous {
-                kind: "visit",
-                id: prefix,
-            }),
-        }
+        self.resolve_id("visit", "p_visits", prefix)
     }
 
     fn review(

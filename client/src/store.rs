@@ -497,23 +497,19 @@ impl Store {
         value: &str,
     ) -> Result<()> {
         let household = self.follow_redirect(household)?;
-        if let Some((other, other_path)) = self.merged_conflict_at(household, path)? {
+        // One composition serves both questions: is the value held differently by a household
+        // merged into this one (then both are written), and which document holds the field.
+        let composition = self.composed(household)?;
+        if let Some((other, other_path)) =
+            composition.as_ref().and_then(|c| c.merged_conflict(path))
+        {
+            let other_path = other_path.clone();
             return self.write_each(&[household, other], |id, doc, meta, now| {
                 let at = if id == household { path } else { &other_path };
                 Ok(doc.resolve(at, value, meta, now)?)
             });
         }
-        let owner = match path {
-            madadkar_schema::FieldPath::Member { member, .. } => {
-                self.owner_of(household, *member)?
-            }
-            madadkar_schema::FieldPath::Visit { visit, .. }
-            | madadkar_schema::FieldPath::Need { visit, .. } => self.owner_of(household, *visit)?,
-            madadkar_schema::FieldPath::Referral { referral, .. } => {
-                self.owner_of(household, *referral)?
-            }
-            _ => household,
-        };
+        let owner = composition.map_or(household, |c| c.owner_of_path(path, household));
         self.write(owner, |doc, meta, now| {
             Ok(doc.resolve(path, value, meta, now)?)
         })

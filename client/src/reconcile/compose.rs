@@ -55,6 +55,35 @@ pub struct Composition {
     pub owners: HashMap<Uuid, Uuid>,
 }
 
+impl Composition {
+    /// The household whose document holds `entity`; `shown` (the survivor) when not found.
+    pub fn owner(&self, entity: Uuid, shown: Uuid) -> Uuid {
+        self.owners.get(&entity).copied().unwrap_or(shown)
+    }
+
+    /// The household whose document holds the entity a field path points at, `shown` for the
+    /// household's own fields.
+    pub fn owner_of_path(&self, path: &FieldPath, shown: Uuid) -> Uuid {
+        match path {
+            FieldPath::Member { member: e, .. }
+            | FieldPath::Visit { visit: e, .. }
+            | FieldPath::Need { visit: e, .. }
+            | FieldPath::Referral { referral: e, .. }
+            | FieldPath::ReferralEvent { referral: e, .. } => self.owner(*e, shown),
+            FieldPath::Household(_) | FieldPath::Other(_) => shown,
+        }
+    }
+
+    /// The value at `path` that the survivor and a household merged into it hold differently:
+    /// that household and where the value lives there.
+    pub fn merged_conflict(&self, path: &FieldPath) -> Option<(Uuid, &FieldPath)> {
+        self.conflicts
+            .iter()
+            .find(|m| &m.conflict.path == path)
+            .map(|m| (m.other_household, &m.other_path))
+    }
+}
+
 const HOUSEHOLD_FIELDS: [Field; 4] = [
     Field::District,
     Field::Address,

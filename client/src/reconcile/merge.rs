@@ -2,7 +2,7 @@
 //! retired household's redirect. A merge writes one change: the retired household's redirect
 //! to the survivor (see `compose.rs` for why nothing is copied).
 
-use madadkar_schema::{FieldPath, Role};
+use madadkar_schema::Role;
 use rusqlite::OptionalExtension;
 use uuid::Uuid;
 
@@ -164,34 +164,20 @@ impl Store {
         Ok(Some(composition))
     }
 
-    /// The household whose document holds `entity` (a member, visit or referral) shown on
-    /// `household`'s page: `household` itself, or one merged into it.
-    pub(crate) fn owner_of(&self, household: Uuid, entity: Uuid) -> Result<Uuid> {
-        if !compose::has_absorbed(&self.conn, &household.to_string())? {
-            return Ok(household);
-        }
-        let composition = compose::load_composition(&self.conn, household, false)?;
-        Ok(composition
-            .and_then(|(_, c)| c.owners.get(&entity).copied())
-            .unwrap_or(household))
-    }
-
-    /// The merged conflict at `path` of `household`'s composition, if there is one: resolving
-    /// it writes to both households.
-    pub(crate) fn merged_conflict_at(
-        &self,
-        household: Uuid,
-        path: &FieldPath,
-    ) -> Result<Option<(Uuid, FieldPath)>> {
+    /// `household` composed with the households merged into it (authors not looked up), or
+    /// `None` when nothing is merged into it or it is not held here.
+    pub(crate) fn composed(&self, household: Uuid) -> Result<Option<Composition>> {
         if !compose::has_absorbed(&self.conn, &household.to_string())? {
             return Ok(None);
         }
-        let composition = compose::load_composition(&self.conn, household, false)?;
-        Ok(composition.and_then(|(_, c)| {
-            c.conflicts
-                .into_iter()
-                .find(|m| &m.conflict.path == path)
-                .map(|m| (m.other_household, m.other_path))
-        }))
+        Ok(compose::load_composition(&self.conn, household, false)?.map(|(_, c)| c))
+    }
+
+    /// The household whose document holds `entity` (a member, visit or referral) shown on
+    /// `household`'s page: `household` itself, or one merged into it.
+    pub(crate) fn owner_of(&self, household: Uuid, entity: Uuid) -> Result<Uuid> {
+        Ok(self
+            .composed(household)?
+            .map_or(household, |c| c.owner(entity, household)))
     }
 }

@@ -275,7 +275,13 @@ fn decisions(conn: &Connection) -> Result<HashMap<(String, String), Vec<String>>
     while let Some(row) = rows.next()? {
         let (a, b): (String, String) = (row.get(0)?, row.get(1)?);
         let evidence: String = row.get(2)?;
-        let facts: Vec<String> = serde_json::from_str(&evidence).unwrap_or_default();
+        // Written by this program's projection; anything else is a damaged index, not "no
+        // facts" (which would quietly re-propose every decided pair).
+        let facts: Vec<String> = serde_json::from_str(&evidence).map_err(|_| {
+            StoreError::Document(madadkar_schema::DocumentError::Malformed(format!(
+                "the stored evidence of the decision on households {a} and {b} does not read; run rebuild-index"
+            )))
+        })?;
         let key = if a < b { (a, b) } else { (b, a) };
         out.entry(key).or_default().extend(facts);
     }

@@ -29,6 +29,7 @@ pub mod quarantine;
 pub mod query;
 pub mod reconcile;
 pub mod remote;
+pub mod report;
 mod sql;
 pub mod store;
 pub mod sync;

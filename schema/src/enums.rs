@@ -193,13 +193,107 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// The life of a referral; banks that approve a loan but do not pay it out stay `accepted`.
+    /// The ledger of a referral: sent → received → approved → disbursed, or refused or
+    /// withdrawn on the way (see [`crate::outcome::ledger`]). Banks that approve a loan but do
+    /// not pay it out stay `approved`, and aging makes them visible.
     ReferralStatus, ReferralStatus {
-        Referred => "referred", "معرفی شده", "referred";
-        Accepted => "accepted", "پذیرفته شده", "accepted";
-        Rejected => "rejected", "رد شده", "rejected";
-        Completed => "completed", "انجام شده", "completed";
-        Cancelled => "cancelled", "لغو شده", "cancelled";
+        Sent => "sent", "ارسال شده", "sent";
+        Received => "received", "دریافت شده توسط شریک", "received by the partner";
+        Approved => "approved", "تأیید شده", "approved";
+        Disbursed => "disbursed", "پرداخت یا ارائه شده", "disbursed or served";
+        Refused => "refused", "رد شده", "refused";
+        Withdrawn => "withdrawn", "منصرف شده", "withdrawn";
+    }
+);
+
+impl ReferralStatus {
+    /// Reads a status as stored: the codes of schema versions 1 and 2 (`referred`, `accepted`,
+    /// `rejected`, `completed`, `cancelled`) are the same states under older names.
+    pub fn from_stored(code: &str) -> Result<Self, ValidationError> {
+        Ok(match code {
+            "referred" => Self::Sent,
+            "accepted" => Self::Approved,
+            "rejected" => Self::Refused,
+            "completed" => Self::Disbursed,
+            "cancelled" => Self::Withdrawn,
+            other => Self::parse(other)?,
+        })
+    }
+
+    /// Whether nothing can follow this status.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Disbursed | Self::Refused | Self::Withdrawn)
+    }
+}
+
+vocabulary!(
+    /// What kind of organisation a referral goes to; aging limits are set per kind.
+    PartnerKind, Partner {
+        Bank => "bank", "بانک", "bank";
+        TrainingCentre => "training_centre", "مرکز آموزش مهارت", "training centre";
+        Clinic => "clinic", "مرکز درمانی", "clinic";
+        Other => "other", "سایر شرکا", "other partner";
+    }
+);
+
+impl ReferralKind {
+    /// The kind of partner a referral of this kind goes to.
+    pub fn partner_kind(self) -> PartnerKind {
+        match self {
+            Self::BankLoan => PartnerKind::Bank,
+            Self::JobTraining => PartnerKind::TrainingCentre,
+            Self::Health => PartnerKind::Clinic,
+            Self::Other => PartnerKind::Other,
+        }
+    }
+}
+
+vocabulary!(
+    /// The area an empowerment plan's goal works on: the need domains, and skills.
+    GoalDomain, GoalDomain {
+        Income => "income", "درآمد", "income";
+        Employment => "employment", "اشتغال", "employment";
+        Housing => "housing", "مسکن", "housing";
+        Health => "health", "سلامت", "health";
+        Education => "education", "آموزش", "education";
+        Food => "food", "تغذیه", "food";
+        Skills => "skills", "مهارت", "skills";
+    }
+);
+
+vocabulary!(
+    /// Where a plan step stands; its latest progress entry says it.
+    StepStatus, StepStatus {
+        Planned => "planned", "برنامه‌ریزی شده", "planned";
+        InProgress => "in_progress", "در حال انجام", "in progress";
+        Done => "done", "انجام شد", "done";
+        Dropped => "dropped", "کنار گذاشته شد", "dropped";
+    }
+);
+
+impl StepStatus {
+    /// Whether the step still asks for work (and can be overdue).
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Planned | Self::InProgress)
+    }
+}
+
+vocabulary!(
+    /// Who carries out a plan step.
+    StepOwner, StepOwner {
+        Worker => "worker", "مددکار", "the worker";
+        Partner => "partner", "شریک (بانک، مرکز آموزش، درمانگاه)", "a partner";
+        Household => "household", "خود خانوار", "the household";
+    }
+);
+
+vocabulary!(
+    /// Whether a household's need is going down, up or neither (see [`crate::outcome::trend`]).
+    Trend, Need {
+        Improving => "improving", "رو به بهبود", "improving";
+        Stable => "stable", "بدون تغییر", "stable";
+        Worsening => "worsening", "رو به وخامت", "worsening";
+        Unknown => "unknown", "دادهٔ کافی نیست", "not enough assessments";
     }
 );
 
@@ -249,6 +343,11 @@ pub fn vocabularies() -> Vec<(&'static str, Vec<Term>)> {
         entry::<NeedDomain>(),
         entry::<ReferralKind>(),
         entry::<ReferralStatus>(),
+        entry::<PartnerKind>(),
+        entry::<GoalDomain>(),
+        entry::<StepStatus>(),
+        entry::<StepOwner>(),
+        entry::<Trend>(),
         entry::<Role>(),
         entry::<ReviewAction>(),
         entry::<ReviewState>(),

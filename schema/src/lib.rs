@@ -15,6 +15,7 @@ pub mod field;
 pub mod matching;
 pub mod model;
 pub mod national_id;
+pub mod outcome;
 pub mod text;
 pub mod wire;
 

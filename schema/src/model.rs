@@ -24,6 +24,9 @@ pub mod limits {
     pub const WORKER_ID: usize = 100;
     /// The highest need score: 0 means no need, 4 a critical one.
     pub const NEED_SCORE_MAX: u8 = 4;
+    /// The largest amount a referral may record: 10^15 rials, far above any loan, and exact in
+    /// a spreadsheet's and JavaScript's numbers.
+    pub const AMOUNT_MAX: i64 = 1_000_000_000_000_000;
 }
 
 /// A contracted volunteer or charity organisation.
@@ -69,6 +72,12 @@ pub struct Household {
     pub merged: Option<MergeLink>,
     /// Households a supervisor or coordinator decided are not the same family as this one.
     pub not_duplicates: Vec<NotDuplicate>,
+    /// The empowerment plan's goals, oldest first (schema version 3).
+    pub goals: Vec<Goal>,
+    /// When the plan counts as achieved (schema version 3; the defaults when never set).
+    pub criteria: GraduationCriteria,
+    /// Graduations and re-entries, oldest first (schema version 3).
+    pub status_events: Vec<StatusEvent>,
 }
 
 /// Where a retired household's record now lives.
@@ -130,6 +139,171 @@ pub struct Member {
     /// The member's father's first name, where known (national ID cards carry it; it tells
     /// apart people who share a name).
     pub father_name: Option<String>,
+}
+
+/// One goal of a household's empowerment plan, in one domain, with the steps towards it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Goal {
+    pub id: Uuid,
+    pub domain: GoalDomain,
+    pub title: String,
+    /// Who set the goal, and when.
+    pub worker_id: String,
+    pub at: DateTime<Utc>,
+    /// Steps in the order they were added.
+    pub steps: Vec<Step>,
+}
+
+impl Goal {
+    /// A goal is met when it has steps, none is still open, and at least one was done (a goal
+    /// whose every step was dropped is not met: nothing was achieved).
+    pub fn is_met(&self) -> bool {
+        !self.steps.is_empty()
+            && self.steps.iter().all(|s| !s.status().is_open())
+            && self.steps.iter().any(|s| s.status() == StepStatus::Done)
+    }
+}
+
+/// One step of a goal: what is to be done, by whom, by when, and its progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Step {
+    pub id: Uuid,
+    pub what: String,
+    pub owner: StepOwner,
+    /// The partner (a code from the directory) when a partner carries it out.
+    pub partner: Option<String>,
+    pub target_date: Option<NaiveDate>,
+    pub worker_id: String,
+    pub at: DateTime<Utc>,
+    /// Every progress entry, oldest first; the last says where the step stands.
+    pub progress: Vec<StepProgress>,
+}
+
+impl Step {
+    pub fn status(&self) -> StepStatus {
+        self.progress
+            .last()
+            .map(|p| p.status)
+            .unwrap_or(StepStatus::Planned)
+    }
+
+    /// Open and past its target date.
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.status().is_open() && self.target_date.is_some_and(|d| d < today)
+    }
+}
+
+/// Progress on a step, usually recorded on a visit (which it then names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StepProgress {
+    pub id: Uuid,
+    pub status: StepStatus,
+    pub comment: String,
+    pub visit_id: Option<Uuid>,
+    pub worker_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// When a plan counts as achieved: every goal met, and the highest need score at or below
+/// `threshold` on the last `visits` assessed visits in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct GraduationCriteria {
+    pub threshold: u8,
+    pub visits: u8,
+}
+
+impl Default for GraduationCriteria {
+    /// The committee's default: need scores at most 1 ("low") on two consecutive visits.
+    fn default() -> Self {
+        Self {
+            threshold: 1,
+            visits: 2,
+        }
+    }
+}
+
+/// A household's graduation or re-entry, with who confirmed it and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StatusEvent {
+    pub id: Uuid,
+    pub status: HouseholdStatus,
+    pub worker_id: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// A new goal of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGoal {
+    pub domain: GoalDomain,
+    pub title: String,
+}
+
+impl NewGoal {
+    pub fn validated(&self) -> Result<Self, ValidationError> {
+        Ok(Self {
+            title: clean_text(Field::GoalTitle, &self.title, limits::TARGET, true)?,
+            ..self.clone()
+        })
+    }
+}
+
+/// A new step of a goal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewStep {
+    pub what: String,
+    pub owner: StepOwner,
+    pub partner: Option<String>,
+    pub target_date: Option<NaiveDate>,
+}
+
+impl NewStep {
+    pub fn validated(&self) -> Result<Self, ValidationError> {
+        let partner = self
+            .partner
+            .as_deref()
+            .map(|p| clean_text(Field::Partner, p, limits::WORKER_ID, true))
+            .transpose()?;
+        if self.owner == StepOwner::Partner && partner.is_none() {
+            return Err(ValidationError::Required {
+                field: Field::Partner,
+            });
+        }
+        if self.owner != StepOwner::Partner && partner.is_some() {
+            return Err(ValidationError::Invalid {
+                field: Field::Partner,
+                input: partner.unwrap_or_default(),
+                reason: "is only given when a partner carries out the step",
+            });
+        }
+        Ok(Self {
+            what: clean_text(Field::StepWhat, &self.what, limits::TARGET, true)?,
+            partner,
+            ..self.clone()
+        })
+    }
+}
+
+/// Progress on a step: its new status, a comment, and the visit it was recorded on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepUpdate {
+    pub status: StepStatus,
+    pub comment: String,
+    pub visit_id: Option<Uuid>,
+}
+
+impl StepUpdate {
+    pub fn validated(&self) -> Result<Self, ValidationError> {
+        Ok(Self {
+            comment: clean_notes(Field::Comment, &self.comment, limits::NOTES)?,
+            ..self.clone()
+        })
+    }
 }
 
 impl Member {
@@ -242,6 +416,11 @@ impl VisitEdit {
 pub struct Referral {
     pub id: Uuid,
     pub kind: ReferralKind,
+    /// The partner's code in the directory (schema version 3); older referrals name their
+    /// target in free text only.
+    pub partner: Option<String>,
+    /// Free text: the partner's name as typed (before version 3), or where an `other`
+    /// referral goes.
     pub target: String,
     pub visit_id: Option<Uuid>,
     /// Every status the referral went through, oldest first; the last is the current one.
@@ -262,6 +441,11 @@ pub struct ReferralEvent {
     pub date: NaiveDate,
     pub worker_id: String,
     pub note: String,
+    /// The amount paid out, in rials (on `disbursed`).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub amount: Option<i64>,
+    /// Why the partner refused (on `refused`).
+    pub reason: Option<String>,
 }
 
 /// A new household together with its head, who is its first member.
@@ -398,6 +582,7 @@ pub struct NewVisit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewReferral {
     pub kind: ReferralKind,
+    pub partner: Option<String>,
     pub target: String,
     pub visit_id: Option<Uuid>,
     pub date: NaiveDate,
@@ -409,6 +594,8 @@ pub struct ReferralUpdate {
     pub status: ReferralStatus,
     pub date: NaiveDate,
     pub note: String,
+    pub amount: Option<i64>,
+    pub reason: Option<String>,
 }
 
 /// Cleans a text field and checks its length; `required` refuses an empty result.
@@ -645,10 +832,24 @@ impl NewVisit {
 }
 
 impl NewReferral {
+    /// A referral names a partner chosen from the directory (checked by the store, which holds
+    /// the directory); only an `other` referral may name its target in free text instead.
     pub fn validated(&self, today: NaiveDate) -> Result<Self, ValidationError> {
         check_not_future(Field::ReferralDate, self.date, today)?;
+        let partner = self
+            .partner
+            .as_deref()
+            .map(|p| clean_text(Field::Partner, p, limits::WORKER_ID, true))
+            .transpose()?;
+        let target = clean_text(Field::Target, &self.target, limits::TARGET, false)?;
+        if partner.is_none() && (self.kind != ReferralKind::Other || target.is_empty()) {
+            return Err(ValidationError::Required {
+                field: Field::Partner,
+            });
+        }
         Ok(Self {
-            target: clean_text(Field::Target, &self.target, limits::TARGET, true)?,
+            partner,
+            target,
             note: clean_notes(Field::Note, &self.note, limits::NOTES)?,
             ..self.clone()
         })
@@ -656,13 +857,83 @@ impl NewReferral {
 }
 
 impl ReferralUpdate {
+    /// Checks what a step needs on its own: an amount above zero for `disbursed` (and only
+    /// there), a reason for `refused`. Whether the referral may move there at all is the
+    /// ledger's rule ([`crate::outcome::ledger::check_transition`]).
     pub fn validated(&self, today: NaiveDate) -> Result<Self, ValidationError> {
         check_not_future(Field::StatusDate, self.date, today)?;
+        match (self.status, self.amount) {
+            (ReferralStatus::Disbursed, None) => {
+                return Err(ValidationError::Required {
+                    field: Field::Amount,
+                });
+            }
+            (ReferralStatus::Disbursed, Some(a)) if a <= 0 || a > limits::AMOUNT_MAX => {
+                return Err(ValidationError::OutOfRange {
+                    field: Field::Amount,
+                    value: a,
+                    min: 1,
+                    max: limits::AMOUNT_MAX,
+                });
+            }
+            (ReferralStatus::Disbursed, Some(_)) | (_, None) => {}
+            (_, Some(a)) => {
+                return Err(ValidationError::Invalid {
+                    field: Field::Amount,
+                    input: a.to_string(),
+                    reason: "is only recorded when the referral is disbursed",
+                });
+            }
+        }
+        let reason = self
+            .reason
+            .as_deref()
+            .map(|r| clean_notes(Field::Reason, r, limits::NOTES))
+            .transpose()?
+            .filter(|r| !r.is_empty());
+        if self.status == ReferralStatus::Refused && reason.is_none() {
+            return Err(ValidationError::Required {
+                field: Field::Reason,
+            });
+        }
+        if self.status != ReferralStatus::Refused && reason.is_some() {
+            return Err(ValidationError::Invalid {
+                field: Field::Reason,
+                input: String::new(),
+                reason: "is only recorded when the referral is refused",
+            });
+        }
         Ok(Self {
             note: clean_notes(Field::Note, &self.note, limits::NOTES)?,
+            reason,
             ..self.clone()
         })
     }
+}
+
+/// The most consecutive visits graduation criteria may ask for.
+pub const GRADUATION_VISITS_MAX: u8 = 12;
+
+/// A number of consecutive visits for graduation criteria, in any digits: 1 to
+/// [`GRADUATION_VISITS_MAX`].
+pub fn parse_graduation_visits(input: &str) -> Result<u8, ValidationError> {
+    let n: i64 = latin_digits(input.trim())
+        .parse()
+        .map_err(|_| ValidationError::Invalid {
+            field: Field::GraduationVisits,
+            input: input.to_string(),
+            reason: "is not a whole number",
+        })?;
+    let max = i64::from(GRADUATION_VISITS_MAX);
+    if !(1..=max).contains(&n) {
+        return Err(ValidationError::OutOfRange {
+            field: Field::GraduationVisits,
+            value: n,
+            min: 1,
+            max,
+        });
+    }
+    Ok(n as u8)
 }
 
 /// Parses `domain=score` (e.g. `income=3`, `درآمد=۳`) as typed on the command line.

@@ -32,6 +32,8 @@ pub(super) const HOUSEHOLD_KEYS: &[(&str, Field)] = &[
     ("merged_group", Field::MergedGroup),
     ("merged_at", Field::MergedAt),
     ("merged_by", Field::MergedBy),
+    ("graduation_threshold", Field::GraduationThreshold),
+    ("graduation_visits", Field::GraduationVisits),
 ];
 pub(super) const MEMBER_KEYS: &[(&str, Field)] = &[
     ("first_name", Field::FirstName),
@@ -57,12 +59,15 @@ pub(super) const REFERRAL_KEYS: &[(&str, Field)] = &[
     ("kind", Field::ReferralKind),
     ("target", Field::Target),
     ("visit_id", Field::ReferralVisit),
+    ("partner", Field::Partner),
 ];
 pub(super) const EVENT_KEYS: &[(&str, Field)] = &[
     ("status", Field::ReferralStatus),
     ("date", Field::StatusDate),
     ("worker_id", Field::StatusWorker),
     ("note", Field::Note),
+    ("amount", Field::Amount),
+    ("reason", Field::Reason),
 ];
 
 /// A visit's review events (`visits.<id>.review.<event id>`), schema version 2.
@@ -79,6 +84,37 @@ pub(super) const DECISION_KEYS: &[(&str, Field)] = &[
     ("worker_id", Field::WorkerId),
     ("at", Field::Date),
     ("evidence", Field::Evidence),
+];
+
+/// The plan's goals (`goals.<id>`, created on first use), schema version 3. A goal's `steps`
+/// map and a step's `progress` map are created with their goal and step.
+pub(super) const GOAL_KEYS: &[(&str, Field)] = &[
+    ("domain", Field::GoalDomain),
+    ("title", Field::GoalTitle),
+    ("worker_id", Field::WorkerId),
+    ("at", Field::Date),
+];
+pub(super) const STEP_KEYS: &[(&str, Field)] = &[
+    ("what", Field::StepWhat),
+    ("owner", Field::StepOwner),
+    ("partner", Field::Partner),
+    ("target_date", Field::TargetDate),
+    ("worker_id", Field::WorkerId),
+    ("at", Field::Date),
+];
+pub(super) const PROGRESS_KEYS: &[(&str, Field)] = &[
+    ("status", Field::StepStatus),
+    ("comment", Field::Comment),
+    ("visit_id", Field::Visit),
+    ("worker_id", Field::WorkerId),
+    ("at", Field::Date),
+];
+/// Graduations and re-entries (`status_events.<id>`, created on first use), schema version 3.
+pub(super) const STATUS_EVENT_KEYS: &[(&str, Field)] = &[
+    ("status", Field::Status),
+    ("worker_id", Field::WorkerId),
+    ("at", Field::Date),
+    ("reason", Field::Reason),
 ];
 
 /// The field a key holds in one of the tables above.

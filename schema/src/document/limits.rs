@@ -10,8 +10,9 @@ use automerge::{
 use uuid::Uuid;
 
 use super::layout::{
-    COLLECTIONS, DECISION_KEYS, EVENT_KEYS, HOUSEHOLD_KEYS, MAX_DEPTH, MEMBER_KEYS, REFERRAL_KEYS,
-    REVIEW_KEYS, VISIT_KEYS, declared_version, field_of, malformed, value_text,
+    COLLECTIONS, DECISION_KEYS, EVENT_KEYS, GOAL_KEYS, HOUSEHOLD_KEYS, MAX_DEPTH, MEMBER_KEYS,
+    PROGRESS_KEYS, REFERRAL_KEYS, REVIEW_KEYS, STATUS_EVENT_KEYS, STEP_KEYS, VISIT_KEYS,
+    declared_version, field_of, malformed, value_text,
 };
 use super::{HouseholdDoc, Result, SCHEMA_VERSION};
 use crate::error::DocumentError;
@@ -67,6 +68,12 @@ impl Place {
             (Self::Root, "visits") => Self::Collection(VISIT_KEYS),
             (Self::Root, "referrals") => Self::Collection(REFERRAL_KEYS),
             (Self::Root, "not_duplicates") => Self::Collection(DECISION_KEYS),
+            (Self::Root, "goals") => Self::Collection(GOAL_KEYS),
+            (Self::Root, "status_events") => Self::Collection(STATUS_EVENT_KEYS),
+            (Self::Entity(keys), "steps") if keys == GOAL_KEYS => Self::Collection(STEP_KEYS),
+            (Self::Entity(keys), "progress") if keys == STEP_KEYS => {
+                Self::Collection(PROGRESS_KEYS)
+            }
             (Self::Collection(keys), _) => Self::Entity(keys),
             (Self::Entity(keys), "needs") if keys == VISIT_KEYS => Self::Needs,
             (Self::Entity(keys), "events") if keys == REFERRAL_KEYS => Self::Events,
@@ -99,7 +106,8 @@ fn field_chars(f: Field) -> usize {
         Field::District => field::DISTRICT,
         Field::Address => field::ADDRESS,
         Field::FirstName | Field::LastName => field::NAME,
-        Field::Target => field::TARGET,
+        Field::Target | Field::GoalTitle | Field::StepWhat => field::TARGET,
+        Field::Partner => field::WORKER_ID,
         Field::HealthNotes
         | Field::DisabilityNotes
         | Field::Note

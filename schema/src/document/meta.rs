@@ -26,6 +26,12 @@ vocabulary!(
         HouseholdMerge => "household.merge", "ادغام در خانوار دیگر", "merged into another household";
         HouseholdUnmerge => "household.unmerge", "لغو ادغام", "merge undone";
         NotDuplicate => "household.not_duplicate", "ثبت «تکراری نیست»", "marked not a duplicate";
+        GoalAdd => "plan.goal_add", "افزودن هدف برنامه", "plan goal added";
+        StepAdd => "plan.step_add", "افزودن گام برنامه", "plan step added";
+        StepUpdate => "plan.step_update", "پیشرفت گام برنامه", "plan step progress";
+        PlanCriteria => "plan.criteria", "معیار توانمندی", "graduation criteria set";
+        Graduate => "household.graduate", "تأیید توانمندی", "graduation confirmed";
+        Reenter => "household.reenter", "بازگشت به چرخهٔ حمایت", "re-entered support";
         SchemaMigrate => "schema.migrate", "به‌روزرسانی قالب سند", "document layout upgraded";
         Unknown => "unknown", "تغییر ناشناخته (نسخهٔ دیگر)", "change not known to this version";
     }

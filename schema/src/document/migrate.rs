@@ -10,7 +10,7 @@ use crate::error::DocumentError;
 
 /// The layout version this program writes. Older documents are migrated on write; newer ones
 /// are refused with [`DocumentError::TooNew`].
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// [`SCHEMA_VERSION`] as it is stored: a signed integer, which other Automerge clients read
 /// as a plain number (an unsigned one reads as a BigInt in JavaScript).
@@ -24,9 +24,15 @@ pub(super) fn stored_version() -> ScalarValue {
 /// map. All are optional and the maps are created on first use, so lifting a document to 2
 /// writes nothing but the version; the version matters because an app that knows only 1
 /// would show a retired household as live and edit an approved visit silently, so it must
-/// treat a version 2 document as read-only ("update the app").
+/// treat a version 2 document as read-only ("update the app"). Version 3 adds case outcomes:
+/// the root's `goals` (the empowerment plan, with steps and their progress) and
+/// `status_events` (graduations and re-entries), the household's graduation criteria, a
+/// referral's `partner` and an event's `amount` and `reason`, and the referral ledger's states
+/// (`sent`, `received`, `approved`, `disbursed`, `refused`, `withdrawn`; the older codes read
+/// as their equivalents). Again nothing needs lifting; an app that knows only 2 could not
+/// read the new states, so it must not write to a version 3 document.
 type Migration = fn(&mut AutoCommit) -> Result<(), DocumentError>;
-const MIGRATIONS: &[Migration] = &[nothing_to_lift, nothing_to_lift];
+const MIGRATIONS: &[Migration] = &[nothing_to_lift, nothing_to_lift, nothing_to_lift];
 
 fn nothing_to_lift(_: &mut AutoCommit) -> Result<(), DocumentError> {
     Ok(())

@@ -48,11 +48,14 @@ pub mod limits;
 mod meta;
 mod migrate;
 mod path;
+mod plan;
 mod read;
 mod write;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_outcome;
 #[cfg(test)]
 mod tests_reconcile;
 

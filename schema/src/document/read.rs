@@ -39,6 +39,9 @@ impl HouseholdDoc {
         Ok(Household {
             merged: read_link(&h)?,
             not_duplicates: self.read_decisions()?,
+            goals: self.read_goals()?,
+            criteria: read_criteria(&h)?,
+            status_events: self.read_status_events()?,
             id: self.id()?,
             head_member_id: h.parsed("head_member_id", |v| parse_uuid(Field::HeadMember, v))?,
             district: h.required("district")?,
@@ -183,10 +186,12 @@ impl HouseholdDoc {
                 let e = Fields::of(&self.doc, &item.id(), format!("referral event {event_id}"));
                 history.push(ReferralEvent {
                     id: event_id,
-                    status: e.required_parsed("status", ReferralStatus::parse)?,
+                    status: e.required_parsed("status", ReferralStatus::from_stored)?,
                     date: e.required_parsed("date", |v| parse_iso_date(Field::StatusDate, v))?,
                     worker_id: e.required("worker_id")?,
                     note: e.text("note")?.unwrap_or_default(),
+                    amount: e.parsed("amount", parse_amount)?,
+                    reason: e.text("reason")?,
                 });
             }
         }
@@ -194,11 +199,132 @@ impl HouseholdDoc {
         Ok(Referral {
             id,
             kind: f.required_parsed("kind", ReferralKind::parse)?,
-            target: f.required("target")?,
+            partner: f.text("partner")?,
+            target: f.text("target")?.unwrap_or_default(),
             visit_id: f.parsed("visit_id", |v| parse_uuid(Field::ReferralVisit, v))?,
             history,
         })
     }
+}
+
+/// Empowerment plans and graduation (schema version 3).
+impl HouseholdDoc {
+    fn read_goals(&self) -> Result<Vec<Goal>> {
+        let mut goals = Vec::new();
+        for (id, obj) in self.lazy_entries(&automerge::ROOT, "goals", "goals")? {
+            let f = Fields::of(&self.doc, &obj, format!("goal {id}"));
+            let mut steps = Vec::new();
+            if let Some(steps_obj) = f.objects.get("steps") {
+                for (step_id, step_obj) in
+                    self.map_entries(steps_obj, &format!("goal {id} steps"))?
+                {
+                    steps.push(self.read_step(step_id, &step_obj)?);
+                }
+            }
+            goals.push(Goal {
+                id,
+                domain: f.required_parsed("domain", GoalDomain::parse)?,
+                title: f.required("title")?,
+                worker_id: f.required("worker_id")?,
+                at: f.required_parsed("at", |v| parse_time(Field::Date, v))?,
+                steps,
+            });
+        }
+        Ok(goals)
+    }
+
+    fn read_step(&self, id: Uuid, obj: &ObjId) -> Result<Step> {
+        let f = Fields::of(&self.doc, obj, format!("step {id}"));
+        let mut progress = Vec::new();
+        if let Some(p) = f.objects.get("progress") {
+            for (pid, pobj) in self.map_entries(p, &format!("step {id} progress"))? {
+                let e = Fields::of(&self.doc, &pobj, format!("step {id} progress {pid}"));
+                progress.push(StepProgress {
+                    id: pid,
+                    status: e.required_parsed("status", StepStatus::parse)?,
+                    comment: e.text("comment")?.unwrap_or_default(),
+                    visit_id: e.parsed("visit_id", |v| parse_uuid(Field::Visit, v))?,
+                    worker_id: e.required("worker_id")?,
+                    at: e.required_parsed("at", |v| parse_time(Field::Date, v))?,
+                });
+            }
+        }
+        // Entry ids are UUID v7 (time ordered); the author's clock breaks no tie they leave.
+        progress.sort_by_key(|p| (p.at, p.id));
+        Ok(Step {
+            id,
+            what: f.required("what")?,
+            owner: f.required_parsed("owner", StepOwner::parse)?,
+            partner: f.text("partner")?,
+            target_date: f.parsed("target_date", |v| parse_iso_date(Field::TargetDate, v))?,
+            worker_id: f.required("worker_id")?,
+            at: f.required_parsed("at", |v| parse_time(Field::Date, v))?,
+            progress,
+        })
+    }
+
+    fn read_status_events(&self) -> Result<Vec<StatusEvent>> {
+        let mut out = Vec::new();
+        for (id, obj) in self.lazy_entries(&automerge::ROOT, "status_events", "status_events")? {
+            let f = Fields::of(&self.doc, &obj, format!("status_events {id}"));
+            out.push(StatusEvent {
+                id,
+                status: f.required_parsed("status", HouseholdStatus::parse)?,
+                worker_id: f.required("worker_id")?,
+                at: f.required_parsed("at", |v| parse_time(Field::Date, v))?,
+                reason: f.text("reason")?.unwrap_or_default(),
+            });
+        }
+        out.sort_by_key(|e| (e.at, e.id));
+        Ok(out)
+    }
+
+    /// The entries of a map created together with its parent, keyed by UUID, in key order.
+    fn map_entries(&self, obj: &ObjId, what: &str) -> Result<Vec<(Uuid, ObjId)>> {
+        let mut out = Vec::new();
+        for item in self.doc.map_range(obj, ..) {
+            let id = parse_uuid(Field::Id, item.key.as_ref())
+                .map_err(|_| malformed(format!("{what}: a key is not a UUID")))?;
+            match item.value {
+                ValueRef::Object(ObjType::Map) => out.push((id, item.id())),
+                _ => return Err(malformed(format!("{what}.{id} is not a map"))),
+            }
+        }
+        out.sort_by_key(|(id, _)| *id);
+        Ok(out)
+    }
+}
+
+/// A referral's amount as stored: a whole number of rials, above zero, within
+/// [`limits::AMOUNT_MAX`].
+fn parse_amount(v: &str) -> Result<i64, ValidationError> {
+    let amount: i64 = v.parse().map_err(|_| ValidationError::Invalid {
+        field: Field::Amount,
+        input: v.to_string(),
+        reason: "is not a whole number of rials",
+    })?;
+    if !(1..=limits::AMOUNT_MAX).contains(&amount) {
+        return Err(ValidationError::OutOfRange {
+            field: Field::Amount,
+            value: amount,
+            min: 1,
+            max: limits::AMOUNT_MAX,
+        });
+    }
+    Ok(amount)
+}
+
+/// The plan's graduation criteria as stored on the household; the defaults when never set.
+fn read_criteria(h: &Fields) -> Result<GraduationCriteria> {
+    let defaults = GraduationCriteria::default();
+    let threshold = h.parsed("graduation_threshold", crate::field::parse_score)?;
+    let visits = h.parsed("graduation_visits", |v| {
+        crate::model::parse_graduation_visits(v)
+    })?;
+    Ok(GraduationCriteria {
+        threshold: threshold.unwrap_or(defaults.threshold),
+        visits: visits.unwrap_or(defaults.visits),
+    })
 }
 
 /// A need score as stored: a whole number 0..=4. Another client's JavaScript number arrives as

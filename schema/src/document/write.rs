@@ -82,6 +82,17 @@ impl HouseholdDoc {
         meta: &ChangeMeta,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        if let Some(status) = edit.status {
+            let current = self.read()?.status;
+            let graduation = |s| s == HouseholdStatus::Graduated;
+            if status != current && (graduation(status) || graduation(current)) {
+                return Err(DocumentError::NotAllowed(
+                    "graduation is confirmed with `graduate` when the plan's criteria hold, and \
+                     undone with `reenter`; a status edit does neither"
+                        .into(),
+                ));
+            }
+        }
         let h = Self::collection(&self.doc, "household")?;
         let values: [(&str, Option<String>); 7] = [
             ("district", edit.district.clone()),
@@ -212,21 +223,26 @@ impl HouseholdDoc {
         self.transact(&action, now, |tx| {
             let r = tx.put_object(&referrals, id.to_string(), ObjType::Map)?;
             tx.put(&r, "kind", referral.kind.code())?;
-            tx.put(&r, "target", referral.target.as_str())?;
+            put_opt(tx, &r, "partner", referral.partner.as_deref())?;
+            put_opt(tx, &r, "target", Some(referral.target.as_str()))?;
             let visit_id = referral.visit_id.map(|v| v.to_string());
             put_opt(tx, &r, "visit_id", visit_id.as_deref())?;
             let events = tx.put_object(&r, "events", ObjType::Map)?;
             let update = ReferralUpdate {
-                status: ReferralStatus::Referred,
+                status: ReferralStatus::Sent,
                 date: referral.date,
                 note: referral.note.clone(),
+                amount: None,
+                reason: None,
             };
             write_event(tx, &events, &update, &meta.worker_id)
         })?;
         Ok(id)
     }
 
-    /// Records a referral's new status as an event beside the earlier ones.
+    /// Records a referral's next step in its ledger as an event beside the earlier ones. A
+    /// step the ledger does not allow from where the referral stands is refused (see
+    /// [`crate::outcome::ledger::check_transition`]), as is one dated before the step it follows.
     pub fn update_referral(
         &mut self,
         id: Uuid,
@@ -235,6 +251,16 @@ impl HouseholdDoc {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let r = self.entity("referrals", "referral", id)?;
+        let current = self
+            .read()?
+            .referrals
+            .into_iter()
+            .find(|x| x.id == id)
+            .ok_or(DocumentError::NotFound {
+                kind: "referral",
+                id: id.to_string(),
+            })?;
+        crate::outcome::ledger::check_transition(&current, update)?;
         let events = match self.doc.get(&r, "events")? {
             Some((Value::Object(ObjType::Map), obj)) => obj,
             _ => return Err(super::layout::malformed("referral has no events map")),
@@ -496,7 +522,11 @@ fn given_keys(values: &[(&str, Option<String>)]) -> Vec<String> {
 }
 
 /// Writes the values an edit gives; `Some("")` deletes an optional key.
-fn put_given(tx: &mut AutoCommit, obj: &ObjId, values: &[(&str, Option<String>)]) -> Result<()> {
+pub(super) fn put_given(
+    tx: &mut AutoCommit,
+    obj: &ObjId,
+    values: &[(&str, Option<String>)],
+) -> Result<()> {
     for (key, value) in values {
         if let Some(v) = value {
             put_opt(tx, obj, key, Some(v))?;
@@ -526,7 +556,7 @@ fn write_member(tx: &mut AutoCommit, m: &ObjId, member: &NewMember) -> Result<()
     Ok(())
 }
 
-fn write_event(
+pub(super) fn write_event(
     tx: &mut AutoCommit,
     events: &ObjId,
     update: &ReferralUpdate,
@@ -537,5 +567,9 @@ fn write_event(
     tx.put(&e, "date", iso_date(update.date))?;
     tx.put(&e, "worker_id", worker_id)?;
     put_opt(tx, &e, "note", Some(&update.note))?;
+    if let Some(amount) = update.amount {
+        tx.put(&e, "amount", amount)?;
+    }
+    put_opt(tx, &e, "reason", update.reason.as_deref())?;
     Ok(())
 }

@@ -1053,7 +1053,11 @@ impl Storage for SqliteStorage {
                     })
                 })?
                 .collect::<SqlResult<Vec<_>>>()?;
-            Ok(madadkar_schema::wire::Directory { version, devices })
+            Ok(madadkar_schema::wire::Directory {
+                version,
+                devices,
+                partners: Vec::new(),
+            })
         })
     }
 

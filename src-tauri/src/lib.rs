@@ -86,6 +86,18 @@ pub fn run() {
             commands::duplicates::unmerge_households,
             commands::duplicates::mark_not_duplicate,
             commands::duplicates::lookup_national_id,
+            commands::outcomes::plan,
+            commands::outcomes::add_goal,
+            commands::outcomes::add_step,
+            commands::outcomes::update_step,
+            commands::outcomes::set_graduation_criteria,
+            commands::outcomes::graduate,
+            commands::outcomes::reenter,
+            commands::outcomes::need_history,
+            commands::outcomes::referral_ledger,
+            commands::outcomes::update_referral_step,
+            commands::outcomes::partners,
+            commands::outcomes::stalled_referrals,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -7,13 +7,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use madadkar_client::outcome::{LedgerEntry, NeedHistory, PlanView, StalledReferral};
 use madadkar_client::reconcile::caseloads::Caseload;
 use madadkar_client::reconcile::duplicates::{Comparison, DuplicatePair, RegistrationMatch};
 use madadkar_client::reconcile::inbox::InboxEntry;
 use madadkar_client::reconcile::review::{ReturnedVisit, ReviewItem};
 use madadkar_client::{
-    Draft, Followup, HouseholdDetails, HouseholdSummary, HouseholdText, Identity, ListText, Page,
-    QuarantinedHousehold, ReferralText, VisitText,
+    Draft, Followup, FollowupKind, GoalText, HouseholdDetails, HouseholdSummary, HouseholdText,
+    Identity, ListText, Page, ProgressText, QuarantinedHousehold, ReferralStepText, ReferralText,
+    StepText, VisitText,
 };
 use madadkar_desktop::background::SyncView;
 use madadkar_desktop::commands::UiError;
@@ -24,9 +26,10 @@ use madadkar_desktop::commands::identity::Standing;
 use madadkar_desktop::commands::review::{NavCounts, ReviewFilter};
 use madadkar_desktop::lock::LockView;
 use madadkar_schema::{
-    Action, AuditAction, ChangeInfo, Education, Employment, Field, HouseholdStatus, MemberText,
-    NeedDomain, ReferralKind, ReferralStatus, Relation, ReviewAction, ReviewState, Role, Sex, Term,
-    VisitKind, audit::AccessPage,
+    Action, AuditAction, ChangeInfo, Education, Employment, Field, GoalDomain, HouseholdStatus,
+    MemberText, NeedDomain, Partner, PartnerKind, ReferralKind, ReferralStatus, Relation,
+    ReviewAction, ReviewState, Role, Sex, StepOwner, StepStatus, Term, Trend, VisitKind,
+    audit::AccessPage,
 };
 use ts_rs::{Config, TS};
 
@@ -94,6 +97,22 @@ fn export_types(out: &Path) {
         DuplicatePair,
         Comparison,
         RegistrationMatch,
+        // Case outcomes: the plan, graduation, the referral ledger, the need history.
+        PartnerKind,
+        GoalDomain,
+        StepStatus,
+        StepOwner,
+        Trend,
+        FollowupKind,
+        Partner,
+        PlanView,
+        NeedHistory,
+        LedgerEntry,
+        StalledReferral,
+        GoalText,
+        StepText,
+        ProgressText,
+        ReferralStepText,
     );
 }
 

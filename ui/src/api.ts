@@ -9,34 +9,47 @@ import type { Comparison } from "./bindings/Comparison";
 import type { Draft } from "./bindings/Draft";
 import type { DuplicatePair } from "./bindings/DuplicatePair";
 import type { Field } from "./bindings/Field";
+import type { Followup } from "./bindings/Followup";
+import type { GoalText } from "./bindings/GoalText";
 import type { HouseholdDetails } from "./bindings/HouseholdDetails";
 import type { HouseholdSummary } from "./bindings/HouseholdSummary";
 import type { HouseholdText } from "./bindings/HouseholdText";
 import type { Identity } from "./bindings/Identity";
 import type { InboxEntry } from "./bindings/InboxEntry";
 import type { InboxFilter } from "./bindings/InboxFilter";
+import type { LedgerEntry } from "./bindings/LedgerEntry";
 import type { ListText } from "./bindings/ListText";
 import type { LockView } from "./bindings/LockView";
 import type { MatchReason } from "./bindings/MatchReason";
 import type { MemberText } from "./bindings/MemberText";
 import type { NavCounts } from "./bindings/NavCounts";
+import type { NeedHistory } from "./bindings/NeedHistory";
 import type { Page } from "./bindings/Page";
 import type { PairBand } from "./bindings/PairBand";
+import type { Partner } from "./bindings/Partner";
+import type { PlanView } from "./bindings/PlanView";
+import type { ProgressText } from "./bindings/ProgressText";
 import type { QuarantinedHousehold } from "./bindings/QuarantinedHousehold";
 import type { Reassignment } from "./bindings/Reassignment";
+import type { ReferralStepText } from "./bindings/ReferralStepText";
 import type { ReferralText } from "./bindings/ReferralText";
 import type { RegisteredGroup } from "./bindings/RegisteredGroup";
 import type { RegistrationMatch } from "./bindings/RegistrationMatch";
 import type { ReturnedVisit } from "./bindings/ReturnedVisit";
 import type { ReviewFilter } from "./bindings/ReviewFilter";
 import type { ReviewItem } from "./bindings/ReviewItem";
+import type { StalledReferral } from "./bindings/StalledReferral";
 import type { Standing } from "./bindings/Standing";
+import type { StepText } from "./bindings/StepText";
 import type { SyncView } from "./bindings/SyncView";
 import type { UiError } from "./bindings/UiError";
 import type { VisitText } from "./bindings/VisitText";
 
 export type { Field } from "./bindings/Field";
+export type { Goal } from "./bindings/Goal";
 export type { Member } from "./bindings/Member";
+export type { Referral } from "./bindings/Referral";
+export type { Step } from "./bindings/Step";
 export type { Visit } from "./bindings/Visit";
 export type {
   AccessEntry,
@@ -45,25 +58,35 @@ export type {
   Comparison,
   Draft,
   DuplicatePair,
+  Followup,
+  GoalText,
   HouseholdDetails,
   HouseholdSummary,
   HouseholdText,
   Identity,
   InboxEntry,
   InboxFilter,
+  LedgerEntry,
   ListText,
   LockView,
   MatchReason,
   MemberText,
   NavCounts,
+  NeedHistory,
+  Partner,
+  PlanView,
+  ProgressText,
   QuarantinedHousehold,
   Reassignment,
+  ReferralStepText,
   RegisteredGroup,
   RegistrationMatch,
   ReturnedVisit,
   ReviewFilter,
   ReviewItem,
+  StalledReferral,
   Standing,
+  StepText,
   SyncView,
   UiError,
   VisitText,
@@ -96,7 +119,27 @@ export const api = {
   addMember: (id: string, form: MemberText) => invoke<string>("add_member", { id, form }),
   editMember: (id: string, member: string, form: MemberText) => invoke<null>("edit_member", { id, member, form }),
   addReferral: (id: string, form: ReferralText) => invoke<string>("add_referral", { id, form }),
-  addVisit: (id: string, form: VisitText) => invoke<string>("add_visit", { id, form }),
+  /** Records a visit with the progress on plan steps ticked on it (all kept or none). */
+  addVisit: (id: string, form: VisitText, progress: ProgressText[] = []) =>
+    invoke<string>("add_visit", { id, form, progress }),
+  // Case outcomes (issue 11): the plan and graduation, the referral ledger, the need history,
+  // the partner directory, follow-ups and stalled referrals.
+  plan: (household: string) => invoke<PlanView>("plan", { household }),
+  addGoal: (household: string, goal: GoalText) => invoke<string>("add_goal", { household, goal }),
+  addStep: (household: string, goal: string, step: StepText) => invoke<string>("add_step", { household, goal, step }),
+  updateStep: (household: string, step: string, progress: ProgressText) =>
+    invoke<null>("update_step", { household, step, progress }),
+  setGraduationCriteria: (household: string, threshold: string, visits: string) =>
+    invoke<null>("set_graduation_criteria", { household, threshold, visits }),
+  graduate: (household: string, reason: string) => invoke<null>("graduate", { household, reason }),
+  reenter: (household: string, reason: string) => invoke<null>("reenter", { household, reason }),
+  needHistory: (household: string) => invoke<NeedHistory>("need_history", { household }),
+  referralLedger: (household: string) => invoke<LedgerEntry[]>("referral_ledger", { household }),
+  updateReferralStep: (household: string, referral: string, step: ReferralStepText) =>
+    invoke<null>("update_referral_step", { household, referral, step }),
+  partners: () => invoke<Partner[]>("partners"),
+  stalledReferrals: () => invoke<StalledReferral[]>("stalled_referrals"),
+  followups: (within: number) => invoke<Followup[]>("followups", { within }),
   syncStatus: () => invoke<SyncView>("sync_status"),
   syncNow: () => invoke<null>("sync_now"),
   standing: () => invoke<Standing>("standing"),

@@ -15,6 +15,7 @@ pub mod households;
 pub mod identity;
 pub mod lock;
 pub mod members;
+pub mod outcomes;
 pub mod referrals;
 pub mod review;
 pub mod sync;

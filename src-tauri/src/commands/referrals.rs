@@ -5,7 +5,9 @@ use uuid::Uuid;
 
 use super::{AppState, Result};
 
-/// Records a referral; returns its id. A malformed visit id is refused, never dropped.
+/// Records a referral to a partner of the directory (of the kind the referral goes to; only an
+/// `other` referral may name its target in free text instead); returns its id. A malformed
+/// visit id is refused, never dropped.
 #[tauri::command]
 pub async fn add_referral(
     state: tauri::State<'_, AppState>,

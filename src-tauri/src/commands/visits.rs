@@ -1,20 +1,23 @@
 //! Visits and the follow-ups they set.
 
-use madadkar_client::{Followup, VisitText, store::today};
+use madadkar_client::{Followup, ProgressText, VisitText, store::today};
 use uuid::Uuid;
 
 use super::{AppState, Result};
 
-/// Records a visit; returns its id (a referral made during it names it).
+/// Records a visit, with the progress on plan steps ticked on it (all kept or none); returns
+/// its id (a referral made during it names it).
 #[tauri::command]
 pub async fn add_visit(
     state: tauri::State<'_, AppState>,
     id: Uuid,
     form: VisitText,
+    progress: Option<Vec<ProgressText>>,
 ) -> Result<Uuid> {
     let visit = form.to_new(today())?;
+    let progress = progress.unwrap_or_default();
     state
-        .change(move |store| Ok(store.add_visit(id, &visit)?))
+        .change(move |store| Ok(store.add_visit_with_progress(id, &visit, &progress)?))
         .await
 }
 

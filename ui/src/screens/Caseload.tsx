@@ -14,6 +14,7 @@ import { LoadError } from "../components/Errors";
 import { faDigits, isOverdue, jalali } from "../format";
 import { t } from "../i18n";
 import { fieldLabel, label, vocabularies } from "../labels";
+import { Followups } from "./Followups";
 
 const ROW_HEIGHT = 56;
 const PAGE = 100;
@@ -200,6 +201,7 @@ export function Caseload({ open, create }: { open: (id: string) => void; create:
     <main class="caseload">
       <SetAside />
       <ReturnedTasks open={open} />
+      <Followups open={open} />
       <div class="toolbar">
         <input
           id="search"

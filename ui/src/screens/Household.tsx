@@ -1,7 +1,8 @@
-// One household: its members (added and corrected in place), visits with their review,
-// referrals, conflicting values and history; the banners of a merge (this household was merged
-// into another, or the id asked for was merged into this one) and the households merged into
-// it, which a coordinator can take out again.
+// One household: its members (added and corrected in place), its empowerment plan and graduation
+// (PlanPanel), its need history, visits with their review, the referral ledger
+// (ReferralLedger), conflicting values and history; the banners of a merge (this household was
+// merged into another, or the id asked for was merged into this one) and the households merged
+// into it, which a coordinator can take out again.
 import { useState } from "preact/hooks";
 import {
   type AccessEntry,
@@ -22,6 +23,8 @@ import { language, t } from "../i18n";
 import { fieldLabel, label, vocabularies } from "../labels";
 import { useWorkers } from "../workers";
 import { MemberForm } from "./MemberForm";
+import { NeedHistoryCard, PlanPanel } from "./PlanPanel";
+import { ReferralLedger } from "./ReferralLedger";
 
 function Members({ h, reload, open }: { h: HouseholdDetails; reload: () => void; open: (id: string) => void }) {
   const [adding, setAdding] = useState(false);
@@ -341,27 +344,6 @@ function MergedFrom({ h, standing, reload }: { h: HouseholdDetails; standing: St
   );
 }
 
-function Referrals({ h }: { h: HouseholdDetails }) {
-  return (
-    <section class="card">
-      <h3>
-        {t("referrals")} ({faDigits(h.referrals.length)})
-      </h3>
-      <ul id="referrals">
-        {h.referrals.map((r) => {
-          const latest = r.history.at(-1);
-          return (
-            <li key={r.id}>
-              {label(vocabularies.ReferralKind, r.kind)} → {r.target}:{" "}
-              {label(vocabularies.ReferralStatus, latest?.status)} ({jalali(latest?.date)})
-            </li>
-          );
-        })}
-      </ul>
-    </section>
-  );
-}
-
 /** An author's name: from the server's records when verified, else the change's own claim, marked. */
 function author(c: { worker_name: string; verified: boolean }): string {
   return c.verified ? c.worker_name : `${c.worker_name} (${t("unverified")})`;
@@ -462,6 +444,11 @@ export function HouseholdPage({
           {t("back")}
         </button>
         <h2 id="household-head">{head ? `${head.first_name} ${head.last_name}` : ""}</h2>
+        {h.status === "graduated" && (
+          <span class="badge graduated" data-testid="graduated-badge">
+            {label(vocabularies.HouseholdStatus, "graduated")}
+          </span>
+        )}
         {!h.merged && (
           <button type="button" id="new-visit" onClick={visit}>
             {t("newVisit")}
@@ -492,8 +479,10 @@ export function HouseholdPage({
       </section>
       <Members h={h} reload={loaded.reload} open={open} />
       <MergedFrom h={h} standing={standing} reload={reload} />
+      <PlanPanel h={h} standing={standing} reload={reload} />
+      <NeedHistoryCard h={h} />
       <Visits h={h} standing={standing} identity={identity} reload={reload} />
-      <Referrals h={h} />
+      <ReferralLedger h={h} reload={reload} />
       <History changes={history} />
       <Access id={h.id} />
     </main>

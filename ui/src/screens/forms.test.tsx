@@ -100,18 +100,31 @@ describe("the visit form", () => {
 
   it("sends the visit, then its referral naming the visit", async () => {
     const visitId = "0190b7c4-6a7e-7000-8000-0000000000aa";
-    const calls = mockCommands({ add_visit: () => visitId, add_referral: () => "r1" });
+    const bank = { code: "bank-melli", kind: "bank", name: "بانک ملی", branch: null, district: null, active: true };
+    const calls = mockCommands({ partners: () => [bank], add_visit: () => visitId, add_referral: () => "r1" });
     const done = vi.fn();
     render(<VisitForm id={HOUSEHOLD} done={done} />);
     type("visit-date", "۱۴۰۴/۰۸/۱۵");
     fireEvent.change(document.querySelector('select[data-need="income"]') as Element, { target: { value: "4" } });
     fireEvent.change(document.getElementById("referral-kind") as Element, { target: { value: "bank_loan" } });
-    type("referral-target", "بانک ملی");
+    // The partner is chosen from the directory, never typed.
+    const partner = await waitFor(() => {
+      const select = document.querySelector<HTMLSelectElement>('[data-testid="referral-partner"]');
+      expect(select?.options.length).toBe(2);
+      return select as HTMLSelectElement;
+    });
+    fireEvent.change(partner, { target: { value: "bank-melli" } });
     submit("save-visit");
     await waitFor(() => expect(done).toHaveBeenCalled());
-    expect(calls.map((c) => c.cmd)).toEqual(["add_visit", "add_referral"]);
-    expect(calls[0].args.form).toMatchObject({ date: "1404-08-15", kind: "home", needs: ["income=4"] });
-    expect(calls[1].args.form).toMatchObject({ kind: "bank_loan", visit_id: visitId, date: "1404-08-15" });
+    const writes = calls.filter((c) => c.cmd.startsWith("add_"));
+    expect(writes.map((c) => c.cmd)).toEqual(["add_visit", "add_referral"]);
+    expect(writes[0].args.form).toMatchObject({ date: "1404-08-15", kind: "home", needs: ["income=4"] });
+    expect(writes[1].args.form).toMatchObject({
+      kind: "bank_loan",
+      partner: "bank-melli",
+      visit_id: visitId,
+      date: "1404-08-15",
+    });
   });
 });
 

@@ -1,7 +1,20 @@
 // The one thing tests replace: the app's commands, at Tauri's IPC boundary (what `invoke` and
 // `listen` of @tauri-apps/api talk to). Everything above it is the real UI code.
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { UiError } from "../api";
+import type { PlanView, UiError } from "../api";
+
+/** A household's plan with no goals yet: graduation not proposed, for want of goals. */
+export const EMPTY_PLAN: PlanView = {
+  goals: [],
+  goals_met: 0,
+  criteria: { threshold: 1, visits: 2 },
+  proposed: false,
+  unmet_fa: ["برنامه هنوز هدفی ندارد"],
+  unmet_en: ["the plan has no goals yet"],
+  recent_highest: [],
+  overdue_steps: [],
+  partners: [],
+};
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
@@ -18,6 +31,26 @@ const DEFAULTS: Record<string, Handler> = {
   nav_counts: () => ({ conflicts: 0, awaiting_review: 0, returned: 0 }),
   returned_visits: () => [],
   quarantined: () => [],
+  // What the caseload, the household page and the visit form read besides their own data: no
+  // follow-ups, an empty plan, no partners, no ledger, no assessments. Tests about the case
+  // outcomes answer them themselves.
+  followups: () => [],
+  plan: () => EMPTY_PLAN,
+  partners: () => [],
+  referral_ledger: () => [],
+  need_history: () => ({
+    points: [],
+    trend: "unknown",
+    chart: {
+      report: "need-history",
+      title_fa: "",
+      title_en: "",
+      columns: [],
+      rows: [],
+      filters: [],
+      chart: null,
+    },
+  }),
 };
 
 /** Answers commands with `handlers`; returns the calls made, in order. An unknown command fails

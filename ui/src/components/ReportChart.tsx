@@ -145,6 +145,9 @@ export function chartConfig(table: Table, lang: Language, compact = false): Repo
         x: {
           // The first row on the right, where a right-to-left reader starts.
           reverse: rtl,
+          // Every row in the middle of its own slot, a line's points too: the first and last
+          // labels are not cut in half at the edges.
+          offset: true,
           stacked,
           grid: { display: !compact },
           ticks: { font, autoSkip: true, maxRotation: compact ? 0 : 50 },
@@ -168,11 +171,14 @@ export function chartConfig(table: Table, lang: Language, compact = false): Repo
           position: "top",
           rtl,
           textDirection: rtl ? "rtl" : "ltr",
-          labels: { font },
+          // A line's series by a point, a bar's by a box.
+          labels: { font, usePointStyle: type === "line", ...(type === "line" ? { boxHeight: 8 } : {}) },
         },
         tooltip: {
           rtl,
           textDirection: rtl ? "rtl" : "ltr",
+          // Each line against its colour box (Chart.js leaves the body on the left otherwise).
+          bodyAlign: rtl ? "right" : "left",
           titleFont: font,
           bodyFont: font,
           footerFont: font,

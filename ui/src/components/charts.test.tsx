@@ -52,6 +52,7 @@ describe("chartConfig", () => {
     expect(fa.options?.plugins?.legend?.textDirection).toBe("rtl");
     expect(fa.options?.plugins?.tooltip?.rtl).toBe(true);
     expect(fa.options?.plugins?.tooltip?.textDirection).toBe("rtl");
+    expect(fa.options?.plugins?.tooltip?.bodyAlign).toBe("right");
     const en = config(chartConfig(byDistrict(), "en"));
     expect(en.options?.scales?.x?.reverse).toBe(false);
     expect(en.options?.scales?.y?.position).toBe("left");
@@ -98,6 +99,8 @@ describe("chartConfig", () => {
     expect(income).toMatchObject({ spanGaps: false });
     expect((income as { pointRadius?: number }).pointRadius).toBeGreaterThan(0);
     expect(tooltipLine(c, 0, 1)).toBe("");
+    // The first and last dates sit inside the chart, not on its edges.
+    expect(c.options?.scales?.x).toMatchObject({ offset: true });
   });
 
   it("stacks a stacked bar chart, and only that", () => {

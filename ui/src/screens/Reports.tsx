@@ -153,10 +153,11 @@ function Result({ run }: { run: Run }) {
   const { table } = run;
   const lang = language();
   return (
-    <section class="card report-result" data-report={table.report} aria-live="polite">
+    <section class="card report-result" data-report={table.report}>
       <div class="report-head">
         <h3 class="report-heading">{title(table)}</h3>
-        <span class="count" data-testid="report-count">
+        {/* Said when a run comes back; the table itself is not read out on arrival. */}
+        <span class="count" data-testid="report-count" role="status">
           {faDigits(table.rows.length)} {t("rowsCount")}
         </span>
       </div>

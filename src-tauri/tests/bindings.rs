@@ -11,6 +11,7 @@ use madadkar_client::reconcile::caseloads::Caseload;
 use madadkar_client::reconcile::duplicates::{Comparison, DuplicatePair, RegistrationMatch};
 use madadkar_client::reconcile::inbox::InboxEntry;
 use madadkar_client::reconcile::review::{ReturnedVisit, ReviewItem};
+use madadkar_client::report::{ReportFilterText, ReportInfo, ReportOptions, Table};
 use madadkar_client::{
     Draft, Followup, HouseholdDetails, HouseholdSummary, HouseholdText, Identity, ListText, Page,
     QuarantinedHousehold, ReferralText, VisitText,
@@ -21,12 +22,13 @@ use madadkar_desktop::commands::caseloads::Reassignment;
 use madadkar_desktop::commands::conflicts::InboxFilter;
 use madadkar_desktop::commands::duplicates::RegisteredGroup;
 use madadkar_desktop::commands::identity::Standing;
+use madadkar_desktop::commands::reports::ExportFormat;
 use madadkar_desktop::commands::review::{NavCounts, ReviewFilter};
 use madadkar_desktop::lock::LockView;
 use madadkar_schema::{
-    Action, AuditAction, ChangeInfo, Education, Employment, Field, HouseholdStatus, MemberText,
-    NeedDomain, ReferralKind, ReferralStatus, Relation, ReviewAction, ReviewState, Role, Sex, Term,
-    VisitKind, audit::AccessPage,
+    Action, AuditAction, ChangeInfo, Education, Employment, Field, GoalDomain, HouseholdStatus,
+    MemberText, NeedDomain, PartnerKind, ReferralKind, ReferralStatus, Relation, ReviewAction,
+    ReviewState, Role, Sex, StepOwner, StepStatus, Term, Trend, VisitKind, audit::AccessPage,
 };
 use ts_rs::{Config, TS};
 
@@ -61,6 +63,17 @@ fn export_types(out: &Path) {
         MemberText,
         VisitText,
         ReferralText,
+        // Outcome reports.
+        Table,
+        ReportInfo,
+        ReportOptions,
+        ReportFilterText,
+        ExportFormat,
+        PartnerKind,
+        GoalDomain,
+        StepStatus,
+        StepOwner,
+        Trend,
         // Each vocabulary's union of codes, which vocabulary.ts refers to.
         Sex,
         Relation,

@@ -16,6 +16,7 @@ pub mod identity;
 pub mod lock;
 pub mod members;
 pub mod referrals;
+pub mod reports;
 pub mod review;
 pub mod sync;
 pub mod visits;

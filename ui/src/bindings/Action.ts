@@ -4,4 +4,4 @@
  * What a change did. `Unknown` stands for an action this version does not know: a newer
  * Madadkar's, or a change another Automerge client made without a Madadkar message.
  */
-export type Action = "household.create" | "household.edit" | "member.add" | "member.edit" | "visit.add" | "referral.add" | "referral.update" | "conflict.resolve" | "visit.edit" | "visit.review" | "household.merge" | "household.unmerge" | "household.not_duplicate" | "schema.migrate" | "unknown";
+export type Action = "household.create" | "household.edit" | "member.add" | "member.edit" | "visit.add" | "referral.add" | "referral.update" | "conflict.resolve" | "visit.edit" | "visit.review" | "household.merge" | "household.unmerge" | "household.not_duplicate" | "plan.goal_add" | "plan.step_add" | "plan.step_update" | "plan.criteria" | "household.graduate" | "household.reenter" | "schema.migrate" | "unknown";

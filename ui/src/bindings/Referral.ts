@@ -2,7 +2,17 @@
 import type { ReferralEvent } from "./ReferralEvent";
 import type { ReferralKind } from "./ReferralKind";
 
-export type Referral = { id: string, kind: ReferralKind, target: string, visit_id: string | null, 
+export type Referral = { id: string, kind: ReferralKind, 
+/**
+ * The partner's code in the directory (schema version 3); older referrals name their
+ * target in free text only.
+ */
+partner: string | null, 
+/**
+ * Free text: the partner's name as typed (before version 3), or where an `other`
+ * referral goes.
+ */
+target: string, visit_id: string | null, 
 /**
  * Every status the referral went through, oldest first; the last is the current one.
  */

@@ -7,7 +7,15 @@ export type ReferralText = {
 /**
  * `bank_loan`, `job_training`, `health` or `other` (or the Persian label).
  */
-kind?: string, target?: string, 
+kind?: string, 
+/**
+ * The partner's code in the directory (`madadkar partners`).
+ */
+partner?: string, 
+/**
+ * Free text: only for an `other` referral to somewhere not in the directory.
+ */
+target?: string, 
 /**
  * The full id of the visit the referral was made in, if any.
  */

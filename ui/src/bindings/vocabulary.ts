@@ -8,6 +8,11 @@ import type { VisitKind } from "./VisitKind";
 import type { NeedDomain } from "./NeedDomain";
 import type { ReferralKind } from "./ReferralKind";
 import type { ReferralStatus } from "./ReferralStatus";
+import type { PartnerKind } from "./PartnerKind";
+import type { GoalDomain } from "./GoalDomain";
+import type { StepStatus } from "./StepStatus";
+import type { StepOwner } from "./StepOwner";
+import type { Trend } from "./Trend";
 import type { Role } from "./Role";
 import type { ReviewAction } from "./ReviewAction";
 import type { ReviewState } from "./ReviewState";
@@ -32,6 +37,11 @@ export interface Vocabularies {
   NeedDomain: readonly Term<NeedDomain>[];
   ReferralKind: readonly Term<ReferralKind>[];
   ReferralStatus: readonly Term<ReferralStatus>[];
+  PartnerKind: readonly Term<PartnerKind>[];
+  GoalDomain: readonly Term<GoalDomain>[];
+  StepStatus: readonly Term<StepStatus>[];
+  StepOwner: readonly Term<StepOwner>[];
+  Trend: readonly Term<Trend>[];
   Role: readonly Term<Role>[];
   ReviewAction: readonly Term<ReviewAction>[];
   ReviewState: readonly Term<ReviewState>[];
@@ -98,11 +108,44 @@ export const vocabularies: Vocabularies = {
     { code: "other", fa: "سایر", en: "other" },
   ],
   ReferralStatus: [
-    { code: "referred", fa: "معرفی شده", en: "referred" },
-    { code: "accepted", fa: "پذیرفته شده", en: "accepted" },
-    { code: "rejected", fa: "رد شده", en: "rejected" },
-    { code: "completed", fa: "انجام شده", en: "completed" },
-    { code: "cancelled", fa: "لغو شده", en: "cancelled" },
+    { code: "sent", fa: "ارسال شده", en: "sent" },
+    { code: "received", fa: "دریافت شده توسط شریک", en: "received by the partner" },
+    { code: "approved", fa: "تأیید شده", en: "approved" },
+    { code: "disbursed", fa: "پرداخت یا ارائه شده", en: "disbursed or served" },
+    { code: "refused", fa: "رد شده", en: "refused" },
+    { code: "withdrawn", fa: "منصرف شده", en: "withdrawn" },
+  ],
+  PartnerKind: [
+    { code: "bank", fa: "بانک", en: "bank" },
+    { code: "training_centre", fa: "مرکز آموزش مهارت", en: "training centre" },
+    { code: "clinic", fa: "مرکز درمانی", en: "clinic" },
+    { code: "other", fa: "سایر شرکا", en: "other partner" },
+  ],
+  GoalDomain: [
+    { code: "income", fa: "درآمد", en: "income" },
+    { code: "employment", fa: "اشتغال", en: "employment" },
+    { code: "housing", fa: "مسکن", en: "housing" },
+    { code: "health", fa: "سلامت", en: "health" },
+    { code: "education", fa: "آموزش", en: "education" },
+    { code: "food", fa: "تغذیه", en: "food" },
+    { code: "skills", fa: "مهارت", en: "skills" },
+  ],
+  StepStatus: [
+    { code: "planned", fa: "برنامه‌ریزی شده", en: "planned" },
+    { code: "in_progress", fa: "در حال انجام", en: "in progress" },
+    { code: "done", fa: "انجام شد", en: "done" },
+    { code: "dropped", fa: "کنار گذاشته شد", en: "dropped" },
+  ],
+  StepOwner: [
+    { code: "worker", fa: "مددکار", en: "the worker" },
+    { code: "partner", fa: "شریک (بانک، مرکز آموزش، درمانگاه)", en: "a partner" },
+    { code: "household", fa: "خود خانوار", en: "the household" },
+  ],
+  Trend: [
+    { code: "improving", fa: "رو به بهبود", en: "improving" },
+    { code: "stable", fa: "بدون تغییر", en: "stable" },
+    { code: "worsening", fa: "رو به وخامت", en: "worsening" },
+    { code: "unknown", fa: "دادهٔ کافی نیست", en: "not enough assessments" },
   ],
   Role: [
     { code: "field", fa: "مددکار", en: "field worker" },
@@ -170,6 +213,24 @@ export const vocabularies: Vocabularies = {
     { code: "status_date", fa: "تاریخ وضعیت", en: "status date" },
     { code: "status_worker", fa: "ثبت‌کنندهٔ وضعیت", en: "worker who set the status" },
     { code: "note", fa: "یادداشت", en: "note" },
+    { code: "partner", fa: "شریک", en: "partner" },
+    { code: "amount", fa: "مبلغ (ریال)", en: "amount (rials)" },
+    { code: "goal", fa: "هدف", en: "goal" },
+    { code: "goal_domain", fa: "حوزهٔ هدف", en: "goal domain" },
+    { code: "goal_title", fa: "عنوان هدف", en: "goal title" },
+    { code: "step", fa: "گام", en: "step" },
+    { code: "step_what", fa: "شرح گام", en: "what the step is" },
+    { code: "step_owner", fa: "انجام‌دهندهٔ گام", en: "step owner" },
+    { code: "step_status", fa: "وضعیت گام", en: "step status" },
+    { code: "target_date", fa: "تاریخ هدف", en: "target date" },
+    { code: "graduation_threshold", fa: "سقف نیاز برای توانمندی", en: "need threshold for graduation" },
+    { code: "graduation_visits", fa: "تعداد بازدیدهای پیاپی", en: "consecutive visits for graduation" },
+    { code: "visit", fa: "بازدید", en: "visit" },
+    { code: "report", fa: "گزارش", en: "report" },
+    { code: "format", fa: "قالب خروجی", en: "output format" },
+    { code: "date_from", fa: "از تاریخ", en: "from date" },
+    { code: "date_to", fa: "تا تاریخ", en: "to date" },
+    { code: "cohort", fa: "گروه هدف (کوهورت)", en: "cohort" },
     { code: "worker_name", fa: "نام مددکار", en: "worker name" },
     { code: "worker_id", fa: "شناسهٔ مددکار", en: "worker id" },
     { code: "device_name", fa: "نام دستگاه", en: "device name" },
@@ -193,6 +254,12 @@ export const vocabularies: Vocabularies = {
     { code: "household.merge", fa: "ادغام در خانوار دیگر", en: "merged into another household" },
     { code: "household.unmerge", fa: "لغو ادغام", en: "merge undone" },
     { code: "household.not_duplicate", fa: "ثبت «تکراری نیست»", en: "marked not a duplicate" },
+    { code: "plan.goal_add", fa: "افزودن هدف برنامه", en: "plan goal added" },
+    { code: "plan.step_add", fa: "افزودن گام برنامه", en: "plan step added" },
+    { code: "plan.step_update", fa: "پیشرفت گام برنامه", en: "plan step progress" },
+    { code: "plan.criteria", fa: "معیار توانمندی", en: "graduation criteria set" },
+    { code: "household.graduate", fa: "تأیید توانمندی", en: "graduation confirmed" },
+    { code: "household.reenter", fa: "بازگشت به چرخهٔ حمایت", en: "re-entered support" },
     { code: "schema.migrate", fa: "به‌روزرسانی قالب سند", en: "document layout upgraded" },
     { code: "unknown", fa: "تغییر ناشناخته (نسخهٔ دیگر)", en: "change not known to this version" },
   ],

@@ -349,12 +349,10 @@ fn data_sheet(table: &Table, layout: &Layout) -> Result<Worksheet, ExportError> 
             let c = usize::from(first);
             let shown = write_xlsx_cell(&mut sheet, sheet_row, first, cell, &formats)?;
             widths[c] = widths[c].max(shown);
-            if column.kind == ColumnKind::Date {
-                if let Cell::Date(d) = cell {
-                    let shown =
-                        write_xlsx_iso_date(&mut sheet, sheet_row, first + 1, *d, &formats)?;
-                    widths[c + 1] = widths[c + 1].max(shown);
-                }
+            // The ISO half of a date column; blank for an empty (or non-date) cell.
+            if let (ColumnKind::Date, Cell::Date(d)) = (column.kind, cell) {
+                let shown = write_xlsx_iso_date(&mut sheet, sheet_row, first + 1, *d, &formats)?;
+                widths[c + 1] = widths[c + 1].max(shown);
             }
         }
     }
@@ -554,7 +552,7 @@ pub fn to_text(table: &Table, english: bool) -> String {
         }
     }
     let right: Vec<bool> = (0..width)
-        .map(|i| table.columns.get(i).is_some_and(|c| is_numeric(c)))
+        .map(|i| table.columns.get(i).is_some_and(is_numeric))
         .collect();
 
     let mut out = String::new();
@@ -646,7 +644,7 @@ fn grouped(n: i64) -> String {
         out.push('-');
     }
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(d);
@@ -682,5 +680,613 @@ pub fn file_name(table: &Table, extension: &str, today: NaiveDate) -> String {
         stem
     } else {
         format!("{stem}.{extension}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Cursor, Read};
+
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+
+    use super::*;
+    use crate::report::table::AppliedFilter;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("a real date")
+    }
+
+    /// Excel's serial number of a date (days since 1899-12-30, right for dates after 1900-02-28).
+    fn serial(d: NaiveDate) -> f64 {
+        (d - date(1899, 12, 30)).num_days() as f64
+    }
+
+    fn text(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+
+    /// Every column kind; text with an ASCII comma, a quote, a newline, formula-looking text, an
+    /// empty cell in every kind of column, dates.
+    fn sample() -> Table {
+        Table {
+            report: "referral-funnel".into(),
+            title_fa: "قیف ارجاع‌ها: [استان]/۱۴۰۳".into(),
+            title_en: "Referral funnel".into(),
+            columns: vec![
+                Column::new("household", "خانوار", "Household", ColumnKind::Text),
+                Column::new("notes", "یادداشت", "Notes", ColumnKind::Text),
+                Column::new("sent", "ارسال‌شده", "Sent", ColumnKind::Int),
+                Column::new("amount", "مبلغ (ریال)", "Amount (rials)", ColumnKind::Money),
+                Column::new("score", "میانگین نمره", "Mean score", ColumnKind::Decimal),
+                Column::new("share", "سهم", "Share", ColumnKind::Percent),
+                Column::new("since", "تاریخ ارسال", "Sent on", ColumnKind::Date),
+            ],
+            rows: vec![
+                vec![
+                    text("خانواده احمدی"),
+                    text("دارو, اجاره، قبض"),
+                    Cell::Int(3),
+                    Cell::Money(12_500_000),
+                    Cell::Decimal(2.456),
+                    Cell::Percent(0.125),
+                    Cell::Date(date(2024, 11, 5)),
+                ],
+                vec![
+                    text("خانواده \"رضایی\""),
+                    text("خط اول\r\nخط دوم"),
+                    Cell::Int(0),
+                    Cell::Money(-1_000),
+                    Cell::Decimal(3.0),
+                    Cell::Percent(1.0),
+                    Cell::Empty,
+                ],
+                vec![
+                    text("=HYPERLINK(\"http://x.invalid\",\"بزنید\")"),
+                    text("-2+3"),
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Date(date(2025, 3, 21)),
+                ],
+                vec![
+                    text("@SUM(A1)"),
+                    text("\tپنهان"),
+                    Cell::Int(7),
+                    Cell::Money(0),
+                    Cell::Decimal(-0.001),
+                    Cell::Percent(0.9999),
+                    Cell::Date(date(2025, 3, 20)),
+                ],
+                vec![
+                    text("+98 912"),
+                    text("\r=1+1"),
+                    Cell::Int(-4),
+                    Cell::Money(1),
+                    Cell::Decimal(10.1),
+                    Cell::Percent(0.0),
+                    Cell::Date(date(1999, 1, 1)),
+                ],
+            ],
+            filters: vec![
+                AppliedFilter {
+                    fa: "شهرستان".into(),
+                    en: "District".into(),
+                    value: "ری".into(),
+                },
+                AppliedFilter {
+                    fa: "از تاریخ".into(),
+                    en: "From".into(),
+                    value: "1404-01-01".into(),
+                },
+            ],
+            chart: None,
+        }
+    }
+
+    /// A strict RFC 4180 reader: CRLF record ends, `"` quoting with `""` escapes; a quote inside
+    /// an unquoted field or a bare LF outside quotes fails the test.
+    fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
+        let body = bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .expect("the CSV starts with a UTF-8 BOM");
+        let body = std::str::from_utf8(body).expect("the CSV is UTF-8");
+        let mut records = Vec::new();
+        let mut record = Vec::new();
+        let mut field = String::new();
+        let mut chars = body.chars().peekable();
+        let mut quoted = false;
+        let mut field_started = false;
+        while let Some(c) = chars.next() {
+            if quoted {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        field.push('"');
+                    } else {
+                        quoted = false;
+                    }
+                } else {
+                    field.push(c);
+                }
+                continue;
+            }
+            match c {
+                '"' => {
+                    assert!(!field_started, "a quote inside an unquoted field");
+                    quoted = true;
+                    field_started = true;
+                }
+                ',' => {
+                    record.push(std::mem::take(&mut field));
+                    field_started = false;
+                }
+                '\r' => {
+                    assert_eq!(chars.next(), Some('\n'), "a record ends in CRLF");
+                    record.push(std::mem::take(&mut field));
+                    records.push(std::mem::take(&mut record));
+                    field_started = false;
+                }
+                '\n' => panic!("a bare LF outside quotes"),
+                c => {
+                    field.push(c);
+                    field_started = true;
+                }
+            }
+        }
+        assert!(!quoted, "an unterminated quoted field");
+        assert!(
+            field.is_empty() && record.is_empty(),
+            "the last record ends in CRLF"
+        );
+        records
+    }
+
+    #[test]
+    fn csv_has_bom_persian_headers_two_date_columns_and_plain_numbers() {
+        let bytes = to_csv(&sample());
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+        let records = read_csv(&bytes);
+        assert_eq!(records.len(), 6);
+        assert_eq!(
+            records[0],
+            [
+                "خانوار",
+                "یادداشت",
+                "ارسال‌شده",
+                "مبلغ (ریال)",
+                "میانگین نمره",
+                "سهم (٪)",
+                "تاریخ ارسال",
+                "تاریخ ارسال (ISO)"
+            ]
+        );
+        assert_eq!(
+            records[1],
+            [
+                "خانواده احمدی",
+                "دارو, اجاره، قبض",
+                "3",
+                "12500000",
+                "2.46",
+                "12.5",
+                "1403-08-15",
+                "2024-11-05"
+            ]
+        );
+        assert_eq!(
+            records[2],
+            [
+                "خانواده \"رضایی\"",
+                "خط اول\r\nخط دوم",
+                "0",
+                "-1000",
+                "3",
+                "100",
+                "",
+                ""
+            ]
+        );
+        assert_eq!(
+            records[3][2..],
+            ["", "", "", "", "1404-01-01", "2025-03-21"]
+        );
+        assert_eq!(
+            records[4][2..],
+            ["7", "0", "0", "100", "1403-12-30", "2025-03-20"]
+        );
+        assert_eq!(
+            records[5][2..],
+            ["-4", "1", "10.1", "0", "1377-10-11", "1999-01-01"]
+        );
+        for record in &records {
+            assert_eq!(record.len(), 8, "every record has the header's width");
+        }
+    }
+
+    #[test]
+    fn csv_guards_text_that_looks_like_a_formula_but_not_numbers() {
+        let records = read_csv(&to_csv(&sample()));
+        assert_eq!(records[3][0], "'=HYPERLINK(\"http://x.invalid\",\"بزنید\")");
+        assert_eq!(records[3][1], "'-2+3");
+        assert_eq!(records[4][0], "'@SUM(A1)");
+        assert_eq!(records[4][1], "'\tپنهان");
+        assert_eq!(records[5][0], "'+98 912");
+        assert_eq!(records[5][1], "'\r=1+1");
+        // Negative numbers are numbers, not formulas.
+        assert_eq!(records[2][3], "-1000");
+        assert_eq!(records[5][2], "-4");
+        // Ordinary text is untouched.
+        assert_eq!(records[1][0], "خانواده احمدی");
+    }
+
+    #[test]
+    fn csv_quotes_only_what_needs_it_and_writes_non_finite_numbers_visibly() {
+        let csv = String::from_utf8(to_csv(&sample())).expect("UTF-8");
+        assert!(csv.contains("\r\n\"خانواده \"\"رضایی\"\"\",\"خط اول\r\nخط دوم\",0,"));
+        assert!(csv.contains("\r\nخانواده احمدی,\"دارو, اجاره، قبض\",3,"));
+
+        let mut table = sample();
+        table.rows[0][4] = Cell::Decimal(f64::NAN);
+        table.rows[0][5] = Cell::Percent(f64::INFINITY);
+        let records = read_csv(&to_csv(&table));
+        assert_eq!(records[1][4..6], ["NaN", "inf"]);
+    }
+
+    #[test]
+    fn decimals_are_trimmed_and_never_negative_zero() {
+        assert_eq!(trimmed_decimal(2.456, 2), "2.46");
+        assert_eq!(trimmed_decimal(2.5, 2), "2.5");
+        assert_eq!(trimmed_decimal(3.0, 2), "3");
+        assert_eq!(trimmed_decimal(-0.001, 2), "0");
+        assert_eq!(trimmed_decimal(-1.25, 1), "-1.2");
+        assert_eq!(trimmed_decimal(120.0, 1), "120");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(grouped(-1_000), "-1,000");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(i64::MIN), "-9,223,372,036,854,775,808");
+    }
+
+    fn open_xlsx(bytes: &[u8]) -> Xlsx<Cursor<Vec<u8>>> {
+        open_workbook_from_rs(Cursor::new(bytes.to_vec())).expect("the XLSX opens")
+    }
+
+    fn zipped_file(bytes: &[u8], name: &str) -> String {
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("an XLSX is a zip");
+        let mut file = archive.by_name(name).expect("the part exists");
+        let mut xml = String::new();
+        file.read_to_string(&mut xml).expect("the part is UTF-8");
+        xml
+    }
+
+    fn number(cell: Option<&Data>) -> f64 {
+        match cell {
+            Some(Data::Float(x)) => *x,
+            Some(Data::Int(n)) => *n as f64,
+            other => panic!("expected a number, got {other:?}"),
+        }
+    }
+
+    fn string(cell: Option<&Data>) -> &str {
+        match cell {
+            Some(Data::String(s)) => s,
+            other => panic!("expected a string, got {other:?}"),
+        }
+    }
+
+    fn is_blank(cell: Option<&Data>) -> bool {
+        matches!(cell, None | Some(Data::Empty))
+    }
+
+    #[test]
+    fn xlsx_reads_back_with_persian_headers_typed_cells_and_dates() {
+        let generated = date(2024, 11, 5).and_hms_opt(10, 31, 0).expect("a time");
+        let bytes = to_xlsx_at(&sample(), generated).expect("exports");
+        let mut book = open_xlsx(&bytes);
+        let names = book.sheet_names();
+        assert_eq!(names, ["قیف ارجاع‌ها استان۱۴۰۳", "گزارش"]);
+
+        let data = book.worksheet_range(&names[0]).expect("the data sheet");
+        assert_eq!(data.start(), Some((0, 0)));
+        assert_eq!(data.get_size(), (6, 8));
+        let headers: Vec<&str> = (0..8).map(|c| string(data.get((0, c)))).collect();
+        assert_eq!(
+            headers,
+            [
+                "خانوار",
+                "یادداشت",
+                "ارسال‌شده",
+                "مبلغ (ریال)",
+                "میانگین نمره",
+                "سهم",
+                "تاریخ ارسال",
+                "تاریخ ارسال (ISO)"
+            ]
+        );
+
+        // Row 1: every kind.
+        assert_eq!(string(data.get((1, 0))), "خانواده احمدی");
+        assert_eq!(string(data.get((1, 1))), "دارو, اجاره، قبض");
+        assert_eq!(number(data.get((1, 2))), 3.0);
+        assert_eq!(number(data.get((1, 3))), 12_500_000.0);
+        assert_eq!(number(data.get((1, 4))), 2.456);
+        assert_eq!(
+            number(data.get((1, 5))),
+            0.125,
+            "a percentage is a fraction"
+        );
+        assert_eq!(string(data.get((1, 6))), "1403-08-15");
+        match data.get((1, 7)) {
+            Some(Data::DateTime(d)) => assert_eq!(d.as_f64(), serial(date(2024, 11, 5))),
+            other => panic!("expected a date, got {other:?}"),
+        }
+
+        // Row 2: newline kept, negative money, an empty date is two blank cells.
+        assert_eq!(string(data.get((2, 0))), "خانواده \"رضایی\"");
+        assert_eq!(string(data.get((2, 1))), "خط اول\r\nخط دوم");
+        assert_eq!(number(data.get((2, 3))), -1_000.0);
+        assert!(is_blank(data.get((2, 6))) && is_blank(data.get((2, 7))));
+
+        // Row 3: formula-looking text is a string as typed (a string cell never runs); the empty
+        // numbers are blank, not zero.
+        assert_eq!(
+            string(data.get((3, 0))),
+            "=HYPERLINK(\"http://x.invalid\",\"بزنید\")"
+        );
+        assert_eq!(string(data.get((3, 1))), "-2+3");
+        for c in 2..6 {
+            assert!(is_blank(data.get((3, c))), "column {c} of row 3 is blank");
+        }
+        match data.get((3, 7)) {
+            Some(Data::DateTime(d)) => assert_eq!(d.as_f64(), serial(date(2025, 3, 21))),
+            other => panic!("expected a date, got {other:?}"),
+        }
+
+        // Nothing was written as a formula.
+        let formulas = book.worksheet_formula(&names[0]).expect("formulas");
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()));
+
+        let about = book.worksheet_range("گزارش").expect("the about sheet");
+        let rows: Vec<Vec<String>> = about
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(rows[0], ["عنوان", "قیف ارجاع‌ها: [استان]/۱۴۰۳", "Title"]);
+        assert_eq!(
+            rows[1],
+            ["عنوان انگلیسی", "Referral funnel", "Title (English)"]
+        );
+        assert_eq!(rows[2], ["کد گزارش", "referral-funnel", "Report"]);
+        assert_eq!(rows[3], ["شهرستان", "ری", "District"]);
+        assert_eq!(rows[4], ["از تاریخ", "1404-01-01", "From"]);
+        assert_eq!(rows[5], ["زمان تهیه", "1403-08-15 10:31", "Generated"]);
+        assert_eq!(rows[6][0], "تعداد ردیف‌ها");
+        assert_eq!(number(about.get((6, 1))), 5.0);
+    }
+
+    #[test]
+    fn xlsx_sheets_are_right_to_left_with_a_frozen_filtered_header_and_number_formats() {
+        let bytes = to_xlsx(&sample()).expect("exports");
+        let data = zipped_file(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(data.contains("rightToLeft=\"1\""), "{data}");
+        assert!(data.contains("ySplit=\"1\"") && data.contains("state=\"frozen\""));
+        assert!(data.contains("<autoFilter ref=\"A1:H6\""));
+        assert!(data.contains("<cols>"), "column widths are set");
+        let about = zipped_file(&bytes, "xl/worksheets/sheet2.xml");
+        assert!(about.contains("rightToLeft=\"1\""));
+        let styles = zipped_file(&bytes, "xl/styles.xml");
+        for code in ["#,##0", "0.00", "0.0%", "yyyy-mm-dd"] {
+            assert!(
+                styles.contains(&format!("formatCode=\"{code}\"")),
+                "{code} in {styles}"
+            );
+        }
+        assert!(styles.contains("<b/>"), "the header is bold");
+    }
+
+    #[test]
+    fn xlsx_writes_a_date_excel_cannot_hold_as_iso_text() {
+        let mut table = sample();
+        table.rows[0][6] = Cell::Date(date(1850, 6, 1));
+        let bytes = to_xlsx(&table).expect("exports");
+        let mut book = open_xlsx(&bytes);
+        let name = book.sheet_names()[0].clone();
+        let data = book.worksheet_range(&name).expect("the data sheet");
+        assert_eq!(string(data.get((1, 7))), "1850-06-01");
+        assert_eq!(string(data.get((1, 6))), format_jalali(date(1850, 6, 1)));
+    }
+
+    #[test]
+    fn xlsx_refuses_what_a_sheet_cannot_hold_naming_row_and_column() {
+        let mut table = sample();
+        table.rows[1].pop();
+        assert!(matches!(
+            to_xlsx(&table),
+            Err(ExportError::RowWidth {
+                row: 3,
+                cells: 6,
+                columns: 7
+            })
+        ));
+
+        let mut table = sample();
+        table.rows[0][4] = Cell::Decimal(f64::NAN);
+        match to_xlsx(&table) {
+            Err(ExportError::NotFinite { row: 2, column, .. }) => assert_eq!(column, "score"),
+            other => panic!("expected NotFinite, got {other:?}"),
+        }
+
+        let mut table = sample();
+        table.rows[4][3] = Cell::Money(MAX_EXACT_INTEGER + 1);
+        match to_xlsx(&table) {
+            Err(ExportError::NumberTooLarge { row: 6, column, .. }) => assert_eq!(column, "amount"),
+            other => panic!("expected NumberTooLarge, got {other:?}"),
+        }
+        table.rows[4][3] = Cell::Money(-MAX_EXACT_INTEGER);
+        assert!(to_xlsx(&table).is_ok(), "2^53 itself is exact");
+
+        let mut table = sample();
+        table.rows[2][1] = Cell::Text("ی".repeat(XLSX_MAX_TEXT + 1));
+        let err = to_xlsx(&table).expect_err("too long");
+        assert!(matches!(err, ExportError::TextTooLong { row: 4, .. }));
+        assert!(
+            !err.to_string().contains('ی'),
+            "the message never holds the text"
+        );
+    }
+
+    #[test]
+    fn sheet_names_follow_excels_rules() {
+        let mut table = sample();
+        table.title_fa = "گزارش بسیار بلند درباره وضعیت ارجاع‌های وام در همه شهرستان‌ها".into();
+        let name = data_sheet_name(&table);
+        assert!(name.encode_utf16().count() <= XLSX_MAX_SHEET_NAME);
+        assert!(table.title_fa.starts_with(&name));
+        assert!(to_xlsx(&table).is_ok());
+
+        table.title_fa = "گزارش".into();
+        assert_eq!(data_sheet_name(&table), DATA_SHEET_FALLBACK);
+        assert!(to_xlsx(&table).is_ok(), "no clash with the about sheet");
+        table.title_fa = "[]:*?/\\".into();
+        assert_eq!(data_sheet_name(&table), DATA_SHEET_FALLBACK);
+        table.title_fa = "'نقل'".into();
+        assert_eq!(data_sheet_name(&table), "نقل");
+        table.title_fa = "History".into();
+        assert_eq!(data_sheet_name(&table), DATA_SHEET_FALLBACK);
+    }
+
+    #[test]
+    fn xlsx_of_an_empty_table_still_has_its_header_and_about_sheet() {
+        let mut table = sample();
+        table.rows.clear();
+        let mut book = open_xlsx(&to_xlsx(&table).expect("exports"));
+        let name = book.sheet_names()[0].clone();
+        let data = book.worksheet_range(&name).expect("the data sheet");
+        assert_eq!(data.get_size(), (1, 8));
+
+        table.columns.clear();
+        assert!(to_xlsx(&table).is_ok());
+    }
+
+    #[test]
+    fn a_large_table_exports_to_xlsx_and_reads_back() {
+        const ROWS: usize = 50_000;
+        let mut table = sample();
+        table.columns.push(Column::new(
+            "district",
+            "شهرستان",
+            "District",
+            ColumnKind::Text,
+        ));
+        table
+            .columns
+            .push(Column::new("visits", "بازدیدها", "Visits", ColumnKind::Int));
+        table
+            .columns
+            .push(Column::new("loan", "وام", "Loan", ColumnKind::Money));
+        table.rows = (0..ROWS)
+            .map(|i| {
+                let n = i as i64;
+                vec![
+                    Cell::Text(format!("خانوار {i}")),
+                    Cell::Text("یادداشت کوتاه".into()),
+                    Cell::Int(n % 17),
+                    Cell::Money(n * 1_000),
+                    Cell::Decimal(n as f64 / 7.0),
+                    Cell::Percent((n % 100) as f64 / 100.0),
+                    Cell::Date(date(2024, 1, 1) + chrono::Days::new((n % 700) as u64)),
+                    Cell::Text(format!("شهرستان {}", i % 30)),
+                    Cell::Int(n % 5),
+                    Cell::Money(n),
+                ]
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let bytes = to_xlsx(&table).expect("exports");
+        let elapsed = started.elapsed();
+        let mut book = open_xlsx(&bytes);
+        let name = book.sheet_names()[0].clone();
+        let data = book.worksheet_range(&name).expect("the data sheet");
+        assert_eq!(data.get_size(), (ROWS + 1, 11));
+        assert_eq!(number(data.get((ROWS, 3))), (ROWS as f64 - 1.0) * 1_000.0);
+        eprintln!("{ROWS} rows exported in {elapsed:?}");
+    }
+
+    fn small() -> Table {
+        Table {
+            report: "x".into(),
+            title_fa: "آزمایش".into(),
+            title_en: "Test".into(),
+            columns: vec![
+                Column::new("name", "نام", "Name", ColumnKind::Text),
+                Column::new("amount", "مبلغ", "Amount", ColumnKind::Money),
+                Column::new("share", "سهم", "Share", ColumnKind::Percent),
+                Column::new("on", "تاریخ", "Date", ColumnKind::Date),
+            ],
+            rows: vec![
+                vec![
+                    // 7 letters and a ZWNJ: 7 cells wide.
+                    text("می\u{200C}خواهم"),
+                    Cell::Money(1_234_567),
+                    Cell::Percent(0.125),
+                    Cell::Date(date(2024, 11, 5)),
+                ],
+                vec![text("a\nb"), Cell::Empty, Cell::Percent(1.0), Cell::Empty],
+            ],
+            filters: vec![],
+            chart: None,
+        }
+    }
+
+    #[test]
+    fn text_table_is_aligned_by_display_width() {
+        let expected = [
+            "Name        Amount  Share  Date",
+            "-------  ---------  -----  ----------",
+            "می\u{200C}خواهم  1,234,567  12.5%  1403-08-15",
+            "a b              -   100%  -",
+        ]
+        .map(|l| format!("{l}\n"))
+        .concat();
+        assert_eq!(to_text(&small(), true), expected);
+
+        let persian = to_text(&small(), false);
+        let header = format!(
+            "نام{}مبلغ{}سهم  تاریخ\n",
+            " ".repeat(4 + 2 + 5),
+            " ".repeat(2 + 2)
+        );
+        assert!(persian.starts_with(&header), "{persian}");
+        assert_eq!(persian.lines().count(), 4);
+    }
+
+    #[test]
+    fn text_table_neutralises_terminal_escapes() {
+        let mut table = small();
+        table.rows[1][0] = text("\u{1b}[2J\u{7}");
+        let out = to_text(&table, true);
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'));
+        assert!(out.contains("\u{FFFD}[2J\u{FFFD}"));
+    }
+
+    #[test]
+    fn file_names_are_report_and_jalali_date_in_safe_characters() {
+        let today = date(2024, 11, 5);
+        let mut table = sample();
+        assert_eq!(
+            file_name(&table, "xlsx", today),
+            "referral-funnel-1403-08-15.xlsx"
+        );
+        assert_eq!(
+            file_name(&table, ".CSV", today),
+            "referral-funnel-1403-08-15.csv"
+        );
+        table.report = "Referral  Funnel/../گزارش!".into();
+        assert_eq!(
+            file_name(&table, "xlsx", today),
+            "referral-funnel-1403-08-15.xlsx"
+        );
+        table.report = "گزارش".into();
+        assert_eq!(file_name(&table, "csv", today), "report-1403-08-15.csv");
     }
 }

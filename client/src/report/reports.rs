@@ -138,6 +138,18 @@ impl Store {
     }
 }
 
+impl Store {
+    /// One full scan of the visits' projection (what a report over the visits must at least
+    /// read): the benchmarks' baseline for report times.
+    pub fn scan_visits_for_bench(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) + coalesce(sum(need_sum), 0) FROM p_visits",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+}
+
 /// Choices for the filter bar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

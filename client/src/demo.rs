@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use madadkar_schema::{
-    ChangeMeta, Employment, HouseholdDoc, HouseholdEdit, HouseholdStatus, NationalId, NeedDomain,
-    NewHousehold, NewMember, NewReferral, NewVisit, ReferralKind, ReferralStatus, ReferralUpdate,
-    Relation, Sex, VisitKind, document::device_actor,
+    ChangeMeta, Employment, GoalDomain, HouseholdDoc, NationalId, NeedDomain, NewGoal,
+    NewHousehold, NewMember, NewReferral, NewStep, NewVisit, Partner, PartnerKind, ReferralKind,
+    ReferralStatus, ReferralUpdate, Relation, Sex, StepOwner, StepStatus, StepUpdate, VisitKind,
+    document::device_actor,
 };
 use uuid::Uuid;
 
@@ -93,13 +94,88 @@ const OBSERVATIONS: &[&str] = &[
     "وضعیت تغذیه کودکان نگران‌کننده است؛ سبد غذایی لازم است.",
     "سرپرست کار فصلی پیدا کرده؛ درآمد نامنظم است.",
 ];
-const TARGETS: &[(ReferralKind, &str)] = &[
-    (ReferralKind::BankLoan, "بانک ملی، شعبه مرکزی"),
-    (ReferralKind::BankLoan, "بانک قرض‌الحسنه مهر ایران"),
-    (ReferralKind::JobTraining, "فنی و حرفه‌ای، مرکز شماره ۲"),
-    (ReferralKind::Health, "مرکز بهداشت محله"),
-    (ReferralKind::Other, "بهزیستی شهرستان"),
+/// The demo's partner directory: what `scripts/demo-partners.json` seeds the demo server with
+/// (a test keeps the two equal) and what generated referrals and plan steps name.
+pub const PARTNERS: &[(&str, PartnerKind, &str, &str)] = &[
+    (
+        "bank-melli-enghelab",
+        PartnerKind::Bank,
+        "بانک ملی",
+        "شعبهٔ میدان انقلاب",
+    ),
+    (
+        "bank-keshavarzi-azadi",
+        PartnerKind::Bank,
+        "بانک کشاورزی",
+        "شعبهٔ آزادی",
+    ),
+    (
+        "bank-mehr-iran-nazi-abad",
+        PartnerKind::Bank,
+        "بانک قرض‌الحسنهٔ مهر ایران",
+        "شعبهٔ نازی‌آباد",
+    ),
+    (
+        "bank-resalat-shoosh",
+        PartnerKind::Bank,
+        "بانک قرض‌الحسنهٔ رسالت",
+        "شعبهٔ شوش",
+    ),
+    (
+        "tvto-beheshti",
+        PartnerKind::TrainingCentre,
+        "آموزش فنی و حرفه‌ای",
+        "مرکز شهید بهشتی",
+    ),
+    (
+        "tvto-khavaran",
+        PartnerKind::TrainingCentre,
+        "آموزش فنی و حرفه‌ای",
+        "مرکز خاوران",
+    ),
+    (
+        "clinic-imam-reza",
+        PartnerKind::Clinic,
+        "درمانگاه امام رضا",
+        "خیابان خاوران",
+    ),
+    (
+        "health-centre-yaftabad",
+        PartnerKind::Clinic,
+        "مرکز خدمات جامع سلامت",
+        "یافت‌آباد",
+    ),
+    (
+        "behzisti-city",
+        PartnerKind::Other,
+        "بهزیستی شهرستان",
+        "دفتر مرکزی",
+    ),
 ];
+
+/// The demo's partners as the directory holds them.
+pub fn partners() -> Vec<Partner> {
+    PARTNERS
+        .iter()
+        .map(|(code, kind, name, branch)| Partner {
+            code: code.to_string(),
+            kind: *kind,
+            name: name.to_string(),
+            branch: Some(branch.to_string()),
+            district: None,
+            active: true,
+        })
+        .collect()
+}
+
+fn partner_of(rng: &mut Rng, kind: PartnerKind) -> &'static str {
+    let of_kind: Vec<&'static str> = PARTNERS
+        .iter()
+        .filter(|p| p.1 == kind)
+        .map(|p| p.0)
+        .collect();
+    of_kind[rng.below(of_kind.len() as u64) as usize]
+}
 
 /// A tiny deterministic generator (xorshift64), so the data is the same on every machine.
 #[derive(Debug)]
@@ -232,22 +308,149 @@ fn household_spelled(
     }
     let visits = shape.visits.0 + rng.below(shape.visits.1 - shape.visits.0);
     let step = shape.span_days / visits.max(1);
+    let course = Course::new(rng);
+    // One household in four works on an empowerment plan, set up at the first visit.
+    let planned = rng.below(4) == 0;
+    let mut plan_steps = Vec::new();
     for v in 0..visits {
         let date = start + Days::new(step * v + rng.below(step.max(1)));
-        let visit = visit(rng, date, v + 1 == visits);
+        let progress = if visits > 1 {
+            v as f64 / (visits - 1) as f64
+        } else {
+            0.0
+        };
+        let visit = visit(rng, date, v + 1 == visits, &course, progress);
         let visit_id = doc.add_visit(&visit, meta, midday(date))?;
+        if planned && v == 0 {
+            plan_steps = plan(rng, &mut doc, meta, date)?;
+        } else if !plan_steps.is_empty() && rng.below(2) == 0 {
+            // Progress is recorded on visits: a step started, or done.
+            let at = rng.below(plan_steps.len() as u64) as usize;
+            let status = if progress > 0.5 {
+                StepStatus::Done
+            } else {
+                StepStatus::InProgress
+            };
+            let update = StepUpdate {
+                status,
+                comment: String::new(),
+                visit_id: Some(visit_id),
+            };
+            doc.update_step(plan_steps[at], &update, meta, midday(date))?;
+        }
         if rng.below(6) == 0 {
             refer(rng, &mut doc, meta, visit_id, date, today)?;
         }
     }
-    if rng.below(20) == 0 {
-        let edit = HouseholdEdit {
-            status: Some(HouseholdStatus::Graduated),
-            ..Default::default()
-        };
-        doc.edit_household(&edit, meta, midday(today))?;
+    // A household whose plan's criteria hold is graduated by its supervisor half the time;
+    // the other half are left proposed.
+    if planned && rng.below(2) == 0 {
+        let household = doc.read()?;
+        if madadkar_schema::outcome::plan::graduation(&household).holds() {
+            doc.graduate("معیارهای برنامه محقق شد", meta, midday(today))?;
+        }
     }
     Ok(doc)
+}
+
+/// How a household's needs move over the visits: a starting score per domain and a drift (most
+/// improve slowly, some stay, a few get worse), so trends and cohorts have something to show.
+struct Course {
+    base: Vec<u8>,
+    drift: f64,
+}
+
+impl Course {
+    fn new(rng: &mut Rng) -> Self {
+        let base = NeedDomain::ALL
+            .iter()
+            .map(|_| 1 + rng.below(4) as u8)
+            .collect();
+        let drift = match rng.below(10) {
+            0..=4 => -2.5,
+            5..=7 => 0.0,
+            _ => 1.5,
+        };
+        Self { base, drift }
+    }
+
+    fn score(&self, rng: &mut Rng, domain: usize, progress: f64) -> u8 {
+        let noise = rng.below(3) as f64 - 1.0;
+        let raw = f64::from(self.base[domain]) + self.drift * progress + noise * 0.5;
+        raw.round()
+            .clamp(0.0, f64::from(madadkar_schema::limits::NEED_SCORE_MAX)) as u8
+    }
+}
+
+/// A plan with one or two goals of two steps each, on the domains scored highest.
+fn plan(
+    rng: &mut Rng,
+    doc: &mut HouseholdDoc,
+    meta: &ChangeMeta,
+    date: NaiveDate,
+) -> Result<Vec<Uuid>> {
+    const GOALS: &[(GoalDomain, &str, &[(&str, StepOwner, Option<PartnerKind>)])] = &[
+        (
+            GoalDomain::Income,
+            "درآمد پایدار با کسب‌وکار خانگی",
+            &[
+                (
+                    "گرفتن وام اشتغال خانگی",
+                    StepOwner::Partner,
+                    Some(PartnerKind::Bank),
+                ),
+                ("خرید چرخ خیاطی و شروع سفارش‌ها", StepOwner::Household, None),
+            ],
+        ),
+        (
+            GoalDomain::Skills,
+            "یادگیری یک حرفه",
+            &[
+                (
+                    "ثبت‌نام در دورهٔ آموزش حرفه‌ای",
+                    StepOwner::Partner,
+                    Some(PartnerKind::TrainingCentre),
+                ),
+                ("گرفتن مدرک مهارت", StepOwner::Household, None),
+            ],
+        ),
+        (
+            GoalDomain::Health,
+            "درمان بیماری سرپرست",
+            &[
+                ("نوبت پزشک متخصص", StepOwner::Worker, None),
+                (
+                    "پیگیری درمان در درمانگاه",
+                    StepOwner::Partner,
+                    Some(PartnerKind::Clinic),
+                ),
+            ],
+        ),
+    ];
+    let mut steps = Vec::new();
+    let count = 1 + rng.below(2) as usize;
+    let first = rng.below(GOALS.len() as u64) as usize;
+    for i in 0..count {
+        let (domain, title, goal_steps) = GOALS[(first + i) % GOALS.len()];
+        let goal = doc.add_goal(
+            &NewGoal {
+                domain,
+                title: title.into(),
+            },
+            meta,
+            midday(date),
+        )?;
+        for (n, (what, owner, partner)) in goal_steps.iter().enumerate() {
+            let step = NewStep {
+                what: what.to_string(),
+                owner: *owner,
+                partner: partner.map(|k| partner_of(rng, k).to_string()),
+                target_date: Some(date + Days::new(60 * (n as u64 + 1))),
+            };
+            steps.push(doc.add_step(goal, &step, meta, midday(date))?);
+        }
+    }
+    Ok(steps)
 }
 
 /// The head: a woman one time in three, 25 to 65 years old, mostly out of steady work.
@@ -290,11 +493,13 @@ fn family_member(rng: &mut Rng, last: &str, today: NaiveDate, first_added: bool)
     }
 }
 
-/// A visit with every need scored; the last one asks for a follow-up.
-fn visit(rng: &mut Rng, date: NaiveDate, last: bool) -> NewVisit {
+/// A visit with every need scored along the household's course; the last one asks for a
+/// follow-up.
+fn visit(rng: &mut Rng, date: NaiveDate, last: bool, course: &Course, progress: f64) -> NewVisit {
     let needs: BTreeMap<NeedDomain, u8> = NeedDomain::ALL
         .iter()
-        .map(|d| (*d, rng.below(5) as u8))
+        .enumerate()
+        .map(|(i, d)| (*d, course.score(rng, i, progress)))
         .collect();
     let followup = last.then(|| date + Days::new(14 + rng.below(30)));
     NewVisit {
@@ -310,7 +515,9 @@ fn visit(rng: &mut Rng, date: NaiveDate, last: bool) -> NewVisit {
     }
 }
 
-/// A referral made in a visit; half of them have heard back ten days later.
+/// A referral made in a visit, to a partner of the directory, moved along the ledger as far as
+/// the days since allow: most are received, banks approve many and pay out fewer (the
+/// committee's complaint), some are refused.
 fn refer(
     rng: &mut Rng,
     doc: &mut HouseholdDoc,
@@ -319,27 +526,54 @@ fn refer(
     date: NaiveDate,
     today: NaiveDate,
 ) -> Result<()> {
-    let (kind, target) = *rng.pick(TARGETS);
+    let kind = *rng.pick(&[
+        ReferralKind::BankLoan,
+        ReferralKind::BankLoan,
+        ReferralKind::JobTraining,
+        ReferralKind::Health,
+        ReferralKind::Other,
+    ]);
     let referral = NewReferral {
         kind,
-        target: target.into(),
+        partner: Some(partner_of(rng, kind.partner_kind()).to_string()),
+        target: String::new(),
         visit_id: Some(visit_id),
         date,
         note: String::new(),
     };
     let id = doc.add_referral(&referral, meta, midday(date))?;
-    if rng.below(2) == 0 {
-        let status = *rng.pick(&[
-            ReferralStatus::Accepted,
-            ReferralStatus::Rejected,
-            ReferralStatus::Completed,
-        ]);
+    let mut on = date;
+    let path: &[(ReferralStatus, u64, u64)] = match rng.below(10) {
+        // (next state, chance in 10 of going on, days it took)
+        0..=1 => &[
+            (ReferralStatus::Received, 10, 12),
+            (ReferralStatus::Refused, 10, 20),
+        ],
+        2 => &[(ReferralStatus::Withdrawn, 10, 8)],
+        _ => &[
+            (ReferralStatus::Received, 9, 10),
+            (ReferralStatus::Approved, 7, 25),
+            (ReferralStatus::Disbursed, 5, 40),
+        ],
+    };
+    for (status, chance, days) in path {
+        if rng.below(10) >= *chance {
+            break;
+        }
+        let next = on + Days::new(days / 2 + rng.below(*days));
+        if next > today {
+            break;
+        }
         let update = ReferralUpdate {
-            status,
-            date: (date + Days::new(10)).min(today),
+            status: *status,
+            date: next,
             note: String::new(),
+            amount: (*status == ReferralStatus::Disbursed)
+                .then(|| 50_000_000 * (1 + rng.below(8)) as i64),
+            reason: (*status == ReferralStatus::Refused).then(|| "ضامن معتبر ندارد".to_string()),
         };
-        doc.update_referral(id, &update, meta, midday(date))?;
+        doc.update_referral(id, &update, meta, midday(next))?;
+        on = next;
     }
     Ok(())
 }

@@ -9,8 +9,10 @@
 use chrono::NaiveDate;
 use madadkar_schema::field::parse_score;
 use madadkar_schema::{
-    Field, HouseholdStatus, MemberText, NationalId, NewHousehold, NewMember, NewReferral, NewVisit,
-    ReferralKind, Relation, ValidationError, VisitEdit, VisitKind, given, parse_date, parse_need,
+    Field, GoalDomain, HouseholdStatus, MemberText, NationalId, NewGoal, NewHousehold, NewMember,
+    NewReferral, NewStep, NewVisit, ReferralKind, ReferralStatus, ReferralUpdate, Relation,
+    StepOwner, StepStatus, StepUpdate, ValidationError, VisitEdit, VisitKind, given, parse_date,
+    parse_need,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -204,6 +206,9 @@ impl VisitText {
 pub struct ReferralText {
     /// `bank_loan`, `job_training`, `health` or `other` (or the Persian label).
     pub kind: Option<String>,
+    /// The partner's code in the directory (`madadkar partners`).
+    pub partner: Option<String>,
+    /// Free text: only for an `other` referral to somewhere not in the directory.
     pub target: Option<String>,
     /// The full id of the visit the referral was made in, if any.
     pub visit_id: Option<String>,
@@ -227,11 +232,161 @@ impl ReferralText {
             kind: ReferralKind::parse(given(&self.kind).ok_or(ValidationError::Required {
                 field: Field::ReferralKind,
             })?)?,
+            partner: given(&self.partner).map(str::to_string),
             target: self.target.clone().unwrap_or_default(),
             visit_id,
             date: date_or(Field::ReferralDate, &self.date, today)?,
             note: self.note.clone().unwrap_or_default(),
         })
+    }
+}
+
+/// A referral's next step in its ledger, as `madadkar referral update` or the ledger's form
+/// gives it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
+#[serde(default)]
+pub struct ReferralStepText {
+    /// `received`, `approved`, `disbursed`, `refused` or `withdrawn` (or the Persian label).
+    pub status: Option<String>,
+    /// Jalali or ISO; today when not given.
+    pub date: Option<String>,
+    pub note: Option<String>,
+    /// Rials, in any digits, with or without thousands separators; only for `disbursed`.
+    pub amount: Option<String>,
+    /// Only for `refused`.
+    pub reason: Option<String>,
+}
+
+impl ReferralStepText {
+    pub fn to_update(&self, today: NaiveDate) -> Result<ReferralUpdate, ValidationError> {
+        Ok(ReferralUpdate {
+            status: ReferralStatus::parse(given(&self.status).ok_or(
+                ValidationError::Required {
+                    field: Field::ReferralStatus,
+                },
+            )?)?,
+            date: date_or(Field::StatusDate, &self.date, today)?,
+            note: self.note.clone().unwrap_or_default(),
+            amount: given(&self.amount).map(parse_amount).transpose()?,
+            reason: given(&self.reason).map(str::to_string),
+        })
+    }
+}
+
+/// An amount of rials as typed: Persian, Arabic-Indic or Latin digits, thousands separators
+/// (`,` `٬` `،` and spaces) allowed; anything else refused, never read as a partial number.
+pub fn parse_amount(input: &str) -> Result<i64, ValidationError> {
+    let digits: String = madadkar_schema::text::latin_digits(input)
+        .chars()
+        .filter(|c| !matches!(c, ',' | '٬' | '،' | ' ' | '\u{202f}'))
+        .collect();
+    let invalid = |reason| ValidationError::Invalid {
+        field: Field::Amount,
+        input: input.to_string(),
+        reason,
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(invalid("is not a whole number of rials"));
+    }
+    let amount: i64 = digits.parse().map_err(|_| invalid("is too large"))?;
+    if !(1..=madadkar_schema::limits::AMOUNT_MAX).contains(&amount) {
+        return Err(ValidationError::OutOfRange {
+            field: Field::Amount,
+            value: amount,
+            min: 1,
+            max: madadkar_schema::limits::AMOUNT_MAX,
+        });
+    }
+    Ok(amount)
+}
+
+/// A new goal of a plan, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
+#[serde(default)]
+pub struct GoalText {
+    /// `income`, `employment`, `housing`, `health`, `education`, `food` or `skills`.
+    pub domain: Option<String>,
+    pub title: Option<String>,
+}
+
+impl GoalText {
+    pub fn to_new(&self) -> Result<NewGoal, ValidationError> {
+        NewGoal {
+            domain: GoalDomain::parse(given(&self.domain).ok_or(ValidationError::Required {
+                field: Field::GoalDomain,
+            })?)?,
+            title: self.title.clone().unwrap_or_default(),
+        }
+        .validated()
+    }
+}
+
+/// A new step of a goal, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
+#[serde(default)]
+pub struct StepText {
+    pub what: Option<String>,
+    /// `worker`, `partner` or `household`; `partner` when a partner is given, else `worker`.
+    pub owner: Option<String>,
+    /// The partner's code in the directory, when a partner carries it out.
+    pub partner: Option<String>,
+    /// Jalali or ISO.
+    pub target_date: Option<String>,
+}
+
+impl StepText {
+    pub fn to_new(&self) -> Result<NewStep, ValidationError> {
+        let partner = given(&self.partner).map(str::to_string);
+        let owner = match given(&self.owner) {
+            Some(o) => StepOwner::parse(o)?,
+            None if partner.is_some() => StepOwner::Partner,
+            None => StepOwner::Worker,
+        };
+        NewStep {
+            what: self.what.clone().unwrap_or_default(),
+            owner,
+            partner,
+            target_date: given(&self.target_date)
+                .map(|d| parse_date(Field::TargetDate, d))
+                .transpose()?,
+        }
+        .validated()
+    }
+}
+
+/// Progress on a step, as typed (on a visit's form, or `madadkar step update`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields))]
+#[serde(default)]
+pub struct ProgressText {
+    /// The step's full id.
+    pub step: Option<String>,
+    /// `planned`, `in_progress`, `done` or `dropped`.
+    pub status: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl ProgressText {
+    /// The step and its update, recorded on `visit` when given.
+    pub fn to_update(&self, visit: Option<Uuid>) -> Result<(Uuid, StepUpdate), ValidationError> {
+        let step = given(&self.step).ok_or(ValidationError::Required { field: Field::Step })?;
+        let step = Uuid::parse_str(step).map_err(|_| ValidationError::Invalid {
+            field: Field::Step,
+            input: step.to_string(),
+            reason: "is not a step id",
+        })?;
+        let update = StepUpdate {
+            status: StepStatus::parse(given(&self.status).ok_or(ValidationError::Required {
+                field: Field::StepStatus,
+            })?)?,
+            comment: self.comment.clone().unwrap_or_default(),
+            visit_id: visit,
+        }
+        .validated()?;
+        Ok((step, update))
     }
 }
 

@@ -24,6 +24,8 @@ pub mod demo;
 pub mod drafts;
 mod error;
 pub mod forms;
+pub mod outcome;
+pub mod partners;
 pub mod projection;
 pub mod quarantine;
 pub mod query;
@@ -37,9 +39,12 @@ pub mod vault;
 
 pub use drafts::Draft;
 pub use error::StoreError;
-pub use forms::{HouseholdText, ListText, ReferralText, VisitText};
+pub use forms::{
+    GoalText, HouseholdText, ListText, ProgressText, ReferralStepText, ReferralText, StepText,
+    VisitText,
+};
 pub use quarantine::QuarantinedHousehold;
-pub use query::{Followup, HouseholdSummary, ListQuery, Page, SortBy};
+pub use query::{Followup, FollowupKind, HouseholdSummary, ListQuery, Page, SortBy};
 pub use store::{CheckReport, HouseholdDetails, Identity, ImportReport, Store};
 pub use sync::{SyncReport, SyncStatus};
 pub use vault::{Passphrase, VaultState};

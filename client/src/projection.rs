@@ -3,7 +3,12 @@
 //! change they reflect, and rebuildable from the documents.
 
 use madadkar_schema::document::{NewerHousehold, Received};
-use madadkar_schema::{Household, HouseholdDoc, ReviewState, iso_date, text::normalize_for_search};
+use madadkar_schema::outcome::plan::graduation;
+use madadkar_schema::outcome::{ledger, trend};
+use madadkar_schema::{
+    Household, HouseholdDoc, HouseholdStatus, ReviewState, StepStatus, iso_date,
+    text::normalize_for_search,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -19,6 +24,9 @@ pub struct HouseholdRows {
     pub referrals: Vec<Vec<Option<String>>>,
     pub not_duplicates: Vec<Vec<Option<String>>>,
     pub match_keys: Vec<Vec<Option<String>>>,
+    pub referral_steps: Vec<Vec<Option<String>>>,
+    pub plan_steps: Vec<Vec<Option<String>>>,
+    pub status_events: Vec<Vec<Option<String>>>,
     pub search: String,
 }
 
@@ -77,6 +85,13 @@ pub fn derive_newer(id: Uuid, doc: &NewerHousehold) -> HouseholdRows {
                 None,
                 s(0),
                 s(0),
+                None,
+                None,
+                s("unknown"),
+                s(0),
+                s(0),
+                s(0),
+                None,
             ],
             ..HouseholdRows::default()
         },
@@ -110,13 +125,27 @@ pub fn derive_after_local_change(
 /// when it is opened, so search finds what the new rules find. 2: NFKC folding, joined and
 /// split names, domestic phone form.
 /// 3: reconciliation (review states, redirects, member names for matching, blocking keys).
-pub const DERIVATION_VERSION: i64 = 3;
+/// 4: case outcomes (assessments, referral ledger, plan steps, graduations).
+pub const DERIVATION_VERSION: i64 = 4;
+
+/// The day the household's current graduation was confirmed, if it stands graduated.
+fn graduated_on(h: &Household) -> Option<String> {
+    if h.status != HouseholdStatus::Graduated {
+        return None;
+    }
+    h.status_events
+        .iter()
+        .rev()
+        .find(|e| e.status == HouseholdStatus::Graduated)
+        .map(|e| iso_date(e.at.date_naive()))
+}
 
 /// Every projected row of one household. Long because it lists each table's columns in the
 /// order of its `*_COLUMNS` constant below; splitting it would separate a row from its columns.
 pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
     let head = h.head();
     let head_name = head.map(|m| m.full_name()).unwrap_or_default();
+    let points: Vec<trend::NeedPoint> = h.visits.iter().filter_map(trend::point).collect();
     let last_visit = h.visits.last();
     let household = vec![
         s(h.id),
@@ -148,6 +177,18 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
             .iter()
             .filter(|v| v.review_state() == ReviewState::Returned)
             .count()),
+        s(iso_date(h.created_at.date_naive())),
+        h.visits
+            .iter()
+            .rev()
+            .find_map(trend::point)
+            .and_then(|p| p.dominant)
+            .map(|d| d.code().to_string()),
+        s(trend::recent(&points).code()),
+        s(h.goals.len()),
+        s(h.goals.iter().filter(|g| g.is_met()).count()),
+        s(u8::from(graduation(h).holds())),
+        graduated_on(h),
     ];
     let members = h
         .members
@@ -180,6 +221,15 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
                 v.followup_date.map(iso_date),
                 v.max_need().map(|n| n.to_string()),
                 s(v.review_state().code()),
+                (!v.needs.is_empty()).then(|| {
+                    v.needs
+                        .values()
+                        .map(|n| u32::from(*n))
+                        .sum::<u32>()
+                        .to_string()
+                }),
+                (!v.needs.is_empty()).then(|| v.needs.len().to_string()),
+                trend::dominant(v).map(|d| d.code().to_string()),
             ]
         })
         .collect();
@@ -188,6 +238,8 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
         .iter()
         .filter_map(|r| {
             let status = r.status()?;
+            let first = r.history.first()?;
+            let aging = ledger::aging(r, status.date)?;
             Some(vec![
                 s(r.id),
                 s(h.id),
@@ -195,6 +247,15 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
                 s(&r.target),
                 s(status.status.code()),
                 s(iso_date(status.date)),
+                r.partner.clone(),
+                s(iso_date(first.date)),
+                s(&first.worker_id),
+                r.history
+                    .iter()
+                    .rev()
+                    .find_map(|e| e.amount)
+                    .map(|a| a.to_string()),
+                aging.due().map(iso_date),
             ])
         })
         .collect();
@@ -223,6 +284,60 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
         .into_iter()
         .map(|k| vec![s(format!("{}|{k}", h.id)), s(h.id), s(k)])
         .collect();
+    let referral_steps = h
+        .referrals
+        .iter()
+        .flat_map(|r| {
+            r.history.iter().enumerate().map(move |(i, e)| {
+                let next = r.history.get(i + 1);
+                vec![
+                    s(e.id),
+                    s(r.id),
+                    s(h.id),
+                    s(e.status.code()),
+                    s(iso_date(e.date)),
+                    next.map(|n| (n.date - e.date).num_days().max(0).to_string()),
+                    e.amount.map(|a| a.to_string()),
+                ]
+            })
+        })
+        .collect();
+    let plan_steps = h
+        .goals
+        .iter()
+        .flat_map(|g| {
+            g.steps.iter().map(move |st| {
+                let status = st.status();
+                let done_on = (status == StepStatus::Done)
+                    .then(|| st.progress.last().map(|p| iso_date(p.at.date_naive())))
+                    .flatten();
+                vec![
+                    s(st.id),
+                    s(h.id),
+                    s(g.id),
+                    s(g.domain.code()),
+                    s(u8::from(g.is_met())),
+                    s(status.code()),
+                    s(st.owner.code()),
+                    st.partner.clone(),
+                    st.target_date.map(iso_date),
+                    done_on,
+                ]
+            })
+        })
+        .collect();
+    let status_events = h
+        .status_events
+        .iter()
+        .map(|e| {
+            vec![
+                s(e.id),
+                s(h.id),
+                s(e.status.code()),
+                s(iso_date(e.at.date_naive())),
+            ]
+        })
+        .collect();
     HouseholdRows {
         household,
         members,
@@ -230,6 +345,9 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
         referrals,
         not_duplicates,
         match_keys,
+        referral_steps,
+        plan_steps,
+        status_events,
         search: normalize_for_search(&words.join(" | ")),
     }
 }
@@ -237,14 +355,20 @@ pub fn rows_of(h: &Household, conflicts: usize) -> HouseholdRows {
 const HOUSEHOLD_COLUMNS: &str = "id, head_name, head_national_id, district, address, phone, status, \
      assigned_group, assigned_worker, member_count, visit_count, last_visit, next_followup, \
      max_need, conflict_count, sort_name, needs_update, alt_phone, merged_into, awaiting_review, \
-     returned_visits";
+     returned_visits, created_on, dominant_need, trend, plan_goals, plan_goals_met, \
+     graduation_proposed, graduated_on";
 const MEMBER_COLUMNS: &str = "id, household_id, full_name, national_id, birth_date, relation, \
      first_name, last_name, father_name, sex";
-const VISIT_COLUMNS: &str =
-    "id, household_id, date, worker_id, kind, followup_date, max_need, review_state";
+const VISIT_COLUMNS: &str = "id, household_id, date, worker_id, kind, followup_date, max_need, \
+     review_state, need_sum, need_count, dominant_need";
 const NOT_DUPLICATE_COLUMNS: &str = "id, household_id, other_id, evidence";
 const MATCH_KEY_COLUMNS: &str = "id, household_id, key";
-const REFERRAL_COLUMNS: &str = "id, household_id, kind, target, status, status_date";
+const REFERRAL_COLUMNS: &str = "id, household_id, kind, target, status, status_date, partner, \
+     sent_on, worker_id, amount, stalls_on";
+const REFERRAL_STEP_COLUMNS: &str = "id, referral_id, household_id, status, date, days, amount";
+const PLAN_STEP_COLUMNS: &str = "id, household_id, goal_id, domain, goal_met, status, owner, \
+     partner, target_date, done_on";
+const STATUS_EVENT_COLUMNS: &str = "id, household_id, status, on_date";
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
@@ -275,6 +399,24 @@ pub fn write(conn: &Connection, id: &str, rows: &HouseholdRows) -> Result<()> {
             MATCH_KEY_COLUMNS,
             &old.match_keys,
             &rows.match_keys,
+        ),
+        (
+            "p_referral_steps",
+            REFERRAL_STEP_COLUMNS,
+            &old.referral_steps,
+            &rows.referral_steps,
+        ),
+        (
+            "p_plan_steps",
+            PLAN_STEP_COLUMNS,
+            &old.plan_steps,
+            &rows.plan_steps,
+        ),
+        (
+            "p_status_events",
+            STATUS_EVENT_COLUMNS,
+            &old.status_events,
+            &rows.status_events,
         ),
     ] {
         for gone in old_rows.iter().filter(|r| !new_rows.contains(r)) {
@@ -389,6 +531,24 @@ pub fn read(conn: &Connection, id: &str) -> Result<Option<HouseholdRows>> {
             "id",
         )?,
         match_keys: select("p_match_keys", MATCH_KEY_COLUMNS, "household_id", "id")?,
+        referral_steps: select(
+            "p_referral_steps",
+            REFERRAL_STEP_COLUMNS,
+            "household_id",
+            "referral_id, date, id",
+        )?,
+        plan_steps: select(
+            "p_plan_steps",
+            PLAN_STEP_COLUMNS,
+            "household_id",
+            "goal_id, id",
+        )?,
+        status_events: select(
+            "p_status_events",
+            STATUS_EVENT_COLUMNS,
+            "household_id",
+            "on_date, id",
+        )?,
         search,
     }))
 }

@@ -294,40 +294,89 @@ pub struct Followup {
     pub overdue: bool,
     /// Days until due (negative when overdue).
     pub days_left: i64,
+    /// What is due: the visit a visit asked for, a plan step's target date, or the day a
+    /// referral stalls in its state.
+    pub kind: FollowupKind,
+    /// The step or referral it is about (`None` for a visit's follow-up).
+    pub item_id: Option<String>,
+    /// A code saying more: the step's status, or the referral's state.
+    pub detail: Option<String>,
 }
 
-/// Follow-ups of active households due on or before `today + within_days`, earliest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum FollowupKind {
+    Visit,
+    PlanStep,
+    Referral,
+}
+
+/// Follow-ups of active households due on or before `today + within_days`, earliest first:
+/// visits asked for, plan steps past or near their target date, and referrals that stall (sat
+/// in one state longer than their partner kind allows) within the horizon.
 pub fn followups(conn: &Connection, today: NaiveDate, within_days: u32) -> Result<Vec<Followup>> {
-    let horizon = today + chrono::Days::new(u64::from(within_days));
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT h.id, h.head_name, h.district, h.assigned_worker, h.next_followup \
-         FROM p_households h WHERE {VISIBLE} AND h.next_followup IS NOT NULL \
-         AND h.next_followup <= ? AND h.status = 'active' \
-         ORDER BY h.next_followup, h.sort_name, h.id"
-    ))?;
-    let rows = stmt.query_map([iso_date(horizon)], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, Option<String>>(3)?,
-            date_column(row, 4)?,
-        ))
-    })?;
+    let horizon = iso_date(today + chrono::Days::new(u64::from(within_days)));
+    let sources = [
+        (
+            FollowupKind::Visit,
+            "SELECT h.id, h.head_name, h.district, h.assigned_worker, h.next_followup, NULL, NULL \
+             FROM p_households h WHERE h.next_followup IS NOT NULL AND h.next_followup <= ?",
+        ),
+        (
+            FollowupKind::PlanStep,
+            "SELECT h.id, h.head_name, h.district, h.assigned_worker, s.target_date, s.id, s.status \
+             FROM p_plan_steps s JOIN p_households h ON h.id = s.household_id \
+             WHERE s.status IN ('planned', 'in_progress') AND s.target_date IS NOT NULL \
+             AND s.target_date <= ?",
+        ),
+        (
+            FollowupKind::Referral,
+            "SELECT h.id, h.head_name, h.district, h.assigned_worker, r.stalls_on, r.id, r.status \
+             FROM p_referrals r JOIN p_households h ON h.id = r.household_id \
+             WHERE r.stalls_on IS NOT NULL AND r.stalls_on <= ?",
+        ),
+    ];
     let mut out = Vec::new();
-    for row in rows {
-        let (household_id, head_name, district, assigned_worker, due) = row?;
-        let Some(due) = due else { continue };
-        out.push(Followup {
-            household_id,
-            head_name,
-            district,
-            assigned_worker,
-            due,
-            overdue: due < today,
-            days_left: (due - today).num_days(),
-        });
+    for (kind, select) in sources {
+        let mut stmt =
+            conn.prepare_cached(&format!("{select} AND {VISIBLE} AND h.status = 'active'"))?;
+        let rows = stmt.query_map([&horizon], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Option<String>>(3)?,
+                date_column(row, 4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, Option<String>>(6)?,
+            ))
+        })?;
+        for row in rows {
+            let (household_id, head_name, district, assigned_worker, due, item_id, detail) = row?;
+            let Some(due) = due else { continue };
+            out.push(Followup {
+                household_id,
+                head_name,
+                district,
+                assigned_worker,
+                due,
+                overdue: due < today,
+                days_left: (due - today).num_days(),
+                kind,
+                item_id,
+                detail,
+            });
+        }
     }
+    out.sort_by(|a, b| {
+        (a.due, &a.head_name, &a.household_id, &a.item_id).cmp(&(
+            b.due,
+            &b.head_name,
+            &b.household_id,
+            &b.item_id,
+        ))
+    });
     Ok(out)
 }
 

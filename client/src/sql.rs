@@ -7,7 +7,7 @@ use crate::error::{Result, StoreError};
 /// Migrations by `PRAGMA user_version`: entry `i` lifts the database from version `i` to `i + 1`.
 /// Each is a named constant below, so that branches adding migrations merge by ordering this
 /// list.
-const MIGRATIONS: &[&str] = &[LAYOUT, QUARANTINE, AUTHORSHIP, DRAFTS, RECONCILE];
+const MIGRATIONS: &[&str] = &[LAYOUT, QUARANTINE, AUTHORSHIP, DRAFTS, RECONCILE, OUTCOMES];
 
 /// Migration 1: the whole layout of the first version.
 const LAYOUT: &str = r#"
@@ -199,6 +199,85 @@ CREATE TABLE p_match_keys (
 ) STRICT;
 CREATE INDEX p_match_keys_key ON p_match_keys (key);
 CREATE INDEX p_match_keys_household ON p_match_keys (household_id);
+"#;
+
+/// Migration 6: case outcomes (issue 11). Projections the outcome reports read, so that a
+/// coordinator's report over a province never loads a document: each assessment's need sum and
+/// dominant domain, the referral ledger's steps with their days in each state and when the
+/// current one stalls, plan steps, graduations; and the partner directory from the server.
+const OUTCOMES: &str = r#"
+-- A visit's assessment: the sum and number of domains scored (the mean is their quotient,
+-- kept exact), and the domain scored highest.
+ALTER TABLE p_visits ADD COLUMN need_sum INTEGER;
+ALTER TABLE p_visits ADD COLUMN need_count INTEGER;
+ALTER TABLE p_visits ADD COLUMN dominant_need TEXT;
+CREATE INDEX p_visits_date ON p_visits (date);
+
+ALTER TABLE p_households ADD COLUMN created_on TEXT;
+ALTER TABLE p_households ADD COLUMN dominant_need TEXT;
+-- madadkar_schema::outcome::trend::recent
+ALTER TABLE p_households ADD COLUMN trend TEXT NOT NULL DEFAULT 'unknown';
+ALTER TABLE p_households ADD COLUMN plan_goals INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE p_households ADD COLUMN plan_goals_met INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE p_households ADD COLUMN graduation_proposed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE p_households ADD COLUMN graduated_on TEXT;
+CREATE INDEX p_households_proposed ON p_households (graduation_proposed) WHERE graduation_proposed > 0;
+
+ALTER TABLE p_referrals ADD COLUMN partner TEXT;
+ALTER TABLE p_referrals ADD COLUMN sent_on TEXT;
+ALTER TABLE p_referrals ADD COLUMN worker_id TEXT;
+ALTER TABLE p_referrals ADD COLUMN amount INTEGER;
+-- The day the referral stalls in its current state (its partner kind's limit after it got
+-- there); NULL once it is finished.
+ALTER TABLE p_referrals ADD COLUMN stalls_on TEXT;
+CREATE INDEX p_referrals_stalls ON p_referrals (stalls_on) WHERE stalls_on IS NOT NULL;
+
+-- Every step of every referral, with the days it spent in that state before the next step
+-- (NULL for the current one).
+CREATE TABLE p_referral_steps (
+    id TEXT PRIMARY KEY,
+    referral_id TEXT NOT NULL,
+    household_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    date TEXT NOT NULL,
+    days INTEGER,
+    amount INTEGER
+) STRICT;
+CREATE INDEX p_referral_steps_household ON p_referral_steps (household_id);
+
+CREATE TABLE p_plan_steps (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    goal_id TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    goal_met INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    partner TEXT,
+    target_date TEXT,
+    done_on TEXT
+) STRICT;
+CREATE INDEX p_plan_steps_household ON p_plan_steps (household_id);
+CREATE INDEX p_plan_steps_due ON p_plan_steps (target_date)
+    WHERE status IN ('planned', 'in_progress') AND target_date IS NOT NULL;
+
+CREATE TABLE p_status_events (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    on_date TEXT NOT NULL
+) STRICT;
+CREATE INDEX p_status_events_household ON p_status_events (household_id);
+
+-- The partner directory, as the server last sent it (not derived: replaced on each change).
+CREATE TABLE partners (
+    code TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    branch TEXT,
+    district TEXT,
+    active INTEGER NOT NULL
+) STRICT;
 "#;
 
 pub const STORE_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -459,8 +459,13 @@ impl Store {
         })
     }
 
+    /// Adds a referral; the partner it names must be an active one of the directory, of the
+    /// kind the referral goes to (a loan to a bank).
     pub fn add_referral(&mut self, household: Uuid, referral: &NewReferral) -> Result<Uuid> {
         let referral = referral.validated(today())?;
+        if let Some(code) = &referral.partner {
+            crate::partners::require_partner(&self.conn, code, Some(referral.kind.partner_kind()))?;
+        }
         let household = self.follow_redirect(household)?;
         if let Some(visit) = referral.visit_id {
             // A referral belongs with its visit's household (one merged into this one, maybe).

@@ -46,7 +46,8 @@ fn everything_recorded_is_there_after_reopening() {
         .expect("visit");
     let referral = NewReferral {
         kind: ReferralKind::BankLoan,
-        target: "بانک ملی".into(),
+        partner: Some("bank-melli-enghelab".into()),
+        target: String::new(),
         visit_id: Some(v),
         date: day(2025, 10, 1),
         note: String::new(),
@@ -62,7 +63,7 @@ fn everything_recorded_is_there_after_reopening() {
     assert_eq!(details.household.visits[0].needs[&NeedDomain::Income], 3);
     assert_eq!(
         details.household.referrals[0].status().map(|e| e.status),
-        Some(ReferralStatus::Referred)
+        Some(ReferralStatus::Sent)
     );
     assert!(store.check().expect("check").ok());
 }
@@ -378,9 +379,11 @@ fn invalid_input_writes_nothing() {
             .is_err()
     );
     let update = ReferralUpdate {
-        status: ReferralStatus::Accepted,
+        status: ReferralStatus::Approved,
         date: day(2025, 1, 2),
         note: String::new(),
+        amount: None,
+        reason: None,
     };
     assert!(
         a.store
@@ -450,7 +453,8 @@ fn referral_status_history_is_kept_in_order() {
             h,
             &NewReferral {
                 kind: ReferralKind::BankLoan,
-                target: "بانک ملت".into(),
+                partner: Some("bank-keshavarzi-azadi".into()),
+                target: String::new(),
                 visit_id: None,
                 date: day(2025, 2, 1),
                 note: "".into(),
@@ -458,13 +462,15 @@ fn referral_status_history_is_kept_in_order() {
         )
         .expect("referral");
     for (status, d) in [
-        (ReferralStatus::Accepted, 10),
-        (ReferralStatus::Completed, 20),
+        (ReferralStatus::Approved, 10),
+        (ReferralStatus::Disbursed, 20),
     ] {
         let u = ReferralUpdate {
             status,
             date: day(2025, 2, d),
             note: "".into(),
+            amount: (status == ReferralStatus::Disbursed).then_some(90_000_000),
+            reason: None,
         };
         a.store.update_referral(h, r, &u).expect("update");
     }
@@ -473,9 +479,9 @@ fn referral_status_history_is_kept_in_order() {
     assert_eq!(
         statuses,
         vec![
-            ReferralStatus::Referred,
-            ReferralStatus::Accepted,
-            ReferralStatus::Completed
+            ReferralStatus::Sent,
+            ReferralStatus::Approved,
+            ReferralStatus::Disbursed
         ]
     );
 }

@@ -37,6 +37,34 @@ pub struct Group {
     pub name: String,
 }
 
+/// An organisation households are referred to (a bank branch, a training centre, a clinic):
+/// chosen from the committee's directory, never typed, so outcomes can be counted per partner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Partner {
+    /// A short stable code, e.g. `bank-melli-tehran-12`.
+    pub code: String,
+    pub kind: PartnerKind,
+    /// The organisation, e.g. «بانک ملی».
+    pub name: String,
+    /// The branch or site, e.g. «شعبهٔ میدان انقلاب».
+    pub branch: Option<String>,
+    pub district: Option<String>,
+    /// A partner the committee stopped working with: kept for old referrals, not offered for
+    /// new ones.
+    pub active: bool,
+}
+
+impl Partner {
+    /// The name shown in lists: the organisation and its branch.
+    pub fn display_name(&self) -> String {
+        match &self.branch {
+            Some(b) if !b.is_empty() => format!("{} — {b}", self.name),
+            _ => self.name.clone(),
+        }
+    }
+}
+
 /// Who does the work: a field worker, supervisor or coordinator of a group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

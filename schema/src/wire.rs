@@ -379,6 +379,10 @@ pub struct ScopeList {
 pub struct Directory {
     pub version: u64,
     pub devices: Vec<DirectoryEntry>,
+    /// The partners referrals go to (banks, training centres, clinics). Absent from servers
+    /// older than schema version 3's: read as none.
+    #[serde(default)]
+    pub partners: Vec<crate::model::Partner>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,24 +2,26 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use madadkar_client::forms::ReferralText;
+use madadkar_client::forms::{ReferralStepText, ReferralText};
 use madadkar_client::{Store, store::today};
-use madadkar_schema::{ReferralStatus, ReferralUpdate};
 
-use super::{date_or_today, entity_id};
+use super::entity_id;
 use crate::output::Output;
 
 #[derive(Debug, Subcommand)]
 pub enum ReferralCommand {
-    /// Refer the household (status starts as `referred`).
+    /// Refer the household to a partner of the directory (the ledger starts at `sent`).
     Add {
         household: String,
         /// bank_loan, job_training, health or other.
         #[arg(long)]
         kind: String,
-        /// Where to: a bank branch, a training centre, a clinic.
+        /// The partner's code (`madadkar partners` lists them).
         #[arg(long)]
-        target: String,
+        partner: Option<String>,
+        /// Only for `--kind other` to somewhere not in the directory: its name.
+        #[arg(long)]
+        target: Option<String>,
         /// The visit that led to it.
         #[arg(long)]
         visit: Option<String>,
@@ -28,15 +30,22 @@ pub enum ReferralCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
-    /// Record a referral's new status.
+    /// Record a referral's next step: received, approved, disbursed (with --amount), refused
+    /// (with --reason) or withdrawn.
     Update {
-        household: String,
+        /// The referral's id or the start of it.
         referral: String,
-        /// referred, accepted, rejected, completed or cancelled.
-        #[arg(long)]
-        status: String,
+        #[arg(long, visible_alias = "status")]
+        state: String,
+        /// Jalali or ISO; today when not given.
         #[arg(long)]
         date: Option<String>,
+        /// Rials paid out (for `disbursed`), any digits, separators allowed.
+        #[arg(long)]
+        amount: Option<String>,
+        /// Why the partner refused (for `refused`).
+        #[arg(long)]
+        reason: Option<String>,
         #[arg(long, default_value = "")]
         note: String,
     },
@@ -47,6 +56,7 @@ pub fn run(store: &mut Store, out: &Output, cmd: ReferralCommand) -> Result<()> 
         ReferralCommand::Add {
             household,
             kind,
+            partner,
             target,
             visit,
             date,
@@ -66,7 +76,8 @@ pub fn run(store: &mut Store, out: &Output, cmd: ReferralCommand) -> Result<()> 
             };
             let referral = ReferralText {
                 kind: Some(kind),
-                target: Some(target),
+                partner,
+                target,
                 visit_id: visit_id.map(|v| v.to_string()),
                 date,
                 note: Some(note),
@@ -76,25 +87,23 @@ pub fn run(store: &mut Store, out: &Output, cmd: ReferralCommand) -> Result<()> 
             out.created("referral", referral_id);
         }
         ReferralCommand::Update {
-            household,
             referral,
-            status,
+            state,
             date,
+            amount,
+            reason,
             note,
         } => {
-            let id = store.resolve_household_id(&household)?;
-            let current = store.household(id)?;
-            let referral_id = entity_id(
-                "referral",
-                &referral,
-                current.household.referrals.iter().map(|r| &r.id),
-            )?;
-            let update = ReferralUpdate {
-                status: ReferralStatus::parse(&status)?,
-                date: date_or_today(madadkar_schema::Field::StatusDate, date.as_deref())?,
-                note,
-            };
-            store.update_referral(id, referral_id, &update)?;
+            let (household, referral_id) = store.resolve_referral(&referral)?;
+            let update = ReferralStepText {
+                status: Some(state),
+                date,
+                note: Some(note),
+                amount,
+                reason,
+            }
+            .to_update(today())?;
+            store.update_referral(household, referral_id, &update)?;
             out.done(&format!("referral {referral_id} is now {}", update.status));
         }
     }

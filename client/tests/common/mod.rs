@@ -31,6 +31,10 @@ impl Replica {
         store
             .init(worker, &format!("{worker}'s laptop"), None)
             .expect("init");
+        // The directory a server would send: referrals and plan steps choose from it.
+        store
+            .set_partners(&madadkar_client::demo::partners())
+            .expect("partners");
         Self { store, dir }
     }
 

@@ -66,7 +66,8 @@ fn household() -> Result<HouseholdDoc> {
     let referral = doc.add_referral(
         &NewReferral {
             kind: ReferralKind::BankLoan,
-            target: "بانک ملی".into(),
+            partner: Some("bank-melli-enghelab".into()),
+            target: String::new(),
             visit_id: Some(visit),
             date: date(2025, 10, 2)?,
             note: String::new(),
@@ -77,9 +78,11 @@ fn household() -> Result<HouseholdDoc> {
     doc.update_referral(
         referral,
         &ReferralUpdate {
-            status: ReferralStatus::Accepted,
+            status: ReferralStatus::Approved,
             date: date(2025, 10, 9)?,
             note: "پذیرفته شد".into(),
+            amount: None,
+            reason: None,
         },
         &meta_a,
         now,

@@ -31,7 +31,8 @@ pub enum AdminError {
     #[error(
         "the partner file is not a JSON array of partners ({0}); each is {{\"code\", \"kind\", \"name\", \"branch\", \"district\", \"active\"}}; nothing was added"
     )]
-    PartnerFile(#[source] serde_json::Error),
+    // Not a `#[source]`: the message already says it, and a chain would say it twice.
+    PartnerFile(serde_json::Error),
 }
 
 /// A fresh enrolment code, shown once: only its hash is stored.

@@ -283,7 +283,12 @@ fn partner(storage: &SqliteStorage, json: bool, command: PartnerCommand) -> Resu
                 },
             )?;
             print(json, &p, || {
-                format!("partner {} ({}, {}) added", p.code, p.display_name(), p.kind)
+                format!(
+                    "partner {} ({}, {}) added",
+                    p.code,
+                    p.display_name(),
+                    p.kind
+                )
             });
         }
         PartnerCommand::List => {
@@ -308,7 +313,9 @@ fn partner(storage: &SqliteStorage, json: bool, command: PartnerCommand) -> Resu
         PartnerCommand::Retire { code } => {
             admin::set_partner_active(storage, &code, false)?;
             print(json, &serde_json::json!({ "retired": code }), || {
-                format!("partner {code} retired: kept for the referrals that name it, offered for no new one")
+                format!(
+                    "partner {code} retired: kept for the referrals that name it, offered for no new one"
+                )
             });
         }
         PartnerCommand::Reinstate { code } => {

@@ -179,7 +179,11 @@ mod tests {
 
     #[test]
     fn a_batch_naming_one_code_twice_is_refused() {
-        let batch = [partner("a1", "one"), partner("b2", "two"), partner("a1", "three")];
+        let batch = [
+            partner("a1", "one"),
+            partner("b2", "two"),
+            partner("a1", "three"),
+        ];
         assert_eq!(
             validated_all(&batch),
             Err(BadPartner::Repeated { code: "a1".into() })

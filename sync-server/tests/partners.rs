@@ -51,13 +51,16 @@ fn partners_reach_the_directory_and_each_change_bumps_its_version() {
     let v0 = directory_version(s);
     assert_eq!(s.directory().expect("directory").partners, vec![]);
 
-    let added = admin::add_partner(s, &bank("bank-melli-enghelab", " شعبهٔ  ميدان انقلاب "))
-        .expect("add");
+    let added =
+        admin::add_partner(s, &bank("bank-melli-enghelab", " شعبهٔ  ميدان انقلاب ")).expect("add");
     // Stored cleaned, as every typed value is: one space, Persian ی.
     assert_eq!(added.branch.as_deref(), Some("شعبهٔ میدان انقلاب"));
     assert!(added.active);
     let v1 = directory_version(s);
-    assert!(v1 > v0, "adding a partner must change the directory version");
+    assert!(
+        v1 > v0,
+        "adding a partner must change the directory version"
+    );
 
     admin::add_partner(
         s,
@@ -110,8 +113,8 @@ fn a_duplicate_or_bad_partner_is_refused_clearly_and_nothing_is_added() {
     admin::add_partner(s, &bank("bank-melli-enghelab", "شعبهٔ انقلاب")).expect("add");
     let version = directory_version(s);
 
-    let duplicate = admin::add_partner(s, &bank("bank-melli-enghelab", "شعبهٔ دیگر"))
-        .expect_err("a code taken");
+    let duplicate =
+        admin::add_partner(s, &bank("bank-melli-enghelab", "شعبهٔ دیگر")).expect_err("a code taken");
     let message = duplicate.to_string();
     assert!(
         message.contains("bank-melli-enghelab") && message.contains("already exists"),
@@ -245,7 +248,10 @@ async fn an_enrolled_device_reads_the_partners_with_the_directory() {
     let (status, after, _) = call(get("/v1/pull?after=0")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(before.is_some());
-    assert_ne!(before, after, "a pull must name the directory's new version");
+    assert_ne!(
+        before, after,
+        "a pull must name the directory's new version"
+    );
 
     let (status, _, body) = call(get("/v1/directory")).await;
     assert_eq!(status, StatusCode::OK);
@@ -343,13 +349,12 @@ fn the_partner_commands_add_list_retire_and_import() {
     // What `partner list --json` prints imports elsewhere as it is.
     let elsewhere = tempfile::tempdir().expect("tempdir");
     let exported = d.join("exported.json");
-    std::fs::write(
-        &exported,
-        serde_json::to_string(&listed).expect("json"),
-    )
-    .expect("write");
+    std::fs::write(&exported, serde_json::to_string(&listed).expect("json")).expect("write");
     let exported = exported.to_str().expect("utf-8 path");
-    assert_eq!(ok(elsewhere.path(), &["partner", "import", exported])["added"], 3);
+    assert_eq!(
+        ok(elsewhere.path(), &["partner", "import", exported])["added"],
+        3
+    );
     let copied: Vec<Partner> =
         serde_json::from_value(ok(elsewhere.path(), &["partner", "list"])).expect("partners");
     assert_eq!(copied, listed);
@@ -371,18 +376,32 @@ fn bad_partner_commands_are_refused_clearly() {
             "بانک ملی".into(),
         ]
     };
-    let args = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>();
+    fn args(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
     let first = add("bank-melli-1", "bank");
     ok(d, &args(&first));
 
     let again = fails(d, &args(&first));
-    assert!(again.contains("bank-melli-1") && again.contains("already exists"), "{again}");
+    assert!(
+        again.contains("bank-melli-1") && again.contains("already exists"),
+        "{again}"
+    );
     let bad_code = fails(d, &args(&add("Bank_Melli", "bank")));
-    assert!(bad_code.contains("Bank_Melli") && bad_code.contains("lower-case"), "{bad_code}");
+    assert!(
+        bad_code.contains("Bank_Melli") && bad_code.contains("lower-case"),
+        "{bad_code}"
+    );
     let bad_kind = fails(d, &args(&add("bank-melli-2", "mosque")));
-    assert!(bad_kind.contains("mosque") && bad_kind.contains("clinic"), "{bad_kind}");
+    assert!(
+        bad_kind.contains("mosque") && bad_kind.contains("clinic"),
+        "{bad_kind}"
+    );
     let unknown = fails(d, &["partner", "retire", "bank-nowhere"]);
-    assert!(unknown.contains("bank-nowhere") && unknown.contains("not found"), "{unknown}");
+    assert!(
+        unknown.contains("bank-nowhere") && unknown.contains("not found"),
+        "{unknown}"
+    );
 
     // A file that is no array of partners, or names a code twice, or one taken: nothing added.
     let file = d.join("partners.json");
@@ -404,5 +423,9 @@ fn bad_partner_commands_are_refused_clearly() {
     let missing = fails(d, &["partner", "import", "/nonexistent/partners.json"]);
     assert!(missing.contains("/nonexistent/partners.json"), "{missing}");
     let listed = ok(d, &["partner", "list"]);
-    assert_eq!(listed.as_array().expect("list").len(), 1, "nothing was added");
+    assert_eq!(
+        listed.as_array().expect("list").len(),
+        1,
+        "nothing was added"
+    );
 }

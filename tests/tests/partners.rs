@@ -26,7 +26,10 @@ fn the_seeded_partner_directory_reaches_a_replica_and_follows_retirements() -> R
     by_code.sort_by(|a, b| a.code.cmp(&b.code));
     let mut demo = madadkar_client::demo::partners();
     demo.sort_by(|a, b| a.code.cmp(&b.code));
-    assert_eq!(by_code, demo, "scripts/demo-partners.json and demo::PARTNERS differ");
+    assert_eq!(
+        by_code, demo,
+        "scripts/demo-partners.json and demo::PARTNERS differ"
+    );
     assert!(
         (8..=12).contains(&seeded.len()),
         "the demo seeds 8–12 partners"

@@ -120,3 +120,49 @@ pub(super) fn set_active(c: &mut Connection, code: &str, active: bool) -> SqlRes
     tx.commit()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::SqliteStorage;
+    use crate::storage::{Storage, StorageError};
+    use madadkar_schema::{Partner, PartnerKind};
+
+    #[test]
+    fn a_stored_kind_this_server_does_not_know_is_an_error_not_other() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("server.sqlite3");
+        let storage = SqliteStorage::open(&path).expect("open");
+        storage
+            .add_partner(&Partner {
+                code: "bank-melli-1".into(),
+                kind: PartnerKind::Bank,
+                name: "بانک ملی".into(),
+                branch: None,
+                district: None,
+                active: true,
+            })
+            .expect("add");
+        let raw = rusqlite::Connection::open(&path).expect("raw connection");
+        raw.execute("UPDATE partners SET kind = 'mosque'", [])
+            .expect("spoil");
+        for result in [
+            storage.partners().map(|_| ()),
+            storage.directory().map(|_| ()),
+        ] {
+            match result {
+                Err(StorageError::Corrupt { what }) => {
+                    assert!(
+                        what.contains("bank-melli-1") && what.contains("mosque"),
+                        "{what}"
+                    )
+                }
+                other => panic!("expected a corrupt-value error, got {other:?}"),
+            }
+        }
+        // The table refuses a code no replica could choose, whoever writes it.
+        assert!(
+            raw.execute("UPDATE partners SET code = 'Bank Melli'", [])
+                .is_err()
+        );
+    }
+}

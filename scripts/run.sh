@@ -41,6 +41,9 @@ json_field() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
 server group add jihadi-1 --name "گروه جهادی شهید همت" >/dev/null
 server group add omid-2 --name "مرکز نیکوکاری امید" >/dev/null
+# The committee's partner directory (banks, training centres, clinics): it reaches every laptop
+# with the directory, and the demo caseload's referrals and plan steps name these codes.
+server partner import scripts/demo-partners.json >/dev/null
 zahra=$(server --json worker add "زهرا رضایی" --group jihadi-1 --role field | json_field id)
 ali=$(server --json worker add "علی محمدی" --group jihadi-1 --role field | json_field id)
 maryam=$(server --json worker add "مریم احمدی" --group jihadi-1 --role supervisor | json_field id)

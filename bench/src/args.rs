@@ -25,6 +25,9 @@ pub struct Args {
     /// recall): pure computation, no server or store, a few seconds.
     #[arg(long)]
     pub matching: bool,
+    /// Run only the outcome report rows, on a store generated locally (no server).
+    #[arg(long)]
+    pub reports: bool,
     /// Labelled pairs the matching quality rows are measured on.
     #[arg(long, default_value_t = 3_000)]
     pub pairs: usize,

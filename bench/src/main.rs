@@ -11,6 +11,7 @@ mod footprint;
 mod load_phase;
 mod local_phase;
 mod matching;
+mod outcomes;
 mod province;
 mod report;
 mod stats;
@@ -29,6 +30,32 @@ fn main() -> Result<()> {
         let m = matching::run(args.households, args.seed, args.pairs)?;
         println!("{}", report::table(&m.rows));
         println!("Matching outcome per variation:\n\n{}", m.variations);
+        return Ok(());
+    }
+    if args.reports {
+        let work = tempfile::tempdir()?;
+        let today = chrono::Local::now().date_naive();
+        let mut store = madadkar_client::Store::open(
+            work.path(),
+            &madadkar_client::Passphrase::new("bench passphrase"),
+        )?;
+        store.init("ostan", "دفتر استان", None)?;
+        store.set_partners(&madadkar_client::demo::partners())?;
+        let (made, d) = stats::time(|| {
+            madadkar_client::demo::generate_with(
+                &mut store,
+                args.households,
+                args.seed,
+                today,
+                madadkar_client::demo::Shape::PROVINCE,
+            )
+        });
+        eprintln!(
+            "bench: {} households generated in {:.0} s",
+            made?,
+            d.as_secs_f64()
+        );
+        println!("{}", report::table(&outcomes::rows(&store, today)?));
         return Ok(());
     }
     let work = tempfile::tempdir()?;
@@ -62,6 +89,7 @@ fn main() -> Result<()> {
         args.samples,
     )?);
     rows.push(load_phase::run(&province, args.workers)?);
+    rows.extend(outcomes::rows(&coordinator, province.today)?);
     rows.extend(footprint::rows(
         &coordinator,
         first.client_peak_kib,

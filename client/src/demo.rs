@@ -389,7 +389,8 @@ fn plan(
     meta: &ChangeMeta,
     date: NaiveDate,
 ) -> Result<Vec<Uuid>> {
-    const GOALS: &[(GoalDomain, &str, &[(&str, StepOwner, Option<PartnerKind>)])] = &[
+    type Steps = &'static [(&'static str, StepOwner, Option<PartnerKind>)];
+    const GOALS: &[(GoalDomain, &str, Steps)] = &[
         (
             GoalDomain::Income,
             "درآمد پایدار با کسب‌وکار خانگی",

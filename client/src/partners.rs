@@ -27,9 +27,10 @@ pub(crate) fn store_partners(conn: &Connection, partners: &[Partner]) -> Result<
     Ok(())
 }
 
-fn row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, String, String, Option<String>, Option<String>, bool)> {
+/// A partner as stored: code, kind, name, branch, district, active.
+type PartnerRow = (String, String, String, Option<String>, Option<String>, bool);
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PartnerRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -40,16 +41,7 @@ fn row(
     ))
 }
 
-fn partner_of(
-    (code, kind, name, branch, district, active): (
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        bool,
-    ),
-) -> Result<Partner> {
+fn partner_of((code, kind, name, branch, district, active): PartnerRow) -> Result<Partner> {
     Ok(Partner {
         kind: PartnerKind::parse(&kind)?,
         code,

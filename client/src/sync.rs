@@ -706,8 +706,9 @@ impl Store {
         }
     }
 
-    /// Fetches the server's directory of devices when its answers named a version other than
-    /// the one stored: who each device is, for the authors history and conflicts show.
+    /// Fetches the server's directory when its answers named a version other than the one
+    /// stored: who each device is, for the authors history and conflicts show, and the partner
+    /// directory referrals and plan steps choose from (none from a server that sends none).
     fn refresh_directory(&mut self, http: &mut Http) -> Result<()> {
         if !self.stale("directory_version", http.directory_version)? {
             return Ok(());
@@ -719,6 +720,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         crate::authorship::store_directory(&tx, &directory.devices)?;
+        crate::partners::store_partners(&tx, &directory.partners)?;
         put_meta(&tx, "directory_version", &directory.version.to_string())?;
         tx.commit()?;
         Ok(())

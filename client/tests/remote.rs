@@ -234,3 +234,63 @@ fn a_coordinator_reassigns_through_the_client_and_a_worker_looks_up_an_id() {
     let offline = fy.lookup_national_id(ids[0].as_str()).expect_err("offline");
     assert!(matches!(offline, StoreError::Network { .. }), "{offline}");
 }
+
+/// The partner directory the administrator keeps on the server reaches a replica with the
+/// directory of devices, and a partner retired there shows as retired after the next sync.
+#[test]
+fn the_partner_directory_reaches_replicas_and_retiring_shows_after_a_sync() {
+    use madadkar_schema::PartnerKind;
+
+    let server = Server::start();
+    let s = server.storage.as_ref();
+    admin::add_group(s, "x", "گروه ایکس").expect("group");
+    let (mut field, _dir) = server.replica("field", Some("x"));
+    field.sync(None).expect("first sync");
+    assert_eq!(field.partners().expect("partners"), vec![]);
+
+    admin::add_partner(
+        s,
+        &admin::NewPartner {
+            code: "bank-melli-enghelab",
+            kind: "bank",
+            name: "بانک ملی",
+            branch: Some("شعبهٔ میدان انقلاب"),
+            district: Some("منطقه ۶"),
+        },
+    )
+    .expect("partner");
+    admin::import_partners(
+        s,
+        r#"[{"code": "clinic-imam-reza", "kind": "clinic", "name": "درمانگاه امام رضا", "active": true}]"#,
+    )
+    .expect("import");
+    field.sync(None).expect("sync after partners were added");
+    let partners = field.partners().expect("partners");
+    let mut got: Vec<(&str, PartnerKind, bool)> = partners
+        .iter()
+        .map(|p| (p.code.as_str(), p.kind, p.active))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("bank-melli-enghelab", PartnerKind::Bank, true),
+            ("clinic-imam-reza", PartnerKind::Clinic, true),
+        ]
+    );
+    let bank = partners
+        .iter()
+        .find(|p| p.code == "bank-melli-enghelab")
+        .expect("the bank");
+    assert_eq!(bank.branch.as_deref(), Some("شعبهٔ میدان انقلاب"));
+
+    admin::set_partner_active(s, "bank-melli-enghelab", false).expect("retire");
+    field.sync(None).expect("sync after a retirement");
+    let bank = field
+        .partners()
+        .expect("partners")
+        .into_iter()
+        .find(|p| p.code == "bank-melli-enghelab")
+        .expect("a retired partner stays listed");
+    assert!(!bank.active, "the replica must show the partner retired");
+}

@@ -12,6 +12,7 @@ use madadkar_client::reconcile::caseloads::Caseload;
 use madadkar_client::reconcile::duplicates::{Comparison, DuplicatePair, RegistrationMatch};
 use madadkar_client::reconcile::inbox::InboxEntry;
 use madadkar_client::reconcile::review::{ReturnedVisit, ReviewItem};
+use madadkar_client::report::{ReportFilterText, ReportInfo, ReportOptions, Table};
 use madadkar_client::{
     Draft, Followup, FollowupKind, GoalText, HouseholdDetails, HouseholdSummary, HouseholdText,
     Identity, ListText, Page, ProgressText, QuarantinedHousehold, ReferralStepText, ReferralText,
@@ -23,6 +24,7 @@ use madadkar_desktop::commands::caseloads::Reassignment;
 use madadkar_desktop::commands::conflicts::InboxFilter;
 use madadkar_desktop::commands::duplicates::RegisteredGroup;
 use madadkar_desktop::commands::identity::Standing;
+use madadkar_desktop::commands::reports::ExportFormat;
 use madadkar_desktop::commands::review::{NavCounts, ReviewFilter};
 use madadkar_desktop::lock::LockView;
 use madadkar_schema::{
@@ -64,6 +66,17 @@ fn export_types(out: &Path) {
         MemberText,
         VisitText,
         ReferralText,
+        // Outcome reports.
+        Table,
+        ReportInfo,
+        ReportOptions,
+        ReportFilterText,
+        ExportFormat,
+        PartnerKind,
+        GoalDomain,
+        StepStatus,
+        StepOwner,
+        Trend,
         // Each vocabulary's union of codes, which vocabulary.ts refers to.
         Sex,
         Relation,
@@ -98,11 +111,6 @@ fn export_types(out: &Path) {
         Comparison,
         RegistrationMatch,
         // Case outcomes: the plan, graduation, the referral ledger, the need history.
-        PartnerKind,
-        GoalDomain,
-        StepStatus,
-        StepOwner,
-        Trend,
         FollowupKind,
         Partner,
         PlanView,

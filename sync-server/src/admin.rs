@@ -2,7 +2,7 @@
 //! call. Printing stays with the binary.
 
 use chrono::{DateTime, Duration, Utc};
-use madadkar_schema::{Role, ValidationError};
+use madadkar_schema::{Partner, PartnerKind, Role, ValidationError};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -27,6 +27,12 @@ pub enum AdminError {
     Reassign(#[from] ReassignError),
     #[error("the system gave no randomness for a code")]
     Random(#[source] getrandom::Error),
+    /// A partner file that is not a JSON array of partners; nothing was added.
+    #[error(
+        "the partner file is not a JSON array of partners ({0}); each is {{\"code\", \"kind\", \"name\", \"branch\", \"district\", \"active\"}}; nothing was added"
+    )]
+    // Not a `#[source]`: the message already says it, and a chain would say it twice.
+    PartnerFile(serde_json::Error),
 }
 
 /// A fresh enrolment code, shown once: only its hash is stored.
@@ -125,4 +131,56 @@ pub fn revoke_device(
         storage.append_audit(&[event], now)?;
     }
     Ok(())
+}
+
+/// What the administrator types to add a partner.
+#[derive(Debug, Clone)]
+pub struct NewPartner<'a> {
+    pub code: &'a str,
+    /// A `PartnerKind` code (`bank`, `training_centre`, `clinic`, `other`) or its Persian label.
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub branch: Option<&'a str>,
+    pub district: Option<&'a str>,
+}
+
+/// Adds an active partner to the directory and returns it as stored (its texts cleaned). Not
+/// recorded in the access audit: the directory holds organisations, no household's data, as
+/// groups and workers do not go there either.
+pub fn add_partner(storage: &impl Storage, new: &NewPartner<'_>) -> Result<Partner, AdminError> {
+    let partner = Partner {
+        code: new.code.trim().to_string(),
+        kind: PartnerKind::parse(new.kind)?,
+        name: new.name.to_string(),
+        branch: new.branch.map(Into::into),
+        district: new.district.map(Into::into),
+        active: true,
+    };
+    let stored = crate::partners::validated(&partner).map_err(StorageError::from)?;
+    storage.add_partner(&stored)?;
+    Ok(stored)
+}
+
+/// Reads a JSON array of partners (what `partner list --json` prints), each with its `active`
+/// flag, as a seeding file gives them.
+pub fn parse_partners(json: &str) -> Result<Vec<Partner>, AdminError> {
+    serde_json::from_str(json).map_err(AdminError::PartnerFile)
+}
+
+/// Adds every partner of a seeding file, all or nothing (see [`Storage::add_partners`]);
+/// returns how many.
+pub fn import_partners(storage: &impl Storage, json: &str) -> Result<usize, AdminError> {
+    let partners = parse_partners(json)?;
+    storage.add_partners(&partners)?;
+    Ok(partners.len())
+}
+
+/// Retires a partner (`active = false`) or brings it back: a retired partner stays listed for
+/// the referrals that name it, but replicas offer it for no new one.
+pub fn set_partner_active(
+    storage: &impl Storage,
+    code: &str,
+    active: bool,
+) -> Result<(), AdminError> {
+    Ok(storage.set_partner_active(code.trim(), active)?)
 }

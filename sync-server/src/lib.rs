@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod facts;
+pub mod partners;
 pub mod reassign;
 pub mod serve;
 pub mod storage;

@@ -68,6 +68,41 @@ enum Command {
     /// The access audit: who pushed, pulled, reassigned or revoked what (ids only).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The partner directory referrals choose from: banks and branches, training centres,
+    /// clinics. It reaches every device with the directory of devices.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PartnerCommand {
+    /// Add a partner.
+    Add {
+        /// A short stable id: 2–64 lower-case Latin letters, digits or '-', e.g.
+        /// `bank-melli-enghelab`. Referrals name the partner by it.
+        #[arg(long)]
+        code: String,
+        /// bank, training_centre, clinic or other.
+        #[arg(long)]
+        kind: String,
+        /// The organisation, e.g. «بانک ملی».
+        #[arg(long)]
+        name: String,
+        /// The branch or site, e.g. «شعبهٔ میدان انقلاب».
+        #[arg(long)]
+        branch: Option<String>,
+        #[arg(long)]
+        district: Option<String>,
+    },
+    /// Every partner, retired ones too.
+    List,
+    /// Stop offering a partner for new referrals; referrals that name it keep it.
+    Retire { code: String },
+    /// Offer a retired partner again.
+    Reinstate { code: String },
+    /// Add every partner of a JSON file (an array, as `partner list --json` prints), all or
+    /// nothing.
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,6 +213,7 @@ fn main() -> Result<()> {
         Command::Device(command) => device(&storage, json, file.guards()?.push_quota, command)?,
         Command::Household(command) => household(&storage, json, command)?,
         Command::Audit(command) => audit_command(&storage, json, command)?,
+        Command::Partner(command) => partner(&storage, json, command)?,
     }
     Ok(())
 }
@@ -221,6 +257,80 @@ fn worker(storage: &SqliteStorage, json: bool, command: WorkerCommand) -> Result
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+fn partner(storage: &SqliteStorage, json: bool, command: PartnerCommand) -> Result<()> {
+    match command {
+        PartnerCommand::Add {
+            code,
+            kind,
+            name,
+            branch,
+            district,
+        } => {
+            let p = admin::add_partner(
+                storage,
+                &admin::NewPartner {
+                    code: &code,
+                    kind: &kind,
+                    name: &name,
+                    branch: branch.as_deref(),
+                    district: district.as_deref(),
+                },
+            )?;
+            print(json, &p, || {
+                format!(
+                    "partner {} ({}, {}) added",
+                    p.code,
+                    p.display_name(),
+                    p.kind
+                )
+            });
+        }
+        PartnerCommand::List => {
+            let partners = storage.partners()?;
+            print(json, &partners, || {
+                partners
+                    .iter()
+                    .map(|p| {
+                        let state = if p.active { "active" } else { "RETIRED" };
+                        let district = p.district.as_deref().unwrap_or("-");
+                        format!(
+                            "{}  {}  {}  {district}  {state}",
+                            p.code,
+                            p.kind,
+                            p.display_name()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        PartnerCommand::Retire { code } => {
+            admin::set_partner_active(storage, &code, false)?;
+            print(json, &serde_json::json!({ "retired": code }), || {
+                format!(
+                    "partner {code} retired: kept for the referrals that name it, offered for no new one"
+                )
+            });
+        }
+        PartnerCommand::Reinstate { code } => {
+            admin::set_partner_active(storage, &code, true)?;
+            print(json, &serde_json::json!({ "reinstated": code }), || {
+                format!("partner {code} is offered for new referrals again")
+            });
+        }
+        PartnerCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let added = admin::import_partners(storage, &text)
+                .with_context(|| format!("importing {}", file.display()))?;
+            print(json, &serde_json::json!({ "added": added }), || {
+                format!("{added} partners added from {}", file.display())
             });
         }
     }

@@ -1083,3 +1083,63 @@ async fn only_supervisors_and_coordinators_approve_or_return_visits() {
     let approved = step(&mut h, &sx, madadkar_schema::ReviewAction::Approved);
     w.push_ok(&sx, &approved).await;
 }
+
+#[tokio::test]
+async fn only_supervisors_and_coordinators_confirm_a_graduation() {
+    let w = World::new();
+    let fx = w.device("field", Some("x"));
+    let sx = w.device("supervisor", Some("x"));
+    let mut h = w.registered(&fx, None).await;
+    // A plan whose goal is met and two low assessments: the criteria hold.
+    let planned = h.write(&fx, |doc, meta| {
+        let goal = madadkar_schema::NewGoal {
+            domain: madadkar_schema::GoalDomain::Income,
+            title: "درآمد".into(),
+        };
+        let goal = doc.add_goal(&goal, meta, Utc::now()).expect("goal");
+        let step = madadkar_schema::NewStep {
+            what: "کارگاه".into(),
+            owner: madadkar_schema::StepOwner::Household,
+            partner: None,
+            target_date: None,
+        };
+        let step = doc.add_step(goal, &step, meta, Utc::now()).expect("step");
+        let done = madadkar_schema::StepUpdate {
+            status: madadkar_schema::StepStatus::Done,
+            comment: String::new(),
+            visit_id: None,
+        };
+        doc.update_step(step, &done, meta, Utc::now()).expect("done");
+        for day in [1, 20] {
+            let visit = madadkar_schema::NewVisit {
+                date: chrono::NaiveDate::from_ymd_opt(2025, 10, day).expect("date"),
+                kind: madadkar_schema::VisitKind::Home,
+                observations: String::new(),
+                needs: [(madadkar_schema::NeedDomain::Income, 1)].into_iter().collect(),
+                followup_date: None,
+            };
+            doc.add_visit(&visit, meta, Utc::now()).expect("visit");
+        }
+    });
+    w.push_ok(&fx, &planned).await;
+
+    // The field worker's own confirmation is refused and not stored.
+    let mut forged = Household {
+        id: h.id,
+        doc: HouseholdDoc::load(&h.doc.save()).expect("a copy"),
+    };
+    let graduation = forged.write(&fx, |doc, meta| {
+        doc.graduate("", meta, Utc::now()).expect("the criteria hold");
+    });
+    let error = w
+        .push(&fx, &graduation)
+        .await
+        .error(StatusCode::FORBIDDEN, "graduation_forbidden");
+    assert_eq!(error.households, vec![h.id]);
+
+    // The supervisor's is accepted, and so is the field worker's later visit.
+    let confirmed = h.write(&sx, |doc, meta| {
+        doc.graduate("درآمد پایدار", meta, Utc::now()).expect("graduated");
+    });
+    w.push_ok(&sx, &confirmed).await;
+}

@@ -143,6 +143,43 @@ impl Server {
             .to_string())
     }
 
+    /// Adds an active partner to the directory through `madadkar-server partner add`; `kind`
+    /// is a `PartnerKind` code (`bank`, `training_centre`, `clinic`, `other`).
+    pub fn add_partner(
+        &self,
+        code: &str,
+        kind: &str,
+        name: &str,
+        branch: Option<&str>,
+    ) -> Result<()> {
+        let mut args = vec![
+            "partner", "add", "--code", code, "--kind", kind, "--name", name,
+        ];
+        if let Some(b) = branch {
+            args.extend(["--branch", b]);
+        }
+        self.admin(&args)?;
+        Ok(())
+    }
+
+    /// Adds every partner of `partners` through `madadkar-server partner import`, all or
+    /// nothing, as a seeding file would.
+    pub fn import_partners(&self, partners: &[madadkar_schema::Partner]) -> Result<usize> {
+        let file = self.dir.path().join("partners-import.json");
+        std::fs::write(&file, serde_json::to_vec(partners)?)?;
+        let path = file.to_str().context("a UTF-8 data directory")?;
+        let added = self.admin(&["partner", "import", path])?["added"]
+            .as_u64()
+            .context("the number of partners added")?;
+        Ok(usize::try_from(added)?)
+    }
+
+    /// Retires a partner (`madadkar-server partner retire`).
+    pub fn retire_partner(&self, code: &str) -> Result<()> {
+        self.admin(&["partner", "retire", code])?;
+        Ok(())
+    }
+
     pub fn enroll_code(&self, worker: &str) -> Result<String> {
         Ok(self.admin(&["enroll-code", worker])?["code"]
             .as_str()

@@ -27,6 +27,7 @@ import { FirstRun } from "./screens/FirstRun";
 import { HouseholdPage } from "./screens/Household";
 import { HouseholdForm } from "./screens/HouseholdForm";
 import { LockScreen } from "./screens/Lock";
+import { Reports } from "./screens/Reports";
 import { ReviewQueue } from "./screens/ReviewQueue";
 import { VisitForm } from "./screens/VisitForm";
 import { WorkersProvider } from "./workers";
@@ -40,6 +41,7 @@ export type View =
   | { name: "conflicts" }
   | { name: "caseloads" }
   | { name: "duplicates" }
+  | { name: "reports" }
   | { name: "compare"; a: string; b: string };
 
 /** Follows the sync state: once at start, then every change the app pushes. */
@@ -268,6 +270,7 @@ function Workspace({ onLock }: { onLock: () => void }) {
             changed={recount}
           />
         )}
+        {view.name === "reports" && <Reports />}
         <StatusBar sync={sync} onSync={() => api.syncNow().catch(() => undefined)} />
       </div>
     </WorkersProvider>

@@ -8,6 +8,7 @@ import type { ChangeInfo } from "./bindings/ChangeInfo";
 import type { Comparison } from "./bindings/Comparison";
 import type { Draft } from "./bindings/Draft";
 import type { DuplicatePair } from "./bindings/DuplicatePair";
+import type { ExportFormat } from "./bindings/ExportFormat";
 import type { Field } from "./bindings/Field";
 import type { Followup } from "./bindings/Followup";
 import type { GoalText } from "./bindings/GoalText";
@@ -35,6 +36,9 @@ import type { ReferralStepText } from "./bindings/ReferralStepText";
 import type { ReferralText } from "./bindings/ReferralText";
 import type { RegisteredGroup } from "./bindings/RegisteredGroup";
 import type { RegistrationMatch } from "./bindings/RegistrationMatch";
+import type { ReportFilterText } from "./bindings/ReportFilterText";
+import type { ReportInfo } from "./bindings/ReportInfo";
+import type { ReportOptions } from "./bindings/ReportOptions";
 import type { ReturnedVisit } from "./bindings/ReturnedVisit";
 import type { ReviewFilter } from "./bindings/ReviewFilter";
 import type { ReviewItem } from "./bindings/ReviewItem";
@@ -42,9 +46,16 @@ import type { StalledReferral } from "./bindings/StalledReferral";
 import type { Standing } from "./bindings/Standing";
 import type { StepText } from "./bindings/StepText";
 import type { SyncView } from "./bindings/SyncView";
+import type { Table } from "./bindings/Table";
 import type { UiError } from "./bindings/UiError";
 import type { VisitText } from "./bindings/VisitText";
 
+export type { AppliedFilter } from "./bindings/AppliedFilter";
+export type { Cell } from "./bindings/Cell";
+export type { ChartHint } from "./bindings/ChartHint";
+export type { ChartKind } from "./bindings/ChartKind";
+export type { Column } from "./bindings/Column";
+export type { ColumnKind } from "./bindings/ColumnKind";
 export type { Field } from "./bindings/Field";
 export type { Goal } from "./bindings/Goal";
 export type { Member } from "./bindings/Member";
@@ -58,6 +69,7 @@ export type {
   Comparison,
   Draft,
   DuplicatePair,
+  ExportFormat,
   Followup,
   GoalText,
   HouseholdDetails,
@@ -81,6 +93,9 @@ export type {
   ReferralStepText,
   RegisteredGroup,
   RegistrationMatch,
+  ReportFilterText,
+  ReportInfo,
+  ReportOptions,
   ReturnedVisit,
   ReviewFilter,
   ReviewItem,
@@ -88,6 +103,7 @@ export type {
   Standing,
   StepText,
   SyncView,
+  Table,
   UiError,
   VisitText,
 };
@@ -167,6 +183,12 @@ export const api = {
   lookupNationalId: (nationalId: string) => invoke<RegisteredGroup[]>("lookup_national_id", { nationalId }),
   assign: (households: string[], group: string | null, worker: string | null, dryRun: boolean) =>
     invoke<Reassignment>("assign_households", { households, group, worker, dryRun }),
+  reportList: () => invoke<ReportInfo[]>("report_list"),
+  reportOptions: () => invoke<ReportOptions>("report_options"),
+  runReport: (code: string, filter: ReportFilterText) => invoke<Table>("run_report", { code, filter }),
+  /** Writes the report to a file; resolves to the file's absolute path. */
+  exportReport: (code: string, filter: ReportFilterText, format: ExportFormat) =>
+    invoke<string>("export_report", { code, filter, format }),
 };
 
 /** Calls `onChange` with every new sync state; resolves to the function that stops listening. */

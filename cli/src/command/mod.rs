@@ -8,6 +8,7 @@ mod household;
 mod init;
 mod maintenance;
 mod member;
+mod outcome;
 mod passphrase;
 mod quarantine;
 mod reconcile;
@@ -89,6 +90,26 @@ pub enum Command {
     /// Move households to another worker of the group, or (coordinators) another group,
     /// through the server; --preview shows what would move.
     Assign(reconcile::AssignArgs),
+    /// A household's empowerment plan; graduation criteria.
+    #[command(subcommand)]
+    Plan(outcome::PlanCommand),
+    /// Add a goal to a household's plan.
+    #[command(subcommand)]
+    Goal(outcome::GoalCommand),
+    /// Add a step to a goal; record progress on it.
+    #[command(subcommand)]
+    Step(outcome::StepCommand),
+    /// Confirm a household's graduation (supervisors), refused with the reasons when the
+    /// plan's criteria do not hold.
+    Graduate(outcome::GraduateArgs),
+    /// Bring a graduated household back into support (supervisors).
+    Reenter(outcome::ReenterArgs),
+    /// Referral ledgers: one household's, or every stalled referral.
+    Referrals(outcome::ReferralsArgs),
+    /// The partner directory (banks, training centres, clinics) referrals choose from.
+    Partners,
+    /// Outcome reports (`report list`), printed, or exported as CSV or XLSX.
+    Report(outcome::ReportArgs),
 }
 
 /// Opens the store in `data_dir` (or the default one) with the passphrase in `passphrase_file`
@@ -146,6 +167,14 @@ pub fn run(
         Command::Caseloads(args) => reconcile::caseloads(store, out, args)?,
         Command::Assign(args) => reconcile::assign(store, out, args)?,
         Command::Duplicates(args) => reconcile::duplicates(store, out, args)?,
+        Command::Plan(cmd) => outcome::plan(store, out, cmd)?,
+        Command::Goal(cmd) => outcome::goal(store, out, cmd)?,
+        Command::Step(cmd) => outcome::step(store, out, cmd)?,
+        Command::Graduate(args) => outcome::graduate(store, out, args)?,
+        Command::Reenter(args) => outcome::reenter(store, out, args)?,
+        Command::Referrals(args) => outcome::referrals(store, out, args)?,
+        Command::Partners => outcome::partners(store, out)?,
+        Command::Report(args) => outcome::report(store, out, args)?,
     }
     Ok(ExitCode::SUCCESS)
 }

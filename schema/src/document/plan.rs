@@ -241,7 +241,7 @@ impl HouseholdDoc {
         for goals in lazy_maps(&self.doc, &automerge::ROOT, "goals")? {
             for item in self.doc.map_range(&goals, ..) {
                 if let Some((Value::Object(ObjType::Map), steps)) =
-                    self.doc.get(&item.id(), "steps")?
+                    self.doc.get(item.id(), "steps")?
                     && let Some((Value::Object(ObjType::Map), obj)) =
                         self.doc.get(&steps, step.to_string())?
                 {

@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(between(&start, &better), Trend::Improving);
         assert_eq!(between(&start, &same), Trend::Stable);
         assert_eq!(between(&start, &worse), Trend::Worsening);
-        assert_eq!(over(&[start.clone()]), Trend::Unknown);
+        assert_eq!(over(std::slice::from_ref(&start)), Trend::Unknown);
         assert_eq!(over(&[start.clone(), worse.clone()]), Trend::Worsening);
     }
 

@@ -17,6 +17,7 @@ pub mod lock;
 pub mod members;
 pub mod outcomes;
 pub mod referrals;
+pub mod reports;
 pub mod review;
 pub mod sync;
 pub mod visits;

@@ -111,6 +111,10 @@ impl From<StorageError> for ApiError {
                 message: e.to_string(),
                 households: vec![household],
             },
+            StorageError::BadPartner(_) => Self::BadRequest {
+                code: "invalid_partner",
+                message: e.to_string(),
+            },
             StorageError::NotFound { .. } => Self::BadRequest {
                 code: "not_found",
                 message: e.to_string(),

@@ -210,9 +210,58 @@ pub mod schemas {
     /// `GET /v1/directory`'s answer.
     #[derive(Debug, ToSchema)]
     pub struct Directory {
-        /// Changes whenever a device or its worker's name or group changes.
+        /// Changes whenever a device, its worker's name or group, or a partner changes.
         pub version: u64,
         pub devices: Vec<DirectoryEntry>,
+        /// The partner directory, retired partners too, by code. Absent from servers before
+        /// it: read as none.
+        #[schema(required = false)]
+        pub partners: Vec<Partner>,
+    }
+
+    /// A kind of partner, one of `madadkar_schema::PartnerKind`'s codes.
+    #[derive(Debug)]
+    pub struct PartnerKind;
+
+    impl PartialSchema for PartnerKind {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(
+                    madadkar_schema::PartnerKind::ALL.iter().map(|k| k.code()),
+                ))
+                .description(Some(
+                    "What kind of organisation a partner is; referrals age by their partner's kind.",
+                ))
+                .into()
+        }
+    }
+
+    impl ToSchema for PartnerKind {
+        fn name() -> Cow<'static, str> {
+            "PartnerKind".into()
+        }
+    }
+
+    /// An organisation referrals and plan steps go to (`madadkar_schema::Partner`), kept by the
+    /// administrator (`madadkar-server partner …`).
+    #[derive(Debug, ToSchema)]
+    pub struct Partner {
+        /// A stable code, `[a-z0-9-]{2,64}`, e.g. `bank-melli-enghelab`: what referrals name.
+        #[schema(pattern = "^[a-z0-9-]{2,64}$")]
+        pub code: String,
+        pub kind: PartnerKind,
+        /// The organisation, e.g. «بانک ملی».
+        #[schema(min_length = 1, max_length = 100)]
+        pub name: String,
+        /// The branch or site; null when none.
+        #[schema(required = true, max_length = 100)]
+        pub branch: Option<String>,
+        #[schema(required = true, max_length = 100)]
+        pub district: Option<String>,
+        /// False for a partner the committee stopped working with: kept for the referrals that
+        /// name it, offered for no new one.
+        pub active: bool,
     }
 
     /// `GET /v1/scope`'s answer.
@@ -343,6 +392,8 @@ pub mod schemas {
         schemas::AccessEntry,
         schemas::DirectoryEntry,
         schemas::Directory,
+        schemas::PartnerKind,
+        schemas::Partner,
         schemas::ScopeList,
         schemas::AccessPage,
         schemas::AssignRequest,
@@ -848,6 +899,30 @@ mod tests {
             registered: vec![group],
         };
         assert_eq!(properties("LookupResponse"), keys(&found));
+        let partner = madadkar_schema::Partner {
+            code: "bank-melli-enghelab".into(),
+            kind: madadkar_schema::PartnerKind::Bank,
+            name: "بانک ملی".into(),
+            branch: None,
+            district: None,
+            active: true,
+        };
+        assert_eq!(properties("Partner"), keys(&partner));
+        let entry = wire::DirectoryEntry {
+            device_id: id,
+            worker_id: "w".into(),
+            worker_name: "n".into(),
+            group_id: None,
+            revoked: false,
+            signing_key: None,
+        };
+        assert_eq!(properties("DirectoryEntry"), keys(&entry));
+        let directory = wire::Directory {
+            version: 1,
+            devices: vec![entry],
+            partners: vec![partner],
+        };
+        assert_eq!(properties("Directory"), keys(&directory));
     }
 
     #[test]

@@ -388,6 +388,45 @@ fn check_reviews<S: Storage>(
     checked: &[Checked],
     reviewed: &[Uuid],
 ) -> ApiResult<()> {
+    check_supervisor_steps(
+        storage,
+        principal,
+        checked,
+        reviewed,
+        "review_forbidden",
+        "only a supervisor or a coordinator may approve or return a visit",
+    )
+}
+
+/// Refuses graduations and re-entries no supervisor or coordinator confirmed, as
+/// [`check_reviews`] does for reviews: `403 graduation_forbidden`.
+fn check_graduations<S: Storage>(
+    storage: &S,
+    principal: &Principal,
+    checked: &[Checked],
+    graduated: &[Uuid],
+) -> ApiResult<()> {
+    check_supervisor_steps(
+        storage,
+        principal,
+        checked,
+        graduated,
+        "graduation_forbidden",
+        "only a supervisor or a coordinator may confirm a graduation or a re-entry",
+    )
+}
+
+/// The households of `households` whose new supervisor-only steps came from neither the
+/// caller as a supervisor or coordinator, nor a supervisor's or coordinator's device relayed
+/// by it, refused as `code`.
+fn check_supervisor_steps<S: Storage>(
+    storage: &S,
+    principal: &Principal,
+    checked: &[Checked],
+    reviewed: &[Uuid],
+    code: &'static str,
+    rule: &str,
+) -> ApiResult<()> {
     if reviewed.is_empty() || matches!(principal.worker.role, Role::Supervisor | Role::Coordinator)
     {
         return Ok(());
@@ -416,11 +455,7 @@ fn check_reviews<S: Storage>(
     if forbidden.is_empty() {
         return Ok(());
     }
-    Err(refused_for_role(
-        "review_forbidden",
-        "only a supervisor or a coordinator may approve or return a visit",
-        forbidden,
-    ))
+    Err(refused_for_role(code, rule, forbidden))
 }
 
 /// `403 code`: what the caller's role may not do, naming the households (the client holds
@@ -457,9 +492,13 @@ pub(super) fn accept_changes<S: Storage>(
     let received = checked
         .iter()
         .map(|c| (c.change.household, c.parsed.clone()));
-    let super::validate::Checked { facts, reviewed } =
-        super::validate::check_documents(storage, received)?;
+    let super::validate::Checked {
+        facts,
+        reviewed,
+        graduated,
+    } = super::validate::check_documents(storage, received)?;
     check_reviews(storage, principal, &checked, &reviewed)?;
+    check_graduations(storage, principal, &checked, &graduated)?;
     let merges = check_merges(storage, principal, &standings, &facts)?;
     let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
     crate::audit::pushed(storage, principal, &households)?;

@@ -91,6 +91,7 @@ pub(super) fn check_documents<S: Storage>(
     let mut refused = Vec::new();
     let mut facts = Vec::new();
     let mut reviewed = Vec::new();
+    let mut graduated = Vec::new();
     for household in order {
         let changes = by_household.remove(&household).unwrap_or_default();
         let stored = stored_changes(storage, household)?;
@@ -104,12 +105,16 @@ pub(super) fn check_documents<S: Storage>(
         let doc = stored_document(household, stored);
         let before = doc.clone();
         let checked = HouseholdDoc::check_received(doc, new, household).and_then(|doc| {
-            if !supervisor_steps(&doc)?.is_empty() {
-                let held = HouseholdDoc::from_automerge(before)
+            let (reviews, statuses) = supervisor_steps(&doc)?;
+            if !reviews.is_empty() || !statuses.is_empty() {
+                let (held_reviews, held_statuses) = HouseholdDoc::from_automerge(before)
                     .and_then(|b| supervisor_steps(&b))
                     .unwrap_or_default();
-                if supervisor_steps(&doc)?.iter().any(|s| !held.contains(s)) {
+                if reviews.iter().any(|s| !held_reviews.contains(s)) {
                     reviewed.push(household);
+                }
+                if statuses.iter().any(|s| !held_statuses.contains(s)) {
+                    graduated.push(household);
                 }
             }
             crate::facts::of(household, &doc)
@@ -135,7 +140,11 @@ pub(super) fn check_documents<S: Storage>(
         });
     }
     if refused.is_empty() {
-        return Ok(Checked { facts, reviewed });
+        return Ok(Checked {
+            facts,
+            reviewed,
+            graduated,
+        });
     }
     let code = if refused.iter().all(|r| r.too_new) {
         "schema_too_new"
@@ -166,18 +175,24 @@ pub(super) struct Checked {
     /// Households to which the push adds a supervisor's review step (an approval or a return):
     /// only a supervisor or a coordinator may have made it.
     pub reviewed: Vec<Uuid>,
+    /// Households to which the push adds a graduation or a re-entry: only a supervisor or a
+    /// coordinator may confirm one.
+    pub graduated: Vec<Uuid>,
 }
 
-/// The approvals and returns of a household's visits, by step id.
-fn supervisor_steps(doc: &HouseholdDoc) -> Result<HashSet<Uuid>, DocumentError> {
-    Ok(doc
-        .read()?
+/// A household's supervisor-only steps, by id: the approvals and returns of its visits, and
+/// its graduations and re-entries.
+fn supervisor_steps(doc: &HouseholdDoc) -> Result<(HashSet<Uuid>, HashSet<Uuid>), DocumentError> {
+    let household = doc.read()?;
+    let reviews = household
         .visits
         .iter()
         .flat_map(|v| v.review.iter())
         .filter(|e| matches!(e.action, ReviewAction::Approved | ReviewAction::Returned))
         .map(|e| e.id)
-        .collect())
+        .collect();
+    let statuses = household.status_events.iter().map(|e| e.id).collect();
+    Ok((reviews, statuses))
 }
 
 /// A household's stored changes, parsed within the same bounds as received ones.

@@ -9,7 +9,7 @@ pub mod sqlite;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use madadkar_schema::{Role, wire::PullBatch};
+use madadkar_schema::{Partner, Role, wire::PullBatch};
 use serde::Serialize;
 use thiserror::Error;
 use uuid::Uuid;
@@ -29,6 +29,9 @@ pub enum StorageError {
     DuplicateSeq { household: Uuid },
     #[error("the enrolment code is unknown, used or expired")]
     BadCode,
+    /// A partner the directory cannot hold (see [`crate::partners::validated`]).
+    #[error(transparent)]
+    BadPartner(#[from] crate::partners::BadPartner),
     /// A stored value that cannot be what it claims (an unknown role, a device id that is no
     /// UUID, a date that does not parse): refused rather than read as a default.
     #[error("the database holds a bad value: {what}")]
@@ -359,9 +362,27 @@ pub trait Storage: Send + Sync + 'static {
     /// Every device's push usage over the rolling window ending at `now` (devices that pushed
     /// nothing are left out).
     fn push_usage(&self, now: DateTime<Utc>) -> Result<HashMap<Uuid, PushUsage>>;
-    /// Every enrolled device's worker, for the directory clients name authors from, with the
-    /// directory's version (it changes whenever a device or its worker's name changes).
+    /// Every enrolled device's worker, for the directory clients name authors from, and the
+    /// partner directory, with the directory's version (it changes whenever a device, its
+    /// worker's name or a partner changes).
     fn directory(&self) -> Result<madadkar_schema::wire::Directory>;
+
+    // The partner directory (`crate::partners`): banks, training centres, clinics.
+
+    /// Adds partners, all or nothing: each is [`crate::partners::validated`] (and stored as
+    /// cleaned), and a code the directory holds already, or one the batch names twice, refuses
+    /// the whole batch naming that code. Bumps the directory's version.
+    fn add_partners(&self, partners: &[Partner]) -> Result<()>;
+    /// Adds one partner; see [`Storage::add_partners`].
+    fn add_partner(&self, partner: &Partner) -> Result<()> {
+        self.add_partners(std::slice::from_ref(partner))
+    }
+    /// Retires (`false`) or brings back (`true`) a partner. A retired partner stays in the
+    /// directory, for the referrals that name it, but is offered for no new one. Setting what
+    /// is already set changes nothing (not even the directory's version).
+    fn set_partner_active(&self, code: &str, active: bool) -> Result<()>;
+    /// Every partner, retired ones too, by code.
+    fn partners(&self) -> Result<Vec<Partner>>;
     /// The current versions of the directory and of the scope lists, in one read (every pull
     /// answer names both).
     fn versions(&self) -> Result<Versions>;

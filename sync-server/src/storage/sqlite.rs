@@ -18,10 +18,12 @@ use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
 
 mod actor_seq;
 mod audit;
+mod partners;
 mod reconcile;
 
 /// The schema's steps, in order. The push quota's, the access audit's, the device keys', the
-/// (actor, sequence number) and the reconciliation steps each depend on nothing but `INITIAL`.
+/// (actor, sequence number) and the reconciliation steps each depend on nothing but `INITIAL`;
+/// the partner directory's on nothing but the device keys' `directory_version`.
 const MIGRATIONS: &[&str] = &[
     INITIAL,
     PUSH_USAGE,
@@ -29,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     DEVICE_KEYS,
     actor_seq::MIGRATION,
     reconcile::MIGRATION,
+    partners::MIGRATION,
 ];
 
 /// Authorship (issue 9): each device's public signing key, and the version of the directory of
@@ -1053,12 +1056,27 @@ impl Storage for SqliteStorage {
                     })
                 })?
                 .collect::<SqlResult<Vec<_>>>()?;
+            // In the same read transaction as the version: a partner added between the reads
+            // shows as a newer version on the next pull, never as a list that looks current.
+            let partners = partners::all(&tx)?;
             Ok(madadkar_schema::wire::Directory {
                 version,
                 devices,
-                partners: Vec::new(),
+                partners,
             })
         })
+    }
+
+    fn add_partners(&self, batch: &[Partner]) -> Result<()> {
+        self.write(|c| partners::add(c, batch))
+    }
+
+    fn set_partner_active(&self, code: &str, active: bool) -> Result<()> {
+        self.write(|c| partners::set_active(c, code, active))
+    }
+
+    fn partners(&self) -> Result<Vec<Partner>> {
+        self.read(|c| partners::all(c))
     }
 
     fn retire_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {

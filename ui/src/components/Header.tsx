@@ -8,7 +8,7 @@ import { type Key, type Language, t } from "../i18n";
 import { label, vocabularies } from "../labels";
 
 /** A screen of the navigation. */
-export type Screen = "list" | "review" | "conflicts" | "caseloads" | "duplicates";
+export type Screen = "list" | "review" | "conflicts" | "caseloads" | "duplicates" | "reports";
 
 const SCREEN_LABELS: Record<Screen, Key> = {
   list: "caseload",
@@ -16,16 +16,18 @@ const SCREEN_LABELS: Record<Screen, Key> = {
   conflicts: "navConflicts",
   caseloads: "navCaseloads",
   duplicates: "navDuplicates",
+  reports: "navReports",
 };
 
 /** What each role works on: a field worker their caseload; a supervisor (within the group) and
- * a coordinator (across groups) the reconciliation of the register as well. The store and the
- * server check every action again; this only shows what the role can do. */
+ * a coordinator (across groups) the reconciliation of the register as well. Everyone has the
+ * reports, each of their own scope (the store computes them from what the replica holds). The
+ * store and the server check every action again; this only shows what the role can do. */
 export function screensFor(role: Role): readonly Screen[] {
   return role === "field" ? FIELD : REVIEWER;
 }
-const FIELD: readonly Screen[] = ["list"];
-const REVIEWER: readonly Screen[] = ["list", "review", "conflicts", "caseloads", "duplicates"];
+const FIELD: readonly Screen[] = ["list", "reports"];
+const REVIEWER: readonly Screen[] = ["list", "review", "conflicts", "caseloads", "duplicates", "reports"];
 
 function count(screen: Screen, counts: NavCounts | null): number {
   if (!counts) return 0;

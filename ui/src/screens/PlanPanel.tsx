@@ -19,6 +19,7 @@ import type { Field } from "../bindings/Field";
 import type { GoalDomain } from "../bindings/GoalDomain";
 import type { PartnerKind } from "../bindings/PartnerKind";
 import { errorText, FieldError, FormError, LoadError } from "../components/Errors";
+import { ReportChart } from "../components/ReportChart";
 import { useLoad } from "../components/useLoad";
 import { faDigits, jalali, normaliseJalali } from "../format";
 import { both, type Key, language, t } from "../i18n";
@@ -623,14 +624,7 @@ export function NeedHistoryCard({ h }: { h: HouseholdDetails }) {
         <p class="empty">{t("noAssessments")}</p>
       ) : (
         <div data-testid="need-chart">
-          <ol class="need-points">
-            {history.points.map((p) => (
-              <li key={p.date}>
-                {jalali(p.date)}: {faDigits(p.highest)}
-                {p.dominant && <> ({label(vocabularies.NeedDomain, p.dominant)})</>}
-              </li>
-            ))}
-          </ol>
+          <ReportChart table={history.chart} compact />
         </div>
       )}
     </section>

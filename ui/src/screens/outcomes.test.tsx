@@ -393,17 +393,32 @@ describe("the need history", () => {
           report: "need-history",
           title_fa: "امتیاز نیازها در طول زمان",
           title_en: "Need scores over time",
-          columns: [],
-          rows: [],
+          columns: [
+            { key: "date", fa: "تاریخ بازدید", en: "visit date", kind: "date" },
+            { key: "income", fa: "درآمد", en: "income", kind: "int" },
+          ],
+          rows: [
+            [
+              { kind: "date", value: "2025-01-01" },
+              { kind: "int", value: 4 },
+            ],
+            [
+              { kind: "date", value: "2025-03-01" },
+              { kind: "int", value: 2 },
+            ],
+          ],
           filters: [],
-          chart: null,
+          chart: { kind: "line", label_column: 0, series_columns: [1] },
         },
       }),
     });
     const trend = await waitFor(() => byTestId("need-trend"));
     expect(trend.dataset.trend).toBe("improving");
     expect(trend.textContent).toBe("رو به بهبود");
-    expect(byTestId("need-chart")).not.toBeNull();
+    // The compact chart of the scores, with its text alternative in Persian.
+    const chart = byTestId("report-chart", byTestId("need-chart"));
+    expect(chart.classList.contains("compact")).toBe(true);
+    expect(el("canvas", chart).getAttribute("aria-label")).toMatch(/درآمد/);
   });
 });
 

@@ -117,11 +117,12 @@ describe("the navigation", () => {
     expect(review.getAttribute("aria-current")).toBe("page");
   });
 
-  it("gives a field worker their caseload only", async () => {
+  it("gives a field worker their caseload and the reports only", async () => {
     app("field");
     render(<App />);
     await screen.findByRole("button", { name: /پرونده‌ها/ });
-    expect(document.querySelectorAll("nav button").length).toBe(1);
+    expect(document.querySelectorAll("nav button").length).toBe(2);
+    expect(document.getElementById("nav-reports")).not.toBeNull();
     expect(document.getElementById("nav-review")).toBeNull();
     expect(document.getElementById("nav-duplicates")).toBeNull();
   });

@@ -271,6 +271,15 @@ function Steps({ goal, plan }: { goal: Goal; plan: PlanView }) {
   if (goal.steps.length === 0) return null;
   return (
     <table class="steps">
+      <thead>
+        <tr>
+          <th>{fieldLabel("step_what")}</th>
+          <th>{fieldLabel("step_owner")}</th>
+          <th>{fieldLabel("partner")}</th>
+          <th>{fieldLabel("target_date")}</th>
+          <th>{fieldLabel("step_status")}</th>
+        </tr>
+      </thead>
       <tbody>
         {goal.steps.map((s) => {
           const late = overdue.has(s.id);

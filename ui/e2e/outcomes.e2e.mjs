@@ -8,6 +8,9 @@
 // to disbursed with an amount; an older referral, sent two months ago, shows stalled in red.
 // The work syncs, and the supervisor's replica (the CLI) reads the step done and the referral
 // disbursed with its amount. Screenshots: docs/screenshots/17-plan.png, 18-ledger.png.
+//
+// Then a second low-need visit makes the criteria hold: the supervisor, in the app, sees the
+// graduation proposed, confirms it with a reason, and the worker's replica reads it graduated.
 
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -208,5 +211,33 @@ test("a worker plans a step with a bank, ticks it on a visit and follows the loa
   );
   assert.equal(loan.partner, BANK);
   assert.equal(loan.history.at(-1).amount, AMOUNT);
+  await app.deleteSession();
+});
+
+test("the supervisor confirms the graduation the plan proposes", { timeout: 240000 }, async () => {
+  // A second assessment at or below the threshold: every goal met, low need on two visits.
+  const { zahra, maryam } = replica;
+  zahra.run("visit", "add", family.id, "--need", "income=1", "--need", "housing=0");
+  zahra.run("sync");
+  maryam.run("sync");
+  const app = await open("maryam");
+  await click(await app.$(`.row[data-id="${family.id}"]`));
+  const box = await app.$(testid("graduation-box"));
+  await box.waitForDisplayed({ timeout: 15000 });
+  await app.waitUntil(async () => (await box.getAttribute("data-state")) === "proposed", {
+    timeout: 15000,
+    timeoutMsg: "the graduation was not proposed",
+  });
+  // A reason is asked for before anything is sent.
+  await click(await app.$(testid("graduate-confirm")));
+  await (await box.$('[role="alert"]')).waitForDisplayed({ timeout: 10000 });
+  await (await reach(await app.$(testid("graduate-reason")))).setValue("دو بازدید پیاپی با نیاز کم؛ کارگاه درآمد دارد");
+  await click(await app.$(testid("graduate-confirm")));
+  await (await app.$(testid("graduated-badge"))).waitForDisplayed({ timeout: 15000 });
+  assert.equal(await (await app.$(testid("graduation-box"))).getAttribute("data-state"), "graduated");
+  assert.ok(await (await app.$(testid("reenter-confirm"))).isExisting(), "a supervisor may bring it back");
+  await synced(app);
+  zahra.run("sync");
+  assert.equal(zahra.run("household", "show", family.id).status, "graduated");
   await app.deleteSession();
 });

@@ -29,6 +29,9 @@ export interface VisitDraft {
   referralTarget: string;
   /** Progress on plan steps by step id: a new status (empty: no change) and a comment. */
   progress: Record<string, StepChoice>;
+  /** The visit's id once it is saved while its referral was refused: saving again then sends
+   * the referral only, never the visit a second time. */
+  savedVisit?: string;
 }
 
 export interface StepChoice {
@@ -85,9 +88,11 @@ function emptyDraft(): VisitDraft {
 
 /** The progress the visit records: the steps given a new status, with their comments. */
 export function progressOf(draft: VisitDraft, plan: PlanView | null): ProgressText[] {
-  const open = new Set(plan?.goals.flatMap((g) => g.steps.filter(isOpen).map((s) => s.id)) ?? []);
+  // Steps closed since the draft was kept are left out; when the plan could not be read, every
+  // choice is sent and the store checks each.
+  const open = plan && new Set(plan.goals.flatMap((g) => g.steps.filter(isOpen).map((s) => s.id)));
   return Object.entries(draft.progress)
-    .filter(([step, choice]) => choice.status && open.has(step))
+    .filter(([step, choice]) => choice.status && (!open || open.has(step)))
     .map(([step, choice]) => ({ step, status: choice.status, comment: choice.comment }));
 }
 
@@ -168,17 +173,20 @@ export function VisitForm({ id, done }: { id: string; done: () => void }) {
       return setError(invalid("target", "targetRequired"));
     try {
       const needs = Object.entries(draft.needs).map(([domain, score]) => `${domain}=${score}`);
-      const visitId = await api.addVisit(
-        id,
-        {
-          date: dates.date,
-          kind: draft.kind,
-          observations: draft.observations,
-          needs,
-          followup: dates.followup,
-        },
-        progressOf(draft, plan),
-      );
+      const visitId =
+        draft.savedVisit ??
+        (await api.addVisit(
+          id,
+          {
+            date: dates.date,
+            kind: draft.kind,
+            observations: draft.observations,
+            needs,
+            followup: dates.followup,
+          },
+          progressOf(draft, plan),
+        ));
+      if (draft.referralKind && !draft.savedVisit) update({ savedVisit: visitId });
       if (draft.referralKind) {
         await api.addReferral(id, {
           kind: draft.referralKind,
@@ -313,6 +321,11 @@ export function VisitForm({ id, done }: { id: string; done: () => void }) {
           onChange={(followup) => update({ followup })}
         />
         <FieldError error={error} field="followup_date" />
+        {draft.savedVisit && (
+          <p class="banner" role="status" data-testid="visit-saved">
+            {t("visitSavedReferralLeft")}
+          </p>
+        )}
         <FormError error={error} fields={FIELDS} />
         <p class="hint">{t("draftKept")}</p>
         <div class="actions">

@@ -494,6 +494,44 @@ describe("the visit form and the plan", () => {
   });
 });
 
+describe("a visit whose referral is refused", () => {
+  it("is saved once: saving again sends the referral only", async () => {
+    let refuse = true;
+    const calls = mockCommands({
+      partners: () => partners,
+      add_visit: () => "v1",
+      add_referral: () => {
+        if (refuse) {
+          refuse = false;
+          throw {
+            code: "invalid",
+            field: "partner",
+            message: 'partner "bank-melli": is a partner the committee no longer works with',
+            message_fa: "این شریک دیگر همکاری نمی‌کند.",
+          };
+        }
+        return "r1";
+      },
+    });
+    const done = vi.fn();
+    render(<VisitForm id={ID} done={done} />);
+    choose(el("#referral-kind"), "bank_loan");
+    await waitFor(() => expect(options(byTestId("referral-partner"))).toEqual(["bank-melli"]));
+    choose(byTestId("referral-partner"), "bank-melli");
+    fireEvent.click(el("#save-visit"));
+    expect((await screen.findByRole("alert")).dataset.field).toBe("partner");
+    expect(byTestId("visit-saved").textContent).toMatch(/بازدید ذخیره شد/);
+    expect(done).not.toHaveBeenCalled();
+    fireEvent.click(el("#save-visit"));
+    await waitFor(() => expect(done).toHaveBeenCalled());
+    expect(calls.filter((c) => c.cmd === "add_visit").length).toBe(1);
+    expect(calls.filter((c) => c.cmd === "add_referral").map((c) => c.args.form)).toEqual([
+      expect.objectContaining({ visit_id: "v1" }),
+      expect.objectContaining({ visit_id: "v1" }),
+    ]);
+  });
+});
+
 describe("the follow-ups", () => {
   it("say what is due by kind, stalled referrals in red", async () => {
     mockCommands({

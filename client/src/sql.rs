@@ -270,6 +270,8 @@ CREATE TABLE p_status_events (
 CREATE INDEX p_status_events_household ON p_status_events (household_id);
 
 -- The partner directory, as the server last sent it (not derived: replaced on each change).
+-- The directory is fetched again on the next sync: an older version ignored its partners.
+DELETE FROM meta WHERE key = 'directory_version';
 CREATE TABLE partners (
     code TEXT PRIMARY KEY,
     kind TEXT NOT NULL,

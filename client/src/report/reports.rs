@@ -885,48 +885,53 @@ struct Assessed {
     count: usize,
 }
 
+/// The households the filter keeps, with their group: what the reports over visits filter by in
+/// memory rather than by joining every visit to its household.
+fn households_in_scope(conn: &Connection, f: &ReportFilter) -> Result<HashMap<String, String>> {
+    let (cond, params) = f.households();
+    let found = rows(
+        conn,
+        &format!("SELECT h.id, coalesce(h.assigned_group, '') FROM p_households h WHERE {cond}"),
+        params,
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+    )?;
+    Ok(found.into_iter().collect())
+}
+
 /// Each household's first and last assessment in the filter's range, from the visits'
-/// projections (households with none in it are left out).
+/// projection read through its covering index (households with none in it are left out).
 fn assessments_in_range(conn: &Connection, f: &ReportFilter) -> Result<Vec<Assessed>> {
-    let (cond, mut params) = f.households();
-    let (dates, date_params) = f.dates("v.date");
-    params.extend(date_params);
-    type Visit = (String, String, String, i64, i64, Option<String>);
+    let scope = households_in_scope(conn, f)?;
+    let (dates, params) = f.dates("v.date");
+    type Visit = (String, String, i64, i64, Option<String>);
     let found: Vec<Visit> = rows(
         conn,
         &format!(
-            "SELECT h.id, coalesce(h.assigned_group, ''), v.date, v.need_sum, v.need_count, \
-                    v.dominant_need \
-             FROM p_visits v JOIN p_households h ON h.id = v.household_id \
-             WHERE {cond} AND {dates} AND v.need_count > 0 ORDER BY h.id, v.date, v.id"
+            "SELECT v.household_id, v.date, v.need_sum, v.need_count, v.dominant_need \
+             FROM p_visits v INDEXED BY p_visits_assessments \
+             WHERE v.need_count > 0 AND {dates} ORDER BY v.household_id, v.date"
         ),
         params,
-        |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        },
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
-    let mean = |x: &Visit| x.3 as f64 / x.4 as f64;
+    let mean = |x: &Visit| x.2 as f64 / x.3 as f64;
     let mut out = Vec::new();
     for household in found.chunk_by(|a, b| a.0 == b.0) {
         let (Some(first), Some(last)) = (household.first(), household.last()) else {
             continue;
         };
+        let Some(group) = scope.get(&first.0) else {
+            continue;
+        };
         out.push(Assessed {
             id: first.0.clone(),
-            group: first.1.clone(),
-            start: date(&first.2)?,
+            group: group.clone(),
+            start: date(&first.1)?,
             start_mean: mean(first),
-            start_dominant: first.5.clone(),
-            end: date(&last.2)?,
+            start_dominant: first.4.clone(),
+            end: date(&last.1)?,
             end_mean: mean(last),
-            end_dominant: last.5.clone(),
+            end_dominant: last.4.clone(),
             count: household.len(),
         });
     }

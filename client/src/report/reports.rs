@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Days, NaiveDate};
-use madadkar_schema::outcome::trend::TREND_STEP;
+use madadkar_schema::outcome::trend;
 use madadkar_schema::{
     Field, NeedDomain, PartnerKind, ReferralStatus, Trend, ValidationError, parse_iso_date,
 };
@@ -201,6 +201,20 @@ fn rows<T>(
     Ok(out)
 }
 
+/// The columns naming a household in the reports that list households.
+fn household_columns() -> Vec<Column> {
+    vec![
+        Column::new("household", "خانوار", "household", ColumnKind::Text),
+        Column::new(
+            "head_name",
+            "سرپرست خانوار",
+            "head of household",
+            ColumnKind::Text,
+        ),
+        Column::new("district", "منطقه", "district", ColumnKind::Text),
+    ]
+}
+
 fn domain_columns() -> Vec<Column> {
     NeedDomain::ALL
         .iter()
@@ -380,24 +394,9 @@ fn visits_per_worker_week(conn: &Connection, f: &ReportFilter, today: NaiveDate)
 }
 
 fn overdue_followups(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Result<Table> {
-    let (cond, params) = f.households();
-    let visible: std::collections::HashSet<String> = rows(
-        conn,
-        &format!("SELECT h.id FROM p_households h WHERE {cond}"),
-        params,
-        |r| r.get::<_, String>(0),
-    )?
-    .into_iter()
-    .collect();
-    let columns = vec![
-        Column::new("household", "خانوار", "household", ColumnKind::Text),
-        Column::new(
-            "head_name",
-            "سرپرست خانوار",
-            "head of household",
-            ColumnKind::Text,
-        ),
-        Column::new("district", "منطقه", "district", ColumnKind::Text),
+    let visible = households_in_scope(conn, f)?;
+    let mut columns = household_columns();
+    columns.extend([
         Column::new(
             "worker",
             "مددکار مسئول",
@@ -407,11 +406,11 @@ fn overdue_followups(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> R
         Column::new("kind", "نوع پیگیری", "kind", ColumnKind::Text),
         Column::new("due", "موعد", "due", ColumnKind::Date),
         Column::new("days_overdue", "روز تأخیر", "days overdue", ColumnKind::Int),
-    ];
+    ]);
     let mut table = empty_table(columns, None);
     let mut due: Vec<crate::query::Followup> = crate::query::followups(conn, today, 0)?
         .into_iter()
-        .filter(|x| x.overdue && visible.contains(&x.household_id))
+        .filter(|x| x.overdue && visible.contains_key(&x.household_id))
         .filter(|x| f.contains(x.due))
         .collect();
     due.sort_by_key(|x| (x.due, x.household_id.clone()));
@@ -938,18 +937,12 @@ fn assessments_in_range(conn: &Connection, f: &ReportFilter) -> Result<Vec<Asses
     Ok(out)
 }
 
+/// The trend from the first to the last of `assessments` assessments ([`trend::of_means`]).
 fn trend_of(start: f64, end: f64, assessments: usize) -> Trend {
     if assessments < 2 {
         return Trend::Unknown;
     }
-    let delta = end - start;
-    if delta <= -TREND_STEP {
-        Trend::Improving
-    } else if delta >= TREND_STEP {
-        Trend::Worsening
-    } else {
-        Trend::Stable
-    }
+    trend::of_means(start, end)
 }
 
 fn need_trend(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Result<Table> {
@@ -1105,15 +1098,8 @@ fn cohort(conn: &Connection, f: &ReportFilter, _: NaiveDate) -> Result<Table> {
         .into_iter()
         .map(|a| (a.id.clone(), a))
         .collect();
-    let columns = vec![
-        Column::new("household", "خانوار", "household", ColumnKind::Text),
-        Column::new(
-            "head_name",
-            "سرپرست خانوار",
-            "head of household",
-            ColumnKind::Text,
-        ),
-        Column::new("district", "منطقه", "district", ColumnKind::Text),
+    let mut columns = household_columns();
+    columns.extend([
         Column::new(
             "start",
             "نخستین ارزیابی",
@@ -1154,7 +1140,7 @@ fn cohort(conn: &Connection, f: &ReportFilter, _: NaiveDate) -> Result<Table> {
         Column::new("goals_met", "اهداف محقق‌شده", "goals met", ColumnKind::Int),
         Column::new("goals", "اهداف", "goals", ColumnKind::Int),
         Column::new("status", "وضعیت", "status", ColumnKind::Text),
-    ];
+    ]);
     let mut table = empty_table(
         columns,
         Some(ChartHint {

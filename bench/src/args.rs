@@ -28,6 +28,10 @@ pub struct Args {
     /// Run only the outcome report rows, on a store generated locally (no server).
     #[arg(long)]
     pub reports: bool,
+    /// With --reports: keep the generated store in this directory, and reuse it when it is
+    /// already there (for profiling the reports without generating the province again).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
     /// Labelled pairs the matching quality rows are measured on.
     #[arg(long, default_value_t = 3_000)]
     pub pairs: usize,

@@ -21,6 +21,11 @@ impl Cli {
         cli
     }
 
+    /// The demo's partner directory (`scripts/demo-partners.json`), for `partners --import`.
+    fn demo_partners(&self) -> String {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/demo-partners.json").to_string()
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         self.run_in(self.dir.path(), args)
     }
@@ -149,14 +154,15 @@ fn register_visit_and_show_as_json() {
         "1404-07-20",
     ]);
     let visit_id = visit["id"].as_str().expect("visit id");
+    cli.ok(&["partners", "--import", &cli.demo_partners()]);
     let referral = cli.json(&[
         "referral",
         "add",
         &h,
         "--kind",
         "bank_loan",
-        "--target",
-        "بانک ملی",
+        "--partner",
+        "bank-melli-enghelab",
         "--visit",
         &visit_id[..13],
         "--date",
@@ -165,10 +171,9 @@ fn register_visit_and_show_as_json() {
     cli.ok(&[
         "referral",
         "update",
-        &h,
-        referral["id"].as_str().expect("id"),
-        "--status",
-        "accepted",
+        &referral["id"].as_str().expect("id")[..13],
+        "--state",
+        "approved",
         "--date",
         "1404-07-10",
     ]);
@@ -224,12 +229,12 @@ fn search_finds_arabic_spellings_and_list_filters() {
         "--district",
         "نعمت‌آباد",
         "--status",
-        "graduated",
+        "suspended",
     ]);
     let listed = cli.json(&["household", "list", "--district", "نعمت‌آباد"]);
     assert_eq!(listed["total"], 1);
-    let graduated = cli.json(&["household", "list", "--status", "graduated"]);
-    assert_eq!(graduated["items"][0]["id"], h.as_str());
+    let suspended = cli.json(&["household", "list", "--status", "suspended"]);
+    assert_eq!(suspended["items"][0]["id"], h.as_str());
 }
 
 #[test]
@@ -374,7 +379,7 @@ fn bad_input_fails_clearly_and_writes_nothing() {
             "no conflicting values",
         ),
         (
-            vec!["referral", "update", &h, "0123", "--status", "accepted"],
+            vec!["referral", "update", "0123", "--state", "approved"],
             "no referral",
         ),
     ];

@@ -151,20 +151,22 @@ fn remove_household(tx: &Connection, id: Uuid) -> Result<()> {
         )
         .optional()?
         .flatten();
-    for sql in [
-        "DELETE FROM changes WHERE doc_id = ?1",
-        "DELETE FROM documents WHERE id = ?1",
-        "DELETE FROM p_households WHERE id = ?1",
-        "DELETE FROM p_members WHERE household_id = ?1",
-        "DELETE FROM p_visits WHERE household_id = ?1",
-        "DELETE FROM p_referrals WHERE household_id = ?1",
-        "DELETE FROM p_search WHERE household_id = ?1",
-        "DELETE FROM p_not_duplicates WHERE household_id = ?1",
-        "DELETE FROM p_match_keys WHERE household_id = ?1",
-        "DELETE FROM quarantine_changes WHERE household = ?1",
-        "DELETE FROM quarantine WHERE household = ?1",
-    ] {
-        tx.execute(sql, params![id])?;
+    // The search row goes first: it is found through the household row.
+    let mut sql = vec![
+        "DELETE FROM changes WHERE doc_id = ?1".to_string(),
+        "DELETE FROM documents WHERE id = ?1".to_string(),
+    ];
+    let mut tables: Vec<&(&str, &str)> = crate::projection::TABLES.iter().collect();
+    tables.sort_by_key(|(table, _)| *table != "p_search");
+    sql.extend(
+        tables
+            .into_iter()
+            .map(|(table, key)| format!("DELETE FROM {table} WHERE {key} = ?1")),
+    );
+    sql.push("DELETE FROM quarantine_changes WHERE household = ?1".into());
+    sql.push("DELETE FROM quarantine WHERE household = ?1".into());
+    for statement in sql {
+        tx.execute(&statement, params![id])?;
     }
     if let Some(survivor) = survivor {
         crate::reconcile::compose::refresh_survivor(tx, &survivor)?;

@@ -139,7 +139,9 @@ impl Store {
             require_partner(&self.conn, code, None)?;
         }
         let household = self.follow_redirect(household)?;
-        self.write(household, |doc, meta, now| {
+        // A goal of a household merged into this one lives in that household's document.
+        let owner = self.owner_of(household, goal)?;
+        self.write(owner, |doc, meta, now| {
             Ok(doc.add_step(goal, &step, meta, now)?)
         })
     }
@@ -148,7 +150,21 @@ impl Store {
     pub fn update_step(&mut self, household: Uuid, step: Uuid, update: &StepUpdate) -> Result<()> {
         let update = update.validated()?;
         let household = self.follow_redirect(household)?;
-        self.write(household, |doc, meta, now| {
+        let owner = self.owner_of(household, step)?;
+        if let Some(visit) = update.visit_id
+            && self.owner_of(household, visit)? != owner
+        {
+            // The progress names a visit of the other document: kept without the link rather
+            // than refused (the document checks its visits).
+            let update = madadkar_schema::StepUpdate {
+                visit_id: None,
+                ..update
+            };
+            return self.write(owner, |doc, meta, now| {
+                Ok(doc.update_step(step, &update, meta, now)?)
+            });
+        }
+        self.write(owner, |doc, meta, now| {
             Ok(doc.update_step(step, &update, meta, now)?)
         })
     }
@@ -163,17 +179,43 @@ impl Store {
     ) -> Result<Uuid> {
         let visit = visit.validated(today())?;
         // Checked before anything is written; the visit id is filled in below.
+        let mut ticks = Vec::new();
         for p in progress {
-            p.to_update(None)?;
+            ticks.push(p.to_update(None)?);
         }
         let household = self.follow_redirect(household)?;
-        self.write(household, |doc, meta, now| {
-            let id = doc.add_visit(&visit, meta, now)?;
-            for p in progress {
-                let (step, update) = p.to_update(Some(id))?;
-                doc.update_step(step, &update, meta, now)?;
+        // A step of a household merged into this one lives in that household's document: its
+        // progress is written there, in the same transaction, without the visit link (the
+        // visit is this document's).
+        let mut documents = vec![household];
+        let mut owned = Vec::new();
+        for (step, update) in ticks {
+            let owner = self.owner_of(household, step)?;
+            if !documents.contains(&owner) {
+                documents.push(owner);
             }
-            Ok(id)
+            owned.push((owner, step, update));
+        }
+        let mut visit_id = None;
+        self.write_each(&documents, |id, doc, meta, now| {
+            if id == household {
+                visit_id = Some(doc.add_visit(&visit, meta, now)?);
+            }
+            for (owner, step, update) in &owned {
+                if *owner != id {
+                    continue;
+                }
+                let update = madadkar_schema::StepUpdate {
+                    visit_id: if id == household { visit_id } else { None },
+                    ..update.clone()
+                };
+                doc.update_step(*step, &update, meta, now)?;
+            }
+            Ok(())
+        })?;
+        visit_id.ok_or_else(|| crate::StoreError::NotFound {
+            kind: "household",
+            id: household.to_string(),
         })
     }
 

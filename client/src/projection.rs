@@ -120,6 +120,22 @@ pub fn derive_after_local_change(
     derive(doc)
 }
 
+/// Every projection table with the column naming its household: what removing a household
+/// (custody) and rebuilding every projection clear. `p_search` is cleared by its household id
+/// too (its rowid follows the household row's).
+pub(crate) const TABLES: &[(&str, &str)] = &[
+    ("p_households", "id"),
+    ("p_members", "household_id"),
+    ("p_visits", "household_id"),
+    ("p_referrals", "household_id"),
+    ("p_search", "household_id"),
+    ("p_not_duplicates", "household_id"),
+    ("p_match_keys", "household_id"),
+    ("p_referral_steps", "household_id"),
+    ("p_plan_steps", "household_id"),
+    ("p_status_events", "household_id"),
+];
+
 /// Which rules derived the stored rows. Bump it when derivation changes (the search text's
 /// normalisation above all): a store whose rows an older version derived rebuilds them once
 /// when it is opened, so search finds what the new rules find. 2: NFKC folding, joined and

@@ -968,15 +968,7 @@ fn projection_version(conn: &Connection) -> Result<Option<i64>> {
 
 /// Derives every projection again from the documents, inside the caller's transaction.
 fn rebuild_projections(tx: &Transaction<'_>) -> Result<usize> {
-    for table in [
-        "p_households",
-        "p_members",
-        "p_visits",
-        "p_referrals",
-        "p_not_duplicates",
-        "p_match_keys",
-        "p_search",
-    ] {
+    for (table, _) in crate::projection::TABLES {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
     }
     let ids: Vec<String> = tx

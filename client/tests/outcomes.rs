@@ -462,3 +462,82 @@ fn bad_report_input_is_refused_with_a_clear_error() {
     assert!(matches!(err, StoreError::NotPermitted { .. }), "{err}");
     assert!(r.store.check().expect("check").ok());
 }
+
+#[test]
+fn the_plan_of_a_household_merged_into_another_goes_on_in_the_survivor() {
+    let mut r = Replica::new("s1");
+    // A coordinator's replica (the server says so at enrolment; set directly here).
+    r.store
+        .connection()
+        .expect("connection")
+        .execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('role', 'coordinator')",
+            [],
+        )
+        .expect("role");
+    let survivor = r.add_household("علی", "کریمی", 92_000_001);
+    let retired = r.add_household("علي", "كريمي", 92_000_002);
+    let goal = r
+        .store
+        .add_goal(
+            retired,
+            &NewGoal {
+                domain: GoalDomain::Skills,
+                title: "خیاطی".into(),
+            },
+        )
+        .expect("goal");
+    let step = r
+        .store
+        .add_step(
+            retired,
+            goal,
+            &NewStep {
+                what: "دوره".into(),
+                owner: StepOwner::Partner,
+                partner: Some("tvto-beheshti".into()),
+                target_date: None,
+            },
+        )
+        .expect("step");
+    r.store.merge_households(survivor, retired).expect("merge");
+    // The survivor's page shows the retired household's plan; a visit to the survivor ticks
+    // its step, and a new step is added to its goal, both through the survivor.
+    let plan = r.store.plan(survivor).expect("plan");
+    assert_eq!(plan.goals.len(), 1);
+    let progress = [ProgressText {
+        step: Some(step.to_string()),
+        status: Some("done".into()),
+        comment: None,
+    }];
+    r.store
+        .add_visit_with_progress(
+            survivor,
+            &visit(day(2025, 5, 1), &[(NeedDomain::Income, 1)]),
+            &progress,
+        )
+        .expect("visit ticking a step of the retired household");
+    r.store
+        .add_step(
+            survivor,
+            goal,
+            &NewStep {
+                what: "گواهی مهارت".into(),
+                owner: StepOwner::Household,
+                partner: None,
+                target_date: None,
+            },
+        )
+        .expect("a step on the retired household's goal");
+    let plan = r.store.plan(survivor).expect("plan");
+    let steps = &plan.goals[0].steps;
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[0].status(), StepStatus::Done);
+    // Undone, the plan is the retired household's again, with everything written to it.
+    r.store
+        .unmerge_households(survivor, retired)
+        .expect("unmerge");
+    assert_eq!(r.store.plan(retired).expect("plan").goals[0].steps.len(), 2);
+    assert!(r.store.plan(survivor).expect("plan").goals.is_empty());
+    assert!(r.store.check().expect("check").ok());
+}

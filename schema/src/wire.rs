@@ -380,9 +380,21 @@ pub struct Directory {
     pub version: u64,
     pub devices: Vec<DirectoryEntry>,
     /// The partners referrals go to (banks, training centres, clinics). Absent from servers
-    /// older than schema version 3's: read as none.
-    #[serde(default)]
+    /// older than schema version 3's: read as none. A partner this version cannot read (a kind
+    /// a newer server knows) is left out rather than failing the whole directory, and with it
+    /// every sync.
+    #[serde(default, deserialize_with = "readable_partners")]
     pub partners: Vec<crate::model::Partner>,
+}
+
+fn readable_partners<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<crate::model::Partner>, D::Error> {
+    let values = Vec::<serde_json::Value>::deserialize(d)?;
+    Ok(values
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -486,6 +498,20 @@ pub struct ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partner_of_a_kind_this_version_does_not_know_is_left_out_not_fatal() {
+        let json = r#"{"version": 3, "devices": [], "partners": [
+            {"code": "bank-a", "kind": "bank", "name": "بانک", "branch": null, "district": null, "active": true},
+            {"code": "mfi-b", "kind": "microfinance", "name": "صندوق", "branch": null, "district": null, "active": true}
+        ]}"#;
+        let directory: Directory = serde_json::from_str(json).expect("the directory reads");
+        assert_eq!(directory.partners.len(), 1);
+        assert_eq!(directory.partners[0].code, "bank-a");
+        let older: Directory =
+            serde_json::from_str(r#"{"version": 1, "devices": []}"#).expect("an older server");
+        assert!(older.partners.is_empty());
+    }
 
     #[test]
     fn frames_round_trip() {

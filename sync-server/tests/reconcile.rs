@@ -1109,13 +1109,16 @@ async fn only_supervisors_and_coordinators_confirm_a_graduation() {
             comment: String::new(),
             visit_id: None,
         };
-        doc.update_step(step, &done, meta, Utc::now()).expect("done");
+        doc.update_step(step, &done, meta, Utc::now())
+            .expect("done");
         for day in [1, 20] {
             let visit = madadkar_schema::NewVisit {
                 date: chrono::NaiveDate::from_ymd_opt(2025, 10, day).expect("date"),
                 kind: madadkar_schema::VisitKind::Home,
                 observations: String::new(),
-                needs: [(madadkar_schema::NeedDomain::Income, 1)].into_iter().collect(),
+                needs: [(madadkar_schema::NeedDomain::Income, 1)]
+                    .into_iter()
+                    .collect(),
                 followup_date: None,
             };
             doc.add_visit(&visit, meta, Utc::now()).expect("visit");
@@ -1129,7 +1132,8 @@ async fn only_supervisors_and_coordinators_confirm_a_graduation() {
         doc: HouseholdDoc::load(&h.doc.save()).expect("a copy"),
     };
     let graduation = forged.write(&fx, |doc, meta| {
-        doc.graduate("", meta, Utc::now()).expect("the criteria hold");
+        doc.graduate("", meta, Utc::now())
+            .expect("the criteria hold");
     });
     let error = w
         .push(&fx, &graduation)
@@ -1139,7 +1143,8 @@ async fn only_supervisors_and_coordinators_confirm_a_graduation() {
 
     // The supervisor's is accepted, and so is the field worker's later visit.
     let confirmed = h.write(&sx, |doc, meta| {
-        doc.graduate("درآمد پایدار", meta, Utc::now()).expect("graduated");
+        doc.graduate("درآمد پایدار", meta, Utc::now())
+            .expect("graduated");
     });
     w.push_ok(&sx, &confirmed).await;
 }

@@ -107,7 +107,7 @@ pub enum Command {
     /// Referral ledgers: one household's, or every stalled referral.
     Referrals(outcome::ReferralsArgs),
     /// The partner directory (banks, training centres, clinics) referrals choose from.
-    Partners,
+    Partners(outcome::PartnersArgs),
     /// Outcome reports (`report list`), printed, or exported as CSV or XLSX.
     Report(outcome::ReportArgs),
 }
@@ -173,7 +173,7 @@ pub fn run(
         Command::Graduate(args) => outcome::graduate(store, out, args)?,
         Command::Reenter(args) => outcome::reenter(store, out, args)?,
         Command::Referrals(args) => outcome::referrals(store, out, args)?,
-        Command::Partners => outcome::partners(store, out)?,
+        Command::Partners(args) => outcome::partners(store, out, args)?,
         Command::Report(args) => outcome::report(store, out, args)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -102,6 +102,15 @@ pub struct ReferralsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PartnersArgs {
+    /// Replace this replica's partner directory with a JSON list (what `madadkar-server partner
+    /// list --json` prints), for a replica set up without a server; a sync replaces it again
+    /// with the server's.
+    #[arg(long)]
+    pub import: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The report's code, or `list` for the catalogue.
     pub name: String,
@@ -338,7 +347,16 @@ pub fn referrals(store: &mut Store, out: &Output, args: ReferralsArgs) -> Result
     Ok(())
 }
 
-pub fn partners(store: &mut Store, out: &Output) -> Result<()> {
+pub fn partners(store: &mut Store, out: &Output, args: PartnersArgs) -> Result<()> {
+    if let Some(file) = args.import {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        let list: Vec<madadkar_schema::Partner> = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a JSON list of partners", file.display()))?;
+        store.set_partners(&list)?;
+        out.done(&format!("{} partners in the directory", list.len()));
+        return Ok(());
+    }
     let list = store.partners()?;
     out.show(&list, |list| {
         if list.is_empty() {

@@ -119,6 +119,13 @@ pub fn compose(
         .map(|m| m.id)
         .chain(household.visits.iter().map(|v| v.id))
         .chain(household.referrals.iter().map(|r| r.id))
+        .chain(household.goals.iter().map(|g| g.id))
+        .chain(
+            household
+                .goals
+                .iter()
+                .flat_map(|g| g.steps.iter().map(|s| s.id)),
+        )
     {
         owners.insert(id, own);
     }
@@ -200,6 +207,16 @@ pub fn compose(
         for referral in &other.referrals {
             if owners.insert(referral.id, other.id).is_none() {
                 household.referrals.push(referral.clone());
+            }
+        }
+        // The retired household's plan goes on in the survivor: its goals and steps show
+        // there, and progress on them is written to the document that holds them.
+        for goal in &other.goals {
+            if owners.insert(goal.id, other.id).is_none() {
+                for step in &goal.steps {
+                    owners.insert(step.id, other.id);
+                }
+                household.goals.push(goal.clone());
             }
         }
         household

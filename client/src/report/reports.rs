@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Days, NaiveDate};
-use madadkar_schema::outcome::trend::TREND_STEP;
+use madadkar_schema::outcome::trend;
 use madadkar_schema::{
     Field, NeedDomain, PartnerKind, ReferralStatus, Trend, ValidationError, parse_iso_date,
 };
@@ -201,6 +201,20 @@ fn rows<T>(
     Ok(out)
 }
 
+/// The columns naming a household in the reports that list households.
+fn household_columns() -> Vec<Column> {
+    vec![
+        Column::new("household", "خانوار", "household", ColumnKind::Text),
+        Column::new(
+            "head_name",
+            "سرپرست خانوار",
+            "head of household",
+            ColumnKind::Text,
+        ),
+        Column::new("district", "منطقه", "district", ColumnKind::Text),
+    ]
+}
+
 fn domain_columns() -> Vec<Column> {
     NeedDomain::ALL
         .iter()
@@ -380,24 +394,9 @@ fn visits_per_worker_week(conn: &Connection, f: &ReportFilter, today: NaiveDate)
 }
 
 fn overdue_followups(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Result<Table> {
-    let (cond, params) = f.households();
-    let visible: std::collections::HashSet<String> = rows(
-        conn,
-        &format!("SELECT h.id FROM p_households h WHERE {cond}"),
-        params,
-        |r| r.get::<_, String>(0),
-    )?
-    .into_iter()
-    .collect();
-    let columns = vec![
-        Column::new("household", "خانوار", "household", ColumnKind::Text),
-        Column::new(
-            "head_name",
-            "سرپرست خانوار",
-            "head of household",
-            ColumnKind::Text,
-        ),
-        Column::new("district", "منطقه", "district", ColumnKind::Text),
+    let visible = households_in_scope(conn, f)?;
+    let mut columns = household_columns();
+    columns.extend([
         Column::new(
             "worker",
             "مددکار مسئول",
@@ -407,11 +406,11 @@ fn overdue_followups(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> R
         Column::new("kind", "نوع پیگیری", "kind", ColumnKind::Text),
         Column::new("due", "موعد", "due", ColumnKind::Date),
         Column::new("days_overdue", "روز تأخیر", "days overdue", ColumnKind::Int),
-    ];
+    ]);
     let mut table = empty_table(columns, None);
     let mut due: Vec<crate::query::Followup> = crate::query::followups(conn, today, 0)?
         .into_iter()
-        .filter(|x| x.overdue && visible.contains(&x.household_id))
+        .filter(|x| x.overdue && visible.contains_key(&x.household_id))
         .filter(|x| f.contains(x.due))
         .collect();
     due.sort_by_key(|x| (x.due, x.household_id.clone()));
@@ -885,66 +884,65 @@ struct Assessed {
     count: usize,
 }
 
+/// The households the filter keeps, with their group: what the reports over visits filter by in
+/// memory rather than by joining every visit to its household.
+fn households_in_scope(conn: &Connection, f: &ReportFilter) -> Result<HashMap<String, String>> {
+    let (cond, params) = f.households();
+    let found = rows(
+        conn,
+        &format!("SELECT h.id, coalesce(h.assigned_group, '') FROM p_households h WHERE {cond}"),
+        params,
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+    )?;
+    Ok(found.into_iter().collect())
+}
+
 /// Each household's first and last assessment in the filter's range, from the visits'
-/// projections (households with none in it are left out).
+/// projection read through its covering index (households with none in it are left out).
 fn assessments_in_range(conn: &Connection, f: &ReportFilter) -> Result<Vec<Assessed>> {
-    let (cond, mut params) = f.households();
-    let (dates, date_params) = f.dates("v.date");
-    params.extend(date_params);
-    type Visit = (String, String, String, i64, i64, Option<String>);
+    let scope = households_in_scope(conn, f)?;
+    let (dates, params) = f.dates("v.date");
+    type Visit = (String, String, i64, i64, Option<String>);
     let found: Vec<Visit> = rows(
         conn,
         &format!(
-            "SELECT h.id, coalesce(h.assigned_group, ''), v.date, v.need_sum, v.need_count, \
-                    v.dominant_need \
-             FROM p_visits v JOIN p_households h ON h.id = v.household_id \
-             WHERE {cond} AND {dates} AND v.need_count > 0 ORDER BY h.id, v.date, v.id"
+            "SELECT v.household_id, v.date, v.need_sum, v.need_count, v.dominant_need \
+             FROM p_visits v INDEXED BY p_visits_assessments \
+             WHERE v.need_count > 0 AND {dates} ORDER BY v.household_id, v.date"
         ),
         params,
-        |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        },
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
-    let mean = |x: &Visit| x.3 as f64 / x.4 as f64;
+    let mean = |x: &Visit| x.2 as f64 / x.3 as f64;
     let mut out = Vec::new();
     for household in found.chunk_by(|a, b| a.0 == b.0) {
         let (Some(first), Some(last)) = (household.first(), household.last()) else {
             continue;
         };
+        let Some(group) = scope.get(&first.0) else {
+            continue;
+        };
         out.push(Assessed {
             id: first.0.clone(),
-            group: first.1.clone(),
-            start: date(&first.2)?,
+            group: group.clone(),
+            start: date(&first.1)?,
             start_mean: mean(first),
-            start_dominant: first.5.clone(),
-            end: date(&last.2)?,
+            start_dominant: first.4.clone(),
+            end: date(&last.1)?,
             end_mean: mean(last),
-            end_dominant: last.5.clone(),
+            end_dominant: last.4.clone(),
             count: household.len(),
         });
     }
     Ok(out)
 }
 
+/// The trend from the first to the last of `assessments` assessments ([`trend::of_means`]).
 fn trend_of(start: f64, end: f64, assessments: usize) -> Trend {
     if assessments < 2 {
         return Trend::Unknown;
     }
-    let delta = end - start;
-    if delta <= -TREND_STEP {
-        Trend::Improving
-    } else if delta >= TREND_STEP {
-        Trend::Worsening
-    } else {
-        Trend::Stable
-    }
+    trend::of_means(start, end)
 }
 
 fn need_trend(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Result<Table> {
@@ -1100,15 +1098,8 @@ fn cohort(conn: &Connection, f: &ReportFilter, _: NaiveDate) -> Result<Table> {
         .into_iter()
         .map(|a| (a.id.clone(), a))
         .collect();
-    let columns = vec![
-        Column::new("household", "خانوار", "household", ColumnKind::Text),
-        Column::new(
-            "head_name",
-            "سرپرست خانوار",
-            "head of household",
-            ColumnKind::Text,
-        ),
-        Column::new("district", "منطقه", "district", ColumnKind::Text),
+    let mut columns = household_columns();
+    columns.extend([
         Column::new(
             "start",
             "نخستین ارزیابی",
@@ -1149,7 +1140,7 @@ fn cohort(conn: &Connection, f: &ReportFilter, _: NaiveDate) -> Result<Table> {
         Column::new("goals_met", "اهداف محقق‌شده", "goals met", ColumnKind::Int),
         Column::new("goals", "اهداف", "goals", ColumnKind::Int),
         Column::new("status", "وضعیت", "status", ColumnKind::Text),
-    ];
+    ]);
     let mut table = empty_table(
         columns,
         Some(ChartHint {

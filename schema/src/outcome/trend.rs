@@ -47,7 +47,12 @@ pub fn dominant(visit: &Visit) -> Option<NeedDomain> {
 
 /// The trend from `start` to `end`: by the change in mean need.
 pub fn between(start: &NeedPoint, end: &NeedPoint) -> Trend {
-    let delta = end.mean - start.mean;
+    of_means(start.mean, end.mean)
+}
+
+/// The trend from a need level of `start` to one of `end` (means on the 0–4 scale).
+pub fn of_means(start: f64, end: f64) -> Trend {
+    let delta = end - start;
     if delta <= -TREND_STEP {
         Trend::Improving
     } else if delta >= TREND_STEP {

@@ -11,15 +11,23 @@
 //
 // Then a second low-need visit makes the criteria hold: the supervisor, in the app, sees the
 // graduation proposed, confirms it with a reason, and the worker's replica reads it graduated.
+//
+// Last, the supervisor opens the reports: the referral funnel per partner shows the loan
+// disbursed with its amount and the stalled one, drawn as a chart (its canvas painted), and is
+// exported as XLSX to a folder the test reads back. Screenshot: docs/screenshots/19-reports.png.
 
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { Cli, click, Driver, reach, root, Server, shot, synced, unlock } from "./harness.mjs";
 
 const work = mkdtempSync(path.join(tmpdir(), "madadkar-e2e-outcomes-"));
+// Exports go here (the app's own default is the user's documents folder); tauri-driver passes
+// the environment on to the app.
+const exports = path.join(work, "exports");
+process.env.MADADKAR_EXPORT_DIR = exports;
 const server = new Server(path.join(work, "server"));
 const drivers = [];
 
@@ -239,5 +247,44 @@ test("the supervisor confirms the graduation the plan proposes", { timeout: 2400
   await synced(app);
   zahra.run("sync");
   assert.equal(zahra.run("household", "show", family.id).status, "graduated");
+  await app.deleteSession();
+});
+
+test("the supervisor's reports: the referral funnel with its chart, exported as XLSX", {
+  timeout: 240000,
+}, async () => {
+  const app = await open("maryam");
+  await click(await app.$("#nav-reports"));
+  await (await app.$(testid("reports-screen"))).waitForDisplayed({ timeout: 15000 });
+  await click(await app.$(testid("report-item-referral-funnel")));
+  await click(await app.$(testid("report-run")));
+  const table = await app.$(testid("report-table"));
+  await table.waitForDisplayed({ timeout: 20000 });
+  assert.equal(await table.getAttribute("data-report"), "referral-funnel");
+  const text = await table.getText();
+  assert.match(text, /بانک ملی — شعبهٔ میدان انقلاب/);
+  assert.match(text, /۱۵۰٬۰۰۰٬۰۰۰/, "the disbursed amount, in Persian digits");
+  assert.match(text, /بانک کشاورزی — شعبهٔ آزادی/, "the stalled referral's partner");
+  // The chart is drawn: its canvas holds painted pixels, not a blank box.
+  const chart = await app.$(`${testid("report-chart")} canvas`);
+  await chart.waitForDisplayed({ timeout: 10000 });
+  const painted = await app.execute((canvas) => {
+    const context = canvas.getContext("2d");
+    if (!context || canvas.width === 0 || canvas.height === 0) return 0;
+    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let count = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) count++;
+    return count;
+  }, chart);
+  assert.ok(painted > 1000, `the chart's canvas is blank (${painted} painted pixels)`);
+  await shot(app, "19-reports");
+
+  await click(await app.$(testid("export-xlsx")));
+  const shown = await app.$(testid("export-path"));
+  await shown.waitForDisplayed({ timeout: 20000 });
+  const file = (await shown.getText()).trim();
+  assert.ok(file.startsWith(exports) && file.endsWith(".xlsx"), file);
+  assert.ok(existsSync(file), `${file} was not written`);
+  assert.equal(readFileSync(file).subarray(0, 2).toString(), "PK", "an XLSX (zip) file");
   await app.deleteSession();
 });

@@ -101,6 +101,9 @@ field ostan init --worker "دفتر استان" --device "رایانهٔ دفت�
 field ostan enroll --server "$url" --code "$(server --json enroll-code "$ostan" | json_field code)"
 field ostan sync
 field ostan duplicates --band likely
+# Case outcomes (docs/outcomes.md): where referrals stand per partner, and how needs moved.
+field ostan report referral-funnel
+field ostan report need-trend
 
 printf '\nDemo data in %s. Try: MADADKAR_PASSPHRASE=%s %s/madadkar --data-dir %s/zahra household search كريمي\n' \
   "$demo" "${passphrase[zahra]}" "$bin" "$demo"

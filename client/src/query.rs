@@ -131,6 +131,7 @@ impl SortBy {
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub district: Option<String>,
+    /// Only households of this status; none given lists every household but the graduated.
     pub status: Option<String>,
     pub assigned_worker: Option<String>,
     pub assigned_group: Option<String>,
@@ -164,9 +165,14 @@ pub fn list(conn: &Connection, q: &ListQuery) -> Result<Page<HouseholdSummary>> 
         clauses.push("h.district = ?");
         args.push(Box::new(d.clone()));
     }
-    if let Some(s) = &q.status {
-        clauses.push("h.status = ?");
-        args.push(Box::new(s.clone()));
+    match &q.status {
+        Some(s) => {
+            clauses.push("h.status = ?");
+            args.push(Box::new(s.clone()));
+        }
+        // A graduated household has left the active caseload; it is listed when asked for by
+        // its status, and search still finds it.
+        None => clauses.push("h.status != 'graduated'"),
     }
     if let Some(w) = &q.assigned_worker {
         clauses.push("h.assigned_worker = ?");

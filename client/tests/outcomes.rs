@@ -541,3 +541,110 @@ fn the_plan_of_a_household_merged_into_another_goes_on_in_the_survivor() {
     assert!(r.store.plan(survivor).expect("plan").goals.is_empty());
     assert!(r.store.check().expect("check").ok());
 }
+
+#[test]
+fn a_graduated_household_leaves_the_caseload_but_is_still_found() {
+    let mut r = Replica::new("s2");
+    r.store
+        .connection()
+        .expect("connection")
+        .execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('role', 'supervisor')",
+            [],
+        )
+        .expect("role");
+    let h = r.add_household("مینا", "صادقی", 93_000_001);
+    r.add_household("رضا", "نوری", 93_000_002);
+    let goal = r
+        .store
+        .add_goal(
+            h,
+            &NewGoal {
+                domain: GoalDomain::Income,
+                title: "درآمد".into(),
+            },
+        )
+        .expect("goal");
+    let step = r
+        .store
+        .add_step(
+            h,
+            goal,
+            &NewStep {
+                what: "کارگاه".into(),
+                owner: StepOwner::Household,
+                partner: None,
+                target_date: None,
+            },
+        )
+        .expect("step");
+    let done = [ProgressText {
+        step: Some(step.to_string()),
+        status: Some("done".into()),
+        comment: None,
+    }];
+    r.store
+        .add_visit_with_progress(
+            h,
+            &visit(day(2025, 4, 1), &[(NeedDomain::Income, 1)]),
+            &done,
+        )
+        .expect("visit");
+    assert!(
+        !r.store.plan(h).expect("plan").proposed,
+        "one low assessment is not two"
+    );
+    r.store
+        .add_visit(h, &visit(day(2025, 5, 1), &[(NeedDomain::Income, 0)]))
+        .expect("visit");
+    let plan = r.store.plan(h).expect("plan");
+    assert!(plan.proposed, "{:?}", plan.unmet_en);
+    let t = run_on(&r, "plan-progress");
+    assert_eq!(t.rows[0][col(&t, "proposed")], Cell::Int(1));
+
+    r.store.graduate(h, "درآمد پایدار").expect("graduated");
+    let listed = r
+        .store
+        .list(&madadkar_client::ListQuery {
+            limit: 50,
+            ..Default::default()
+        })
+        .expect("list");
+    assert_eq!(listed.total, 1, "the graduated household left the caseload");
+    let graduated = madadkar_client::ListQuery {
+        status: Some("graduated".into()),
+        limit: 50,
+        ..Default::default()
+    };
+    assert_eq!(
+        r.store.list(&graduated).expect("list").items[0].id,
+        h.to_string()
+    );
+    assert_eq!(
+        r.store.search("صادقی", 5).expect("search").len(),
+        1,
+        "still found"
+    );
+    let loads = r.store.caseloads(day(2025, 6, 1)).expect("caseloads");
+    assert_eq!(loads.iter().map(|c| c.households).sum::<i64>(), 1);
+    let t = run_on(&r, "plan-progress");
+    assert_eq!(t.rows[0][col(&t, "graduated")], Cell::Int(1));
+    assert_eq!(t.rows[0][col(&t, "proposed")], Cell::Int(0));
+    // Back into support: in the caseload again, with its plan.
+    r.store.reenter(h, "بیماری سرپرست").expect("re-entered");
+    let listed = r
+        .store
+        .list(&madadkar_client::ListQuery {
+            limit: 50,
+            ..Default::default()
+        })
+        .expect("list");
+    assert_eq!(listed.total, 2);
+    assert!(r.store.check().expect("check").ok());
+}
+
+fn run_on(r: &Replica, code: &str) -> Table {
+    r.store
+        .report(code, &ReportFilter::default(), on())
+        .expect(code)
+}

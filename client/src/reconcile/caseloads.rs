@@ -34,7 +34,8 @@ pub fn month_start(today: NaiveDate) -> NaiveDate {
 
 impl Store {
     /// Every worker's caseload in scope (by group, then worker), workers known from the
-    /// server's directory included even with no households yet.
+    /// server's directory included even with no households yet. Graduated households have left
+    /// the caseload (docs/outcomes.md).
     pub fn caseloads(&self, today: NaiveDate) -> Result<Vec<Caseload>> {
         let mut loads: BTreeMap<(Option<String>, Option<String>), Caseload> = BTreeMap::new();
         let mut stmt = self.conn.prepare_cached(
@@ -42,7 +43,8 @@ impl Store {
              sum(h.next_followup IS NOT NULL AND h.next_followup < ?1), \
              sum(h.returned_visits), sum(h.awaiting_review), sum(coalesce(h.max_need, 0) >= 3) \
              FROM p_households h \
-             WHERE h.needs_update = 0 AND (h.merged_into IS NULL OR NOT EXISTS \
+             WHERE h.needs_update = 0 AND h.status != 'graduated' \
+               AND (h.merged_into IS NULL OR NOT EXISTS \
                (SELECT 1 FROM p_households s WHERE s.id = h.merged_into)) \
              GROUP BY h.assigned_group, h.assigned_worker",
         )?;

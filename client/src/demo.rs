@@ -240,6 +240,8 @@ fn midday(date: NaiveDate) -> DateTime<Utc> {
 
 /// One synthetic household document, written as `meta` from `device`, with visits recorded by
 /// `visit_worker`. Every action is its own change, as a worker in the field would make them.
+/// Households whose plan's criteria hold are graduated half the time: `meta` must then be a
+/// supervisor's or coordinator's (a server refuses a field worker's graduation).
 pub fn household(
     rng: &mut Rng,
     meta: &ChangeMeta,
@@ -248,7 +250,19 @@ pub fn household(
     shape: Shape,
     assignment: (Option<&str>, Option<&str>),
 ) -> Result<HouseholdDoc> {
-    household_spelled(rng, meta, device, today, shape, assignment, false)
+    let how = How {
+        variant: false,
+        graduate: true,
+    };
+    household_spelled(rng, meta, device, today, shape, assignment, how)
+}
+
+/// How a household is generated: spelled as a second group would (see [`respell`]), and
+/// whether its graduation may be confirmed (only on a supervisor's or coordinator's replica).
+#[derive(Debug, Clone, Copy)]
+struct How {
+    variant: bool,
+    graduate: bool,
 }
 
 /// The same family as another group would register it: names typed on an Arabic keyboard
@@ -270,8 +284,9 @@ fn household_spelled(
     today: NaiveDate,
     shape: Shape,
     assignment: (Option<&str>, Option<&str>),
-    variant: bool,
+    how: How,
 ) -> Result<HouseholdDoc> {
+    let How { variant, graduate } = how;
     let last = *rng.pick(LAST_NAMES);
     let start = today - Days::new(shape.span_days);
     let mut head = head_of_household(rng, last, today);
@@ -342,9 +357,9 @@ fn household_spelled(
             refer(rng, &mut doc, meta, visit_id, date, today)?;
         }
     }
-    // A household whose plan's criteria hold is graduated by its supervisor half the time;
-    // the other half are left proposed.
-    if planned && rng.below(2) == 0 {
+    // A household whose plan's criteria hold is graduated by its supervisor half the time (on a
+    // supervisor's or coordinator's replica); the other half are left proposed.
+    if graduate && planned && rng.below(2) == 0 {
         let household = doc.read()?;
         if madadkar_schema::outcome::plan::graduation(&household).holds() {
             doc.graduate("معیارهای برنامه محقق شد", meta, midday(today))?;
@@ -622,8 +637,14 @@ fn generate_spelled(
     );
     // Assigned as the server will first assign them (see `Store::add_household`).
     let group = store.group()?;
-    let worker = (store.role()? == madadkar_schema::Role::Field && group.is_some())
+    let role = store.role()?;
+    let worker = (role == madadkar_schema::Role::Field && group.is_some())
         .then(|| identity.worker_id.clone());
+    // Only a supervisor or coordinator confirms a graduation (the server checks it).
+    let graduate = matches!(
+        role,
+        madadkar_schema::Role::Supervisor | madadkar_schema::Role::Coordinator
+    );
     let mut rng = Rng::new(seed);
     let mut done = 0;
     while done < count {
@@ -637,7 +658,7 @@ fn generate_spelled(
                     today,
                     shape,
                     (group.as_deref(), worker.as_deref()),
-                    variant,
+                    How { variant, graduate },
                 )
             })
             .collect::<Result<Vec<_>>>()?;

@@ -1148,3 +1148,49 @@ async fn only_supervisors_and_coordinators_confirm_a_graduation() {
     });
     w.push_ok(&sx, &confirmed).await;
 }
+
+#[tokio::test]
+async fn a_field_worker_cannot_graduate_by_editing_the_status_or_loosen_the_criteria() {
+    let w = World::new();
+    let fx = w.device("field", Some("x"));
+    let sx = w.device("supervisor", Some("x"));
+    let mut h = w.registered(&fx, None).await;
+    let mut forged = Household {
+        id: h.id,
+        doc: HouseholdDoc::load(&h.doc.save()).expect("a copy"),
+    };
+    // Written straight into the document, as another client could: the status alone.
+    let status = forged.write(&fx, |doc, meta| {
+        let message = serde_json::to_string(meta).expect("meta");
+        let raw = doc.automerge();
+        let household = match automerge::ReadDoc::get(raw, automerge::ROOT, "household") {
+            Ok(Some((_, obj))) => obj,
+            _ => panic!("no household map"),
+        };
+        automerge::transaction::Transactable::put(raw, &household, "status", "graduated")
+            .expect("put");
+        raw.commit_with(automerge::transaction::CommitOptions::default().with_message(message));
+    });
+    w.push(&fx, &status)
+        .await
+        .error(StatusCode::FORBIDDEN, "graduation_forbidden");
+    // Looser criteria from a field worker: refused; from the supervisor: accepted.
+    let mut forged = Household {
+        id: h.id,
+        doc: HouseholdDoc::load(&h.doc.save()).expect("a copy"),
+    };
+    let loose = madadkar_schema::GraduationCriteria {
+        threshold: 4,
+        visits: 1,
+    };
+    let criteria = forged.write(&fx, |doc, meta| {
+        doc.set_criteria(loose, meta, Utc::now()).expect("criteria");
+    });
+    w.push(&fx, &criteria)
+        .await
+        .error(StatusCode::FORBIDDEN, "graduation_forbidden");
+    let criteria = h.write(&sx, |doc, meta| {
+        doc.set_criteria(loose, meta, Utc::now()).expect("criteria");
+    });
+    w.push_ok(&sx, &criteria).await;
+}

@@ -105,15 +105,19 @@ pub(super) fn check_documents<S: Storage>(
         let doc = stored_document(household, stored);
         let before = doc.clone();
         let checked = HouseholdDoc::check_received(doc, new, household).and_then(|doc| {
-            let (reviews, statuses) = supervisor_steps(&doc)?;
-            if !reviews.is_empty() || !statuses.is_empty() {
-                let (held_reviews, held_statuses) = HouseholdDoc::from_automerge(before)
+            let now = supervisor_steps(&doc)?;
+            if now != SupervisorSteps::default() {
+                let held = HouseholdDoc::from_automerge(before)
                     .and_then(|b| supervisor_steps(&b))
                     .unwrap_or_default();
-                if reviews.iter().any(|s| !held_reviews.contains(s)) {
+                if now.reviews.iter().any(|s| !held.reviews.contains(s)) {
                     reviewed.push(household);
                 }
-                if statuses.iter().any(|s| !held_statuses.contains(s)) {
+                let new_status_event = now.statuses.iter().any(|s| !held.statuses.contains(s));
+                if new_status_event
+                    || now.graduated != held.graduated
+                    || now.criteria != held.criteria
+                {
                     graduated.push(household);
                 }
             }
@@ -175,14 +179,25 @@ pub(super) struct Checked {
     /// Households to which the push adds a supervisor's review step (an approval or a return):
     /// only a supervisor or a coordinator may have made it.
     pub reviewed: Vec<Uuid>,
-    /// Households to which the push adds a graduation or a re-entry: only a supervisor or a
-    /// coordinator may confirm one.
+    /// Households to which the push adds a graduation or a re-entry, moves the status to or
+    /// from graduated, or changes the graduation criteria: only a supervisor or a coordinator
+    /// may decide those.
     pub graduated: Vec<Uuid>,
 }
 
-/// A household's supervisor-only steps, by id: the approvals and returns of its visits, and
-/// its graduations and re-entries.
-fn supervisor_steps(doc: &HouseholdDoc) -> Result<(HashSet<Uuid>, HashSet<Uuid>), DocumentError> {
+/// What of a household only a supervisor or a coordinator may write.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct SupervisorSteps {
+    /// The approvals and returns of its visits, by step id.
+    reviews: HashSet<Uuid>,
+    /// Its graduations and re-entries, by id.
+    statuses: HashSet<Uuid>,
+    graduated: bool,
+    /// Its graduation criteria, when set to other than the defaults.
+    criteria: Option<madadkar_schema::GraduationCriteria>,
+}
+
+fn supervisor_steps(doc: &HouseholdDoc) -> Result<SupervisorSteps, DocumentError> {
     let household = doc.read()?;
     let reviews = household
         .visits
@@ -191,8 +206,13 @@ fn supervisor_steps(doc: &HouseholdDoc) -> Result<(HashSet<Uuid>, HashSet<Uuid>)
         .filter(|e| matches!(e.action, ReviewAction::Approved | ReviewAction::Returned))
         .map(|e| e.id)
         .collect();
-    let statuses = household.status_events.iter().map(|e| e.id).collect();
-    Ok((reviews, statuses))
+    Ok(SupervisorSteps {
+        reviews,
+        statuses: household.status_events.iter().map(|e| e.id).collect(),
+        graduated: household.status == madadkar_schema::HouseholdStatus::Graduated,
+        criteria: (household.criteria != madadkar_schema::GraduationCriteria::default())
+            .then_some(household.criteria),
+    })
 }
 
 /// A household's stored changes, parsed within the same bounds as received ones.

@@ -215,6 +215,23 @@ fn household_columns() -> Vec<Column> {
     ]
 }
 
+/// A row's label, its households, how many have each dominant need, and how many none (no
+/// need, or never assessed): the columns of the reports that count dominant needs.
+fn distribution_columns(label: Column) -> Vec<Column> {
+    let mut columns = vec![
+        label,
+        Column::new("households", "خانوارها", "households", ColumnKind::Int),
+    ];
+    columns.extend(domain_columns());
+    columns.push(Column::new(
+        "no_need",
+        "بدون نیاز یا ارزیابی",
+        "no need or not assessed",
+        ColumnKind::Int,
+    ));
+    columns
+}
+
 fn domain_columns() -> Vec<Column> {
     NeedDomain::ALL
         .iter()
@@ -256,16 +273,11 @@ fn households_by_district(conn: &Connection, f: &ReportFilter, _: NaiveDate) -> 
             e.2 += n;
         }
     }
-    let mut columns = vec![
-        Column::new("district", "منطقه", "district", ColumnKind::Text),
-        Column::new("households", "خانوارها", "households", ColumnKind::Int),
-    ];
-    columns.extend(domain_columns());
-    columns.push(Column::new(
-        "no_need",
-        "بدون نیاز یا ارزیابی",
-        "no need or not assessed",
-        ColumnKind::Int,
+    let mut columns = distribution_columns(Column::new(
+        "district",
+        "منطقه",
+        "district",
+        ColumnKind::Text,
     ));
     columns.push(Column::new(
         "high_need",
@@ -823,17 +835,7 @@ fn dominant_need(conn: &Connection, f: &ReportFilter, _: NaiveDate) -> Result<Ta
             .or_insert_with(|| vec![0; domains.len() + 1])[i] += n;
         total[i] += n;
     }
-    let mut columns = vec![
-        Column::new("group", "گروه", "group", ColumnKind::Text),
-        Column::new("households", "خانوارها", "households", ColumnKind::Int),
-    ];
-    columns.extend(domain_columns());
-    columns.push(Column::new(
-        "none",
-        "بدون نیاز یا ارزیابی",
-        "no need or not assessed",
-        ColumnKind::Int,
-    ));
+    let mut columns = distribution_columns(Column::new("group", "گروه", "group", ColumnKind::Text));
     columns.extend(domains.iter().map(|d| {
         Column::new(
             &format!("{}_share", d.code()),

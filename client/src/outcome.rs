@@ -395,7 +395,8 @@ pub(crate) fn stalled_referrals(
     let mut stmt = conn.prepare_cached(
         "SELECT h.id, h.head_name, h.assigned_worker, r.id, r.kind, r.partner, \
                 p.name || coalesce(' — ' || p.branch, ''), r.status, r.status_date, r.stalls_on \
-         FROM p_referrals r JOIN p_households h ON h.id = r.household_id \
+         FROM p_referrals r JOIN p_households o ON o.id = r.household_id \
+         JOIN p_households h ON h.id = coalesce(o.merged_into, o.id) \
          LEFT JOIN partners p ON p.code = r.partner \
          WHERE r.stalls_on IS NOT NULL AND r.stalls_on < ? \
          ORDER BY r.stalls_on, r.id",

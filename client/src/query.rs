@@ -318,6 +318,14 @@ pub enum FollowupKind {
     Referral,
 }
 
+/// Joins a plan step (`s`) or referral (`r`) to the household it is shown under (`h`): its own,
+/// or the survivor its household was merged into, when this replica holds it (a retired
+/// household's open steps and stalled referrals are the family's, due at the survivor).
+const SHOWN_UNDER_S: &str = "JOIN p_households o ON o.id = s.household_id \
+     JOIN p_households h ON h.id = coalesce(o.merged_into, o.id)";
+const SHOWN_UNDER_R: &str = "JOIN p_households o ON o.id = r.household_id \
+     JOIN p_households h ON h.id = coalesce(o.merged_into, o.id)";
+
 /// Follow-ups of active households due on or before `today + within_days`, earliest first:
 /// visits asked for, plan steps past or near their target date, and referrals that stall (sat
 /// in one state longer than their partner kind allows) within the horizon.
@@ -327,20 +335,25 @@ pub fn followups(conn: &Connection, today: NaiveDate, within_days: u32) -> Resul
         (
             FollowupKind::Visit,
             "SELECT h.id, h.head_name, h.district, h.assigned_worker, h.next_followup, NULL, NULL \
-             FROM p_households h WHERE h.next_followup IS NOT NULL AND h.next_followup <= ?",
+             FROM p_households h WHERE h.next_followup IS NOT NULL AND h.next_followup <= ?"
+                .to_string(),
         ),
         (
             FollowupKind::PlanStep,
-            "SELECT h.id, h.head_name, h.district, h.assigned_worker, s.target_date, s.id, s.status \
-             FROM p_plan_steps s JOIN p_households h ON h.id = s.household_id \
-             WHERE s.status IN ('planned', 'in_progress') AND s.target_date IS NOT NULL \
-             AND s.target_date <= ?",
+            format!(
+                "SELECT h.id, h.head_name, h.district, h.assigned_worker, s.target_date, s.id, \
+                 s.status FROM p_plan_steps s {SHOWN_UNDER_S} \
+                 WHERE s.status IN ('planned', 'in_progress') AND s.target_date IS NOT NULL \
+                 AND s.target_date <= ?"
+            ),
         ),
         (
             FollowupKind::Referral,
-            "SELECT h.id, h.head_name, h.district, h.assigned_worker, r.stalls_on, r.id, r.status \
-             FROM p_referrals r JOIN p_households h ON h.id = r.household_id \
-             WHERE r.stalls_on IS NOT NULL AND r.stalls_on <= ?",
+            format!(
+                "SELECT h.id, h.head_name, h.district, h.assigned_worker, r.stalls_on, r.id, \
+                 r.status FROM p_referrals r {SHOWN_UNDER_R} \
+                 WHERE r.stalls_on IS NOT NULL AND r.stalls_on <= ?"
+            ),
         ),
     ];
     let mut out = Vec::new();

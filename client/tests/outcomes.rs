@@ -500,7 +500,39 @@ fn the_plan_of_a_household_merged_into_another_goes_on_in_the_survivor() {
             },
         )
         .expect("step");
+    let late = r
+        .store
+        .add_step(
+            retired,
+            goal,
+            &NewStep {
+                what: "ثبت‌نام".into(),
+                owner: StepOwner::Household,
+                partner: None,
+                target_date: Some(day(2025, 1, 1)),
+            },
+        )
+        .expect("a step past its target date");
     r.store.merge_households(survivor, retired).expect("merge");
+    // The retired household's overdue step is the family's: due at the survivor.
+    let due = r.store.followups(on(), 0).expect("followups");
+    let step_due: Vec<(String, Option<String>)> = due
+        .iter()
+        .filter(|f| f.kind == FollowupKind::PlanStep)
+        .map(|f| (f.household_id.clone(), f.item_id.clone()))
+        .collect();
+    assert_eq!(
+        step_due,
+        vec![(survivor.to_string(), Some(late.to_string()))]
+    );
+    let t = run_on(&r, "plan-progress");
+    assert_eq!(t.rows.len(), 1, "{:?}", t.rows);
+    assert_eq!(
+        t.rows[0][col(&t, "steps")],
+        Cell::Int(2),
+        "both steps, under the survivor"
+    );
+    assert_eq!(t.rows[0][col(&t, "households")], Cell::Int(1), "one family");
     // The survivor's page shows the retired household's plan; a visit to the survivor ticks
     // its step, and a new step is added to its goal, both through the survivor.
     let plan = r.store.plan(survivor).expect("plan");
@@ -531,13 +563,13 @@ fn the_plan_of_a_household_merged_into_another_goes_on_in_the_survivor() {
         .expect("a step on the retired household's goal");
     let plan = r.store.plan(survivor).expect("plan");
     let steps = &plan.goals[0].steps;
-    assert_eq!(steps.len(), 2);
+    assert_eq!(steps.len(), 3);
     assert_eq!(steps[0].status(), StepStatus::Done);
     // Undone, the plan is the retired household's again, with everything written to it.
     r.store
         .unmerge_households(survivor, retired)
         .expect("unmerge");
-    assert_eq!(r.store.plan(retired).expect("plan").goals[0].steps.len(), 2);
+    assert_eq!(r.store.plan(retired).expect("plan").goals[0].steps.len(), 3);
     assert!(r.store.plan(survivor).expect("plan").goals.is_empty());
     assert!(r.store.check().expect("check").ok());
 }

@@ -201,6 +201,17 @@ fn rows<T>(
     Ok(out)
 }
 
+/// Joins the rows of a table aliased `alias` (with a `household_id`) to the household they are
+/// shown under, aliased `h`: their own, or the survivor their household was merged into (work
+/// written to a retired household counts for the family once). A row whose household was
+/// merged into one this replica does not hold is left out, as that household is.
+fn shown_under(alias: &str) -> String {
+    format!(
+        "JOIN p_households o ON o.id = {alias}.household_id \
+         JOIN p_households h ON h.id = coalesce(o.merged_into, o.id)"
+    )
+}
+
 /// The columns naming a household in the reports that list households.
 fn household_columns() -> Vec<Column> {
     vec![
@@ -328,8 +339,8 @@ fn visits_per_worker_week(conn: &Connection, f: &ReportFilter, today: NaiveDate)
         conn,
         &format!(
             "SELECT v.worker_id, v.date, count(*) FROM p_visits v \
-             JOIN p_households h ON h.id = v.household_id \
-             WHERE {cond} AND {dates} GROUP BY 1, 2"
+             {} WHERE {cond} AND {dates} GROUP BY 1, 2",
+            shown_under("v")
         ),
         params,
         |r| {
@@ -490,10 +501,11 @@ fn referral_funnel(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Res
             "SELECT r.id, coalesce(r.partner, ''), coalesce(p.name || coalesce(' — ' || p.branch, ''), r.target), \
                     coalesce(p.kind, r.kind), s.status, s.days, s.amount, \
                     r.stalls_on IS NOT NULL AND r.stalls_on < ? \
-             FROM p_referrals r JOIN p_households h ON h.id = r.household_id \
+             FROM p_referrals r {} \
              JOIN p_referral_steps s ON s.referral_id = r.id \
              LEFT JOIN partners p ON p.code = r.partner \
-             WHERE {cond} AND {dates} ORDER BY r.id, s.date, s.id"
+             WHERE {cond} AND {dates} ORDER BY r.id, s.date, s.id",
+            shown_under("r")
         ),
         params,
         |r| {
@@ -680,7 +692,8 @@ fn plan_progress(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Resul
         conn,
         &format!(
             "SELECT coalesce(h.assigned_worker, ''), s.status, s.target_date FROM p_plan_steps s \
-             JOIN p_households h ON h.id = s.household_id WHERE {cond}"
+             {} WHERE {cond}",
+            shown_under("s")
         ),
         params.clone(),
         |r| {
@@ -697,8 +710,8 @@ fn plan_progress(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Resul
         conn,
         &format!(
             "SELECT coalesce(h.assigned_worker, ''), count(*) FROM p_status_events e \
-             JOIN p_households h ON h.id = e.household_id \
-             WHERE {cond} AND e.status = 'graduated' AND {dates} GROUP BY 1"
+             {} WHERE {cond} AND e.status = 'graduated' AND {dates} GROUP BY 1",
+            shown_under("e")
         ),
         grad_params,
         |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
@@ -886,15 +899,27 @@ struct Assessed {
     count: usize,
 }
 
-/// The households the filter keeps, with their group: what the reports over visits filter by in
-/// memory rather than by joining every visit to its household.
-fn households_in_scope(conn: &Connection, f: &ReportFilter) -> Result<HashMap<String, String>> {
+/// The households the filter keeps, each with the household it is shown under (itself, or the
+/// survivor it was merged into; see [`shown_under`]) and that one's group: what the reports over
+/// visits filter by in memory rather than by joining every visit to its household.
+fn households_in_scope(
+    conn: &Connection,
+    f: &ReportFilter,
+) -> Result<HashMap<String, (String, String)>> {
     let (cond, params) = f.households();
     let found = rows(
         conn,
-        &format!("SELECT h.id, coalesce(h.assigned_group, '') FROM p_households h WHERE {cond}"),
+        &format!(
+            "SELECT o.id, h.id, coalesce(h.assigned_group, '') FROM p_households o \
+             JOIN p_households h ON h.id = coalesce(o.merged_into, o.id) WHERE {cond}"
+        ),
         params,
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+            ))
+        },
     )?;
     Ok(found.into_iter().collect())
 }
@@ -915,18 +940,21 @@ fn assessments_in_range(conn: &Connection, f: &ReportFilter) -> Result<Vec<Asses
         params,
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
+    // Each assessment under the household it is shown under, in date order per household.
+    let mut shown: Vec<(&(String, String), &Visit)> = found
+        .iter()
+        .filter_map(|v| scope.get(&v.0).map(|s| (s, v)))
+        .collect();
+    shown.sort_by(|a, b| (&a.0.0, &a.1.1).cmp(&(&b.0.0, &b.1.1)));
     let mean = |x: &Visit| x.2 as f64 / x.3 as f64;
     let mut out = Vec::new();
-    for household in found.chunk_by(|a, b| a.0 == b.0) {
-        let (Some(first), Some(last)) = (household.first(), household.last()) else {
-            continue;
-        };
-        let Some(group) = scope.get(&first.0) else {
+    for household in shown.chunk_by(|a, b| a.0.0 == b.0.0) {
+        let (Some((owner, first)), Some((_, last))) = (household.first(), household.last()) else {
             continue;
         };
         out.push(Assessed {
-            id: first.0.clone(),
-            group: group.clone(),
+            id: owner.0.clone(),
+            group: owner.1.clone(),
             start: date(&first.1)?,
             start_mean: mean(first),
             start_dominant: first.4.clone(),
@@ -939,7 +967,6 @@ fn assessments_in_range(conn: &Connection, f: &ReportFilter) -> Result<Vec<Asses
     Ok(out)
 }
 
-/// The trend from the first to the last of `assessments` assessments ([`trend::of_means`]).
 fn trend_of(start: f64, end: f64, assessments: usize) -> Trend {
     if assessments < 2 {
         return Trend::Unknown;

@@ -251,21 +251,32 @@ impl Store {
         })
     }
 
+    /// The household as its page shows it (composed with the households merged into it), without
+    /// what only the page's conflicts need (their scan and their authors' names): what the
+    /// outcome views read.
+    pub fn shown_household(&self, household: Uuid) -> Result<Household> {
+        let shown = self.follow_redirect(household)?;
+        match self.composed(shown)? {
+            Some(composition) => Ok(composition.household),
+            None => self.with_document(shown, |doc| Ok(doc.read()?)),
+        }
+    }
+
     /// A household's plan and whether graduation is proposed.
     pub fn plan(&self, household: Uuid) -> Result<PlanView> {
-        let h = self.household(household)?.household;
+        let h = self.shown_household(household)?;
         plan_view(&self.conn, &h, today())
     }
 
     /// A household's need scores over time.
     pub fn need_history(&self, household: Uuid) -> Result<NeedHistory> {
-        let h = self.household(household)?.household;
+        let h = self.shown_household(household)?;
         Ok(need_history(&h))
     }
 
     /// A household's referrals with their ledgers and aging, on `today`.
     pub fn referral_ledger(&self, household: Uuid, today: NaiveDate) -> Result<Vec<LedgerEntry>> {
-        let h = self.household(household)?.household;
+        let h = self.shown_household(household)?;
         let directory = partners(&self.conn)?;
         Ok(h.referrals
             .iter()

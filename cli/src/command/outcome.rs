@@ -267,7 +267,7 @@ pub fn step(store: &mut Store, out: &Output, cmd: StepCommand) -> Result<()> {
 /// Confirms a graduation; when the criteria do not hold, says which, in Persian and English.
 pub fn graduate(store: &mut Store, out: &Output, args: GraduateArgs) -> Result<()> {
     let id = store.resolve_household_id(&args.household)?;
-    let household = store.household(id)?.household;
+    let household = store.shown_household(id)?;
     let check = graduation(&household);
     if !check.holds() {
         let mut lines = vec!["the graduation criteria do not hold:".to_string()];

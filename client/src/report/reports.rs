@@ -675,7 +675,7 @@ fn plan_progress(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Resul
         conn,
         &format!(
             "SELECT coalesce(h.assigned_worker, ''), h.plan_goals, h.plan_goals_met, \
-                    h.graduation_proposed, h.id FROM p_households h WHERE {cond} AND h.plan_goals > 0"
+                    h.graduation_proposed FROM p_households h WHERE {cond} AND h.plan_goals > 0"
         ),
         params.clone(),
         |r| {
@@ -684,7 +684,6 @@ fn plan_progress(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Resul
                 r.get::<_, i64>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, bool>(3)?,
-                r.get::<_, String>(4)?,
             ))
         },
     )?;
@@ -728,7 +727,7 @@ fn plan_progress(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Resul
         graduated: i64,
     }
     let mut by_worker: BTreeMap<String, Row> = BTreeMap::new();
-    for (worker, goals, met, proposed, _) in households {
+    for (worker, goals, met, proposed) in households {
         let r = by_worker.entry(worker).or_default();
         r.households += 1;
         r.goals += goals;

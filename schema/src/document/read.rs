@@ -73,17 +73,7 @@ impl HouseholdDoc {
     /// The entities of a collection in id order (UUID v7: creation order).
     fn entities(&self, collection: &str) -> Result<Vec<(Uuid, ObjId)>> {
         let coll = Self::collection(&self.doc, collection)?;
-        let mut out = Vec::new();
-        for item in self.doc.map_range(&coll, ..) {
-            let id = parse_uuid(Field::Id, item.key.as_ref())
-                .map_err(|_| malformed(format!("{collection}: a key is not a UUID")))?;
-            match item.value {
-                ValueRef::Object(ObjType::Map) => out.push((id, item.id())),
-                _ => return Err(malformed(format!("{collection}.{id} is not a map"))),
-            }
-        }
-        out.sort_by_key(|(id, _)| *id);
-        Ok(out)
+        self.map_entries(&coll, collection)
     }
 
     fn read_visit(&self, id: Uuid, f: Fields) -> Result<Visit> {
@@ -279,7 +269,8 @@ impl HouseholdDoc {
         Ok(out)
     }
 
-    /// The entries of a map created together with its parent, keyed by UUID, in key order.
+    /// The entries of a map keyed by UUID (a collection, or one created with its parent), in key
+    /// order; a key that is not a UUID or an entry that is not a map is an error naming `what`.
     fn map_entries(&self, obj: &ObjId, what: &str) -> Result<Vec<(Uuid, ObjId)>> {
         let mut out = Vec::new();
         for item in self.doc.map_range(obj, ..) {

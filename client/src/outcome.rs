@@ -403,15 +403,15 @@ pub(crate) fn stalled_referrals(
     conn: &Connection,
     today: NaiveDate,
 ) -> Result<Vec<StalledReferral>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT h.id, h.head_name, h.assigned_worker, r.id, r.kind, r.partner, \
                 p.name || coalesce(' — ' || p.branch, ''), r.status, r.status_date, r.stalls_on \
-         FROM p_referrals r JOIN p_households o ON o.id = r.household_id \
-         JOIN p_households h ON h.id = coalesce(o.merged_into, o.id) \
+         FROM p_referrals r {} \
          LEFT JOIN partners p ON p.code = r.partner \
          WHERE r.stalls_on IS NOT NULL AND r.stalls_on < ? \
          ORDER BY r.stalls_on, r.id",
-    )?;
+        crate::query::shown_under("r")
+    ))?;
     let rows = stmt
         .query_map([iso_date(today)], |row| {
             Ok((

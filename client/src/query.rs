@@ -318,13 +318,16 @@ pub enum FollowupKind {
     Referral,
 }
 
-/// Joins a plan step (`s`) or referral (`r`) to the household it is shown under (`h`): its own,
-/// or the survivor its household was merged into, when this replica holds it (a retired
-/// household's open steps and stalled referrals are the family's, due at the survivor).
-const SHOWN_UNDER_S: &str = "JOIN p_households o ON o.id = s.household_id \
-     JOIN p_households h ON h.id = coalesce(o.merged_into, o.id)";
-const SHOWN_UNDER_R: &str = "JOIN p_households o ON o.id = r.household_id \
-     JOIN p_households h ON h.id = coalesce(o.merged_into, o.id)";
+/// Joins the rows of a table aliased `alias` (with a `household_id`) to the household they are
+/// shown under, aliased `h`: their own, or the survivor their household was merged into (a
+/// retired household's work is the family's, counted once, at the survivor). A row whose
+/// household was merged into one this replica does not hold is left out, as that household is.
+pub(crate) fn shown_under(alias: &str) -> String {
+    format!(
+        "JOIN p_households o ON o.id = {alias}.household_id \
+         JOIN p_households h ON h.id = coalesce(o.merged_into, o.id)"
+    )
+}
 
 /// Follow-ups of active households due on or before `today + within_days`, earliest first:
 /// visits asked for, plan steps past or near their target date, and referrals that stall (sat
@@ -342,17 +345,19 @@ pub fn followups(conn: &Connection, today: NaiveDate, within_days: u32) -> Resul
             FollowupKind::PlanStep,
             format!(
                 "SELECT h.id, h.head_name, h.district, h.assigned_worker, s.target_date, s.id, \
-                 s.status FROM p_plan_steps s {SHOWN_UNDER_S} \
+                 s.status FROM p_plan_steps s {} \
                  WHERE s.status IN ('planned', 'in_progress') AND s.target_date IS NOT NULL \
-                 AND s.target_date <= ?"
+                 AND s.target_date <= ?",
+                shown_under("s")
             ),
         ),
         (
             FollowupKind::Referral,
             format!(
                 "SELECT h.id, h.head_name, h.district, h.assigned_worker, r.stalls_on, r.id, \
-                 r.status FROM p_referrals r {SHOWN_UNDER_R} \
-                 WHERE r.stalls_on IS NOT NULL AND r.stalls_on <= ?"
+                 r.status FROM p_referrals r {} \
+                 WHERE r.stalls_on IS NOT NULL AND r.stalls_on <= ?",
+                shown_under("r")
             ),
         ),
     ];

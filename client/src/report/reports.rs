@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::filter::ReportFilter;
 use super::table::{Cell, ChartHint, ChartKind, Column, ColumnKind, Table};
 use crate::error::{Result, StoreError};
+use crate::query::shown_under;
 use crate::store::Store;
 
 /// One report of the catalogue.
@@ -199,17 +200,6 @@ fn rows<T>(
         .query_map(params_from_iter(params), map)?
         .collect::<rusqlite::Result<Vec<T>>>()?;
     Ok(out)
-}
-
-/// Joins the rows of a table aliased `alias` (with a `household_id`) to the household they are
-/// shown under, aliased `h`: their own, or the survivor their household was merged into (work
-/// written to a retired household counts for the family once). A row whose household was
-/// merged into one this replica does not hold is left out, as that household is.
-fn shown_under(alias: &str) -> String {
-    format!(
-        "JOIN p_households o ON o.id = {alias}.household_id \
-         JOIN p_households h ON h.id = coalesce(o.merged_into, o.id)"
-    )
 }
 
 /// The columns naming a household in the reports that list households.
@@ -899,7 +889,7 @@ struct Assessed {
 }
 
 /// The households the filter keeps, each with the household it is shown under (itself, or the
-/// survivor it was merged into; see [`shown_under`]) and that one's group: what the reports over
+/// survivor it was merged into; see [`crate::query::shown_under`]) and that one's group: what the reports over
 /// visits filter by in memory rather than by joining every visit to its household.
 fn households_in_scope(
     conn: &Connection,

@@ -5,14 +5,20 @@
 
 pub mod admin;
 pub mod api;
-pub mod audit;
 pub mod auth;
 pub mod config;
-pub mod facts;
-pub mod partners;
+pub mod pull;
 pub mod reassign;
 pub mod serve;
-pub mod storage;
+
+pub use madadkar_server_storage::{audit, facts, partners};
+
+/// The storage contract and its backends, under one path: the trait and its records from
+/// `madadkar-server-storage`, each backend in its own crate.
+pub mod storage {
+    pub use madadkar_server_sqlite as sqlite;
+    pub use madadkar_server_storage::*;
+}
 
 use std::sync::Arc;
 

@@ -17,7 +17,8 @@ use super::{
     error::{ApiError, ApiResult},
     extract::{ApiQuery, Authenticated},
 };
-use crate::storage::{PullLimits, Storage};
+use crate::pull::PullLimits;
+use crate::storage::Storage;
 
 #[derive(Debug, Deserialize)]
 pub struct PullQuery {
@@ -64,7 +65,7 @@ pub async fn pull<S: Storage>(
     let device = principal.device.id;
     let (batch, versions) = blocking(move || {
         Ok((
-            storage.pull(&scope, device, q.after, limits)?,
+            crate::pull::pull(&*storage, &scope, device, q.after, limits)?,
             storage.versions()?,
         ))
     })

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use super::SqlResult;
-use crate::storage::{Hash, StorageError};
+use madadkar_server_storage::{Hash, StorageError};
 
 /// The migration step. Depends on nothing but `INITIAL`'s `changes`, so it may take any place
 /// after it when steps of parallel work are merged. The columns stay NULL for bytes that do
@@ -82,8 +82,8 @@ pub(super) fn check_unique(
 mod tests {
     use automerge::{AutoCommit, transaction::Transactable};
 
-    use super::super::SqliteStorage;
-    use crate::storage::{IncomingChange, Storage, StorageError};
+    use crate::SqliteStorage;
+    use madadkar_server_storage::{IncomingChange, Storage, StorageError};
     use uuid::Uuid;
 
     fn change(household: Uuid, value: &str) -> IncomingChange {

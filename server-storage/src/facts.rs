@@ -12,7 +12,7 @@ use automerge::{AutoCommit, Change};
 use madadkar_schema::{DocumentError, HouseholdDoc, change::parse_change, document::untrusted};
 use uuid::Uuid;
 
-use crate::storage::HouseholdFacts;
+use crate::HouseholdFacts;
 
 /// The document a household's stored changes make. A stored change Automerge refuses (one a
 /// server from before the push's checks accepted, e.g. a reused sequence number) is left out, as

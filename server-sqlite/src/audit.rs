@@ -6,8 +6,8 @@ use madadkar_schema::AuditAction;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{SqlResult, corrupt, parse_time, parse_uuid};
-use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow, GENESIS};
-use crate::storage::StorageError;
+use madadkar_server_storage::StorageError;
+use madadkar_server_storage::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow, GENESIS};
 
 /// The audit's migration step. Plain text columns hold ids only. The triggers make the table
 /// append-only for the server itself and for a casual `sqlite3` session; someone who drops

@@ -1,4 +1,4 @@
-//! The SQLite side of the partner directory (`crate::partners`): its table, the triggers that
+//! The SQLite side of the partner directory (`madadkar_server_storage::partners`): its table, the triggers that
 //! bump the directory's version whenever a partner is added, changed or removed (so no code
 //! path can forget to, as for devices), and the reads and writes behind the storage trait.
 
@@ -6,12 +6,12 @@ use madadkar_schema::{Partner, PartnerKind};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{SqlError, SqlResult, corrupt, time};
-use crate::partners;
-use crate::storage::StorageError;
+use madadkar_server_storage::StorageError;
+use madadkar_server_storage::partners;
 
 /// The migration step. Depends on nothing but the device keys' step's `directory_version`, so
 /// it may take any place after it when steps of parallel work are merged; it may also run
-/// again (`IF NOT EXISTS`). The checks repeat `crate::partners::validated`'s as a backstop for
+/// again (`IF NOT EXISTS`). The checks repeat `madadkar_server_storage::partners::validated`'s as a backstop for
 /// rows written by hand: a code SQLite would let through there could never be chosen.
 pub(super) const MIGRATION: &str = r#"
 CREATE TABLE IF NOT EXISTS partners (
@@ -123,9 +123,9 @@ pub(super) fn set_active(c: &mut Connection, code: &str, active: bool) -> SqlRes
 
 #[cfg(test)]
 mod tests {
-    use super::super::SqliteStorage;
-    use crate::storage::{Storage, StorageError};
+    use crate::SqliteStorage;
     use madadkar_schema::{Partner, PartnerKind};
+    use madadkar_server_storage::{Storage, StorageError};
 
     #[test]
     fn a_stored_kind_this_server_does_not_know_is_an_error_not_other() {

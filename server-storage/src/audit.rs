@@ -13,7 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::storage::{Hash, Principal, Result, Storage, WorkerRecord};
+use crate::{Hash, Principal, Result, Storage, WorkerRecord};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: Hash = [0; 32];

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{SqlResult, parse_uuid};
-use crate::storage::{HouseholdFacts, LookupLimit};
+use madadkar_server_storage::{HouseholdFacts, LookupLimit};
 
 /// The migration step. Depends on nothing but `INITIAL`'s tables and the device keys' step's
 /// `scope_version`, so it may take any place after them when steps of parallel work are
@@ -105,7 +105,7 @@ pub(super) fn backfill(conn: &mut Connection) -> SqlResult<()> {
             let stored: Vec<Vec<u8>> = changes
                 .query_map([key], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            match crate::facts::from_stored(household, &stored) {
+            match madadkar_server_storage::facts::from_stored(household, &stored) {
                 Ok(facts) => write_facts(&tx, &[facts])?,
                 Err(_) => unreadable += 1,
             }
@@ -126,7 +126,7 @@ fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-/// See [`crate::storage::Storage::charge_lookup`].
+/// See [`madadkar_server_storage::Storage::charge_lookup`].
 pub(super) fn charge_lookup(
     c: &mut Connection,
     device: &str,
@@ -168,7 +168,8 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::storage::{Assignment, IncomingChange, Storage, sqlite::SqliteStorage};
+    use crate::SqliteStorage;
+    use madadkar_server_storage::{Assignment, IncomingChange, Storage};
 
     #[test]
     fn the_index_is_backfilled_from_changes_stored_without_it() {

@@ -6,15 +6,12 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use madadkar_schema::{
-    Role,
-    wire::{PullBatch, WireChange},
-};
+use madadkar_schema::{Partner, Role};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
-use super::*;
-use crate::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
+use madadkar_server_storage::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
+use madadkar_server_storage::*;
 
 mod actor_seq;
 mod audit;
@@ -306,15 +303,16 @@ fn version_of(c: &Connection, table: &'static str) -> SqlResult<u64> {
 const VISIBILITY_JOINS: &str = "LEFT JOIN links k ON k.retired = a.household
      LEFT JOIN assignments s ON s.household = k.survivor";
 
-/// The SQL condition (parameters from `?2`) that a household is visible to `scope`: the SQL
+/// The SQL condition (parameters from `?{first}`) that a household is visible to `scope`: the SQL
 /// form of [`Scope::sees`], over its own assignment `a` and its survivor's `s` (see
 /// [`VISIBILITY_JOINS`]); `None` for a scope that holds none.
-fn visible_to(scope: &Scope) -> Option<(String, Vec<String>)> {
+fn visible_to(scope: &Scope, first: usize) -> Option<(String, Vec<String>)> {
+    let (g, w) = (first, first + 1);
     let assigned_in = |t: &str| match scope {
         Scope::Everything => "1".to_string(),
-        Scope::Group(_) => format!("{t}.group_id = ?2"),
+        Scope::Group(_) => format!("{t}.group_id = ?{g}"),
         Scope::GroupWorker { .. } => {
-            format!("({t}.group_id = ?2 AND ({t}.worker_id IS NULL OR {t}.worker_id = ?3))")
+            format!("({t}.group_id = ?{g} AND ({t}.worker_id IS NULL OR {t}.worker_id = ?{w}))")
         }
         Scope::Nothing => "0".to_string(),
     };
@@ -332,6 +330,12 @@ fn visible_to(scope: &Scope) -> Option<(String, Vec<String>)> {
         assigned_in("s")
     );
     Some((clause, args))
+}
+
+/// The last sequence number of the log (0 when empty).
+fn log_head(c: &Connection) -> SqlResult<u64> {
+    let head: i64 = c.query_row("SELECT coalesce(max(seq), 0) FROM log", [], |r| r.get(0))?;
+    Ok(head as u64)
 }
 
 impl SqliteStorage {
@@ -818,106 +822,66 @@ impl Storage for SqliteStorage {
     // Long on purpose: the batch is read in one transaction, and its limits, the skipping of
     // the caller's own changes, the backfill of newly assigned households and the cursor's
     // jump to the end of the log depend on each other.
-    fn pull(
-        &self,
-        scope: &Scope,
-        device: Uuid,
-        after: u64,
-        limits: PullLimits,
-    ) -> Result<PullBatch> {
-        let Some((clause, args)) = visible_to(scope) else {
-            return Ok(PullBatch {
-                next_cursor: after,
-                more: false,
-                changes: vec![],
+    fn log_after(&self, scope: &Scope, device: Uuid, after: u64, limit: usize) -> Result<LogPage> {
+        let Some((clause, args)) = visible_to(scope, 4) else {
+            return Ok(LogPage {
+                head: self.read(|c| log_head(c))?,
+                entries: vec![],
             });
         };
         self.read(|c| {
-            // One read transaction: a consistent snapshot of the log for the whole batch.
+            // One read transaction: the head and the entries from one snapshot. With one
+            // writer, sequence numbers commit in order, so everything up to the head is final.
             let tx = c.transaction()?;
-            let last: i64 =
-                tx.query_row("SELECT coalesce(max(seq), 0) FROM log", [], |r| r.get(0))?;
+            let head = log_head(&tx)?;
             let sql = format!(
-                "SELECT l.seq, l.kind, l.household, c.bytes, c.device_id FROM log l
+                "SELECT l.seq, l.kind, l.household,
+                        CASE WHEN c.device_id = ?2 THEN NULL ELSE c.bytes END
+                 FROM log l
                  JOIN assignments a ON a.household = l.household
                  {VISIBILITY_JOINS}
                  LEFT JOIN changes c ON c.seq = l.seq
-                 WHERE l.seq > ?1 AND {clause} ORDER BY l.seq LIMIT {}",
-                limits.max_entries + 1
+                 WHERE l.seq > ?1 AND {clause} ORDER BY l.seq LIMIT ?3"
             );
-            let after_i64 = after as i64;
-            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&after_i64];
+            let after = after as i64;
+            let (device, limit) = (device.to_string(), limit.min(i64::MAX as usize) as i64);
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&after, &device, &limit];
             for a in &args {
                 params.push(a);
             }
             let mut stmt = tx.prepare_cached(&sql)?;
             let mut rows = stmt.query(params.as_slice())?;
-            let mut backfill = tx.prepare_cached(
-                "SELECT seq, bytes FROM changes WHERE household = ? AND seq <= ? ORDER BY seq",
-            )?;
-            let mut batch = PullBatch {
-                next_cursor: after,
-                more: false,
-                changes: vec![],
-            };
-            let mut bytes = 0usize;
-            let mut entries = 0usize;
-            let own_device = device.to_string();
-            let mut examined = 0usize;
+            let mut entries = Vec::new();
             while let Some(row) = rows.next()? {
-                examined += 1;
-                if entries >= limits.max_entries || (bytes >= limits.max_bytes && entries > 0) {
-                    batch.more = true;
-                    break;
-                }
                 let seq: i64 = row.get(0)?;
                 let kind: String = row.get(1)?;
                 let household = parse_uuid(&row.get::<_, String>(2)?, || {
                     format!("log entry {seq}'s household")
                 })?;
-                if kind == "change" {
-                    let author: Option<String> = row.get(4)?;
-                    if author.as_deref() == Some(own_device.as_str()) {
-                        batch.next_cursor = seq as u64;
-                        continue;
-                    }
-                    let data: Vec<u8> = row.get(3)?;
-                    bytes += data.len();
-                    batch.changes.push(WireChange {
+                let seq = seq as u64;
+                entries.push(match (kind.as_str(), row.get::<_, Option<Vec<u8>>>(3)?) {
+                    ("change", Some(bytes)) => LogEntry::Change {
+                        seq,
                         household,
-                        seq: seq as u64,
-                        bytes: data,
-                        signature: None,
-                    });
-                } else {
-                    // The household entered this scope: send the history the cursor has passed.
-                    let old = backfill
-                        .query_map(params![household.to_string(), after_i64], |r| {
-                            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-                        })?;
-                    for item in old {
-                        let (s, data) = item?;
-                        bytes += data.len();
-                        batch.changes.push(WireChange {
-                            household,
-                            seq: s as u64,
-                            bytes: data,
-                            signature: None,
-                        });
-                    }
-                }
-                batch.next_cursor = seq as u64;
-                entries += 1;
+                        bytes,
+                    },
+                    ("change", None) => LogEntry::Own { seq },
+                    _ => LogEntry::Entered { seq, household },
+                });
             }
-            if examined > limits.max_entries {
-                // The query's LIMIT cut the scan short (skipped rows count towards it).
-                batch.more = true;
-            }
-            if !batch.more {
-                // Nothing else in scope: skip past entries of other scopes too.
-                batch.next_cursor = batch.next_cursor.max(last as u64);
-            }
-            Ok(batch)
+            Ok(LogPage { head, entries })
+        })
+    }
+
+    fn history_through(&self, household: Uuid, through: u64) -> Result<Vec<(u64, Vec<u8>)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, bytes FROM changes WHERE household = ? AND seq <= ? ORDER BY seq",
+            )?;
+            let rows = stmt.query_map(params![household.to_string(), through as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 
@@ -1084,7 +1048,7 @@ impl Storage for SqliteStorage {
     }
 
     fn households_in_scope(&self, scope: &Scope) -> Result<Vec<Uuid>> {
-        let Some((clause, args)) = visible_to(scope) else {
+        let Some((clause, args)) = visible_to(scope, 2) else {
             return Ok(Vec::new());
         };
         self.read(|c| {

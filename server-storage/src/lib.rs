@@ -1,15 +1,20 @@
-//! The server's storage, behind a trait so backends can be swapped (SQLite is embedded by
-//! default; PostgreSQL is planned). No backend type leaks through it.
+//! The sync server's storage contract: the [`Storage`] trait every backend implements (SQLite,
+//! embedded, in `madadkar-server-sqlite`; PostgreSQL in `madadkar-server-postgres`), the records
+//! it speaks in, and what backends share: the audit chain's format ([`audit`]), the partner
+//! directory's validation ([`partners`]) and the facts read from household documents
+//! ([`facts`]). No backend type leaks through it.
 //!
 //! The trait is synchronous: handlers call it inside `spawn_blocking`, which keeps backends
 //! simple (rusqlite, postgres) and keeps blocking I/O off the async executor.
 
-pub mod sqlite;
+pub mod audit;
+pub mod facts;
+pub mod partners;
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use madadkar_schema::{Partner, Role, wire::PullBatch};
+use madadkar_schema::{Partner, Role};
 use serde::Serialize;
 use thiserror::Error;
 use uuid::Uuid;
@@ -261,11 +266,39 @@ pub enum Charge {
     },
 }
 
-/// Limits on one pull batch.
-#[derive(Debug, Clone, Copy)]
-pub struct PullLimits {
-    pub max_entries: usize,
-    pub max_bytes: usize,
+/// One entry of the change log as a pull reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogEntry {
+    /// A change stored at `seq`.
+    Change {
+        seq: u64,
+        household: Uuid,
+        bytes: Vec<u8>,
+    },
+    /// A change the pulling device sent itself (it has it): only its place in the log.
+    Own { seq: u64 },
+    /// The household entered scopes at `seq` (reassigned, or merged into a household of
+    /// another scope): a scope that now sees it needs the history its cursor has passed.
+    Entered { seq: u64, household: Uuid },
+}
+
+impl LogEntry {
+    pub fn seq(&self) -> u64 {
+        match self {
+            Self::Change { seq, .. } | Self::Own { seq } | Self::Entered { seq, .. } => *seq,
+        }
+    }
+}
+
+/// A page of the log read for a pull.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPage {
+    /// The last sequence number of the whole log, read before the entries: every entry up to
+    /// it is committed and final (the visibility rule, `docs/scale-out.md`), so a cursor may
+    /// move up to it once no entry of the scope is left.
+    pub head: u64,
+    /// The scope's entries after the cursor, oldest first.
+    pub entries: Vec<LogEntry>,
 }
 
 pub trait Storage: Send + Sync + 'static {
@@ -334,15 +367,16 @@ pub trait Storage: Send + Sync + 'static {
         limit: LookupLimit,
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>>;
-    /// The next batch of changes in `scope` after `after`, leaving out the changes `device`
-    /// sent itself (it has them).
-    fn pull(
-        &self,
-        scope: &Scope,
-        device: Uuid,
-        after: u64,
-        limits: PullLimits,
-    ) -> Result<PullBatch>;
+    /// At most `limit` entries of the log after `after` that are visible to `scope`
+    /// ([`Scope::sees`], with the households' standing now), oldest first, the changes
+    /// `device` sent itself as [`LogEntry::Own`]; and the log's head. Only entries that are
+    /// final may be returned: none may later appear below a sequence number returned, nor
+    /// below the head (the visibility rule of `docs/scale-out.md`). Batching, byte limits and
+    /// the cursor are the pull's (`madadkar_server::pull`), above this trait.
+    fn log_after(&self, scope: &Scope, device: Uuid, after: u64, limit: usize) -> Result<LogPage>;
+    /// A household's stored changes up to and including sequence number `through`, in order,
+    /// with their sequence numbers: the history a scope the household entered has not seen.
+    fn history_through(&self, household: Uuid, through: u64) -> Result<Vec<(u64, Vec<u8>)>>;
     /// Every stored change of a household, in the order stored.
     fn household_changes(&self, household: Uuid) -> Result<Vec<Vec<u8>>>;
 

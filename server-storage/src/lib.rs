@@ -8,6 +8,8 @@
 //! simple (rusqlite, postgres) and keeps blocking I/O off the async executor.
 
 pub mod audit;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod facts;
 pub mod partners;
 

@@ -55,6 +55,10 @@ pub enum ConfigError {
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
+    /// The database: a PostgreSQL URL or an SQLite file (default: the file in `data_dir`).
+    pub database: Option<String>,
+    /// Connections this instance keeps to PostgreSQL (default 16).
+    pub database_pool: Option<usize>,
     pub pull_batch_changes: Option<usize>,
     pub pull_batch_bytes: Option<usize>,
     pub enroll_per_minute: Option<u32>,

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod database;
 pub mod pull;
 pub mod reassign;
 pub mod serve;
@@ -16,6 +17,7 @@ pub use madadkar_server_storage::{audit, facts, partners};
 /// The storage contract and its backends, under one path: the trait and its records from
 /// `madadkar-server-storage`, each backend in its own crate.
 pub mod storage {
+    pub use madadkar_server_postgres as postgres;
     pub use madadkar_server_sqlite as sqlite;
     pub use madadkar_server_storage::*;
 }

@@ -10,8 +10,9 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 use madadkar_server::{
     admin, audit,
-    config::{DATABASE_FILE, FileConfig},
-    storage::{Assignment, DeviceRecord, PushQuota, PushUsage, Storage, sqlite::SqliteStorage},
+    config::FileConfig,
+    database::{Database, UseStorage},
+    storage::{Assignment, DeviceRecord, PushQuota, PushUsage, Storage},
 };
 use uuid::Uuid;
 
@@ -29,6 +30,10 @@ struct Cli {
     /// Where the server keeps its database.
     #[arg(long, global = true, env = "MADADKAR_SERVER_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// The database: a PostgreSQL URL (`postgres://user@host:port/name`, for several instances
+    /// sharing one cluster) or an SQLite file; default: the SQLite file in the data directory.
+    #[arg(long, global = true, env = "MADADKAR_SERVER_DATABASE")]
+    database: Option<String>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -193,32 +198,52 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let file = FileConfig::read(cli.config.as_deref())?;
     let data_dir = file.data_dir(cli.data_dir.clone());
-    let storage = SqliteStorage::open(&data_dir.join(DATABASE_FILE))
-        .with_context(|| format!("opening the database in {}", data_dir.display()))?;
-    let json = cli.json;
-    match cli.command {
-        Command::Init => println!("database ready in {}", data_dir.display()),
-        Command::Serve { listen } => serve(storage, &file, file.listen(listen))?,
-        Command::Group(command) => group(&storage, json, command)?,
-        Command::Worker(command) => worker(&storage, json, command)?,
-        Command::EnrollCode { worker, hours } => {
-            let c = admin::issue_enroll_code(&storage, &worker, hours)?;
-            print(json, &c, || {
-                format!(
-                    "{}  (for worker {}; works once, until {})",
-                    c.code, c.worker_id, c.expires_at
-                )
-            });
-        }
-        Command::Device(command) => device(&storage, json, file.guards()?.push_quota, command)?,
-        Command::Household(command) => household(&storage, json, command)?,
-        Command::Audit(command) => audit_command(&storage, json, command)?,
-        Command::Partner(command) => partner(&storage, json, command)?,
-    }
-    Ok(())
+    let database = Database::choose(
+        cli.database.as_deref().or(file.database.as_deref()),
+        &data_dir,
+        file.database_pool,
+    );
+    database
+        .open(Run { cli, file })
+        .with_context(|| format!("opening the database {}", database.describe()))?
 }
 
-fn group(storage: &SqliteStorage, json: bool, command: GroupCommand) -> Result<()> {
+/// The command, run on whichever backend the database is.
+struct Run {
+    cli: Cli,
+    file: FileConfig,
+}
+
+impl UseStorage for Run {
+    type Output = Result<()>;
+
+    fn with<S: Storage>(self, storage: S) -> Result<()> {
+        let Run { cli, file } = self;
+        let json = cli.json;
+        match cli.command {
+            Command::Init => println!("database ready"),
+            Command::Serve { listen } => serve(storage, &file, file.listen(listen))?,
+            Command::Group(command) => group(&storage, json, command)?,
+            Command::Worker(command) => worker(&storage, json, command)?,
+            Command::EnrollCode { worker, hours } => {
+                let c = admin::issue_enroll_code(&storage, &worker, hours)?;
+                print(json, &c, || {
+                    format!(
+                        "{}  (for worker {}; works once, until {})",
+                        c.code, c.worker_id, c.expires_at
+                    )
+                });
+            }
+            Command::Device(command) => device(&storage, json, file.guards()?.push_quota, command)?,
+            Command::Household(command) => household(&storage, json, command)?,
+            Command::Audit(command) => audit_command(&storage, json, command)?,
+            Command::Partner(command) => partner(&storage, json, command)?,
+        }
+        Ok(())
+    }
+}
+
+fn group(storage: &impl Storage, json: bool, command: GroupCommand) -> Result<()> {
     match command {
         GroupCommand::Add { id, name } => {
             let g = admin::add_group(storage, &id, &name)?;
@@ -238,7 +263,7 @@ fn group(storage: &SqliteStorage, json: bool, command: GroupCommand) -> Result<(
     Ok(())
 }
 
-fn worker(storage: &SqliteStorage, json: bool, command: WorkerCommand) -> Result<()> {
+fn worker(storage: &impl Storage, json: bool, command: WorkerCommand) -> Result<()> {
     match command {
         WorkerCommand::Add { name, group, role } => {
             let w = admin::add_worker(storage, &name, group.as_deref(), &role)?;
@@ -263,7 +288,7 @@ fn worker(storage: &SqliteStorage, json: bool, command: WorkerCommand) -> Result
     Ok(())
 }
 
-fn partner(storage: &SqliteStorage, json: bool, command: PartnerCommand) -> Result<()> {
+fn partner(storage: &impl Storage, json: bool, command: PartnerCommand) -> Result<()> {
     match command {
         PartnerCommand::Add {
             code,
@@ -351,7 +376,7 @@ fn mib(bytes: u64) -> String {
 }
 
 fn device(
-    storage: &SqliteStorage,
+    storage: &impl Storage,
     json: bool,
     quota: PushQuota,
     command: DeviceCommand,
@@ -408,7 +433,7 @@ fn device(
     Ok(())
 }
 
-fn household(storage: &SqliteStorage, json: bool, command: HouseholdCommand) -> Result<()> {
+fn household(storage: &impl Storage, json: bool, command: HouseholdCommand) -> Result<()> {
     let HouseholdCommand::Assign {
         household,
         group,
@@ -432,7 +457,7 @@ fn household(storage: &SqliteStorage, json: bool, command: HouseholdCommand) -> 
     Ok(())
 }
 
-fn audit_command(storage: &SqliteStorage, json: bool, command: AuditCommand) -> Result<()> {
+fn audit_command(storage: &impl Storage, json: bool, command: AuditCommand) -> Result<()> {
     match command {
         AuditCommand::Verify { anchor } => {
             let report = audit::verify(storage, anchor)?;
@@ -491,7 +516,7 @@ fn audit_command(storage: &SqliteStorage, json: bool, command: AuditCommand) -> 
 }
 
 /// Sets up logging and the async runtime, then serves until Ctrl-C.
-fn serve(storage: SqliteStorage, file: &FileConfig, listen: SocketAddr) -> Result<()> {
+fn serve(storage: impl Storage, file: &FileConfig, listen: SocketAddr) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MADADKAR_LOG")

@@ -85,7 +85,7 @@ pub struct PgStorage {
     commit_ordered: bool,
     /// Called by a log writer after it wrote its entries and before it commits: lets the
     /// concurrency test hold a writer open.
-    before_commit: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
+    before_commit: Mutex<Option<std::sync::Arc<dyn Fn() + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for PgStorage {
@@ -173,14 +173,14 @@ impl PgStorage {
     #[doc(hidden)]
     pub fn set_before_commit_for_tests(&self, hook: Option<Box<dyn Fn() + Send + Sync>>) {
         if let Ok(mut h) = self.before_commit.lock() {
-            *h = hook;
+            *h = hook.map(std::sync::Arc::from);
         }
     }
 
     fn before_commit(&self) {
-        if let Ok(h) = self.before_commit.lock()
-            && let Some(hook) = h.as_ref()
-        {
+        // Called outside the lock: a hook that waits must not hold up other writers' hooks.
+        let hook = self.before_commit.lock().ok().and_then(|h| h.clone());
+        if let Some(hook) = hook {
             hook();
         }
     }

@@ -8,10 +8,10 @@
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+use madadkar_schema::Role;
 use madadkar_server_postgres::{PgStorage, testing};
 use madadkar_server_storage::conformance::{change, enrol};
 use madadkar_server_storage::{Assignment, LogEntry, Scope, Storage};
-use madadkar_schema::Role;
 use uuid::Uuid;
 
 /// What a pull that starts at cursor 0, runs while the first writer is held open, and pulls
@@ -46,8 +46,8 @@ fn interleave(storage: PgStorage) -> (Vec<Uuid>, Vec<Uuid>) {
         let storage = storage.clone();
         let group = group.clone();
         std::thread::spawn(move || {
-            let mut doc = automerge::AutoCommit::new()
-                .with_actor(automerge::ActorId::from(vec![actor; 16]));
+            let mut doc =
+                automerge::AutoCommit::new().with_actor(automerge::ActorId::from(vec![actor; 16]));
             let c = change(household, writer, &mut doc, "visit");
             storage
                 .store_changes(&[c], &[(household, group)], &[])

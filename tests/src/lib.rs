@@ -44,19 +44,50 @@ pub struct Server {
     pub dir: TempDir,
     pub url: String,
     child: Option<Child>,
+    /// A PostgreSQL database (`--database`); `None`: the SQLite file in `dir`.
+    database: Option<String>,
 }
 
 impl Server {
     /// Starts a server on a fresh data directory.
     pub fn start() -> Result<Self> {
+        Self::start_on(None)
+    }
+
+    /// Starts a server on the PostgreSQL database at `url`.
+    pub fn start_postgres(url: &str) -> Result<Self> {
+        Self::start_on(Some(url.to_string()))
+    }
+
+    fn start_on(database: Option<String>) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let mut server = Self {
             dir,
             url: String::new(),
             child: None,
+            database,
         };
         server.restart()?;
         Ok(server)
+    }
+
+    /// Another instance serving the same PostgreSQL database, on its own port.
+    pub fn another_instance(&self) -> Result<Self> {
+        let database = self
+            .database
+            .clone()
+            .context("only servers on PostgreSQL share their database")?;
+        Self::start_on(Some(database))
+    }
+
+    /// The binary with this server's data directory and database.
+    fn command(&self) -> Command {
+        let mut command = Command::new(Self::binary());
+        command.arg("--data-dir").arg(self.dir.path());
+        if let Some(url) = &self.database {
+            command.arg("--database").arg(url);
+        }
+        command
     }
 
     /// Writes a settings file and restarts with it.
@@ -72,8 +103,7 @@ impl Server {
     /// (Re)starts the server process on the same data directory and a new free port.
     pub fn restart(&mut self) -> Result<()> {
         self.kill();
-        let mut command = Command::new(Self::binary());
-        command.arg("--data-dir").arg(self.dir.path());
+        let mut command = self.command();
         let settings = self.dir.path().join("settings.json");
         if settings.exists() {
             command.arg("--config").arg(&settings);
@@ -111,12 +141,7 @@ impl Server {
 
     /// Runs an administration command and returns its JSON output.
     pub fn admin(&self, args: &[&str]) -> Result<Value> {
-        let out = Command::new(Self::binary())
-            .arg("--data-dir")
-            .arg(self.dir.path())
-            .arg("--json")
-            .args(args)
-            .output()?;
+        let out = self.command().arg("--json").args(args).output()?;
         if !out.status.success() {
             bail!(
                 "madadkar-server {args:?}: {}",

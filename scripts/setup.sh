@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Tauri v2 on WebKitGTK 4.1, Xvfb for the window in tests, WebKitWebDriver for tauri-driver;
-# Python with venv for schemathesis (scripts/schemathesis.sh installs it into a venv).
+# Python with venv for schemathesis (scripts/schemathesis.sh installs it into a venv); PostgreSQL
+# for the server's second backend (its tests start throwaway clusters with initdb and pg_ctl).
 packages=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev
   libayatana-appindicator3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev xvfb xauth
-  webkit2gtk-driver python3 python3-venv)
+  webkit2gtk-driver python3 python3-venv postgresql)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

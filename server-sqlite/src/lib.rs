@@ -15,12 +15,14 @@ use madadkar_server_storage::*;
 
 mod actor_seq;
 mod audit;
+mod enroll_limits;
 mod partners;
 mod reconcile;
 
 /// The schema's steps, in order. The push quota's, the access audit's, the device keys', the
 /// (actor, sequence number) and the reconciliation steps each depend on nothing but `INITIAL`;
-/// the partner directory's on nothing but the device keys' `directory_version`.
+/// the partner directory's on nothing but the device keys' `directory_version`; the enrolment
+/// limits' on nothing at all.
 const MIGRATIONS: &[&str] = &[
     INITIAL,
     PUSH_USAGE,
@@ -29,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     actor_seq::MIGRATION,
     reconcile::MIGRATION,
     partners::MIGRATION,
+    enroll_limits::MIGRATION,
 ];
 
 /// Authorship (issue 9): each device's public signing key, and the version of the directory of
@@ -422,6 +425,61 @@ impl SqliteStorage {
     }
 }
 
+/// One push of [`Storage::store_pushes`], inside its savepoint: what `store_changes` always
+/// stored (assignments of new households, the changes idempotently by hash with their
+/// (actor, sequence number) checked, the facts), and its audit entries. Received at `now`.
+fn store_push(c: &Connection, push: &PushWrite, now: &str) -> SqlResult<Vec<u64>> {
+    for (h, a) in &push.new_households {
+        c.execute(
+            "INSERT OR IGNORE INTO assignments (household, group_id, worker_id, updated_at) VALUES (?, ?, ?, ?)",
+            params![h.to_string(), a.group_id, a.worker_id, now],
+        )?;
+    }
+    let mut seqs = Vec::with_capacity(push.changes.len());
+    {
+        let mut existing = c.prepare_cached("SELECT seq, household FROM changes WHERE hash = ?")?;
+        let mut log = c.prepare_cached("INSERT INTO log (kind, household) VALUES ('change', ?)")?;
+        let mut insert = c.prepare_cached(
+            "INSERT INTO changes (seq, household, hash, bytes, device_id, received_at, actor, actor_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )?;
+        for ch in &push.changes {
+            let key = ch.household.to_string();
+            let found: Option<(i64, String)> = existing
+                .query_row([ch.hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((seq, owner)) = found {
+                if owner != key {
+                    return Err(StorageError::Conflict(
+                        "a change was sent for another household than the one holding it".into(),
+                    )
+                    .into());
+                }
+                seqs.push(seq as u64);
+                continue;
+            }
+            let actor_seq = actor_seq::of(&ch.bytes);
+            actor_seq::check_unique(c, ch.household, &ch.hash, actor_seq.as_ref())?;
+            let (actor, actor_seq) = actor_seq.unzip();
+            log.execute([&key])?;
+            let seq = c.last_insert_rowid();
+            insert.execute(params![
+                seq,
+                key,
+                ch.hash.as_slice(),
+                ch.bytes,
+                ch.device_id.to_string(),
+                now,
+                actor,
+                actor_seq
+            ])?;
+            seqs.push(seq as u64);
+        }
+    }
+    reconcile::write_facts(c, &push.facts)?;
+    audit::append_in(c, &push.audit, push.at)?;
+    Ok(seqs)
+}
+
 impl Storage for SqliteStorage {
     fn create_group(&self, id: &str, name: &str) -> Result<Group> {
         self.write(|c| {
@@ -771,51 +829,28 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn store_changes(
-        &self,
-        changes: &[IncomingChange],
-        new_households: &[(Uuid, Assignment)],
-        facts: &[HouseholdFacts],
-    ) -> Result<Vec<u64>> {
+    fn store_pushes(&self, pushes: &[PushWrite]) -> Result<Vec<Result<Vec<u64>>>> {
         self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = time(Utc::now());
-            for (h, a) in new_households {
-                tx.execute(
-                    "INSERT OR IGNORE INTO assignments (household, group_id, worker_id, updated_at) VALUES (?, ?, ?, ?)",
-                    params![h.to_string(), a.group_id, a.worker_id, now],
-                )?;
-            }
-            let mut seqs = Vec::with_capacity(changes.len());
-            {
-                let mut existing = tx.prepare_cached("SELECT seq, household FROM changes WHERE hash = ?")?;
-                let mut log = tx.prepare_cached("INSERT INTO log (kind, household) VALUES ('change', ?)")?;
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO changes (seq, household, hash, bytes, device_id, received_at, actor, actor_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                )?;
-                for ch in changes {
-                    let key = ch.household.to_string();
-                    let found: Option<(i64, String)> =
-                        existing.query_row([ch.hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-                    if let Some((seq, owner)) = found {
-                        if owner != key {
-                            return Err(StorageError::Conflict("a change was sent for another household than the one holding it".into()).into());
-                        }
-                        seqs.push(seq as u64);
-                        continue;
+            let mut results = Vec::with_capacity(pushes.len());
+            for push in pushes {
+                let savepoint = tx.savepoint()?;
+                match store_push(&savepoint, push, &now) {
+                    Ok(seqs) => {
+                        savepoint.commit()?;
+                        results.push(Ok(seqs));
                     }
-                    let actor_seq = actor_seq::of(&ch.bytes);
-                    actor_seq::check_unique(&tx, ch.household, &ch.hash, actor_seq.as_ref())?;
-                    let (actor, actor_seq) = actor_seq.unzip();
-                    log.execute([&key])?;
-                    let seq = tx.last_insert_rowid();
-                    insert.execute(params![seq, key, ch.hash.as_slice(), ch.bytes, ch.device_id.to_string(), now, actor, actor_seq])?;
-                    seqs.push(seq as u64);
+                    // A refusal of this push's content: it alone is rolled back (dropping the
+                    // savepoint rolls it back), the others go on.
+                    Err(SqlError::Storage(refused)) => results.push(Err(refused)),
+                    // SQLite itself failed: the transaction may be gone (a full disk, an I/O
+                    // error roll it back whole), so the group fails as a whole.
+                    Err(failed @ SqlError::Sqlite(_)) => return Err(failed),
                 }
             }
-            reconcile::write_facts(&tx, facts)?;
             tx.commit()?;
-            Ok(seqs)
+            Ok(results)
         })
     }
 
@@ -1123,6 +1158,28 @@ impl Storage for SqliteStorage {
 
     fn audit_rows(&self, after: Option<i64>, limit: usize) -> Result<Vec<AuditRow>> {
         self.read(|c| audit::rows(c, after, limit))
+    }
+
+    fn enroll_attempt(
+        &self,
+        source: &str,
+        budget: &EnrollBudget,
+        now: DateTime<Utc>,
+    ) -> Result<Option<EnrollRefusal>> {
+        self.write(|c| enroll_limits::attempt(c, source, budget, now))
+    }
+
+    fn enroll_failed(
+        &self,
+        source: &str,
+        budget: &EnrollBudget,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(|c| enroll_limits::failed(c, source, budget, now))
+    }
+
+    fn enroll_succeeded(&self, source: &str) -> Result<()> {
+        self.write(|c| enroll_limits::succeeded(c, source))
     }
 }
 

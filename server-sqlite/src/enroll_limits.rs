@@ -89,10 +89,7 @@ pub(super) fn attempt(
     let now_ms = millis(now);
     let window_start = now_ms.saturating_sub(span(ENROLL_WINDOW));
     // What no longer counts, for every source: keeps the tables bounded.
-    tx.execute(
-        "DELETE FROM enroll_attempts WHERE at <= ?",
-        [window_start],
-    )?;
+    tx.execute("DELETE FROM enroll_attempts WHERE at <= ?", [window_start])?;
     tx.execute(
         "DELETE FROM enroll_failures WHERE at <= ?",
         [now_ms.saturating_sub(span(budget.lockout))],
@@ -235,7 +232,10 @@ mod tests {
             storage.enroll_attempt("a", &b, t(200)).expect("attempt"),
             Some(EnrollRefusal::LockedOut { until: t(700) })
         );
-        assert_eq!(storage.enroll_attempt("a", &b, t(700)).expect("attempt"), None);
+        assert_eq!(
+            storage.enroll_attempt("a", &b, t(700)).expect("attempt"),
+            None
+        );
         // The wrong codes that earned it are spent: one more does not lock again.
         assert!(!storage.enroll_failed("a", &b, t(701)).expect("failed"));
         // Wrong codes further apart than the window never add up.

@@ -1304,6 +1304,92 @@ mod tests {
         );
     }
 
+    /// A change of a new document by `actor` (its first: sequence number 1) setting `value`.
+    fn first_change(actor: &automerge::ActorId, household: Uuid, value: &str) -> IncomingChange {
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new().with_actor(actor.clone());
+        doc.put(automerge::ROOT, "x", value).expect("put");
+        doc.commit();
+        let change = doc.get_changes(&[]).remove(0);
+        IncomingChange {
+            household,
+            hash: change.hash().0,
+            bytes: change.raw_bytes().to_vec(),
+            device_id: Uuid::now_v7(),
+        }
+    }
+
+    fn push_of(changes: Vec<IncomingChange>, audited: Option<Uuid>) -> PushWrite {
+        let households: Vec<Uuid> = changes.iter().map(|c| c.household).collect();
+        PushWrite {
+            new_households: households
+                .iter()
+                .map(|h| (*h, Assignment::default()))
+                .collect(),
+            changes,
+            facts: vec![],
+            audit: audited
+                .map(|device| AuditEvent {
+                    action: madadkar_schema::AuditAction::Push,
+                    device_id: Some(device),
+                    worker_id: None,
+                    group_id: None,
+                    household: households.first().copied(),
+                })
+                .into_iter()
+                .collect(),
+            at: Utc::now(),
+        }
+    }
+
+    /// One transaction for several pushes, each all or nothing on its own: a push that reuses
+    /// an (actor, seq) an earlier push of the group stored, or sends a held change for another
+    /// household, is refused alone, with its audit entry; the others are stored, a change sent
+    /// twice answers its one sequence number, and the numbers follow the pushes' order.
+    #[test]
+    fn a_group_of_pushes_stores_each_on_its_own() {
+        let (_dir, storage, raw, device) = enrolled();
+        let actor = automerge::ActorId::random();
+        let (h1, h2, h3) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let a = first_change(&actor, h1, "a");
+        let clash = first_change(&actor, h1, "b");
+        let c = first_change(&automerge::ActorId::random(), h2, "c");
+        let misplaced = IncomingChange {
+            household: h3,
+            ..c.clone()
+        };
+        let d = first_change(&automerge::ActorId::random(), h3, "d");
+        let results = storage
+            .store_pushes(&[
+                push_of(vec![a.clone()], Some(device)),
+                push_of(vec![clash], Some(device)),
+                push_of(vec![c.clone()], Some(device)),
+                push_of(vec![a, d.clone()], Some(device)),
+                push_of(vec![d, misplaced], Some(device)),
+            ])
+            .expect("one transaction");
+        assert!(matches!(results[0], Ok(ref s) if s == &vec![1]));
+        assert!(
+            matches!(results[1], Err(StorageError::DuplicateSeq { household }) if household == h1)
+        );
+        assert!(matches!(results[2], Ok(ref s) if s == &vec![2]));
+        assert!(matches!(results[3], Ok(ref s) if s == &vec![1, 3]));
+        assert!(matches!(results[4], Err(StorageError::Conflict(_))));
+        assert_eq!(results.len(), 5);
+        let count = |sql: &str| -> i64 { raw.query_row(sql, [], |r| r.get(0)).expect("count") };
+        assert_eq!(count("SELECT count(*) FROM changes"), 3);
+        assert_eq!(count("SELECT count(*) FROM log"), 3);
+        // The refused pushes' entries went with them; the chain stays whole.
+        assert_eq!(count("SELECT count(*) FROM audit"), 3);
+        let chain = madadkar_server_storage::audit::verify(&storage, None).expect("verify");
+        assert_eq!((chain.entries, chain.broken), (3, None));
+        // The provided `store_changes` is one push of it.
+        assert!(matches!(
+            storage.store_changes(&[c], &[], &[]),
+            Ok(ref s) if s == &vec![2]
+        ));
+    }
+
     #[test]
     fn a_good_row_reads_back() {
         let (_dir, storage, _raw, device) = enrolled();

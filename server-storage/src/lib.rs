@@ -543,8 +543,12 @@ pub trait Storage: Send + Sync + 'static {
     /// within `budget.lockout` reach `budget.lockout_failures`, locks it out until `now +
     /// budget.lockout` and forgets those wrong codes (the next lockout needs as many again);
     /// answers whether it did.
-    fn enroll_failed(&self, source: &str, budget: &EnrollBudget, now: DateTime<Utc>)
-    -> Result<bool>;
+    fn enroll_failed(
+        &self,
+        source: &str,
+        budget: &EnrollBudget,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
     /// A code from `source` worked: its earlier wrong codes are forgiven (a running lockout
     /// stays; no attempt gets through one anyway).
     fn enroll_succeeded(&self, source: &str) -> Result<()>;

@@ -42,6 +42,9 @@ pub struct CommitStats {
     pub pushes: u64,
     /// The most pushes one transaction held.
     pub largest_group: u64,
+    /// Pushes handed to the writer and not yet answered (the queue's depth, with the group
+    /// being written).
+    pub queued: u64,
 }
 
 #[derive(Debug, Default)]
@@ -49,6 +52,7 @@ struct Counters {
     transactions: AtomicU64,
     pushes: AtomicU64,
     largest_group: AtomicU64,
+    queued: AtomicU64,
 }
 
 /// The queue of pushes to store and the writer thread that drains it. Dropping the committer
@@ -98,7 +102,9 @@ impl Committer {
     /// Queues a checked push and waits for its result: its changes' sequence numbers, or its
     /// own refusal, exactly as `store_changes` would answer for it alone.
     pub async fn commit(&self, write: PushWrite) -> Result<Vec<u64>> {
-        self.enqueue(write)?.await.unwrap_or_else(|_| Err(stopped()))
+        self.enqueue(write)?
+            .await
+            .unwrap_or_else(|_| Err(stopped()))
     }
 
     /// [`Committer::commit`] for code on a blocking thread (never call it on the async
@@ -113,13 +119,17 @@ impl Committer {
         let queue = self.queue.as_ref().ok_or_else(stopped)?;
         let (reply, answer) = oneshot::channel();
         let bytes = write.change_bytes();
+        self.counters.queued.fetch_add(1, Ordering::Relaxed);
         queue
             .send(Job {
                 write,
                 bytes,
                 reply,
             })
-            .map_err(|_| stopped())?;
+            .map_err(|_| {
+                self.counters.queued.fetch_sub(1, Ordering::Relaxed);
+                stopped()
+            })?;
         Ok(answer)
     }
 
@@ -128,6 +138,7 @@ impl Committer {
             transactions: self.counters.transactions.load(Ordering::Relaxed),
             pushes: self.counters.pushes.load(Ordering::Relaxed),
             largest_group: self.counters.largest_group.load(Ordering::Relaxed),
+            queued: self.counters.queued.load(Ordering::Relaxed),
         }
     }
 
@@ -191,6 +202,7 @@ fn write_groups<S: Storage>(
         counters.transactions.fetch_add(1, Ordering::Relaxed);
         counters.pushes.fetch_add(n, Ordering::Relaxed);
         counters.largest_group.fetch_max(n, Ordering::Relaxed);
+        counters.queued.fetch_sub(n, Ordering::Relaxed);
         match stored {
             Ok(results) if results.len() == replies.len() => {
                 for (reply, result) in replies.into_iter().zip(results) {
@@ -272,7 +284,8 @@ mod tests {
             CommitStats {
                 transactions: 1,
                 pushes: 10,
-                largest_group: 10
+                largest_group: 10,
+                queued: 0,
             }
         );
         assert_eq!(

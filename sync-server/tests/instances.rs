@@ -179,7 +179,11 @@ fn set_address(device: &Device, doc: &mut automerge::AutoCommit, address: &str) 
     doc.commit_with(automerge::transaction::CommitOptions::default().with_message(message));
 }
 
-fn wire_changes(doc: &mut HouseholdDoc, household: Uuid, since: &[automerge::ChangeHash]) -> Vec<WireChange> {
+fn wire_changes(
+    doc: &mut HouseholdDoc,
+    household: Uuid,
+    since: &[automerge::ChangeHash],
+) -> Vec<WireChange> {
     doc.changes_since(since)
         .iter_mut()
         .map(|c| WireChange::new(household, 0, c.bytes().to_vec()))
@@ -204,9 +208,15 @@ async fn fallback(cluster: &Cluster, at: impl Fn(usize) -> usize) -> Vec<Round> 
             token: device.token.clone(),
         };
         async move {
-            post(first, &device, "/v1/push", wire::CHANGES_CONTENT_TYPE, wire::encode_push(&changes))
-                .await
-                .ok();
+            post(
+                first,
+                &device,
+                "/v1/push",
+                wire::CHANGES_CONTENT_TYPE,
+                wire::encode_push(&changes),
+            )
+            .await
+            .ok();
         }
     };
     push(&field, wire_changes(&mut doc, id, &[])).await;
@@ -257,7 +267,10 @@ async fn fallback(cluster: &Cluster, at: impl Fn(usize) -> usize) -> Vec<Round> 
         }
     }
     // Both sides hold both changes: the replica the supervisor's, the server the worker's.
-    assert_eq!(cluster.storage.household_changes(id).expect("stored").len(), 3);
+    assert_eq!(
+        cluster.storage.household_changes(id).expect("stored").len(),
+        3
+    );
     assert_eq!(doc.automerge().get_changes(&[]).len(), 3);
     rounds
 }

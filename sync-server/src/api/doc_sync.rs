@@ -357,8 +357,8 @@ pub mod marker {
             state.have_responded = true;
             state.in_flight = true;
             state.their_capabilities = Some(vec![Capability::MessageV2, Capability::SyncReset]);
-            let back = decode(&encode(&state, household).expect("encode"), household)
-                .expect("decode");
+            let back =
+                decode(&encode(&state, household).expect("encode"), household).expect("decode");
             assert_eq!(back.shared_heads, state.shared_heads);
             assert_eq!(back.last_sent_heads, state.last_sent_heads);
             assert_eq!(back.their_heads, state.their_heads);
@@ -369,8 +369,11 @@ pub mod marker {
             );
             assert_eq!(back.their_capabilities, state.their_capabilities);
             // A fresh state: nothing known of the peer.
-            let fresh = decode(&encode(&State::new(), household).expect("encode"), household)
-                .expect("decode");
+            let fresh = decode(
+                &encode(&State::new(), household).expect("encode"),
+                household,
+            )
+            .expect("decode");
             assert_eq!(fresh.their_heads, None);
             assert_eq!(fresh.their_capabilities, None);
         }

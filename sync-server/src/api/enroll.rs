@@ -11,7 +11,7 @@ use axum::{
 };
 use chrono::Utc;
 use madadkar_schema::wire::{EnrollRequest, EnrollResponse};
-use tracing::{info, instrument};
+use tracing::{info, instrument, warn};
 
 use super::{
     AppState, blocking,
@@ -102,7 +102,11 @@ pub async fn enroll<S: Storage>(
         let (storage, limiter) = (shared.storage.as_ref(), &shared.enroll_limiter);
         match storage.enroll(code_hash, device, Utc::now()) {
             Ok(worker) => {
-                limiter.succeeded(storage, source)?;
+                // The device is enrolled and its code spent: failing to forgive the source's
+                // earlier wrong codes must not lose the token it is owed.
+                if let Err(e) = limiter.succeeded(storage, source) {
+                    warn!(error = %e, "forgetting an enrolment source's wrong codes failed");
+                }
                 Ok(worker)
             }
             Err(e) => {

@@ -4,7 +4,7 @@
 //! stored before it, and the check a store runs inside its write transaction.
 
 use madadkar_schema::change::parse_change;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::SqlResult;
@@ -54,9 +54,10 @@ pub(super) fn backfill(conn: &mut Connection) -> SqlResult<()> {
 }
 
 /// Refuses a change whose (actor, sequence number) the household already holds under another
-/// hash. Run inside the store's write transaction, so two pushes racing cannot both pass.
+/// hash. Run inside the store's write transaction (in the push's savepoint), so two pushes
+/// racing cannot both pass, nor two pushes of one group.
 pub(super) fn check_unique(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     household: Uuid,
     hash: &Hash,
     actor_seq: Option<&(Vec<u8>, i64)>,

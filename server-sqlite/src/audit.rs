@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use madadkar_schema::AuditAction;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{SqlResult, corrupt, parse_time, parse_uuid};
 use madadkar_server_storage::StorageError;
@@ -49,10 +49,10 @@ pub(super) fn append(
 }
 
 /// Appends `events` inside a write transaction the caller holds (begun `IMMEDIATE`, so no other
-/// writer builds on the same last entry), for entries that must be stored with what they
-/// record or not at all.
+/// writer builds on the same last entry; a savepoint inside one will do), for entries that must
+/// be stored with what they record or not at all.
 pub(super) fn append_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     events: &[AuditEvent],
     at: DateTime<Utc>,
 ) -> SqlResult<()> {

@@ -15,12 +15,14 @@ use madadkar_server_storage::*;
 
 mod actor_seq;
 mod audit;
+mod enroll_limits;
 mod partners;
 mod reconcile;
 
 /// The schema's steps, in order. The push quota's, the access audit's, the device keys', the
 /// (actor, sequence number) and the reconciliation steps each depend on nothing but `INITIAL`;
-/// the partner directory's on nothing but the device keys' `directory_version`.
+/// the partner directory's on nothing but the device keys' `directory_version`; the enrolment
+/// limits' on nothing at all.
 const MIGRATIONS: &[&str] = &[
     INITIAL,
     PUSH_USAGE,
@@ -29,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     actor_seq::MIGRATION,
     reconcile::MIGRATION,
     partners::MIGRATION,
+    enroll_limits::MIGRATION,
 ];
 
 /// Authorship (issue 9): each device's public signing key, and the version of the directory of
@@ -422,6 +425,61 @@ impl SqliteStorage {
     }
 }
 
+/// One push of [`Storage::store_pushes`], inside its savepoint: what `store_changes` always
+/// stored (assignments of new households, the changes idempotently by hash with their
+/// (actor, sequence number) checked, the facts), and its audit entries. Received at `now`.
+fn store_push(c: &Connection, push: &PushWrite, now: &str) -> SqlResult<Vec<u64>> {
+    for (h, a) in &push.new_households {
+        c.execute(
+            "INSERT OR IGNORE INTO assignments (household, group_id, worker_id, updated_at) VALUES (?, ?, ?, ?)",
+            params![h.to_string(), a.group_id, a.worker_id, now],
+        )?;
+    }
+    let mut seqs = Vec::with_capacity(push.changes.len());
+    {
+        let mut existing = c.prepare_cached("SELECT seq, household FROM changes WHERE hash = ?")?;
+        let mut log = c.prepare_cached("INSERT INTO log (kind, household) VALUES ('change', ?)")?;
+        let mut insert = c.prepare_cached(
+            "INSERT INTO changes (seq, household, hash, bytes, device_id, received_at, actor, actor_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )?;
+        for ch in &push.changes {
+            let key = ch.household.to_string();
+            let found: Option<(i64, String)> = existing
+                .query_row([ch.hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((seq, owner)) = found {
+                if owner != key {
+                    return Err(StorageError::Conflict(
+                        "a change was sent for another household than the one holding it".into(),
+                    )
+                    .into());
+                }
+                seqs.push(seq as u64);
+                continue;
+            }
+            let actor_seq = actor_seq::of(&ch.bytes);
+            actor_seq::check_unique(c, ch.household, &ch.hash, actor_seq.as_ref())?;
+            let (actor, actor_seq) = actor_seq.unzip();
+            log.execute([&key])?;
+            let seq = c.last_insert_rowid();
+            insert.execute(params![
+                seq,
+                key,
+                ch.hash.as_slice(),
+                ch.bytes,
+                ch.device_id.to_string(),
+                now,
+                actor,
+                actor_seq
+            ])?;
+            seqs.push(seq as u64);
+        }
+    }
+    reconcile::write_facts(c, &push.facts)?;
+    audit::append_in(c, &push.audit, push.at)?;
+    Ok(seqs)
+}
+
 impl Storage for SqliteStorage {
     fn create_group(&self, id: &str, name: &str) -> Result<Group> {
         self.write(|c| {
@@ -771,51 +829,28 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn store_changes(
-        &self,
-        changes: &[IncomingChange],
-        new_households: &[(Uuid, Assignment)],
-        facts: &[HouseholdFacts],
-    ) -> Result<Vec<u64>> {
+    fn store_pushes(&self, pushes: &[PushWrite]) -> Result<Vec<Result<Vec<u64>>>> {
         self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = time(Utc::now());
-            for (h, a) in new_households {
-                tx.execute(
-                    "INSERT OR IGNORE INTO assignments (household, group_id, worker_id, updated_at) VALUES (?, ?, ?, ?)",
-                    params![h.to_string(), a.group_id, a.worker_id, now],
-                )?;
-            }
-            let mut seqs = Vec::with_capacity(changes.len());
-            {
-                let mut existing = tx.prepare_cached("SELECT seq, household FROM changes WHERE hash = ?")?;
-                let mut log = tx.prepare_cached("INSERT INTO log (kind, household) VALUES ('change', ?)")?;
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO changes (seq, household, hash, bytes, device_id, received_at, actor, actor_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                )?;
-                for ch in changes {
-                    let key = ch.household.to_string();
-                    let found: Option<(i64, String)> =
-                        existing.query_row([ch.hash.as_slice()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-                    if let Some((seq, owner)) = found {
-                        if owner != key {
-                            return Err(StorageError::Conflict("a change was sent for another household than the one holding it".into()).into());
-                        }
-                        seqs.push(seq as u64);
-                        continue;
+            let mut results = Vec::with_capacity(pushes.len());
+            for push in pushes {
+                let savepoint = tx.savepoint()?;
+                match store_push(&savepoint, push, &now) {
+                    Ok(seqs) => {
+                        savepoint.commit()?;
+                        results.push(Ok(seqs));
                     }
-                    let actor_seq = actor_seq::of(&ch.bytes);
-                    actor_seq::check_unique(&tx, ch.household, &ch.hash, actor_seq.as_ref())?;
-                    let (actor, actor_seq) = actor_seq.unzip();
-                    log.execute([&key])?;
-                    let seq = tx.last_insert_rowid();
-                    insert.execute(params![seq, key, ch.hash.as_slice(), ch.bytes, ch.device_id.to_string(), now, actor, actor_seq])?;
-                    seqs.push(seq as u64);
+                    // A refusal of this push's content: it alone is rolled back (dropping the
+                    // savepoint rolls it back), the others go on.
+                    Err(SqlError::Storage(refused)) => results.push(Err(refused)),
+                    // SQLite itself failed: the transaction may be gone (a full disk, an I/O
+                    // error roll it back whole), so the group fails as a whole.
+                    Err(failed @ SqlError::Sqlite(_)) => return Err(failed),
                 }
             }
-            reconcile::write_facts(&tx, facts)?;
             tx.commit()?;
-            Ok(seqs)
+            Ok(results)
         })
     }
 
@@ -1124,6 +1159,28 @@ impl Storage for SqliteStorage {
     fn audit_rows(&self, after: Option<i64>, limit: usize) -> Result<Vec<AuditRow>> {
         self.read(|c| audit::rows(c, after, limit))
     }
+
+    fn enroll_attempt(
+        &self,
+        source: &str,
+        budget: &EnrollBudget,
+        now: DateTime<Utc>,
+    ) -> Result<Option<EnrollRefusal>> {
+        self.write(|c| enroll_limits::attempt(c, source, budget, now))
+    }
+
+    fn enroll_failed(
+        &self,
+        source: &str,
+        budget: &EnrollBudget,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(|c| enroll_limits::failed(c, source, budget, now))
+    }
+
+    fn enroll_succeeded(&self, source: &str) -> Result<()> {
+        self.write(|c| enroll_limits::succeeded(c, source))
+    }
 }
 
 #[cfg(test)]
@@ -1245,6 +1302,92 @@ mod tests {
             reopened.push_usage(at(24)).expect("usage")[&device],
             push(90, 9)
         );
+    }
+
+    /// A change of a new document by `actor` (its first: sequence number 1) setting `value`.
+    fn first_change(actor: &automerge::ActorId, household: Uuid, value: &str) -> IncomingChange {
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new().with_actor(actor.clone());
+        doc.put(automerge::ROOT, "x", value).expect("put");
+        doc.commit();
+        let change = doc.get_changes(&[]).remove(0);
+        IncomingChange {
+            household,
+            hash: change.hash().0,
+            bytes: change.raw_bytes().to_vec(),
+            device_id: Uuid::now_v7(),
+        }
+    }
+
+    fn push_of(changes: Vec<IncomingChange>, audited: Option<Uuid>) -> PushWrite {
+        let households: Vec<Uuid> = changes.iter().map(|c| c.household).collect();
+        PushWrite {
+            new_households: households
+                .iter()
+                .map(|h| (*h, Assignment::default()))
+                .collect(),
+            changes,
+            facts: vec![],
+            audit: audited
+                .map(|device| AuditEvent {
+                    action: madadkar_schema::AuditAction::Push,
+                    device_id: Some(device),
+                    worker_id: None,
+                    group_id: None,
+                    household: households.first().copied(),
+                })
+                .into_iter()
+                .collect(),
+            at: Utc::now(),
+        }
+    }
+
+    /// One transaction for several pushes, each all or nothing on its own: a push that reuses
+    /// an (actor, seq) an earlier push of the group stored, or sends a held change for another
+    /// household, is refused alone, with its audit entry; the others are stored, a change sent
+    /// twice answers its one sequence number, and the numbers follow the pushes' order.
+    #[test]
+    fn a_group_of_pushes_stores_each_on_its_own() {
+        let (_dir, storage, raw, device) = enrolled();
+        let actor = automerge::ActorId::random();
+        let (h1, h2, h3) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let a = first_change(&actor, h1, "a");
+        let clash = first_change(&actor, h1, "b");
+        let c = first_change(&automerge::ActorId::random(), h2, "c");
+        let misplaced = IncomingChange {
+            household: h3,
+            ..c.clone()
+        };
+        let d = first_change(&automerge::ActorId::random(), h3, "d");
+        let results = storage
+            .store_pushes(&[
+                push_of(vec![a.clone()], Some(device)),
+                push_of(vec![clash], Some(device)),
+                push_of(vec![c.clone()], Some(device)),
+                push_of(vec![a, d.clone()], Some(device)),
+                push_of(vec![d, misplaced], Some(device)),
+            ])
+            .expect("one transaction");
+        assert!(matches!(results[0], Ok(ref s) if s == &vec![1]));
+        assert!(
+            matches!(results[1], Err(StorageError::DuplicateSeq { household }) if household == h1)
+        );
+        assert!(matches!(results[2], Ok(ref s) if s == &vec![2]));
+        assert!(matches!(results[3], Ok(ref s) if s == &vec![1, 3]));
+        assert!(matches!(results[4], Err(StorageError::Conflict(_))));
+        assert_eq!(results.len(), 5);
+        let count = |sql: &str| -> i64 { raw.query_row(sql, [], |r| r.get(0)).expect("count") };
+        assert_eq!(count("SELECT count(*) FROM changes"), 3);
+        assert_eq!(count("SELECT count(*) FROM log"), 3);
+        // The refused pushes' entries went with them; the chain stays whole.
+        assert_eq!(count("SELECT count(*) FROM audit"), 3);
+        let chain = madadkar_server_storage::audit::verify(&storage, None).expect("verify");
+        assert_eq!((chain.entries, chain.broken), (3, None));
+        // The provided `store_changes` is one push of it.
+        assert!(matches!(
+            storage.store_changes(&[c], &[], &[]),
+            Ok(ref s) if s == &vec![2]
+        ));
     }
 
     #[test]

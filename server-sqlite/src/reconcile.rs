@@ -6,7 +6,7 @@
 //! before it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{SqlResult, parse_uuid};
 use madadkar_server_storage::{HouseholdFacts, LookupLimit};
@@ -46,10 +46,11 @@ pub(super) fn step() -> Option<usize> {
     super::MIGRATIONS.iter().position(|m| *m == MIGRATION)
 }
 
-/// Replaces the facts of each named household (inside the caller's write transaction). A merge
+/// Replaces the facts of each named household (inside the caller's write transaction, or a
+/// savepoint of it). A merge
 /// link that appears or points elsewhere is logged as an `assign` entry of the retired
 /// household, so that its whole history reaches the survivor's scope on the next pull.
-pub(super) fn write_facts(tx: &Transaction<'_>, facts: &[HouseholdFacts]) -> SqlResult<()> {
+pub(super) fn write_facts(tx: &Connection, facts: &[HouseholdFacts]) -> SqlResult<()> {
     let mut clear = tx.prepare_cached("DELETE FROM national_ids WHERE household = ?")?;
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO national_ids (national_id, household) VALUES (?, ?)",

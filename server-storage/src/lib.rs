@@ -303,6 +303,58 @@ pub struct LogPage {
     pub entries: Vec<LogEntry>,
 }
 
+/// One push's write, checked and ready to store (see [`Storage::store_pushes`]): its changes,
+/// the assignments of households new to the server, the facts read from the documents it
+/// makes, and the audit entries that record it. Stored all or nothing, on its own.
+#[derive(Debug, Clone)]
+pub struct PushWrite {
+    pub changes: Vec<IncomingChange>,
+    pub new_households: Vec<(Uuid, Assignment)>,
+    pub facts: Vec<HouseholdFacts>,
+    /// Appended to the audit chain with the changes, in the same transaction, so that no
+    /// stored change lacks its entry and a refused push leaves none.
+    pub audit: Vec<AuditEvent>,
+    /// The time of the audit entries (when the push passed its checks).
+    pub at: DateTime<Utc>,
+}
+
+impl PushWrite {
+    /// The bytes of its changes, by which a group of pushes is bounded.
+    pub fn change_bytes(&self) -> usize {
+        self.changes.iter().map(|c| c.bytes.len()).sum()
+    }
+}
+
+/// The enrolment rate limits as the storage keeps them for every server instance together
+/// (settings `enroll_per_minute`, `enroll_global_per_minute`, `enroll_lockout_failures`,
+/// `enroll_lockout_minutes`). Windows slide: an attempt counts for the minute after it, a wrong
+/// code for `lockout` after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnrollBudget {
+    /// Attempts one source may make in any minute.
+    pub per_source_per_minute: u32,
+    /// Attempts all sources together may make in any minute.
+    pub global_per_minute: u32,
+    /// Wrong codes from one source within `lockout` that lock it out (at least 1).
+    pub lockout_failures: u32,
+    /// How long a lockout lasts, and the window in which wrong codes count towards one.
+    pub lockout: std::time::Duration,
+}
+
+/// The window of the per-source and global enrolment budgets.
+pub const ENROLL_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Why an enrolment attempt was refused, and from when it may be made again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrollRefusal {
+    /// The source made its budget of attempts in the last minute.
+    SourceRate { until: DateTime<Utc> },
+    /// The source gave too many wrong codes and is locked out.
+    LockedOut { until: DateTime<Utc> },
+    /// All sources together made the global budget of attempts in the last minute.
+    Global { until: DateTime<Utc> },
+}
+
 pub trait Storage: Send + Sync + 'static {
     fn create_group(&self, id: &str, name: &str) -> Result<Group>;
     fn groups(&self) -> Result<Vec<Group>>;
@@ -352,12 +404,30 @@ pub trait Storage: Send + Sync + 'static {
     /// ([`StorageError::DuplicateSeq`]). A merge link that appears or changes brings the
     /// retired household's whole history to its survivor's scope on the next pull, as a
     /// reassignment does; one that changes or goes changes the scope version.
+    ///
+    /// One push through [`Storage::store_pushes`] (the arguments are copied into a
+    /// [`PushWrite`] with no audit entries).
     fn store_changes(
         &self,
         changes: &[IncomingChange],
         new_households: &[(Uuid, Assignment)],
         facts: &[HouseholdFacts],
-    ) -> Result<Vec<u64>>;
+    ) -> Result<Vec<u64>> {
+        let push = PushWrite {
+            changes: changes.to_vec(),
+            new_households: new_households.to_vec(),
+            facts: facts.to_vec(),
+            audit: Vec::new(),
+            at: Utc::now(),
+        };
+        self.store_pushes(std::slice::from_ref(&push))?
+            .pop()
+            .unwrap_or_else(|| {
+                Err(StorageError::Backend(
+                    "the storage answered no result for the one push it was given".into(),
+                ))
+            })
+    }
     /// The households one of whose members holds `national_id`, with their assignments.
     fn national_id_households(&self, national_id: &str) -> Result<HashMap<Uuid, Assignment>>;
     /// Counts one lookup by national ID for `device` if it made fewer than `limit` in the hour
@@ -437,6 +507,53 @@ pub trait Storage: Send + Sync + 'static {
     /// At most `limit` stored entries after `after` (from the first when `None`), oldest
     /// first, exactly as stored: what verification walks.
     fn audit_rows(&self, after: Option<i64>, limit: usize) -> Result<Vec<AuditRow>>;
+
+    // Group commit (issue 13): several pushes in one transaction.
+
+    /// Stores several pushes in ONE transaction (one commit, one flush to disk), each all or
+    /// nothing on its own, in the order given: each push is what [`Storage::store_changes`]
+    /// stores, plus its audit entries ([`PushWrite::audit`], at [`PushWrite::at`]), and its
+    /// result is what `store_changes` would answer for it stored alone after the pushes before
+    /// it. A push refused ([`StorageError::DuplicateSeq`], [`StorageError::Conflict`], or any
+    /// other refusal of its content) is rolled back alone (a savepoint per push) and gets its
+    /// error in its place; the others are stored. A later push of the group sees what the
+    /// earlier ones stored (the same change again answers the same sequence number; a reused
+    /// (actor, sequence number) is refused). The outer error means the transaction failed as a
+    /// whole (a backend failure): nothing of any push is stored. Sequence numbers are handed
+    /// out in the order of the pushes, and every one of them commits at once.
+    fn store_pushes(&self, pushes: &[PushWrite]) -> Result<Vec<Result<Vec<u64>>>>;
+
+    // Enrolment rate limits (issue 13): kept in the database so that every server instance
+    // shares them and a restart does not reset them. `source` is the limiter's key of where
+    // an attempt comes from (an address, or `unknown`); at most 64 characters.
+
+    /// Takes one enrolment attempt for `source` at `now`, atomically (two instances cannot
+    /// both take the last one), or refuses it, counting nothing: first a lockout of the
+    /// source still running ([`EnrollRefusal::LockedOut`], until it ends); then the source's
+    /// attempts in the [`ENROLL_WINDOW`] before `now` ([`EnrollRefusal::SourceRate`] when they
+    /// are `per_source_per_minute` or more, until enough of them have left the window for one
+    /// more); then all sources' attempts ([`EnrollRefusal::Global`], likewise). Forgets what
+    /// no longer counts as it goes (attempts older than the window, wrong codes older than the
+    /// lockout window, ended lockouts), so what it keeps stays bounded by the global budget.
+    fn enroll_attempt(
+        &self,
+        source: &str,
+        budget: &EnrollBudget,
+        now: DateTime<Utc>,
+    ) -> Result<Option<EnrollRefusal>>;
+    /// Counts a wrong enrolment code from `source` at `now`. When the source's wrong codes
+    /// within `budget.lockout` reach `budget.lockout_failures`, locks it out until `now +
+    /// budget.lockout` and forgets those wrong codes (the next lockout needs as many again);
+    /// answers whether it did.
+    fn enroll_failed(
+        &self,
+        source: &str,
+        budget: &EnrollBudget,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// A code from `source` worked: its earlier wrong codes are forgiven (a running lockout
+    /// stays; no attempt gets through one anyway).
+    fn enroll_succeeded(&self, source: &str) -> Result<()>;
 }
 
 #[cfg(test)]

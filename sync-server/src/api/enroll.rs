@@ -2,23 +2,23 @@
 //! and `whoami` for an enrolled device.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::{
     Json,
     extract::{FromRequestParts, State},
     http::request::Parts,
+    response::{IntoResponse, Response},
 };
 use chrono::Utc;
 use madadkar_schema::wire::{EnrollRequest, EnrollResponse};
-use tracing::{info, instrument};
+use tracing::{info, instrument, warn};
 
 use super::{
     AppState, blocking,
     error::{ApiError, ApiResult},
     extract::{ApiJson, Authenticated},
     openapi::schemas,
-    ratelimit::{Refusal, Source},
+    ratelimit::Source,
 };
 use crate::auth;
 use crate::storage::{NewDevice, Storage, StorageError};
@@ -29,16 +29,26 @@ use crate::storage::{NewDevice, Storage, StorageError};
 pub struct Attempt(Source);
 
 impl<S: Storage> FromRequestParts<Arc<AppState<S>>> for Attempt {
-    type Rejection = Refusal;
+    /// A [`super::ratelimit::Refusal`] (`429`), or the storage's failure (`500`).
+    type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<AppState<S>>,
-    ) -> Result<Self, Refusal> {
-        let limiter = &state.enroll_limiter;
-        let source = Source::of(parts, &limiter.limits().trusted_proxies);
-        limiter.attempt(source, Instant::now())?;
-        Ok(Self(source))
+    ) -> Result<Self, Response> {
+        let source = Source::of(parts, &state.enroll_limiter.limits().trusted_proxies);
+        let state = state.clone();
+        let taken = blocking(move || {
+            Ok(state
+                .enroll_limiter
+                .attempt(state.storage.as_ref(), source, Utc::now())?)
+        })
+        .await;
+        match taken {
+            Ok(Ok(())) => Ok(Self(source)),
+            Ok(Err(refusal)) => Err(refusal.into_response()),
+            Err(e) => Err(e.into_response()),
+        }
     }
 }
 
@@ -87,21 +97,27 @@ pub async fn enroll<S: Storage>(
         signing_key,
     };
     let code_hash = auth::hash(&auth::normalize_code(&req.code));
-    let storage = state.storage.clone();
-    let enrolled = blocking(move || Ok(storage.enroll(code_hash, device, Utc::now()))).await?;
-    let limiter = &state.enroll_limiter;
-    let worker = match enrolled {
-        Ok(worker) => {
-            limiter.succeeded(source);
-            worker
-        }
-        Err(e) => {
-            if matches!(e, StorageError::BadCode) {
-                limiter.failed(source, Instant::now());
+    let shared = state.clone();
+    let worker = blocking(move || {
+        let (storage, limiter) = (shared.storage.as_ref(), &shared.enroll_limiter);
+        match storage.enroll(code_hash, device, Utc::now()) {
+            Ok(worker) => {
+                // The device is enrolled and its code spent: failing to forgive the source's
+                // earlier wrong codes must not lose the token it is owed.
+                if let Err(e) = limiter.succeeded(storage, source) {
+                    warn!(error = %e, "forgetting an enrolment source's wrong codes failed");
+                }
+                Ok(worker)
             }
-            return Err(e.into());
+            Err(e) => {
+                if matches!(e, StorageError::BadCode) {
+                    limiter.failed(storage, source, Utc::now())?;
+                }
+                Err(e.into())
+            }
         }
-    };
+    })
+    .await?;
     super::access::enrolled(&state, req.device_id, &worker).await?;
     info!(device = %req.device_id, worker = %worker.id, "device enrolled");
     Ok(Json(EnrollResponse {

@@ -17,11 +17,8 @@ mod quota;
 pub mod ratelimit;
 mod validate;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
 
-use automerge::sync;
 use axum::{
     Json, Router,
     extract::DefaultBodyLimit,
@@ -32,10 +29,10 @@ use axum::{
 };
 use madadkar_schema::wire;
 use tower_http::compression::CompressionLayer;
-use uuid::Uuid;
 
 pub use error::{ApiError, ApiResult};
 
+use crate::commit::Committer;
 use crate::serve::Timeouts;
 use crate::storage::{LookupLimit, Principal, PushQuota, Scope, Storage};
 use ratelimit::{EnrollLimiter, EnrollLimits};
@@ -80,7 +77,10 @@ impl Default for Lease {
     }
 }
 
-/// What every handler shares: the storage, the limits and the per-household sync sessions.
+/// What every handler shares: the storage, the limits and the committer that stores pushes.
+/// Nothing in it is state another server instance on the same database would need: the
+/// enrolment limits count in the database, and the per-household sync keeps its session in
+/// the marker its client sends back (`doc_sync`).
 #[derive(Debug)]
 pub struct AppState<S> {
     pub storage: Arc<S>,
@@ -90,18 +90,20 @@ pub struct AppState<S> {
     pub lease: Lease,
     pub lookup: LookupLimit,
     enroll_limiter: EnrollLimiter,
-    /// Automerge sync states of the per-household fallback, by (device, household).
-    doc_sync: Mutex<HashMap<(Uuid, Uuid), (sync::State, Instant)>>,
+    /// Stores checked pushes, grouping those that arrive together into one transaction.
+    pub committer: Committer,
 }
 
-impl<S> AppState<S> {
+impl<S: Storage> AppState<S> {
     /// The state with the default guards.
     pub fn new(storage: Arc<S>, limits: Limits) -> Self {
         Self::with_guards(storage, limits, Guards::default())
     }
 
+    /// The state with `guards`; starts the committer's writer thread.
     pub fn with_guards(storage: Arc<S>, limits: Limits, guards: Guards) -> Self {
         Self {
+            committer: Committer::start(storage.clone()),
             storage,
             limits,
             push_quota: guards.push_quota,
@@ -109,7 +111,6 @@ impl<S> AppState<S> {
             lease: guards.lease,
             lookup: guards.lookup,
             enroll_limiter: EnrollLimiter::new(guards.enroll),
-            doc_sync: Mutex::new(HashMap::new()),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! `POST /v1/push`: the checks a set of changes must pass (scope, authorship, dependencies,
 //! the documents they make: `validate`, the merges they make) before it is stored with the
-//! facts read from those documents, all or nothing. The per-household fallback reuses them.
+//! facts read from those documents, all or nothing, through the committer
+//! (`crate::commit`), which stores the pushes arriving together in one transaction. The
+//! per-household fallback reuses them.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use super::{
 };
 use crate::audit::{self, AuditEvent};
 use crate::storage::{
-    Assignment, Hash, HouseholdFacts, IncomingChange, Principal, Standing, Storage,
+    Assignment, Hash, HouseholdFacts, IncomingChange, Principal, PushWrite, Standing, Storage,
 };
 
 #[utoipa::path(post, path = "/v1/push", tag = "sync", summary = "Stores changes the server lacks, all or nothing, after checking scope, authorship and dependencies", security(("bearer" = [])), request_body(description = "A changes frame, little-endian: `\"MDKC\" u8:1 u32:count { uuid:16 household, u64:0, u32:len, len bytes of one Automerge change }*`; at most 5,000 changes of at most 1 MiB each, the body at most 32 MiB. Stored all or nothing.", content((inline(super::openapi::schemas::Binary) = "application/x-madadkar-changes"))), responses((status = 200, description = "Every change stored (or already held), with its sequence number", body = super::openapi::schemas::PushResponse)))]
@@ -34,22 +36,40 @@ pub async fn push<S: Storage>(
     let changes = wire::decode_push(&body)?;
     tracing::Span::current().record("changes", changes.len());
     let storage = state.storage.clone();
-    let (checked, seqs) =
-        blocking(move || accept_changes(storage.as_ref(), &principal, changes)).await?;
-    let accepted = checked
-        .iter()
+    let write = blocking(move || check_push(storage.as_ref(), &principal, changes)).await?;
+    let hashes: Vec<Hash> = write.changes.iter().map(|c| c.hash).collect();
+    let seqs = commit(&state, write).await?;
+    let accepted = hashes
+        .into_iter()
         .zip(seqs)
-        .map(|(c, seq)| Ack {
-            hash: automerge::ChangeHash(c.change.hash).to_string(),
+        .map(|(hash, seq)| Ack {
+            hash: automerge::ChangeHash(hash).to_string(),
             seq,
         })
         .collect();
     Ok(Json(PushResponse { accepted }))
 }
 
+/// Stores a checked push through the committer, with the pushes that arrive with it; a push
+/// that writes nothing (no changes, facts or entries) answers at once.
+async fn commit<S: Storage>(state: &AppState<S>, write: PushWrite) -> ApiResult<Vec<u64>> {
+    if writes_nothing(&write) {
+        return Ok(Vec::new());
+    }
+    Ok(state.committer.commit(write).await?)
+}
+
+/// Whether storing `write` would change nothing at all (an empty push).
+pub(super) fn writes_nothing(write: &PushWrite) -> bool {
+    write.changes.is_empty()
+        && write.new_households.is_empty()
+        && write.facts.is_empty()
+        && write.audit.is_empty()
+}
+
 /// A change parsed and checked against its claimed household and author.
-pub(super) struct Checked {
-    pub change: IncomingChange,
+struct Checked {
+    change: IncomingChange,
     deps: Vec<Hash>,
     parsed: Change,
 }
@@ -470,13 +490,16 @@ fn refused_for_role(code: &'static str, rule: &str, households: Vec<Uuid>) -> Ap
     }
 }
 
-/// Checks scope, authorship and dependencies of a set of changes and stores them, all or
-/// nothing. Returns the sequence numbers.
-pub(super) fn accept_changes<S: Storage>(
+/// Checks scope, authorship, dependencies, the documents the changes make and the merges they
+/// make, and returns what to store, all or nothing, with the audit entries that record it
+/// (`push` for each household pushed to, then `merge`/`unmerge`): the caller hands it to the
+/// committer. The storage refuses what only the write transaction can see (a change whose
+/// (actor, sequence number) another push stored meanwhile).
+pub(super) fn check_push<S: Storage>(
     storage: &S,
     principal: &Principal,
     changes: Vec<wire::WireChange>,
-) -> ApiResult<(Vec<Checked>, Vec<u64>)> {
+) -> ApiResult<PushWrite> {
     let households: Vec<Uuid> = changes
         .iter()
         .map(|c| c.household)
@@ -500,9 +523,13 @@ pub(super) fn accept_changes<S: Storage>(
     check_reviews(storage, principal, &checked, &reviewed)?;
     check_graduations(storage, principal, &checked, &graduated)?;
     let merges = check_merges(storage, principal, &standings, &facts)?;
-    let incoming: Vec<IncomingChange> = checked.iter().map(|c| c.change.clone()).collect();
-    crate::audit::pushed(storage, principal, &households)?;
-    storage.append_audit(&merges, chrono::Utc::now())?;
-    let seqs = storage.store_changes(&incoming, &standings.new, &facts)?;
-    Ok((checked, seqs))
+    let mut entries = audit::by_device(principal, AuditAction::Push, households.iter().copied());
+    entries.extend(merges);
+    Ok(PushWrite {
+        changes: checked.into_iter().map(|c| c.change).collect(),
+        new_households: standings.new,
+        facts,
+        audit: entries,
+        at: chrono::Utc::now(),
+    })
 }

@@ -1,18 +1,18 @@
-//! Rate limits on enrolment, so enrolment codes cannot be guessed: a token bucket per source
-//! address, a lockout of a source after repeated wrong codes, and one bucket for all sources
-//! together (many addresses guessing at once). Refusals are `429 rate_limited` with
-//! `Retry-After`.
+//! Rate limits on enrolment, so enrolment codes cannot be guessed: a budget of attempts per
+//! source address in any minute, a lockout of a source after repeated wrong codes, and one
+//! budget for all sources together (many addresses guessing at once). Refusals are
+//! `429 rate_limited` with `Retry-After`.
 //!
-//! The state lives in this process's memory behind [`EnrollLimiter`]'s three calls
-//! (`attempt`, `failed`, `succeeded`). Several server instances would each count on their own;
-//! a later issue moves this state into the database behind the same calls, so that instances
-//! share it. It is also why the counts start afresh when the server restarts.
+//! The counts live in the database (the storage's `enroll_attempt`, `enroll_failed`,
+//! `enroll_succeeded`), behind [`EnrollLimiter`]'s three calls: every server instance on the
+//! same database shares them (a lockout earned through one holds on the others), and a
+//! restart does not reset them. This module decides where an attempt comes from and answers
+//! refusals; the storage counts, in sliding windows. Instances compare their clocks through
+//! the stored times, so they should keep them in step (NTP), as any cluster does.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::{
     Json,
@@ -20,20 +20,19 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
+use chrono::{DateTime, Utc};
 use madadkar_schema::wire::ErrorBody;
 use tracing::warn;
 
-/// Sources remembered before idle ones are forgotten. New sources are admitted only through
-/// the global bucket, so the table grows at most by that bucket's rate.
-const PRUNE_ABOVE: usize = 4_096;
+use crate::storage::{EnrollBudget, EnrollRefusal, Storage, StorageError};
 
 /// The enrolment limits (settings `enroll_per_minute`, `enroll_global_per_minute`,
 /// `enroll_lockout_failures`, `enroll_lockout_minutes`, `trusted_proxies`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrollLimits {
-    /// Attempts per minute from one source, and the burst it may spend at once.
+    /// Attempts from one source in any minute.
     pub per_source_per_minute: u32,
-    /// Attempts per minute from all sources together.
+    /// Attempts from all sources together in any minute.
     pub global_per_minute: u32,
     /// Wrong codes from one source, within `lockout`, that lock it out.
     pub lockout_failures: u32,
@@ -65,7 +64,7 @@ impl Default for EnrollLimits {
 pub enum Source {
     Address(IpAddr),
     /// The peer's address is not known: a request handed to the router in process, without
-    /// `ConnectInfo`. All of them share one bucket (logged once as a warning).
+    /// `ConnectInfo`. All of them share one budget (logged once as a warning).
     Unknown,
 }
 
@@ -84,6 +83,15 @@ impl Source {
         Self::Address(ip)
     }
 
+    /// The key the storage counts this source under: the address (an IPv6 one as its /64
+    /// network, `2001:db8:1:2::`), or `unknown`.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Address(ip) => ip.to_string(),
+            Self::Unknown => "unknown".into(),
+        }
+    }
+
     /// The request's source: the TCP peer, or, when the peer is a trusted proxy, the nearest
     /// address in `X-Forwarded-For` that is not itself a trusted proxy.
     pub fn of(parts: &Parts, trusted_proxies: &[IpAddr]) -> Self {
@@ -98,7 +106,7 @@ impl Source {
             Some(client) => Self::of_ip(client),
             None => {
                 // A trusted proxy that names no client: every request through it shares its
-                // bucket, which is safe but may refuse honest users; say so.
+                // budget, which is safe but may refuse honest users; say so.
                 warn!(%peer, "trusted proxy sent no usable X-Forwarded-For; limiting by the proxy's address");
                 Self::of_ip(peer)
             }
@@ -191,68 +199,17 @@ pub fn too_many_requests(
     response
 }
 
-/// A token bucket of `per_minute` tokens refilled evenly over a minute, kept as the time its
-/// tokens will all be back (the "generic cell rate" form: exact integer arithmetic, one field).
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    /// When the bucket is full again; at or before `now` means full.
-    full_at: Instant,
-}
-
-impl Bucket {
-    fn full(now: Instant) -> Self {
-        Self { full_at: now }
-    }
-
-    /// The time one token takes to come back.
-    fn interval(per_minute: u32) -> Duration {
-        Duration::from_secs(60) / per_minute.max(1)
-    }
-
-    /// How long until a token is there (zero if one is).
-    fn wait(&self, per_minute: u32, now: Instant) -> Duration {
-        // With n tokens, the bucket may be "owed" up to n - 1 intervals and still give one.
-        let slack = Self::interval(per_minute) * (per_minute.max(1) - 1);
-        self.full_at
-            .saturating_duration_since(now)
-            .saturating_sub(slack)
-    }
-
-    fn take(&mut self, per_minute: u32, now: Instant) {
-        self.full_at = self.full_at.max(now) + Self::interval(per_minute);
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct SourceState {
-    bucket: Bucket,
-    failures: u32,
-    failures_since: Instant,
-    locked_until: Option<Instant>,
-}
-
-#[derive(Debug)]
-struct State {
-    sources: HashMap<Source, SourceState>,
-    global: Bucket,
-}
-
-/// The enrolment limits' state; see the module's documentation.
+/// The enrolment limits' calls: each asks the storage, where the counts live for every server
+/// instance together; see the module's documentation.
 #[derive(Debug)]
 pub struct EnrollLimiter {
     limits: EnrollLimits,
-    state: Mutex<State>,
     warned_unknown: AtomicBool,
 }
 
 impl EnrollLimiter {
     pub fn new(limits: EnrollLimits) -> Self {
-        let now = Instant::now();
         Self {
-            state: Mutex::new(State {
-                sources: HashMap::new(),
-                global: Bucket::full(now),
-            }),
             limits,
             warned_unknown: AtomicBool::new(false),
         }
@@ -262,97 +219,72 @@ impl EnrollLimiter {
         &self.limits
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        // The state is plain counters; one left half-updated by a panic is still usable.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn budget(&self) -> EnrollBudget {
+        let l = &self.limits;
+        EnrollBudget {
+            per_source_per_minute: l.per_source_per_minute,
+            global_per_minute: l.global_per_minute,
+            lockout_failures: l.lockout_failures,
+            lockout: l.lockout,
+        }
     }
 
-    /// Takes one attempt for `source`, or says why not and for how long.
-    pub fn attempt(&self, source: Source, now: Instant) -> Result<(), Refusal> {
+    /// Takes one attempt for `source` at `now`, or says why not and for how long (the outer
+    /// error: the storage failed).
+    pub fn attempt<S: Storage>(
+        &self,
+        storage: &S,
+        source: Source,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), Refusal>, StorageError> {
         if source == Source::Unknown && !self.warned_unknown.swap(true, Ordering::Relaxed) {
             warn!(
-                "enrolment without a peer address (served without ConnectInfo): all such attempts share one rate-limit bucket"
+                "enrolment without a peer address (served without ConnectInfo): all such attempts share one rate-limit budget"
             );
         }
-        let limits = &self.limits;
-        let mut state = self.state();
-        if let Some(s) = state.sources.get_mut(&source) {
-            if let Some(until) = s.locked_until {
-                if until > now {
-                    return Err(Refusal::LockedOut {
-                        retry_after: until - now,
-                    });
-                }
-                s.locked_until = None;
-            }
-            let wait = s.bucket.wait(limits.per_source_per_minute, now);
-            if !wait.is_zero() {
-                return Err(Refusal::SourceRate { retry_after: wait });
-            }
-        }
-        let wait = state.global.wait(limits.global_per_minute, now);
-        if !wait.is_zero() {
-            return Err(Refusal::Global { retry_after: wait });
-        }
-        state.global.take(limits.global_per_minute, now);
-        if state.sources.len() >= PRUNE_ABOVE && !state.sources.contains_key(&source) {
-            prune(&mut state.sources, limits, now);
-        }
-        let entry = state.sources.entry(source).or_insert(SourceState {
-            bucket: Bucket::full(now),
-            failures: 0,
-            failures_since: now,
-            locked_until: None,
-        });
-        entry.bucket.take(limits.per_source_per_minute, now);
-        Ok(())
+        let wait = |until: DateTime<Utc>| (until - now).to_std().unwrap_or(Duration::ZERO);
+        Ok(
+            match storage.enroll_attempt(&source.key(), &self.budget(), now)? {
+                None => Ok(()),
+                Some(EnrollRefusal::LockedOut { until }) => Err(Refusal::LockedOut {
+                    retry_after: wait(until),
+                }),
+                Some(EnrollRefusal::SourceRate { until }) => Err(Refusal::SourceRate {
+                    retry_after: wait(until),
+                }),
+                Some(EnrollRefusal::Global { until }) => Err(Refusal::Global {
+                    retry_after: wait(until),
+                }),
+            },
+        )
     }
 
     /// Counts a wrong code from `source`; enough of them within the window lock it out.
-    pub fn failed(&self, source: Source, now: Instant) {
-        let limits = &self.limits;
-        let mut state = self.state();
-        let Some(s) = state.sources.get_mut(&source) else {
-            return;
-        };
-        if now.saturating_duration_since(s.failures_since) > limits.lockout {
-            s.failures = 0;
-            s.failures_since = now;
-        }
-        s.failures += 1;
-        if s.failures >= limits.lockout_failures.max(1) {
-            s.failures = 0;
-            s.failures_since = now;
-            s.locked_until = Some(now + limits.lockout);
+    pub fn failed<S: Storage>(
+        &self,
+        storage: &S,
+        source: Source,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        if storage.enroll_failed(&source.key(), &self.budget(), now)? {
             warn!(
                 ?source,
                 "enrolment source locked out after repeated wrong codes"
             );
         }
+        Ok(())
     }
 
     /// A code worked: the source's earlier wrong codes are forgiven.
-    pub fn succeeded(&self, source: Source) {
-        if let Some(s) = self.state().sources.get_mut(&source) {
-            s.failures = 0;
-        }
+    pub fn succeeded<S: Storage>(&self, storage: &S, source: Source) -> Result<(), StorageError> {
+        storage.enroll_succeeded(&source.key())
     }
-}
-
-/// Forgets sources with nothing to remember: a full bucket, no lockout and no recent failures.
-fn prune(sources: &mut HashMap<Source, SourceState>, limits: &EnrollLimits, now: Instant) {
-    sources.retain(|_, s| {
-        let full = s.bucket.full_at <= now;
-        let locked = s.locked_until.is_some_and(|u| u > now);
-        let failing =
-            s.failures > 0 && now.saturating_duration_since(s.failures_since) <= limits.lockout;
-        !full || locked || failing
-    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::sqlite::SqliteStorage;
 
     fn limits() -> EnrollLimits {
         EnrollLimits {
@@ -368,66 +300,108 @@ mod tests {
         Source::of_ip(s.parse().expect("ip"))
     }
 
-    #[test]
-    fn a_source_gets_its_burst_then_waits_for_a_token() {
-        let limiter = EnrollLimiter::new(limits());
-        let now = Instant::now();
-        for _ in 0..3 {
-            limiter
-                .attempt(ip("10.0.0.1"), now)
-                .expect("within the burst");
-        }
-        let refused = limiter.attempt(ip("10.0.0.1"), now).expect_err("over");
-        // Three a minute: one token every 20 s.
-        assert_eq!(
-            refused,
-            Refusal::SourceRate {
-                retry_after: Duration::from_secs(20)
+    /// A limiter over a real database in a temporary directory.
+    struct Limited {
+        _dir: tempfile::TempDir,
+        storage: SqliteStorage,
+        limiter: EnrollLimiter,
+    }
+
+    impl Limited {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let storage = SqliteStorage::open(&dir.path().join("s.sqlite3")).expect("storage");
+            Self {
+                _dir: dir,
+                storage,
+                limiter: EnrollLimiter::new(limits()),
             }
-        );
-        // Another source is not affected.
-        limiter.attempt(ip("10.0.0.2"), now).expect("other source");
-        limiter
-            .attempt(ip("10.0.0.1"), now + Duration::from_secs(20))
-            .expect("refilled");
+        }
+
+        fn attempt(&self, source: Source, now: DateTime<Utc>) -> Result<(), Refusal> {
+            self.limiter
+                .attempt(&self.storage, source, now)
+                .expect("storage")
+        }
+
+        fn failed(&self, source: Source, now: DateTime<Utc>) {
+            self.limiter
+                .failed(&self.storage, source, now)
+                .expect("storage");
+        }
+    }
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).expect("time")
+    }
+
+    fn secs(n: u64) -> chrono::Duration {
+        chrono::Duration::seconds(n as i64)
     }
 
     #[test]
-    fn the_global_bucket_caps_many_sources() {
-        let limiter = EnrollLimiter::new(limits());
-        let now = Instant::now();
-        for i in 0..5 {
-            limiter
-                .attempt(ip(&format!("10.0.1.{i}")), now)
-                .expect("within the global cap");
+    fn a_source_gets_its_budget_then_waits_for_the_oldest_attempt_to_leave_the_minute() {
+        let l = Limited::new();
+        let now = t0();
+        l.attempt(ip("10.0.0.1"), now).expect("first");
+        for _ in 0..2 {
+            l.attempt(ip("10.0.0.1"), now + secs(10))
+                .expect("within the budget");
         }
+        let refused = l.attempt(ip("10.0.0.1"), now + secs(20)).expect_err("over");
+        // Three a minute: the first attempt leaves the minute at 60 s.
+        assert_eq!(
+            refused,
+            Refusal::SourceRate {
+                retry_after: Duration::from_secs(40)
+            }
+        );
+        // Another source is not affected.
+        l.attempt(ip("10.0.0.2"), now + secs(20))
+            .expect("other source");
+        l.attempt(ip("10.0.0.1"), now + secs(60))
+            .expect("one attempt left the minute");
         assert!(matches!(
-            limiter.attempt(ip("10.0.1.99"), now),
-            Err(Refusal::Global { .. })
+            l.attempt(ip("10.0.0.1"), now + secs(61)),
+            Err(Refusal::SourceRate { .. })
         ));
     }
 
     #[test]
-    fn wrong_codes_lock_a_source_out_and_a_success_forgives() {
-        let limiter = EnrollLimiter::new(limits());
-        let now = Instant::now();
-        let s = ip("10.0.0.1");
-        limiter.attempt(s, now).expect("first");
-        limiter.failed(s, now);
-        limiter.succeeded(s);
-        limiter.attempt(s, now).expect("second");
-        limiter.failed(s, now);
-        assert_eq!(limiter.attempt(s, now).map_err(|r| r.retry_after()), Ok(()));
-        limiter.failed(s, now);
+    fn the_global_budget_caps_many_sources() {
+        let l = Limited::new();
+        let now = t0();
+        for i in 0..5 {
+            l.attempt(ip(&format!("10.0.1.{i}")), now)
+                .expect("within the global cap");
+        }
         assert_eq!(
-            limiter.attempt(s, now + Duration::from_secs(30)),
+            l.attempt(ip("10.0.1.99"), now + secs(15)),
+            Err(Refusal::Global {
+                retry_after: Duration::from_secs(45)
+            })
+        );
+    }
+
+    #[test]
+    fn wrong_codes_lock_a_source_out_and_a_success_forgives() {
+        let l = Limited::new();
+        let now = t0();
+        let s = ip("10.0.0.1");
+        l.attempt(s, now).expect("first");
+        l.failed(s, now);
+        l.limiter.succeeded(&l.storage, s).expect("storage");
+        l.attempt(s, now).expect("second");
+        l.failed(s, now);
+        assert_eq!(l.attempt(s, now).map_err(|r| r.retry_after()), Ok(()));
+        l.failed(s, now);
+        assert_eq!(
+            l.attempt(s, now + secs(30)),
             Err(Refusal::LockedOut {
                 retry_after: Duration::from_secs(30)
             })
         );
-        limiter
-            .attempt(s, now + Duration::from_secs(61))
-            .expect("the lockout ended");
+        l.attempt(s, now + secs(61)).expect("the lockout ended");
     }
 
     #[test]
@@ -435,6 +409,8 @@ mod tests {
         assert_eq!(ip("2001:db8:1:2:aaaa::1"), ip("2001:db8:1:2:bbbb::9"));
         assert_ne!(ip("2001:db8:1:2::1"), ip("2001:db8:1:3::1"));
         assert_eq!(ip("::ffff:192.0.2.7"), ip("192.0.2.7"));
+        assert_eq!(ip("2001:db8:1:2:aaaa::1").key(), "2001:db8:1:2::");
+        assert_eq!(Source::Unknown.key(), "unknown");
     }
 
     #[test]
@@ -463,27 +439,22 @@ mod tests {
         assert_eq!(whole_seconds(Duration::from_millis(20_001)), 21);
     }
 
+    /// The counts are the database's: a second limiter (another instance) and a database
+    /// opened again (a restart) see the lockout the first earned.
     #[test]
-    fn pruning_keeps_only_what_matters() {
-        let l = limits();
-        let now = Instant::now();
-        let mut sources = HashMap::new();
-        let idle = SourceState {
-            bucket: Bucket::full(now),
-            failures: 0,
-            failures_since: now,
-            locked_until: None,
-        };
-        sources.insert(ip("10.0.0.1"), idle);
-        sources.insert(
-            ip("10.0.0.2"),
-            SourceState {
-                locked_until: Some(now + Duration::from_secs(5)),
-                ..idle
-            },
-        );
-        prune(&mut sources, &l, now);
-        assert_eq!(sources.len(), 1);
-        assert!(sources.contains_key(&ip("10.0.0.2")));
+    fn a_lockout_holds_for_another_limiter_and_after_reopening() {
+        let l = Limited::new();
+        let now = t0();
+        let s = ip("10.0.0.1");
+        for _ in 0..2 {
+            l.attempt(s, now).expect("attempt");
+            l.failed(s, now);
+        }
+        let other = EnrollLimiter::new(limits());
+        let reopened = SqliteStorage::open(&l._dir.path().join("s.sqlite3")).expect("reopen");
+        assert!(matches!(
+            other.attempt(&reopened, s, now + secs(1)).expect("storage"),
+            Err(Refusal::LockedOut { .. })
+        ));
     }
 }

@@ -294,10 +294,11 @@ impl PullBatch {
     }
 }
 
-/// One round of Automerge's per-document sync: a session marker and a sync message. The server
-/// keeps the Automerge sync state of each (device, household) itself; `state` only tells it
-/// whether to go on with that session (non-empty, as the server last answered) or start afresh
-/// (empty). The client keeps its own sync state on its side.
+/// One round of Automerge's per-document sync: a session marker and a sync message. The marker
+/// is opaque to the client: it sends back what the server last answered (empty to start
+/// afresh). The server keeps nothing between rounds; its marker carries the server's side of
+/// the session, so the next round may reach any server instance. The client keeps its own sync
+/// state on its side.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DocSyncFrame {
     pub state: Vec<u8>,

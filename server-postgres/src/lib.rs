@@ -8,6 +8,7 @@
 //! thread on one future.
 
 mod audit;
+mod enroll_limits;
 mod schema;
 #[cfg(feature = "test-cluster")]
 pub mod testing;
@@ -476,6 +477,83 @@ async fn write_facts(
     Ok(())
 }
 
+/// Stores one push inside the group's transaction (in its savepoint): what
+/// [`Storage::store_changes`] stores, and its audit entries.
+async fn store_push(
+    tx: &impl GenericClient,
+    log: &mut LogWriter,
+    push: &PushWrite,
+    now: DateTime<Utc>,
+) -> PgResult<Vec<u64>> {
+    for (h, a) in &push.new_households {
+        tx.execute(
+            "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[h, &a.group_id, &a.worker_id, &now],
+        )
+        .await?;
+    }
+    let existing = tx
+        .prepare_cached("SELECT seq, household FROM changes WHERE hash = $1")
+        .await?;
+    let held = tx
+        .prepare_cached(
+            "SELECT hash FROM changes WHERE household = $1 AND actor = $2 AND actor_seq = $3 LIMIT 1",
+        )
+        .await?;
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO changes (seq, household, hash, bytes, device_id, received_at, actor, actor_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .await?;
+    let mut seqs = Vec::with_capacity(push.changes.len());
+    for ch in &push.changes {
+        if let Some(r) = tx.query_opt(&existing, &[&ch.hash.as_slice()]).await? {
+            let owner: Uuid = r.try_get(1)?;
+            if owner != ch.household {
+                return Err(StorageError::Conflict(
+                    "a change was sent for another household than the one holding it".into(),
+                )
+                .into());
+            }
+            let seq: i64 = r.try_get(0)?;
+            seqs.push(stored_count(seq, || "a change's sequence number".into())?);
+            continue;
+        }
+        let pair = actor_seq(&ch.bytes);
+        if let Some((actor, aseq)) = &pair
+            && let Some(r) = tx.query_opt(&held, &[&ch.household, actor, aseq]).await?
+            && r.try_get::<_, &[u8]>(0)? != ch.hash.as_slice()
+        {
+            return Err(StorageError::DuplicateSeq {
+                household: ch.household,
+            }
+            .into());
+        }
+        let (actor, aseq) = pair.unzip();
+        let seq = log.append(tx, "change", ch.household).await?;
+        tx.execute(
+            &insert,
+            &[
+                &seq,
+                &ch.household,
+                &ch.hash.as_slice(),
+                &ch.bytes,
+                &ch.device_id,
+                &now,
+                &actor,
+                &aseq,
+            ],
+        )
+        .await?;
+        seqs.push(seq as u64);
+    }
+    write_facts(tx, log, &push.facts).await?;
+    audit::append_in(tx, &push.audit, push.at).await?;
+    Ok(seqs)
+}
+
 /// A change's actor and sequence number, read from its bytes (`None` for bytes that are no
 /// change). Sequence numbers count per actor and per document.
 fn actor_seq(bytes: &[u8]) -> Option<(Vec<u8>, i64)> {
@@ -917,87 +995,37 @@ impl Storage for PgStorage {
         })
     }
 
-    fn store_changes(
-        &self,
-        changes: &[IncomingChange],
-        new_households: &[(Uuid, Assignment)],
-        facts: &[HouseholdFacts],
-    ) -> Result<Vec<u64>> {
+    fn store_pushes(&self, pushes: &[PushWrite]) -> Result<Vec<Result<Vec<u64>>>> {
         self.run(async |c| {
-            let tx = c.transaction().await?;
+            let mut tx = c.transaction().await?;
             let mut log = LogWriter::new(self.commit_ordered);
             // First: every check below must see the writers before this one.
             log.lock(&tx).await?;
             let now = Utc::now();
-            for (h, a) in new_households {
-                tx.execute(
-                    "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT DO NOTHING",
-                    &[h, &a.group_id, &a.worker_id, &now],
-                )
-                .await?;
-            }
-            let existing = tx
-                .prepare_cached("SELECT seq, household FROM changes WHERE hash = $1")
-                .await?;
-            let held = tx
-                .prepare_cached(
-                    "SELECT hash FROM changes WHERE household = $1 AND actor = $2 AND actor_seq = $3 LIMIT 1",
-                )
-                .await?;
-            let insert = tx
-                .prepare_cached(
-                    "INSERT INTO changes (seq, household, hash, bytes, device_id, received_at, actor, actor_seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .await?;
-            let mut seqs = Vec::with_capacity(changes.len());
-            for ch in changes {
-                if let Some(r) = tx.query_opt(&existing, &[&ch.hash.as_slice()]).await? {
-                    let owner: Uuid = r.try_get(1)?;
-                    if owner != ch.household {
-                        return Err(StorageError::Conflict(
-                            "a change was sent for another household than the one holding it".into(),
-                        )
-                        .into());
+            let mut results = Vec::with_capacity(pushes.len());
+            for push in pushes {
+                let numbered = log.next;
+                let savepoint = tx.savepoint("push").await?;
+                match store_push(&savepoint, &mut log, push, now).await {
+                    Ok(seqs) => {
+                        savepoint.commit().await?;
+                        results.push(Ok(seqs));
                     }
-                    let seq: i64 = r.try_get(0)?;
-                    seqs.push(stored_count(seq, || "a change's sequence number".into())?);
-                    continue;
-                }
-                let pair = actor_seq(&ch.bytes);
-                if let Some((actor, aseq)) = &pair
-                    && let Some(r) = tx.query_opt(&held, &[&ch.household, actor, aseq]).await?
-                    && r.try_get::<_, &[u8]>(0)? != ch.hash.as_slice()
-                {
-                    return Err(StorageError::DuplicateSeq {
-                        household: ch.household,
+                    // A refusal of this push's content: it alone is rolled back, and its
+                    // numbers are handed to the next push, so the log has no gaps.
+                    Err(PgError::Storage(refused)) => {
+                        savepoint.rollback().await?;
+                        log.next = numbered;
+                        results.push(Err(refused));
                     }
-                    .into());
+                    // PostgreSQL failed: the group fails as a whole.
+                    Err(failed) => return Err(failed),
                 }
-                let (actor, aseq) = pair.unzip();
-                let seq = log.append(&tx, "change", ch.household).await?;
-                tx.execute(
-                    &insert,
-                    &[
-                        &seq,
-                        &ch.household,
-                        &ch.hash.as_slice(),
-                        &ch.bytes,
-                        &ch.device_id,
-                        &now,
-                        &actor,
-                        &aseq,
-                    ],
-                )
-                .await?;
-                seqs.push(seq as u64);
             }
-            write_facts(&tx, &mut log, facts).await?;
             log.finish(&tx).await?;
             self.before_commit();
             tx.commit().await?;
-            Ok(seqs)
+            Ok(results)
         })
     }
 
@@ -1439,5 +1467,31 @@ impl Storage for PgStorage {
 
     fn audit_rows(&self, after: Option<i64>, limit: usize) -> Result<Vec<AuditRow>> {
         self.run(async |c| audit::rows(&*c, after, limit).await)
+    }
+
+    fn enroll_attempt(
+        &self,
+        source: &str,
+        budget: &EnrollBudget,
+        now: DateTime<Utc>,
+    ) -> Result<Option<EnrollRefusal>> {
+        self.run(async |c| enroll_limits::attempt(c, source, budget, now).await)
+    }
+
+    fn enroll_failed(
+        &self,
+        source: &str,
+        budget: &EnrollBudget,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.run(async |c| enroll_limits::failed(c, source, budget, now).await)
+    }
+
+    fn enroll_succeeded(&self, source: &str) -> Result<()> {
+        self.run(async |c| {
+            c.execute("DELETE FROM enroll_failures WHERE source = $1", &[&source])
+                .await?;
+            Ok(())
+        })
     }
 }

@@ -2,7 +2,7 @@
 //! transaction, under an advisory lock so that instances starting together migrate once.
 
 /// The schema's steps, in order; a database records how many it has applied.
-pub(crate) const MIGRATIONS: &[&str] = &[INITIAL];
+pub(crate) const MIGRATIONS: &[&str] = &[INITIAL, ENROLL_LIMITS];
 
 /// The key of the advisory lock migrations hold ("mdkr").
 pub(crate) const MIGRATION_LOCK: i64 = 0x6d64_6b72;
@@ -145,3 +145,21 @@ CREATE TRIGGER scope_on_worker AFTER UPDATE OF group_id, role
 CREATE TRIGGER scope_on_link AFTER DELETE OR UPDATE OF survivor
     ON links FOR EACH ROW EXECUTE FUNCTION bump_scope();
 "#;
+
+/// The enrolment rate limits, shared by every instance (times in Unix milliseconds).
+const ENROLL_LIMITS: &str = r#"
+-- Enrolment attempts the limits let through, by source (an address, or 'unknown').
+CREATE TABLE enroll_attempts (source TEXT NOT NULL, at BIGINT NOT NULL);
+CREATE INDEX enroll_attempts_by_source ON enroll_attempts (source, at);
+CREATE INDEX enroll_attempts_by_time ON enroll_attempts (at);
+-- Wrong codes, by source, until the lockout window has passed or a code works.
+CREATE TABLE enroll_failures (source TEXT NOT NULL, at BIGINT NOT NULL);
+CREATE INDEX enroll_failures_by_source ON enroll_failures (source, at);
+CREATE INDEX enroll_failures_by_time ON enroll_failures (at);
+-- Sources locked out after too many wrong codes, until when.
+CREATE TABLE enroll_lockouts (source TEXT PRIMARY KEY, until BIGINT NOT NULL);
+"#;
+
+/// The key of the advisory lock the enrolment limits are counted under ("mdke"): the global
+/// budget spans every source, so two instances must not both take its last attempt.
+pub(crate) const ENROLL_LOCK: i64 = 0x6d64_6b65;

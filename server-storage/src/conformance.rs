@@ -33,6 +33,8 @@ macro_rules! conformance_tests {
             lookups_are_limited_per_hour,
             partners_are_added_whole_and_retired,
             the_audit_chain_links_and_verifies,
+            a_group_of_pushes_stores_each_on_its_own,
+            enrolment_limits_are_shared_windows,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -218,7 +220,7 @@ pub fn changes_are_stored_once_and_numbered_in_order(s: &impl Storage) {
     assert!(seqs[0] < seqs[1], "{seqs:?}");
     // Idempotent: the same change again keeps its number and adds nothing.
     assert_eq!(
-        s.store_changes(&[b.clone()], &[], &[]).unwrap(),
+        s.store_changes(std::slice::from_ref(&b), &[], &[]).unwrap(),
         vec![seqs[1]]
     );
     assert_eq!(
@@ -644,4 +646,102 @@ pub fn the_audit_chain_links_and_verifies(s: &impl Storage) {
     };
     assert!(s.append_audit(&[unknown], Utc::now()).is_err());
     assert_eq!(s.audit_rows(None, 10).unwrap().len(), 3);
+}
+
+pub fn a_group_of_pushes_stores_each_on_its_own(s: &impl Storage) {
+    s.create_group("g1", "one").unwrap();
+    let w = field_worker(s, "g1");
+    let d = enrol(s, &w, 1);
+    let (h1, h2, h3) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let a = change(h1, d, &mut doc(1), "a");
+    // The same actor's first change again, with other content.
+    let clash = change(h1, d, &mut doc(1), "b");
+    let c = change(h2, d, &mut doc(2), "c");
+    let misplaced = IncomingChange {
+        household: h3,
+        ..c.clone()
+    };
+    let e = change(h3, d, &mut doc(3), "e");
+    let push = |changes: Vec<IncomingChange>, household: Uuid| PushWrite {
+        changes,
+        new_households: vec![(household, assigned("g1", None))],
+        facts: vec![],
+        audit: vec![AuditEvent {
+            action: AuditAction::Push,
+            device_id: Some(d),
+            worker_id: Some(w.id.clone()),
+            group_id: Some("g1".into()),
+            household: Some(household),
+        }],
+        at: Utc::now(),
+    };
+    let results = s
+        .store_pushes(&[
+            push(vec![a.clone()], h1),
+            push(vec![clash], h1),
+            push(vec![c.clone()], h2),
+            push(vec![a, e.clone()], h3),
+            push(vec![e, misplaced], h3),
+        ])
+        .unwrap();
+    assert_eq!(results.len(), 5);
+    assert!(
+        matches!(results[0], Ok(ref x) if x == &vec![1]),
+        "{results:?}"
+    );
+    assert!(matches!(results[1], Err(StorageError::DuplicateSeq { household }) if household == h1));
+    // The refused push's numbers go to the next: the log has no gaps.
+    assert!(
+        matches!(results[2], Ok(ref x) if x == &vec![2]),
+        "{results:?}"
+    );
+    assert!(
+        matches!(results[3], Ok(ref x) if x == &vec![1, 3]),
+        "{results:?}"
+    );
+    assert!(matches!(results[4], Err(StorageError::Conflict(_))));
+    let page = everything(s, &Scope::Everything, Uuid::now_v7());
+    assert_eq!(page.head, 3);
+    assert_eq!(page.entries.len(), 3);
+    // The refused pushes' audit entries went with them; the chain stays whole.
+    let chain = audit::verify(s, None).unwrap();
+    assert_eq!((chain.entries, chain.broken), (3, None));
+    assert!(s.store_pushes(&[]).unwrap().is_empty());
+}
+
+pub fn enrolment_limits_are_shared_windows(s: &impl Storage) {
+    let budget = EnrollBudget {
+        per_source_per_minute: 3,
+        global_per_minute: 5,
+        lockout_failures: 2,
+        lockout: std::time::Duration::from_secs(600),
+    };
+    let t = |seconds: i64| chrono::DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap();
+    for i in 0..3 {
+        assert_eq!(s.enroll_attempt("10.0.0.1", &budget, t(i)).unwrap(), None);
+    }
+    assert_eq!(
+        s.enroll_attempt("10.0.0.1", &budget, t(10)).unwrap(),
+        Some(EnrollRefusal::SourceRate { until: t(60) })
+    );
+    assert_eq!(s.enroll_attempt("10.0.0.2", &budget, t(11)).unwrap(), None);
+    assert_eq!(s.enroll_attempt("10.0.0.3", &budget, t(12)).unwrap(), None);
+    // Five attempts in the minute from everyone: a sixth source waits for the oldest to leave.
+    assert_eq!(
+        s.enroll_attempt("10.0.0.4", &budget, t(13)).unwrap(),
+        Some(EnrollRefusal::Global { until: t(60) })
+    );
+    assert_eq!(s.enroll_attempt("10.0.0.4", &budget, t(61)).unwrap(), None);
+    // A lockout lasts its time from the wrong code that earned it.
+    assert!(!s.enroll_failed("a", &budget, t(0)).unwrap());
+    assert!(s.enroll_failed("a", &budget, t(100)).unwrap());
+    assert_eq!(
+        s.enroll_attempt("a", &budget, t(200)).unwrap(),
+        Some(EnrollRefusal::LockedOut { until: t(700) })
+    );
+    assert_eq!(s.enroll_attempt("a", &budget, t(700)).unwrap(), None);
+    // The wrong codes that earned it are spent; a code that works forgives earlier ones.
+    assert!(!s.enroll_failed("a", &budget, t(701)).unwrap());
+    s.enroll_succeeded("a").unwrap();
+    assert!(!s.enroll_failed("a", &budget, t(702)).unwrap());
 }

@@ -18,7 +18,11 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "madadkar-load", version, about = "Load generator for Madadkar's sync server")]
+#[command(
+    name = "madadkar-load",
+    version,
+    about = "Load generator for Madadkar's sync server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,6 +56,10 @@ enum Command {
         /// Threads generating documents (default: the machine's cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Make every household through the document API (about 20× slower) instead of
+        /// copying one made that way with each household's text, ids and author put in.
+        #[arg(long)]
+        no_template: bool,
         /// Where to write the plan (device tokens: kept readable by its owner only).
         #[arg(long)]
         plan: PathBuf,
@@ -111,6 +119,7 @@ fn main() -> Result<()> {
             seed,
             batch,
             threads,
+            no_template,
             plan,
             json,
         } => {
@@ -126,6 +135,7 @@ fn main() -> Result<()> {
                 seed,
                 batch,
                 threads,
+                no_template,
                 plan,
             })?;
             println!(

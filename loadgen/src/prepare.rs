@@ -44,8 +44,9 @@ pub async fn fetch_document(conn: &Conn, household: Uuid) -> Result<AutoCommit> 
             }
             continue;
         }
-        let message = sync::Message::decode(&reply.message)
-            .with_context(|| format!("household {household}: a sync message that does not decode"))?;
+        let message = sync::Message::decode(&reply.message).with_context(|| {
+            format!("household {household}: a sync message that does not decode")
+        })?;
         doc.sync()
             .receive_sync_message(&mut state, message)
             .with_context(|| format!("household {household}: a sync message Automerge refuses"))?;
@@ -74,7 +75,11 @@ pub fn visit_chain(
         let visit = synth::visit(i as u64, today).validated(today)?;
         doc.add_visit(&visit, &meta, Utc::now())?;
         let new = doc.changes_since(&before);
-        ensure!(new.len() == 1, "a visit made {} changes, not one", new.len());
+        ensure!(
+            new.len() == 1,
+            "a visit made {} changes, not one",
+            new.len()
+        );
         let change = &new[0];
         let hash = change.hash().0;
         bodies.push(wire::encode_push(&[WireChange {

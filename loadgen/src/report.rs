@@ -103,7 +103,11 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(figure: impl Into<String>, value: impl Into<String>, target: impl Into<String>) -> Self {
+    pub fn new(
+        figure: impl Into<String>,
+        value: impl Into<String>,
+        target: impl Into<String>,
+    ) -> Self {
         Self {
             figure: figure.into(),
             value: value.into(),

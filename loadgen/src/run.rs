@@ -264,7 +264,11 @@ async fn noop(args: &RunArgs, plan: &Plan, sims: Vec<Sim>) -> Result<Report> {
             format!("{rate:.0}/s ({} pulls in {seconds:.1} s)", s.count),
             "≥ 2,000/s (SQLite)",
         ),
-        Row::new("no-op pull latency", s.latency_text(), "same at 23,000 and 1,000,000 households (≤ 1.2×)"),
+        Row::new(
+            "no-op pull latency",
+            s.latency_text(),
+            "same at 23,000 and 1,000,000 households (≤ 1.2×)",
+        ),
         Row::new("errors (non-2xx or no answer)", whole.errors_text(), "0"),
     ];
     Ok(report(args, plan, seconds, &whole, rows, vec![]))

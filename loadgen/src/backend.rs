@@ -22,3 +22,30 @@ pub fn open(database: &str) -> Result<Box<dyn Storage>> {
         .with_context(|| format!("opening the SQLite database {path}"))?;
     Ok(Box::new(storage))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_this_build_cannot_open_is_refused_by_name() {
+        let Err(err) = open("postgres://load@127.0.0.1/madadkar") else {
+            panic!("no PostgreSQL backend yet, but it opened");
+        };
+        assert!(err.to_string().contains("PostgreSQL"), "{err}");
+        assert!(open("").is_err());
+        assert!(open("sqlite://").is_err());
+    }
+
+    #[test]
+    fn a_path_or_sqlite_url_opens_the_server_database() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("madadkar-server.sqlite3");
+        let url = format!("sqlite://{}", path.display());
+        let storage = open(&url).expect("opens");
+        storage.create_group("g1", "گروه").expect("writes");
+        drop(storage);
+        let again = open(path.to_str().expect("a UTF-8 path")).expect("opens again");
+        assert_eq!(again.groups().expect("groups").len(), 1);
+    }
+}

@@ -90,8 +90,10 @@ impl Conn {
             .user_agent(concat!("madadkar-load/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("building an HTTP client")?;
-        let auth = HeaderValue::from_str(&format!("Bearer {}", device.token))
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", device.token))
             .context("a token that cannot be a header")?;
+        // Debug output of the connection never shows the token.
+        auth.set_sensitive(true);
         Ok(Self {
             client,
             base: base.trim_end_matches('/').to_string(),

@@ -34,7 +34,7 @@ enum Command {
     /// write the plan `run` reads.
     Seed {
         /// The server's database: its SQLite file (`DATA_DIR/madadkar-server.sqlite3`).
-        #[arg(long)]
+        #[arg(long, alias = "database")]
         db: String,
         #[arg(long)]
         households: u64,

@@ -80,6 +80,13 @@ pub fn seed(args: &SeedArgs) -> Result<SeedReport> {
             args.workers
         );
     }
+    if args.members > crate::synth::MAX_MEMBERS {
+        bail!(
+            "--members is at most {} (each household's national IDs are numbered in a block of {})",
+            crate::synth::MAX_MEMBERS,
+            crate::synth::MAX_MEMBERS + 1
+        );
+    }
     if args.batch == 0 || args.threads == 0 {
         bail!("--batch and --threads must be at least 1");
     }
@@ -354,4 +361,96 @@ fn store_batch(storage: &dyn Storage, plan: &mut Plan, made: Batch) -> Result<(u
     let seqs = storage.store_changes(&changes, &new, &facts)?;
     let head = seqs.iter().copied().max().unwrap_or(0);
     Ok((changes.len() as u64, (households, head)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(dir: &std::path::Path) -> SeedArgs {
+        SeedArgs {
+            db: dir.join("db.sqlite3").display().to_string(),
+            households: 10,
+            workers: 2,
+            groups: None,
+            members: 1,
+            seed: 1,
+            batch: 4,
+            threads: 2,
+            no_template: false,
+            plan: dir.join("plan.json"),
+        }
+    }
+
+    #[test]
+    fn impossible_requests_are_refused_before_the_database_is_touched() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let refused = |a: SeedArgs, says: &str| {
+            let err = seed(&a).expect_err("refused").to_string();
+            assert!(err.contains(says), "{err}");
+            assert!(!dir.path().join("db.sqlite3").exists());
+        };
+        refused(
+            SeedArgs {
+                members: crate::synth::MAX_MEMBERS + 1,
+                ..args(dir.path())
+            },
+            "--members",
+        );
+        refused(
+            SeedArgs {
+                households: 1,
+                ..args(dir.path())
+            },
+            "--households",
+        );
+        refused(
+            SeedArgs {
+                groups: Some(3),
+                ..args(dir.path())
+            },
+            "--groups",
+        );
+        refused(
+            SeedArgs {
+                workers: 0,
+                ..args(dir.path())
+            },
+            "--workers",
+        );
+    }
+
+    /// Batches stored out of order by several threads still give every worker its households,
+    /// round-robin, and the plan's head is the log's last entry.
+    #[test]
+    fn every_household_is_stored_once_and_planned_for_its_worker() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let a = args(dir.path());
+        let report = seed(&a).expect("seeded");
+        assert_eq!(report.changes, 20, "the head and one member each");
+        assert_eq!(report.head_seq, 20);
+        let plan = Plan::read(&a.plan).expect("the plan");
+        assert_eq!(plan.workers.len(), 2);
+        assert!(plan.workers.iter().all(|w| w.households.len() == 5));
+        let storage = crate::backend::open(&a.db).expect("opens");
+        for w in &plan.workers {
+            let held = storage.assignments(&w.households).expect("assignments");
+            assert_eq!(held.len(), 5);
+            assert!(
+                held.values()
+                    .all(|x| x.worker_id.as_deref() == Some(&w.device.worker_id)
+                        && x.group_id.as_deref() == Some(w.group.as_str()))
+            );
+            for h in &w.households {
+                assert_eq!(storage.household_changes(*h).expect("changes").len(), 2);
+            }
+        }
+        let devices = storage.devices().expect("devices");
+        assert_eq!(
+            devices.len(),
+            2 + 1 + 1,
+            "workers, one supervisor, the coordinator"
+        );
+        assert!(devices.iter().all(|d| d.signing_key.is_some()));
+    }
 }

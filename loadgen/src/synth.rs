@@ -173,7 +173,7 @@ pub struct Synth {
 }
 
 impl Synth {
-    /// `members` is clamped to [`MAX_MEMBERS`].
+    /// `members` is at most [`MAX_MEMBERS`] (the seeder refuses more; here it is clamped).
     pub fn new(seed: u64, members: usize, today: NaiveDate) -> Self {
         Self {
             seed,

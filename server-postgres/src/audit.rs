@@ -8,7 +8,7 @@ use madadkar_server_storage::StorageError;
 use madadkar_server_storage::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow, GENESIS};
 use tokio_postgres::Row;
 
-use super::{PgResult, corrupt};
+use super::{PgResult, corrupt, exec, opt};
 
 const ROW_COLUMNS: &str =
     "seq, at, action, device_id, worker_id, group_id, household, prev_hash, hash";
@@ -31,11 +31,13 @@ pub(super) async fn append_in(
         ))
         .into());
     }
-    tx.execute("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE", &[])
-        .await?;
-    let last = tx
-        .query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])
-        .await?;
+    exec(tx, "SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE", &[]).await?;
+    let last = opt(
+        tx,
+        "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+        &[],
+    )
+    .await?;
     let (mut seq, mut prev) = match last {
         Some(r) => (r.try_get::<_, i64>(0)?, r.try_get::<_, Vec<u8>>(1)?),
         None => (0, GENESIS.to_vec()),
@@ -90,12 +92,12 @@ pub(super) async fn rows(
     limit: usize,
 ) -> PgResult<Vec<AuditRow>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = c
-        .query(
-            &format!("SELECT {ROW_COLUMNS} FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2"),
-            &[&after.unwrap_or(i64::MIN), &limit],
-        )
-        .await?;
+    let rows = super::rows(
+        c,
+        &format!("SELECT {ROW_COLUMNS} FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2"),
+        &[&after.unwrap_or(i64::MIN), &limit],
+    )
+    .await?;
     rows.iter().map(stored_row).collect()
 }
 

@@ -74,8 +74,8 @@ fn corrupt(what: String) -> PgError {
     PgError::Storage(StorageError::Corrupt { what })
 }
 
-fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
-    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+fn is_unique_violation(e: &PgError) -> bool {
+    matches!(e, PgError::Pg(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION))
 }
 
 /// Storage in a PostgreSQL database, shared by any number of server instances.
@@ -189,12 +189,12 @@ impl PgStorage {
     /// Sets a device's `column` (`revoked_at` or `retiring_at`) to `now` unless set already.
     fn mark_device(&self, id: Uuid, column: &'static str, now: DateTime<Utc>) -> Result<()> {
         self.run(async |c| {
-            let n = c
-                .execute(
-                    &format!("UPDATE devices SET {column} = coalesce({column}, $1) WHERE id = $2"),
-                    &[&now, &id],
-                )
-                .await?;
+            let n = exec(
+                c,
+                &format!("UPDATE devices SET {column} = coalesce({column}, $1) WHERE id = $2"),
+                &[&now, &id],
+            )
+            .await?;
             if n == 0 {
                 return Err(StorageError::NotFound {
                     kind: "device",
@@ -209,21 +209,18 @@ impl PgStorage {
 
 async fn migrate(c: &mut deadpool_postgres::Client) -> PgResult<()> {
     let tx = c.transaction().await?;
-    tx.execute(
+    exec(
+        &tx,
         "SELECT pg_advisory_xact_lock($1)",
         &[&schema::MIGRATION_LOCK],
     )
     .await?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)")
         .await?;
-    let version: i32 = match tx
-        .query_opt("SELECT version FROM schema_version", &[])
-        .await?
-    {
+    let version: i32 = match opt(&tx, "SELECT version FROM schema_version", &[]).await? {
         Some(r) => r.try_get(0)?,
         None => {
-            tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])
-                .await?;
+            exec(&tx, "INSERT INTO schema_version (version) VALUES (0)", &[]).await?;
             0
         }
     };
@@ -236,11 +233,57 @@ async fn migrate(c: &mut deadpool_postgres::Client) -> PgResult<()> {
     }
     for (i, step) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
         tx.batch_execute(step).await?;
-        tx.execute("UPDATE schema_version SET version = $1", &[&(i as i32 + 1)])
-            .await?;
+        exec(
+            &tx,
+            "UPDATE schema_version SET version = $1",
+            &[&(i as i32 + 1)],
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Runs a statement prepared once per connection. Statements given as text are parsed on every
+/// call, a round trip more each; on the push path, under the log's head lock, every round trip
+/// is time no other writer can use.
+pub(crate) async fn exec(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> PgResult<u64> {
+    let statement = c.prepare_cached(sql).await?;
+    Ok(c.execute(&statement, params).await?)
+}
+
+/// The one row a prepared statement gives (see [`exec`]).
+pub(crate) async fn one(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> PgResult<Row> {
+    let statement = c.prepare_cached(sql).await?;
+    Ok(c.query_one(&statement, params).await?)
+}
+
+/// The row, if any, a prepared statement gives (see [`exec`]).
+pub(crate) async fn opt(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> PgResult<Option<Row>> {
+    let statement = c.prepare_cached(sql).await?;
+    Ok(c.query_opt(&statement, params).await?)
+}
+
+/// The rows a prepared statement gives (see [`exec`]).
+pub(crate) async fn rows(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> PgResult<Vec<Row>> {
+    let statement = c.prepare_cached(sql).await?;
+    Ok(c.query(&statement, params).await?)
 }
 
 /// The push quota's hour bucket of a time.
@@ -364,8 +407,7 @@ impl LogWriter {
     /// writer's rows, such as the check for a change stored already).
     async fn lock(&mut self, tx: &impl GenericClient) -> PgResult<()> {
         if self.ordered && self.next.is_none() {
-            let head: i64 = tx
-                .query_one("SELECT seq FROM log_head WHERE id = 1 FOR UPDATE", &[])
+            let head: i64 = one(tx, "SELECT seq FROM log_head WHERE id = 1 FOR UPDATE", &[])
                 .await?
                 .try_get(0)?;
             self.next = Some(head + 1);
@@ -386,11 +428,12 @@ impl LogWriter {
             self.next = Some(seq + 1);
             seq
         } else {
-            tx.query_one("SELECT nextval('log_unordered')", &[])
+            one(tx, "SELECT nextval('log_unordered')", &[])
                 .await?
                 .try_get(0)?
         };
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO log (seq, kind, household) VALUES ($1, $2, $3)",
             &[&seq, &kind, &household],
         )
@@ -401,8 +444,12 @@ impl LogWriter {
     /// Moves the head past the entries appended (before commit).
     async fn finish(&self, tx: &impl GenericClient) -> PgResult<()> {
         if let (true, Some(next)) = (self.ordered, self.next) {
-            tx.execute("UPDATE log_head SET seq = $1 WHERE id = 1", &[&(next - 1)])
-                .await?;
+            exec(
+                tx,
+                "UPDATE log_head SET seq = $1 WHERE id = 1",
+                &[&(next - 1)],
+            )
+            .await?;
         }
         Ok(())
     }
@@ -414,12 +461,12 @@ async fn log_followers(
     log: &mut LogWriter,
     survivor: Uuid,
 ) -> PgResult<()> {
-    let retired = tx
-        .query(
-            "SELECT retired FROM links WHERE survivor = $1 ORDER BY retired",
-            &[&survivor],
-        )
-        .await?;
+    let retired = rows(
+        tx,
+        "SELECT retired FROM links WHERE survivor = $1 ORDER BY retired",
+        &[&survivor],
+    )
+    .await?;
     for r in retired {
         log.append(tx, "assign", r.try_get(0)?).await?;
     }
@@ -435,32 +482,33 @@ async fn write_facts(
     facts: &[HouseholdFacts],
 ) -> PgResult<()> {
     for f in facts {
-        tx.execute(
+        exec(
+            tx,
             "DELETE FROM national_ids WHERE household = $1",
             &[&f.household],
         )
         .await?;
         for id in &f.national_ids {
-            tx.execute(
-                "INSERT INTO national_ids (national_id, household) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            exec(tx, "INSERT INTO national_ids (national_id, household) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 &[id, &f.household],
             )
             .await?;
         }
-        let before: Option<Uuid> = tx
-            .query_opt(
-                "SELECT survivor FROM links WHERE retired = $1",
-                &[&f.household],
-            )
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
+        let before: Option<Uuid> = opt(
+            tx,
+            "SELECT survivor FROM links WHERE retired = $1",
+            &[&f.household],
+        )
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
         if before == f.merged_into {
             continue;
         }
         match f.merged_into {
             Some(survivor) => {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT INTO links (retired, survivor) VALUES ($1, $2)
                      ON CONFLICT (retired) DO UPDATE SET survivor = EXCLUDED.survivor",
                     &[&f.household, &survivor],
@@ -469,8 +517,7 @@ async fn write_facts(
                 log.append(tx, "assign", f.household).await?;
             }
             None => {
-                tx.execute("DELETE FROM links WHERE retired = $1", &[&f.household])
-                    .await?;
+                exec(tx, "DELETE FROM links WHERE retired = $1", &[&f.household]).await?;
             }
         }
     }
@@ -486,8 +533,7 @@ async fn store_push(
     now: DateTime<Utc>,
 ) -> PgResult<Vec<u64>> {
     for (h, a) in &push.new_households {
-        tx.execute(
-            "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES ($1, $2, $3, $4)
+        exec(tx, "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
             &[h, &a.group_id, &a.worker_id, &now],
         )
@@ -578,7 +624,8 @@ fn partner_row(r: &Row) -> PgResult<Partner> {
 }
 
 async fn all_partners(c: &impl GenericClient) -> PgResult<Vec<Partner>> {
-    c.query(
+    rows(
+        c,
         "SELECT code, kind, name, branch, district, active FROM partners ORDER BY code",
         &[],
     )
@@ -589,8 +636,7 @@ async fn all_partners(c: &impl GenericClient) -> PgResult<Vec<Partner>> {
 }
 
 async fn version_of(c: &impl GenericClient, name: &str) -> PgResult<u64> {
-    let v: i64 = c
-        .query_one("SELECT version FROM versions WHERE name = $1", &[&name])
+    let v: i64 = one(c, "SELECT version FROM versions WHERE name = $1", &[&name])
         .await?
         .try_get(0)?;
     stored_count(v, || format!("the {name} version"))
@@ -611,9 +657,7 @@ fn params<'a>(
 impl Storage for PgStorage {
     fn create_group(&self, id: &str, name: &str) -> Result<Group> {
         self.run(async |c| {
-            let n = c
-                .execute(
-                    "INSERT INTO groups (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            let n = exec(&*c, "INSERT INTO groups (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                     &[&id, &name, &Utc::now()],
                 )
                 .await?;
@@ -629,9 +673,7 @@ impl Storage for PgStorage {
 
     fn groups(&self) -> Result<Vec<Group>> {
         self.run(async |c| {
-            let rows = c
-                .query("SELECT id, name FROM groups ORDER BY id", &[])
-                .await?;
+            let rows = rows(&*c, "SELECT id, name FROM groups ORDER BY id", &[]).await?;
             rows.iter()
                 .map(|r| {
                     Ok(Group {
@@ -651,7 +693,7 @@ impl Storage for PgStorage {
     ) -> Result<WorkerRecord> {
         self.run(async |c| {
             if let Some(g) = group_id
-                && c.query_opt("SELECT 1 FROM groups WHERE id = $1", &[&g])
+                && opt(&*c, "SELECT 1 FROM groups WHERE id = $1", &[&g])
                     .await?
                     .is_none()
             {
@@ -667,8 +709,7 @@ impl Storage for PgStorage {
                 group_id: group_id.map(Into::into),
                 role,
             };
-            c.execute(
-                "INSERT INTO workers (id, name, group_id, role, created_at) VALUES ($1, $2, $3, $4, $5)",
+            exec(&*c, "INSERT INTO workers (id, name, group_id, role, created_at) VALUES ($1, $2, $3, $4, $5)",
                 &[&worker.id, &worker.name, &worker.group_id, &role.code(), &Utc::now()],
             )
             .await?;
@@ -678,12 +719,14 @@ impl Storage for PgStorage {
 
     fn workers(&self) -> Result<Vec<WorkerRecord>> {
         self.run(async |c| {
-            let rows = c
-                .query(
-                    &format!("SELECT {WORKER_COLUMNS} FROM workers w ORDER BY w.group_id NULLS FIRST, w.name"),
-                    &[],
-                )
-                .await?;
+            let rows = rows(
+                &*c,
+                &format!(
+                    "SELECT {WORKER_COLUMNS} FROM workers w ORDER BY w.group_id NULLS FIRST, w.name"
+                ),
+                &[],
+            )
+            .await?;
             rows.iter().map(|r| worker_row(r, 0)).collect()
         })
     }
@@ -695,7 +738,7 @@ impl Storage for PgStorage {
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
         self.run(async |c| {
-            if c.query_opt("SELECT 1 FROM workers WHERE id = $1", &[&worker_id])
+            if opt(&*c, "SELECT 1 FROM workers WHERE id = $1", &[&worker_id])
                 .await?
                 .is_none()
             {
@@ -705,7 +748,8 @@ impl Storage for PgStorage {
                 }
                 .into());
             }
-            c.execute(
+            exec(
+                &*c,
                 "INSERT INTO enroll_codes (code_hash, worker_id, expires_at) VALUES ($1, $2, $3)",
                 &[&code_hash.as_slice(), &worker_id, &expires_at],
             )
@@ -723,9 +767,7 @@ impl Storage for PgStorage {
         self.run(async |c| {
             let tx = c.transaction().await?;
             // The code's row lock: two devices redeeming one code at once cannot both succeed.
-            let code = tx
-                .query_opt(
-                    "SELECT worker_id, expires_at, used_at FROM enroll_codes WHERE code_hash = $1 FOR UPDATE",
+            let code = opt(&tx, "SELECT worker_id, expires_at, used_at FROM enroll_codes WHERE code_hash = $1 FOR UPDATE",
                     &[&code_hash.as_slice()],
                 )
                 .await?;
@@ -738,17 +780,14 @@ impl Storage for PgStorage {
             if used_at.is_some() || expires_at < now {
                 return Err(StorageError::BadCode.into());
             }
-            if tx
-                .query_opt("SELECT 1 FROM devices WHERE id = $1", &[&device.id])
+            if opt(&tx, "SELECT 1 FROM devices WHERE id = $1", &[&device.id])
                 .await?
                 .is_some()
             {
                 return Err(StorageError::Conflict("this device is already enrolled".into()).into());
             }
             if let Some(local) = &device.local_worker_id {
-                let claimed = tx
-                    .query_opt(
-                        "SELECT 1 FROM workers WHERE id = $1 AND id <> $2
+                let claimed = opt(&tx, "SELECT 1 FROM workers WHERE id = $1 AND id <> $2
                          UNION ALL SELECT 1 FROM devices WHERE local_worker_id = $1 AND worker_id <> $2
                          LIMIT 1",
                         &[local, &worker_id],
@@ -761,14 +800,11 @@ impl Storage for PgStorage {
                     .into());
                 }
             }
-            tx.execute(
-                "UPDATE enroll_codes SET used_at = $1 WHERE code_hash = $2",
+            exec(&tx, "UPDATE enroll_codes SET used_at = $1 WHERE code_hash = $2",
                 &[&now, &code_hash.as_slice()],
             )
             .await?;
-            let inserted = tx
-                .execute(
-                    "INSERT INTO devices (id, worker_id, name, token_hash, local_worker_id, enrolled_at, signing_key)
+            let inserted = exec(&tx, "INSERT INTO devices (id, worker_id, name, token_hash, local_worker_id, enrolled_at, signing_key)
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     &[
                         &device.id,
@@ -791,9 +827,7 @@ impl Storage for PgStorage {
                     other?;
                 }
             }
-            let row = tx
-                .query_one(
-                    &format!("SELECT {WORKER_COLUMNS} FROM workers w WHERE w.id = $1"),
+            let row = one(&tx, &format!("SELECT {WORKER_COLUMNS} FROM workers w WHERE w.id = $1"),
                     &[&worker_id],
                 )
                 .await?;
@@ -805,12 +839,12 @@ impl Storage for PgStorage {
 
     fn devices(&self) -> Result<Vec<DeviceRecord>> {
         self.run(async |c| {
-            let rows = c
-                .query(
-                    &format!("SELECT {DEVICE_COLUMNS} FROM devices d ORDER BY d.enrolled_at, d.id"),
-                    &[],
-                )
-                .await?;
+            let rows = rows(
+                &*c,
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices d ORDER BY d.enrolled_at, d.id"),
+                &[],
+            )
+            .await?;
             rows.iter().map(device_row).collect()
         })
     }
@@ -841,8 +875,7 @@ impl Storage for PgStorage {
                     .last_seen_at
                     .is_none_or(|t| now - t > chrono::Duration::seconds(60))
             {
-                c.execute(
-                    "UPDATE devices SET last_seen_at = $1 WHERE id = $2",
+                exec(&*c, "UPDATE devices SET last_seen_at = $1 WHERE id = $2",
                     &[&now, &p.device.id],
                 )
                 .await?;
@@ -876,9 +909,7 @@ impl Storage for PgStorage {
             let mut log = LogWriter::new(self.commit_ordered);
             log.lock(&tx).await?;
             for m in moves {
-                let now = tx
-                    .query_opt(
-                        "SELECT group_id, worker_id FROM assignments WHERE household = $1 FOR UPDATE",
+                let now = opt(&tx, "SELECT group_id, worker_id FROM assignments WHERE household = $1 FOR UPDATE",
                         &[&m.household],
                     )
                     .await?
@@ -896,8 +927,7 @@ impl Storage for PgStorage {
                     ))
                     .into());
                 }
-                tx.execute(
-                    "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES ($1, $2, $3, $4)
+                exec(&tx, "INSERT INTO assignments (household, group_id, worker_id, updated_at) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (household) DO UPDATE SET group_id = EXCLUDED.group_id,
                         worker_id = EXCLUDED.worker_id, updated_at = EXCLUDED.updated_at",
                     &[&m.household, &m.to.group_id, &m.to.worker_id, &at],
@@ -916,12 +946,12 @@ impl Storage for PgStorage {
 
     fn assignments(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Assignment>> {
         self.run(async |c| {
-            let rows = c
-                .query(
-                    "SELECT household, group_id, worker_id FROM assignments WHERE household = ANY($1)",
-                    &[&households],
-                )
-                .await?;
+            let rows = rows(
+                &*c,
+                "SELECT household, group_id, worker_id FROM assignments WHERE household = ANY($1)",
+                &[&households],
+            )
+            .await?;
             rows.iter()
                 .map(|r| {
                     Ok((
@@ -938,9 +968,7 @@ impl Storage for PgStorage {
 
     fn standings(&self, households: &[Uuid]) -> Result<HashMap<Uuid, Standing>> {
         self.run(async |c| {
-            let rows = c
-                .query(
-                    "SELECT a.household, a.group_id, a.worker_id, k.survivor, s.household, s.group_id, s.worker_id
+            let rows = rows(&*c, "SELECT a.household, a.group_id, a.worker_id, k.survivor, s.household, s.group_id, s.worker_id
                      FROM assignments a
                      LEFT JOIN links k ON k.retired = a.household
                      LEFT JOIN assignments s ON s.household = k.survivor
@@ -979,12 +1007,12 @@ impl Storage for PgStorage {
     fn known_hashes(&self, household: Uuid, hashes: &[Hash]) -> Result<HashSet<Hash>> {
         let wanted: Vec<&[u8]> = hashes.iter().map(|h| h.as_slice()).collect();
         self.run(async |c| {
-            let rows = c
-                .query(
-                    "SELECT hash FROM changes WHERE hash = ANY($1) AND household = $2",
-                    &[&wanted, &household],
-                )
-                .await?;
+            let rows = rows(
+                &*c,
+                "SELECT hash FROM changes WHERE hash = ANY($1) AND household = $2",
+                &[&wanted, &household],
+            )
+            .await?;
             rows.iter()
                 .map(|r| {
                     hash_of(r.try_get::<_, &[u8]>(0)?, || {
@@ -1031,14 +1059,14 @@ impl Storage for PgStorage {
 
     fn national_id_households(&self, national_id: &str) -> Result<HashMap<Uuid, Assignment>> {
         self.run(async |c| {
-            let rows = c
-                .query(
-                    "SELECT n.household, a.group_id, a.worker_id FROM national_ids n
+            let rows = rows(
+                &*c,
+                "SELECT n.household, a.group_id, a.worker_id FROM national_ids n
                      LEFT JOIN assignments a ON a.household = n.household
                      WHERE n.national_id = $1",
-                    &[&national_id],
-                )
-                .await?;
+                &[&national_id],
+            )
+            .await?;
             rows.iter()
                 .map(|r| {
                     Ok((
@@ -1062,21 +1090,26 @@ impl Storage for PgStorage {
         self.run(async |c| {
             let tx = c.transaction().await?;
             // The device's row lock: parallel lookups by one device count one after another.
-            tx.execute("SELECT 1 FROM devices WHERE id = $1 FOR UPDATE", &[&device])
-                .await?;
+            exec(
+                &tx,
+                "SELECT 1 FROM devices WHERE id = $1 FOR UPDATE",
+                &[&device],
+            )
+            .await?;
             let now_ms = now.timestamp_millis();
             let hour_ago = now_ms - 3_600_000;
-            tx.execute(
+            exec(
+                &tx,
                 "DELETE FROM lookups WHERE device_id = $1 AND at <= $2",
                 &[&device, &hour_ago],
             )
             .await?;
-            let r = tx
-                .query_one(
-                    "SELECT count(*), min(at) FROM lookups WHERE device_id = $1",
-                    &[&device],
-                )
-                .await?;
+            let r = one(
+                &tx,
+                "SELECT count(*), min(at) FROM lookups WHERE device_id = $1",
+                &[&device],
+            )
+            .await?;
             let (count, oldest): (i64, Option<i64>) = (r.try_get(0)?, r.try_get(1)?);
             if count >= i64::from(limit.per_hour) {
                 let frees = oldest.unwrap_or(now_ms) + 3_600_000;
@@ -1085,7 +1118,8 @@ impl Storage for PgStorage {
                         .unwrap_or(now + chrono::Duration::hours(1)),
                 ));
             }
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO lookups (device_id, at) VALUES ($1, $2)",
                 &[&device, &now_ms],
             )
@@ -1171,12 +1205,12 @@ impl Storage for PgStorage {
 
     fn household_changes(&self, household: Uuid) -> Result<Vec<Vec<u8>>> {
         self.run(async |c| {
-            let rows = c
-                .query(
-                    "SELECT bytes FROM changes WHERE household = $1 ORDER BY seq",
-                    &[&household],
-                )
-                .await?;
+            let rows = rows(
+                &*c,
+                "SELECT bytes FROM changes WHERE household = $1 ORDER BY seq",
+                &[&household],
+            )
+            .await?;
             rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
         })
     }
@@ -1193,17 +1227,14 @@ impl Storage for PgStorage {
             // A count whose loss at a crash costs nothing worth waiting for the disk.
             tx.batch_execute("SET LOCAL synchronous_commit = off").await?;
             // The device's row lock: parallel pushes by one device are charged one at a time.
-            tx.execute("SELECT 1 FROM devices WHERE id = $1 FOR UPDATE", &[&device])
+            exec(&tx, "SELECT 1 FROM devices WHERE id = $1 FOR UPDATE", &[&device])
                 .await?;
             let start = quota_window_start(now);
-            tx.execute(
-                "DELETE FROM push_usage WHERE device_id = $1 AND hour < $2",
+            exec(&tx, "DELETE FROM push_usage WHERE device_id = $1 AND hour < $2",
                 &[&device, &start],
             )
             .await?;
-            let rows = tx
-                .query(
-                    "SELECT hour, bytes, changes FROM push_usage WHERE device_id = $1 ORDER BY hour",
+            let rows = rows(&tx, "SELECT hour, bytes, changes FROM push_usage WHERE device_id = $1 ORDER BY hour",
                     &[&device],
                 )
                 .await?;
@@ -1243,8 +1274,7 @@ impl Storage for PgStorage {
                 }
                 return Ok(Charge::Refused { usage, resets_at });
             }
-            tx.execute(
-                "INSERT INTO push_usage (device_id, hour, bytes, changes) VALUES ($1, $2, $3, $4)
+            exec(&tx, "INSERT INTO push_usage (device_id, hour, bytes, changes) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (device_id, hour) DO UPDATE SET bytes = push_usage.bytes + EXCLUDED.bytes,
                     changes = push_usage.changes + EXCLUDED.changes",
                 &[
@@ -1269,8 +1299,7 @@ impl Storage for PgStorage {
         self.run(async |c| {
             let tx = c.transaction().await?;
             tx.batch_execute("SET LOCAL synchronous_commit = off").await?;
-            tx.execute(
-                "UPDATE push_usage SET bytes = greatest(bytes - $1, 0), changes = greatest(changes - $2, 0)
+            exec(&tx, "UPDATE push_usage SET bytes = greatest(bytes - $1, 0), changes = greatest(changes - $2, 0)
                  WHERE device_id = $3 AND hour = $4",
                 &[
                     &sql_count(amount.bytes),
@@ -1287,13 +1316,13 @@ impl Storage for PgStorage {
 
     fn push_usage(&self, now: DateTime<Utc>) -> Result<HashMap<Uuid, PushUsage>> {
         self.run(async |c| {
-            let rows = c
-                .query(
-                    "SELECT device_id, sum(bytes)::BIGINT, sum(changes)::BIGINT FROM push_usage
+            let rows = rows(
+                &*c,
+                "SELECT device_id, sum(bytes)::BIGINT, sum(changes)::BIGINT FROM push_usage
                      WHERE hour >= $1 GROUP BY device_id",
-                    &[&quota_window_start(now)],
-                )
-                .await?;
+                &[&quota_window_start(now)],
+            )
+            .await?;
             rows.iter()
                 .map(|r| {
                     let id: Uuid = r.try_get(0)?;
@@ -1320,13 +1349,13 @@ impl Storage for PgStorage {
                 .start()
                 .await?;
             let version = version_of(&tx, "directory").await?;
-            let rows = tx
-                .query(
-                    "SELECT d.id, w.id, w.name, w.group_id, d.revoked_at IS NOT NULL, d.signing_key
+            let rows = rows(
+                &tx,
+                "SELECT d.id, w.id, w.name, w.group_id, d.revoked_at IS NOT NULL, d.signing_key
                      FROM devices d JOIN workers w ON w.id = d.worker_id ORDER BY d.id",
-                    &[],
-                )
-                .await?;
+                &[],
+            )
+            .await?;
             let devices = rows
                 .iter()
                 .map(|r| {
@@ -1356,13 +1385,21 @@ impl Storage for PgStorage {
             let tx = c.transaction().await?;
             let now = Utc::now();
             for p in &batch {
-                let inserted = tx
-                    .execute(
-                        "INSERT INTO partners (code, kind, name, branch, district, active, created_at)
+                let inserted = exec(
+                    &tx,
+                    "INSERT INTO partners (code, kind, name, branch, district, active, created_at)
                          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING",
-                        &[&p.code, &p.kind.code(), &p.name, &p.branch, &p.district, &p.active, &now],
-                    )
-                    .await?;
+                    &[
+                        &p.code,
+                        &p.kind.code(),
+                        &p.name,
+                        &p.branch,
+                        &p.district,
+                        &p.active,
+                        &now,
+                    ],
+                )
+                .await?;
                 if inserted == 0 {
                     return Err(StorageError::Conflict(format!(
                         "partner {} already exists; nothing was added (`partner list` shows it)",
@@ -1379,14 +1416,14 @@ impl Storage for PgStorage {
     fn set_partner_active(&self, code: &str, active: bool) -> Result<()> {
         self.run(async |c| {
             let tx = c.transaction().await?;
-            let now: Option<bool> = tx
-                .query_opt(
-                    "SELECT active FROM partners WHERE code = $1 FOR UPDATE",
-                    &[&code],
-                )
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
+            let now: Option<bool> = opt(
+                &tx,
+                "SELECT active FROM partners WHERE code = $1 FOR UPDATE",
+                &[&code],
+            )
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
             match now {
                 None => {
                     return Err(StorageError::NotFound {
@@ -1397,7 +1434,8 @@ impl Storage for PgStorage {
                 }
                 Some(now) if now == active => {}
                 Some(_) => {
-                    tx.execute(
+                    exec(
+                        &tx,
                         "UPDATE partners SET active = $1 WHERE code = $2",
                         &[&active, &code],
                     )
@@ -1415,7 +1453,7 @@ impl Storage for PgStorage {
 
     fn versions(&self) -> Result<Versions> {
         self.run(async |c| {
-            let rows = c.query("SELECT name, version FROM versions", &[]).await?;
+            let rows = rows(&*c, "SELECT name, version FROM versions", &[]).await?;
             let mut versions = Versions {
                 directory: 0,
                 scope: 0,
@@ -1494,8 +1532,12 @@ impl Storage for PgStorage {
 
     fn enroll_succeeded(&self, source: &str) -> Result<()> {
         self.run(async |c| {
-            c.execute("DELETE FROM enroll_failures WHERE source = $1", &[&source])
-                .await?;
+            exec(
+                &*c,
+                "DELETE FROM enroll_failures WHERE source = $1",
+                &[&source],
+            )
+            .await?;
             Ok(())
         })
     }

@@ -615,30 +615,4 @@ mod tests {
             }
         }
     }
-
-    /// How long each way takes (release: `cargo test --release -p madadkar-load -- --ignored`).
-    #[test]
-    #[ignore]
-    fn timing() {
-        use std::time::Instant;
-        let at = Utc::now();
-        let synth = Synth::new(7, 3, at.date_naive());
-        let a = author("x");
-        let n = 2000u32;
-        let t = Instant::now();
-        for i in 0..u64::from(n) {
-            synth
-                .registration(i, Uuid::now_v7(), &a, "g", at)
-                .expect("made");
-        }
-        eprintln!("document API: {:?} a household", t.elapsed() / n);
-        let template = Template::new(synth, at).expect("template");
-        let t = Instant::now();
-        for i in 0..u64::from(n) {
-            template
-                .registration(i, Uuid::now_v7(), &a, "g")
-                .expect("copy");
-        }
-        eprintln!("template: {:?} a household", t.elapsed() / n);
-    }
 }

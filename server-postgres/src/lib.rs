@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use madadkar_schema::{Partner, PartnerKind, Role, change::parse_change};
 use madadkar_server_storage::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
+use madadkar_server_storage::sql::VISIBILITY_JOINS;
 use madadkar_server_storage::*;
 use tokio_postgres::{NoTls, Row, error::SqlState, types::ToSql};
 use uuid::Uuid;
@@ -346,35 +347,9 @@ fn hash_of(bytes: &[u8], what: impl FnOnce() -> String) -> PgResult<Hash> {
         .map_err(|_| corrupt(format!("{} is not 32 bytes", what())))
 }
 
-/// The joins [`visible_to`]'s condition reads, after a household's own assignment `a`: its
-/// merge link `k` and its survivor's assignment `s`.
-const VISIBILITY_JOINS: &str = "LEFT JOIN links k ON k.retired = a.household
-     LEFT JOIN assignments s ON s.household = k.survivor";
-
-/// The SQL condition (parameters from `$first`) that a household is visible to `scope`: the
-/// SQL form of [`Scope::sees`] (as in the SQLite backend); `None` for a scope that holds none.
+/// [`sql::visible_to`] with this backend's placeholders.
 fn visible_to(scope: &Scope, first: usize) -> Option<(String, Vec<String>)> {
-    let (g, w) = (first, first + 1);
-    let assigned_in = |t: &str| match scope {
-        Scope::Everything => "TRUE".to_string(),
-        Scope::Group(_) => format!("{t}.group_id = ${g}"),
-        Scope::GroupWorker { .. } => {
-            format!("({t}.group_id = ${g} AND ({t}.worker_id IS NULL OR {t}.worker_id = ${w}))")
-        }
-        Scope::Nothing => "FALSE".to_string(),
-    };
-    let args = match scope {
-        Scope::Everything => vec![],
-        Scope::Group(g) => vec![g.clone()],
-        Scope::GroupWorker { group, worker } => vec![group.clone(), worker.clone()],
-        Scope::Nothing => return None,
-    };
-    let clause = format!(
-        "({} OR (s.household IS NOT NULL AND {}))",
-        assigned_in("a"),
-        assigned_in("s")
-    );
-    Some((clause, args))
+    sql::visible_to(scope, first, |n| format!("${n}"))
 }
 
 /// The log's committed head: with the visibility rule, everything at or below it is final.
@@ -1250,29 +1225,8 @@ impl Storage for PgStorage {
                     },
                 ));
             }
-            let usage = hours.iter().fold(PushUsage::default(), |sum, (_, u)| PushUsage {
-                bytes: sum.bytes.saturating_add(u.bytes),
-                changes: sum.changes.saturating_add(u.changes),
-            });
-            let fits = |u: PushUsage| {
-                u.bytes.saturating_add(amount.bytes) <= quota.bytes
-                    && u.changes.saturating_add(amount.changes) <= quota.changes
-            };
-            if !fits(usage) {
-                let mut left = usage;
-                let mut resets_at = None;
-                if fits(PushUsage::default()) {
-                    for (hour, u) in &hours {
-                        left.bytes -= u.bytes;
-                        left.changes -= u.changes;
-                        if fits(left) {
-                            resets_at =
-                                DateTime::from_timestamp((hour + QUOTA_WINDOW_HOURS) * 3600, 0);
-                            break;
-                        }
-                    }
-                }
-                return Ok(Charge::Refused { usage, resets_at });
+            if let Some(refused) = sql::quota_refusal(&hours, amount, quota) {
+                return Ok(refused);
             }
             exec(&tx, "INSERT INTO push_usage (device_id, hour, bytes, changes) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (device_id, hour) DO UPDATE SET bytes = push_usage.bytes + EXCLUDED.bytes,

@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use madadkar_server_storage::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
+use madadkar_server_storage::sql::VISIBILITY_JOINS;
 use madadkar_server_storage::*;
 
 mod actor_seq;
@@ -312,39 +313,9 @@ fn version_of(c: &Connection, table: &'static str) -> SqlResult<u64> {
     stored_count(version, || format!("the {table}"))
 }
 
-/// The joins [`visible_to`]'s condition reads, after a household's own assignment `a`: its merge
-/// link `k` and its survivor's assignment `s` (NULL when it was not merged, or the survivor is
-/// not on the server).
-const VISIBILITY_JOINS: &str = "LEFT JOIN links k ON k.retired = a.household
-     LEFT JOIN assignments s ON s.household = k.survivor";
-
-/// The SQL condition (parameters from `?{first}`) that a household is visible to `scope`: the SQL
-/// form of [`Scope::sees`], over its own assignment `a` and its survivor's `s` (see
-/// [`VISIBILITY_JOINS`]); `None` for a scope that holds none.
+/// [`sql::visible_to`] with this backend's placeholders.
 fn visible_to(scope: &Scope, first: usize) -> Option<(String, Vec<String>)> {
-    let (g, w) = (first, first + 1);
-    let assigned_in = |t: &str| match scope {
-        Scope::Everything => "1".to_string(),
-        Scope::Group(_) => format!("{t}.group_id = ?{g}"),
-        Scope::GroupWorker { .. } => {
-            format!("({t}.group_id = ?{g} AND ({t}.worker_id IS NULL OR {t}.worker_id = ?{w}))")
-        }
-        Scope::Nothing => "0".to_string(),
-    };
-    let args = match scope {
-        Scope::Everything => vec![],
-        Scope::Group(g) => vec![g.clone()],
-        Scope::GroupWorker { group, worker } => vec![group.clone(), worker.clone()],
-        Scope::Nothing => return None,
-    };
-    // `s.household IS NOT NULL`: a link to a survivor the server does not hold adds no one
-    // (the coordinator's "1" would otherwise match it).
-    let clause = format!(
-        "({} OR (s.household IS NOT NULL AND {}))",
-        assigned_in("a"),
-        assigned_in("s")
-    );
-    Some((clause, args))
+    sql::visible_to(scope, first, |n| format!("?{n}"))
 }
 
 /// The last sequence number of the log (0 when empty).
@@ -1026,29 +997,8 @@ impl Storage for SqliteStorage {
                 })?;
                 rows.collect::<SqlResult<_>>()?
             };
-            let usage = hours.iter().fold(PushUsage::default(), |sum, (_, u)| PushUsage {
-                bytes: sum.bytes.saturating_add(u.bytes),
-                changes: sum.changes.saturating_add(u.changes),
-            });
-            let fits = |u: PushUsage| {
-                u.bytes.saturating_add(amount.bytes) <= quota.bytes
-                    && u.changes.saturating_add(amount.changes) <= quota.changes
-            };
-            if !fits(usage) {
-                // The earliest moment enough old hours have left the window for this push.
-                let mut left = usage;
-                let mut resets_at = None;
-                if fits(PushUsage::default()) {
-                    for (hour, u) in &hours {
-                        left.bytes -= u.bytes;
-                        left.changes -= u.changes;
-                        if fits(left) {
-                            resets_at = DateTime::from_timestamp((hour + QUOTA_WINDOW_HOURS) * 3600, 0);
-                            break;
-                        }
-                    }
-                }
-                return Ok(Charge::Refused { usage, resets_at });
+            if let Some(refused) = sql::quota_refusal(&hours, amount, quota) {
+                return Ok(refused);
             }
             tx.execute(
                 "INSERT INTO push_usage (device_id, hour, bytes, changes) VALUES (?1, ?2, ?3, ?4)

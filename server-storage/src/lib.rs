@@ -12,6 +12,7 @@ pub mod audit;
 pub mod conformance;
 pub mod facts;
 pub mod partners;
+pub mod sql;
 
 use std::collections::{HashMap, HashSet};
 

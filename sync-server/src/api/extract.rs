@@ -17,8 +17,9 @@ use crate::api::error::ApiError;
 use crate::auth;
 use crate::storage::{Principal, Storage};
 
-/// The calling device and its worker, from the bearer token. Looked up on every request, so a
-/// revocation takes effect on the device's very next call.
+/// The calling device and its worker, from the bearer token. Looked up on every request (once:
+/// the push quota's layer hands on what it looked up), so a revocation takes effect on the
+/// device's very next call.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
 
@@ -29,6 +30,10 @@ impl<S: Storage> FromRequestParts<Arc<AppState<S>>> for Authenticated {
         parts: &mut Parts,
         state: &Arc<AppState<S>>,
     ) -> Result<Self, ApiError> {
+        // Already looked up for this request by the push quota's layer (not revoked then).
+        if let Some(known) = parts.extensions.remove::<Self>() {
+            return Ok(known);
+        }
         let token = parts
             .headers
             .get(header::AUTHORIZATION)

@@ -49,7 +49,12 @@ pub async fn push_quota<S: Storage>(
         Err(e) => return e.into_response(),
     };
     let device = principal.device.id;
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // The handler's `Authenticated` takes the principal from here rather than looking the
+    // token up a second time (the same request, the same header, checked just now).
+    parts
+        .extensions
+        .insert(super::extract::Authenticated(principal));
     // Read within the body limit and deadline the handler would have applied.
     let body =
         match extract::Body::from_request(Request::from_parts(parts.clone(), body), &()).await {

@@ -24,8 +24,8 @@ use madadkar_schema::{
     wire::{self, DocSyncFrame, ErrorBody, PullBatch, PushResponse, WireChange},
 };
 use madadkar_server::{
-    AppState, Limits, admin, auth,
-    storage::{IncomingChange, NewDevice, Storage, StorageError, sqlite::SqliteStorage},
+    AppState, Limits, admin,
+    storage::{IncomingChange, Storage, StorageError, sqlite::SqliteStorage},
 };
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -80,38 +80,7 @@ impl Server {
     }
 
     fn device(&self, role: &str) -> Device {
-        let worker =
-            admin::add_worker(self.storage.as_ref(), "w", Some("g1"), role).expect("worker");
-        let code = *Uuid::now_v7().as_bytes();
-        let mut code_hash = [0u8; 32];
-        code_hash[..16].copy_from_slice(&code);
-        self.storage
-            .create_enroll_code(
-                &worker.id,
-                code_hash,
-                Utc::now() + chrono::Duration::hours(1),
-            )
-            .expect("code");
-        let id = Uuid::now_v7();
-        let token = auth::new_token().expect("token");
-        self.storage
-            .enroll(
-                code_hash,
-                NewDevice {
-                    id,
-                    name: "laptop".into(),
-                    token_hash: auth::hash(&token),
-                    local_worker_id: None,
-                    signing_key: None,
-                },
-                Utc::now(),
-            )
-            .expect("enrol");
-        Device {
-            id,
-            worker_id: worker.id,
-            token,
-        }
+        common::enrolled_device(self.storage.as_ref(), role, Some("g1"))
     }
 
     async fn send(

@@ -19,8 +19,8 @@ use axum::{
 use chrono::Utc;
 use madadkar_schema::wire::{self, ErrorBody, WireChange};
 use madadkar_server::{
-    AppState, Guards, Limits, admin, auth,
-    storage::{NewDevice, PushQuota, Storage, sqlite::SqliteStorage},
+    AppState, Guards, Limits, admin,
+    storage::{PushQuota, Storage, sqlite::SqliteStorage},
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -70,32 +70,7 @@ impl Server {
 
     /// A field worker's enrolled device, made through the storage (not the rate-limited API).
     fn device(&self) -> Device {
-        let worker =
-            admin::add_worker(self.storage.as_ref(), "w", Some("g1"), "field").expect("worker");
-        let code = [7u8; 32].map(|b| b ^ (Uuid::now_v7().as_bytes()[15]));
-        self.storage
-            .create_enroll_code(&worker.id, code, Utc::now() + chrono::Duration::hours(1))
-            .expect("code");
-        let id = Uuid::now_v7();
-        let token = auth::new_token().expect("token");
-        self.storage
-            .enroll(
-                code,
-                NewDevice {
-                    id,
-                    name: "laptop".into(),
-                    token_hash: auth::hash(&token),
-                    local_worker_id: None,
-                    signing_key: None,
-                },
-                Utc::now(),
-            )
-            .expect("enrol");
-        Device {
-            id,
-            worker_id: worker.id,
-            token,
-        }
+        common::enrolled_device(self.storage.as_ref(), "field", Some("g1"))
     }
 }
 

@@ -27,8 +27,8 @@ use madadkar_schema::{
     wire::{self, DocSyncFrame, WireChange},
 };
 use madadkar_server::{
-    AppState, Guards, Limits, admin, auth,
-    storage::{NewDevice, Storage, sqlite::SqliteStorage},
+    AppState, Guards, Limits, admin,
+    storage::{Storage, sqlite::SqliteStorage},
 };
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -76,33 +76,7 @@ impl Cluster {
     }
 
     fn device(&self, role: &str) -> Device {
-        let worker =
-            admin::add_worker(self.storage.as_ref(), "w", Some("g1"), role).expect("worker");
-        let mut code = [0u8; 32];
-        code[..16].copy_from_slice(Uuid::now_v7().as_bytes());
-        self.storage
-            .create_enroll_code(&worker.id, code, Utc::now() + chrono::Duration::hours(1))
-            .expect("code");
-        let id = Uuid::now_v7();
-        let token = auth::new_token().expect("token");
-        self.storage
-            .enroll(
-                code,
-                NewDevice {
-                    id,
-                    name: "laptop".into(),
-                    token_hash: auth::hash(&token),
-                    local_worker_id: None,
-                    signing_key: None,
-                },
-                Utc::now(),
-            )
-            .expect("enrol");
-        Device {
-            id,
-            worker_id: worker.id,
-            token,
-        }
+        common::enrolled_device(self.storage.as_ref(), role, Some("g1"))
     }
 }
 

@@ -19,10 +19,9 @@ use madadkar_schema::{
     wire::{self, AssignResponse, LookupResponse, PullBatch, ScopeList, WireChange},
 };
 use madadkar_server::{
-    AppState, Guards, Limits, admin, auth, router,
+    AppState, Guards, Limits, admin, router,
     storage::{
-        Assignment, LookupLimit, NewDevice, Reassignment, Storage, StorageError,
-        sqlite::SqliteStorage,
+        Assignment, LookupLimit, Reassignment, Storage, StorageError, sqlite::SqliteStorage,
     },
 };
 use serde_json::{Value, json};
@@ -142,34 +141,7 @@ impl World {
     /// A worker of `role` in `group` with an enrolled device (enrolled in the storage: the
     /// enrolment endpoint and its rate limits are tested elsewhere).
     fn device(&self, role: &str, group: Option<&str>) -> Device {
-        let worker = admin::add_worker(self.storage.as_ref(), "w", group, role).expect("a worker");
-        let code = [7u8; 32];
-        let mut code = code;
-        code[..16].copy_from_slice(Uuid::now_v7().as_bytes());
-        let now = Utc::now();
-        self.storage
-            .create_enroll_code(&worker.id, code, now + chrono::Duration::hours(1))
-            .expect("code");
-        let id = Uuid::now_v7();
-        let token = format!("token-{id}");
-        self.storage
-            .enroll(
-                code,
-                NewDevice {
-                    id,
-                    name: "laptop".into(),
-                    token_hash: auth::hash(&token),
-                    local_worker_id: None,
-                    signing_key: None,
-                },
-                now,
-            )
-            .expect("enrol");
-        Device {
-            id,
-            worker_id: worker.id,
-            token,
-        }
+        common::enrolled_device(self.storage.as_ref(), role, group)
     }
 
     async fn call_on(

@@ -1,11 +1,17 @@
 //! What the server's API tests share: an enrolled device that makes real household changes,
-//! and the check that an answer is the documented JSON error.
+//! enrolled straight through the storage, and the check that an answer is the documented JSON
+//! error.
 
 #![allow(dead_code)]
 
 use automerge::ActorId;
 use axum::http::StatusCode;
+use chrono::Utc;
 use madadkar_schema::wire::{ErrorBody, WireChange};
+use madadkar_server::{
+    admin, auth,
+    storage::{NewDevice, Storage},
+};
 use uuid::Uuid;
 
 /// An enrolled device: its id (its Automerge actor), its worker and its token.
@@ -37,6 +43,38 @@ impl Device {
         .expect("a household");
         let change = doc.changes_since(&[]).remove(0);
         WireChange::new(household, 0, change.raw_bytes().to_vec())
+    }
+}
+
+/// A new worker of `role` in `group` with a device enrolled through the storage (the enrolment
+/// endpoint and its rate limits are tested on their own).
+pub fn enrolled_device(storage: &impl Storage, role: &str, group: Option<&str>) -> Device {
+    let worker = admin::add_worker(storage, "w", group, role).expect("a worker");
+    let mut code = [7u8; 32];
+    code[..16].copy_from_slice(Uuid::now_v7().as_bytes());
+    let now = Utc::now();
+    storage
+        .create_enroll_code(&worker.id, code, now + chrono::Duration::hours(1))
+        .expect("code");
+    let id = Uuid::now_v7();
+    let token = auth::new_token().expect("token");
+    storage
+        .enroll(
+            code,
+            NewDevice {
+                id,
+                name: "laptop".into(),
+                token_hash: auth::hash(&token),
+                local_worker_id: None,
+                signing_key: None,
+            },
+            now,
+        )
+        .expect("enrol");
+    Device {
+        id,
+        worker_id: worker.id,
+        token,
     }
 }
 

@@ -9,7 +9,9 @@
 use std::collections::BTreeSet;
 
 use automerge::{AutoCommit, Change};
-use madadkar_schema::{DocumentError, HouseholdDoc, change::parse_change, document::untrusted};
+use madadkar_schema::{
+    DocumentError, Household, HouseholdDoc, change::parse_change, document::untrusted,
+};
 use uuid::Uuid;
 
 use crate::HouseholdFacts;
@@ -47,18 +49,23 @@ pub fn stored_document(household: Uuid, stored: Vec<Change>) -> AutoCommit {
 
 /// The facts of a household document that passed the push's checks.
 pub fn of(household: Uuid, doc: &HouseholdDoc) -> Result<HouseholdFacts, DocumentError> {
-    let read = doc.read()?;
+    Ok(of_read(household, &doc.read()?))
+}
+
+/// The facts of a household already read from its document (for a caller that reads it for
+/// other checks too, and need not read it twice).
+pub fn of_read(household: Uuid, read: &Household) -> HouseholdFacts {
     let national_ids: BTreeSet<String> = read
         .members
         .iter()
         .filter_map(|m| m.national_id.as_ref())
         .map(|n| n.as_str().to_string())
         .collect();
-    Ok(HouseholdFacts {
+    HouseholdFacts {
         household,
         national_ids: national_ids.into_iter().collect(),
-        merged_into: read.merged.map(|link| link.survivor),
-    })
+        merged_into: read.merged.as_ref().map(|link| link.survivor),
+    }
 }
 
 /// The facts of a household rebuilt from its stored changes (each parsed within the bounds of

@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 use automerge::{Change, ChangeHash};
 use axum::http::StatusCode;
 use madadkar_schema::{
-    DocumentError, HouseholdDoc, ReviewAction, change::parse_change, document::SCHEMA_VERSION,
-    wire::WireChange,
+    DocumentError, Household, HouseholdDoc, ReviewAction, change::parse_change,
+    document::SCHEMA_VERSION, wire::WireChange,
 };
 use uuid::Uuid;
 
@@ -105,10 +105,13 @@ pub(super) fn check_documents<S: Storage>(
         let doc = stored_document(household, stored);
         let before = doc.clone();
         let checked = HouseholdDoc::check_received(doc, new, household).and_then(|doc| {
-            let now = supervisor_steps(&doc)?;
+            // Read once for both the supervisor's steps and the facts.
+            let read = doc.read()?;
+            let now = supervisor_steps(&read);
             if now != SupervisorSteps::default() {
                 let held = HouseholdDoc::from_automerge(before)
-                    .and_then(|b| supervisor_steps(&b))
+                    .and_then(|b| b.read())
+                    .map(|b| supervisor_steps(&b))
                     .unwrap_or_default();
                 if now.reviews.iter().any(|s| !held.reviews.contains(s)) {
                     reviewed.push(household);
@@ -121,7 +124,7 @@ pub(super) fn check_documents<S: Storage>(
                     graduated.push(household);
                 }
             }
-            crate::facts::of(household, &doc)
+            Ok(crate::facts::of_read(household, &read))
         });
         match checked {
             Ok(f) => facts.push(f),
@@ -197,8 +200,7 @@ struct SupervisorSteps {
     criteria: Option<madadkar_schema::GraduationCriteria>,
 }
 
-fn supervisor_steps(doc: &HouseholdDoc) -> Result<SupervisorSteps, DocumentError> {
-    let household = doc.read()?;
+fn supervisor_steps(household: &Household) -> SupervisorSteps {
     let reviews = household
         .visits
         .iter()
@@ -206,13 +208,13 @@ fn supervisor_steps(doc: &HouseholdDoc) -> Result<SupervisorSteps, DocumentError
         .filter(|e| matches!(e.action, ReviewAction::Approved | ReviewAction::Returned))
         .map(|e| e.id)
         .collect();
-    Ok(SupervisorSteps {
+    SupervisorSteps {
         reviews,
         statuses: household.status_events.iter().map(|e| e.id).collect(),
         graduated: household.status == madadkar_schema::HouseholdStatus::Graduated,
         criteria: (household.criteria != madadkar_schema::GraduationCriteria::default())
             .then_some(household.criteria),
-    })
+    }
 }
 
 /// A household's stored changes, parsed within the same bounds as received ones.

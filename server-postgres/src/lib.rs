@@ -18,9 +18,11 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
-use madadkar_schema::{Partner, PartnerKind, Role, change::parse_change};
+use madadkar_schema::{Partner, PartnerKind, Role};
 use madadkar_server_storage::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
-use madadkar_server_storage::sql::VISIBILITY_JOINS;
+use madadkar_server_storage::sql::{
+    VISIBILITY_JOINS, actor_seq, quota_hour, quota_window_start, sql_count,
+};
 use madadkar_server_storage::*;
 use tokio_postgres::{NoTls, Row, error::SqlState, types::ToSql};
 use uuid::Uuid;
@@ -285,19 +287,6 @@ pub(crate) async fn rows(
 ) -> PgResult<Vec<Row>> {
     let statement = c.prepare_cached(sql).await?;
     Ok(c.query(&statement, params).await?)
-}
-
-/// The push quota's hour bucket of a time.
-fn quota_hour(t: DateTime<Utc>) -> i64 {
-    t.timestamp().div_euclid(3600)
-}
-
-fn quota_window_start(now: DateTime<Utc>) -> i64 {
-    quota_hour(now) - (QUOTA_WINDOW_HOURS - 1)
-}
-
-fn sql_count(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 fn stored_count(n: i64, what: impl FnOnce() -> String) -> PgResult<u64> {
@@ -573,14 +562,6 @@ async fn store_push(
     write_facts(tx, log, &push.facts).await?;
     audit::append_in(tx, &push.audit, push.at).await?;
     Ok(seqs)
-}
-
-/// A change's actor and sequence number, read from its bytes (`None` for bytes that are no
-/// change). Sequence numbers count per actor and per document.
-fn actor_seq(bytes: &[u8]) -> Option<(Vec<u8>, i64)> {
-    let change = parse_change(bytes).ok()?;
-    let seq = i64::try_from(change.seq()).ok()?;
-    Some((change.actor_id().to_bytes().to_vec(), seq))
 }
 
 fn partner_row(r: &Row) -> PgResult<Partner> {

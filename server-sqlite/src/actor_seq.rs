@@ -3,7 +3,6 @@
 //! would fail on "duplicate seq" for good. A migration step of its own, the backfill of rows
 //! stored before it, and the check a store runs inside its write transaction.
 
-use madadkar_schema::change::parse_change;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -18,15 +17,6 @@ ALTER TABLE changes ADD COLUMN actor BLOB;
 ALTER TABLE changes ADD COLUMN actor_seq INTEGER;
 CREATE INDEX changes_by_actor_seq ON changes (household, actor, actor_seq);
 "#;
-
-/// A change's actor and sequence number, read from its bytes within the bounds of any
-/// received change; `None` for bytes that are no change. Automerge sequence numbers are
-/// counted per actor and per document, so the pair is unique only within one household.
-pub(super) fn of(bytes: &[u8]) -> Option<(Vec<u8>, i64)> {
-    let change = parse_change(bytes).ok()?;
-    let seq = i64::try_from(change.seq()).ok()?;
-    Some((change.actor_id().to_bytes().to_vec(), seq))
-}
 
 /// The index of [`MIGRATION`] among the steps, wherever a merge put it.
 pub(super) fn step() -> Option<usize> {
@@ -44,7 +34,7 @@ pub(super) fn backfill(conn: &mut Connection) -> SqlResult<()> {
             .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         for (seq, bytes) in pending {
-            if let Some((actor, actor_seq)) = of(&bytes) {
+            if let Some((actor, actor_seq)) = madadkar_server_storage::sql::actor_seq(&bytes) {
                 update.execute(params![actor, actor_seq, seq])?;
             }
         }

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use madadkar_server_storage::audit::{AuditEntry, AuditEvent, AuditQuery, AuditRow};
-use madadkar_server_storage::sql::VISIBILITY_JOINS;
+use madadkar_server_storage::sql::{VISIBILITY_JOINS, quota_hour, quota_window_start, sql_count};
 use madadkar_server_storage::*;
 
 mod actor_seq;
@@ -136,22 +136,6 @@ CREATE TABLE push_usage (
     PRIMARY KEY (device_id, hour)
 ) STRICT, WITHOUT ROWID;
 "#;
-
-/// The push quota's hour bucket of a time.
-fn quota_hour(t: DateTime<Utc>) -> i64 {
-    t.timestamp().div_euclid(3600)
-}
-
-/// The first hour bucket inside the rolling window that ends in `now`'s bucket.
-fn quota_window_start(now: DateTime<Utc>) -> i64 {
-    quota_hour(now) - (QUOTA_WINDOW_HOURS - 1)
-}
-
-/// A counter to SQLite's signed integers; beyond `i64::MAX` (never, for bytes or changes) it
-/// saturates rather than wraps negative.
-fn sql_count(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
 
 fn stored_count(n: i64, what: impl FnOnce() -> String) -> SqlResult<u64> {
     u64::try_from(n).map_err(|_| corrupt(format!("{} is negative: {n}", what())))
@@ -495,7 +479,7 @@ fn store_push(c: &Connection, push: &PushWrite, now: &str) -> SqlResult<Vec<u64>
                 seqs.push(seq as u64);
                 continue;
             }
-            let actor_seq = actor_seq::of(&ch.bytes);
+            let actor_seq = sql::actor_seq(&ch.bytes);
             actor_seq::check_unique(c, ch.household, &ch.hash, actor_seq.as_ref())?;
             let (actor, actor_seq) = actor_seq.unzip();
             log.execute([&key])?;

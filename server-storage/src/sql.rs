@@ -1,8 +1,10 @@
 //! What the SQL backends share beyond their dialects: the one condition of who sees which
-//! household ([`Scope::sees`] as SQL), and the push quota's decision over the hours a backend
-//! read, so that both backends answer alike by construction.
+//! household ([`Scope::sees`] as SQL), the push quota's hours and its decision over the hours a
+//! backend read, and the (actor, sequence number) a stored change is indexed by, so that both
+//! backends answer alike by construction.
 
 use chrono::{DateTime, Utc};
+use madadkar_schema::change::parse_change;
 
 use crate::{Charge, PushQuota, PushUsage, QUOTA_WINDOW_HOURS, Scope};
 
@@ -81,4 +83,29 @@ pub fn quota_refusal(
         }
     }
     Some(Charge::Refused { usage, resets_at })
+}
+
+/// The push quota's hour bucket of a time (Unix time in whole hours).
+pub fn quota_hour(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(3600)
+}
+
+/// The first hour bucket inside the rolling window that ends in `now`'s bucket.
+pub fn quota_window_start(now: DateTime<Utc>) -> i64 {
+    quota_hour(now) - (QUOTA_WINDOW_HOURS - 1)
+}
+
+/// A counter to SQL's signed 64-bit integers; beyond `i64::MAX` (never, for bytes or changes)
+/// it saturates rather than wraps negative.
+pub fn sql_count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A change's actor and sequence number, read from its bytes within the bounds of any
+/// received change; `None` for bytes that are no change. Automerge sequence numbers are
+/// counted per actor and per document, so the pair is unique only within one household.
+pub fn actor_seq(bytes: &[u8]) -> Option<(Vec<u8>, i64)> {
+    let change = parse_change(bytes).ok()?;
+    let seq = i64::try_from(change.seq()).ok()?;
+    Some((change.actor_id().to_bytes().to_vec(), seq))
 }

@@ -169,6 +169,7 @@ pub mod marker {
         ChangeHash,
         sync::{Capability, State},
     };
+    use madadkar_schema::wire::{ByteReader, Truncated};
     use uuid::Uuid;
 
     use crate::api::error::{ApiError, ApiResult};
@@ -247,37 +248,27 @@ pub mod marker {
         Ok(out)
     }
 
-    /// Reads bytes off the front of a marker, every length checked against what is left.
-    struct Reader<'a>(&'a [u8]);
+    /// The marker's parts as `ByteReader` reads them: a short marker is malformed.
+    fn cut_short(_: Truncated) -> ApiError {
+        malformed("is cut short")
+    }
 
-    impl<'a> Reader<'a> {
-        fn take(&mut self, n: usize) -> ApiResult<&'a [u8]> {
-            if self.0.len() < n {
-                return Err(malformed("is cut short"));
-            }
-            let (head, rest) = self.0.split_at(n);
-            self.0 = rest;
-            Ok(head)
+    /// A `u32` count of change hashes, then the hashes.
+    fn list(r: &mut ByteReader<'_>) -> ApiResult<Vec<ChangeHash>> {
+        let count = r.u32("a count of hashes").map_err(cut_short)? as usize;
+        // Checked before anything is allocated for it.
+        if count > r.remaining() / 32 {
+            return Err(malformed("is cut short"));
         }
-
-        fn list(&mut self) -> ApiResult<Vec<ChangeHash>> {
-            let mut count = [0u8; 4];
-            count.copy_from_slice(self.take(4)?);
-            let count = u32::from_le_bytes(count) as usize;
-            // Checked before anything is allocated for it.
-            if count > self.0.len() / 32 {
-                return Err(malformed("is cut short"));
-            }
-            let bytes = self.take(count * 32)?;
-            Ok(bytes
-                .chunks_exact(32)
-                .map(|h| {
-                    let mut hash = [0u8; 32];
-                    hash.copy_from_slice(h);
-                    ChangeHash(hash)
-                })
-                .collect())
-        }
+        let bytes = r.take(count * 32, "the hashes").map_err(cut_short)?;
+        Ok(bytes
+            .chunks_exact(32)
+            .map(|h| {
+                let mut hash = [0u8; 32];
+                hash.copy_from_slice(h);
+                ChangeHash(hash)
+            })
+            .collect())
     }
 
     /// The sync state a marker holds, if it is one this server makes for `household`.
@@ -285,27 +276,27 @@ pub mod marker {
         if bytes.len() > MAX_BYTES {
             return Err(malformed("is larger than any the server makes"));
         }
-        let mut r = Reader(bytes);
-        if r.take(MAGIC.len()).ok() != Some(MAGIC.as_slice()) {
+        let mut r = ByteReader::new(bytes);
+        if r.take(MAGIC.len(), "the magic").ok() != Some(MAGIC.as_slice()) {
             return Err(malformed("is not one this server makes"));
         }
-        let version = r.take(1)?[0];
+        let version = r.u8("the version").map_err(cut_short)?;
         if version != VERSION {
             return Err(malformed(&format!("is of an unknown version {version}")));
         }
-        if r.take(16)? != household.as_bytes() {
+        if r.uuid("the household").map_err(cut_short)? != household {
             return Err(malformed("belongs to another household"));
         }
-        let flags = r.take(1)?[0];
+        let flags = r.u8("the flags").map_err(cut_short)?;
         let on = |bit: u8| flags & bit != 0;
         let mut state = State::new();
-        state.shared_heads = r.list()?;
-        state.last_sent_heads = r.list()?;
+        state.shared_heads = list(&mut r)?;
+        state.last_sent_heads = list(&mut r)?;
         if on(THEIR_HEADS) {
-            state.their_heads = Some(r.list()?);
+            state.their_heads = Some(list(&mut r)?);
         }
-        state.sent_hashes = r.list()?.into_iter().collect::<BTreeSet<_>>();
-        if !r.0.is_empty() {
+        state.sent_hashes = list(&mut r)?.into_iter().collect::<BTreeSet<_>>();
+        if r.remaining() > 0 {
             return Err(malformed("has bytes after its end"));
         }
         state.have_responded = on(RESPONDED);

@@ -807,6 +807,26 @@ fn plan_progress(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Resul
 /// The province row's label in per-group tables.
 const PROVINCE: &str = "کل استان (همهٔ گروه‌های این دستگاه)";
 
+/// The rows of a per-group table: one per group (households of no group under their own
+/// label), then the province's when there is more than one group.
+fn per_group<T: ?Sized>(
+    groups: &BTreeMap<String, impl std::borrow::Borrow<T>>,
+    total: &T,
+    mut row: impl FnMut(String, &T),
+) {
+    for (group, counts) in groups {
+        let name = if group.is_empty() {
+            "بدون گروه".to_string()
+        } else {
+            group.clone()
+        };
+        row(name, counts.borrow());
+    }
+    if groups.len() > 1 {
+        row(PROVINCE.into(), total);
+    }
+}
+
 fn dominant_need(conn: &Connection, f: &ReportFilter, _: NaiveDate) -> Result<Table> {
     let (cond, params) = f.households();
     let found = rows(
@@ -854,24 +874,14 @@ fn dominant_need(conn: &Connection, f: &ReportFilter, _: NaiveDate) -> Result<Ta
             series_columns: (2..2 + domains.len()).collect(),
         }),
     );
-    let mut push = |name: String, counts: &[usize]| {
+    let push = |name: String, counts: &[usize]| {
         let n: usize = counts.iter().sum();
         let mut row = vec![Cell::Text(name), int(n)];
         row.extend(counts.iter().map(|c| int(*c)));
         row.extend(counts[..domains.len()].iter().map(|c| share(*c, n)));
         table.rows.push(row);
     };
-    for (group, counts) in &groups {
-        let name = if group.is_empty() {
-            "بدون گروه".to_string()
-        } else {
-            group.clone()
-        };
-        push(name, counts);
-    }
-    if groups.len() > 1 {
-        push(PROVINCE.into(), &total);
-    }
+    per_group(&groups, total.as_slice(), push);
     Ok(table)
 }
 
@@ -1035,7 +1045,7 @@ fn need_trend(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Result<T
             series_columns: vec![2, 3, 4],
         }),
     );
-    let mut push = |name: String, c: &[usize; 4]| {
+    let push = |name: String, c: &[usize; 4]| {
         let assessed = c[0] + c[1] + c[2];
         table.rows.push(vec![
             Cell::Text(name),
@@ -1048,17 +1058,7 @@ fn need_trend(conn: &Connection, f: &ReportFilter, today: NaiveDate) -> Result<T
             int(c[3]),
         ]);
     };
-    for (group, c) in &groups {
-        let name = if group.is_empty() {
-            "بدون گروه".to_string()
-        } else {
-            group.clone()
-        };
-        push(name, c);
-    }
-    if groups.len() > 1 {
-        push(PROVINCE.into(), &total);
-    }
+    per_group(&groups, &total, push);
     table.filters = f.applied();
     Ok(table)
 }

@@ -32,6 +32,16 @@ pub struct Args {
     /// already there (for profiling the reports without generating the province again).
     #[arg(long)]
     pub store: Option<PathBuf>,
+    /// Run only the rows about the store and sync (first sync, no-op and incremental sync, local
+    /// writes and reads, memory and disk): no load test, reports or matching rows.
+    #[arg(long)]
+    pub store_only: bool,
+    /// Keep the work directory (the coordinator's store, the plain copy) here, for profiling.
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+    /// Print the store in this directory (a kept coordinator's) by table, and nothing else.
+    #[arg(long)]
+    pub breakdown: Option<PathBuf>,
     /// Labelled pairs the matching quality rows are measured on.
     #[arg(long, default_value_t = 3_000)]
     pub pairs: usize,

@@ -77,3 +77,69 @@ pub fn rows(
         },
     ])
 }
+
+/// The store's bytes by table (each with its indexes), largest first, from SQLite's `dbstat`.
+pub fn breakdown(coordinator: &Store) -> Result<String> {
+    let conn = coordinator.connection()?;
+    let mut stmt = conn.prepare(
+        "SELECT coalesce(m.tbl_name, s.name) || CASE WHEN m.type = 'index' THEN ' · ' || s.name ELSE '' END, sum(s.pgsize) AS bytes \
+         FROM dbstat s LEFT JOIN sqlite_schema m ON m.name = s.name \
+         GROUP BY 1 ORDER BY bytes DESC",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = String::from("| table (with its indexes) | bytes |\n| --- | --- |\n");
+    for row in rows {
+        let (name, bytes) = row?;
+        out.push_str(&format!("| {name} | {} |\n", kib(bytes as u64)));
+    }
+    let (changes, change_bytes, visits): (i64, i64, i64) = conn.query_row(
+        "SELECT (SELECT count(*) FROM changes), (SELECT coalesce(sum(length(bytes)), 0) FROM changes), \
+         (SELECT count(*) FROM p_visits)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let (mut saved, mut plain) = (Vec::new(), Vec::new());
+    let (mut each1, mut each3) = (0usize, 0usize);
+    let mut samples = Vec::new();
+    for id in coordinator.household_ids()? {
+        let mut doc = coordinator.document(id)?;
+        saved.extend(doc.save());
+        let p = doc.automerge().save_nocompress();
+        each1 += zstd::bulk::compress(&p, 1)?.len();
+        each3 += zstd::bulk::compress(&p, 3)?.len();
+        if samples.len() < 500 {
+            samples.push(p.clone());
+        }
+        plain.extend(p);
+    }
+    let dict = zstd::dict::from_samples(&samples, 64 * 1024)?;
+    let mut with_dict = 0usize;
+    let mut c = zstd::bulk::Compressor::with_dictionary(3, &dict)?;
+    let mut start = 0;
+    for id in coordinator.household_ids()? {
+        let mut doc = coordinator.document(id)?;
+        let p = doc.automerge().save_nocompress();
+        with_dict += c.compress(&p)?.len();
+        start += 1;
+    }
+    out.push_str(&format!(
+        "each uncompressed alone: zstd 1 {}, zstd 3 {}; with a 64 KiB dictionary {} ({start} docs)\n",
+        kib(each1 as u64),
+        kib(each3 as u64),
+        kib(with_dict as u64)
+    ));
+    for level in [3, 9, 19] {
+        out.push_str(&format!(
+            "zstd {level}: saved {} -> {}; uncompressed {} -> {}\n",
+            kib(saved.len() as u64),
+            kib(zstd::bulk::compress(&saved, level)?.len() as u64),
+            kib(plain.len() as u64),
+            kib(zstd::bulk::compress(&plain, level)?.len() as u64),
+        ));
+    }
+    out.push_str(&format!(
+        "\n{changes} changes stored apart ({}), {visits} visits\n",
+        kib(change_bytes as u64)
+    ));
+    Ok(out)
+}

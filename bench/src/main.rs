@@ -32,6 +32,11 @@ fn main() -> Result<()> {
         println!("Matching outcome per variation:\n\n{}", m.variations);
         return Ok(());
     }
+    if let Some(dir) = &args.breakdown {
+        let store = madadkar_client::Store::open(dir, &madadkar_e2e::passphrase())?;
+        println!("{}", footprint::breakdown(&store)?);
+        return Ok(());
+    }
     if args.reports {
         let work = tempfile::tempdir()?;
         let dir = args
@@ -67,15 +72,25 @@ fn main() -> Result<()> {
         println!("{}", report::table(&outcomes::rows(&store, today)?));
         return Ok(());
     }
-    let work = tempfile::tempdir()?;
+    // Removed when the run ends, unless kept for profiling.
+    let temp = tempfile::tempdir()?;
+    let work = match &args.keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.clone()
+        }
+        None => temp.path().to_path_buf(),
+    };
     let province = Province::seed(args.households, args.seed)?;
     let n = province.households;
     let mut rows = Vec::new();
 
     let (mut coordinator, ids, first) =
-        sync_phase::first_sync(&province, &work.path().join("coordinator"))?;
+        sync_phase::first_sync(&province, &work.join("coordinator"))?;
+    // A second new laptop: the server now holds every household's snapshot.
+    let (_, _, warm) = sync_phase::first_sync(&province, &work.join("coordinator-2"))?;
     let base = baseline::measure(&coordinator, &ids)?;
-    rows.extend(sync_phase::first_sync_rows(n, &first, &base));
+    rows.extend(sync_phase::first_sync_rows(n, &first, &warm, &base));
     let mut field = sync_phase::pilot_field_worker(&province)?;
     rows.extend(sync_phase::noop_rows(
         n,
@@ -93,18 +108,25 @@ fn main() -> Result<()> {
         &province,
         &mut coordinator,
         &ids,
-        work.path(),
+        &work,
         args.seed,
         args.samples,
     )?);
-    rows.push(load_phase::run(&province, args.workers)?);
-    rows.extend(outcomes::rows(&coordinator, province.today)?);
+    if !args.store_only {
+        rows.push(load_phase::run(&province, args.workers)?);
+        rows.extend(outcomes::rows(&coordinator, province.today)?);
+    }
     rows.extend(footprint::rows(
         &coordinator,
         first.client_peak_kib,
         first.server_peak_kib,
         base.json_bytes,
     )?);
+    if args.store_only {
+        println!("{}", report::table(&rows));
+        println!("{}", footprint::breakdown(&coordinator)?);
+        return Ok(());
+    }
 
     // The matcher's own generated population: at least 100 households, whatever the province.
     let m = matching::run(n.max(100), args.seed, args.pairs)?;

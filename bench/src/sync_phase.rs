@@ -80,46 +80,61 @@ pub fn first_sync(province: &Province, dir: &Path) -> Result<(Store, Vec<Uuid>, 
     Ok((coordinator, ids, first))
 }
 
-/// The first full sync's time and bytes against the baselines.
-pub fn first_sync_rows(households: usize, first: &FirstSync, base: &Baselines) -> [Row; 2] {
-    let first_ratio = first.bytes as f64 / base.compressed as f64;
+/// The first full sync's time (to a laptop after the server cached every household's snapshot,
+/// and to the first laptop, for which it built them) and bytes, against the baselines.
+pub fn first_sync_rows(
+    households: usize,
+    cold: &FirstSync,
+    warm: &FirstSync,
+    base: &Baselines,
+) -> [Row; 3] {
+    // Issue 12: at most 0.85× the bytes of issue 11's first sync, which sent 1.08× the changes
+    // gzipped in one stream.
+    const BYTES_TARGET: f64 = 0.85 * 1.08;
+    let automerge = base.first_time.as_secs_f64();
+    let time_row = |figure: String, sync: &FirstSync, target: &str, verdict: &'static str| Row {
+        figure,
+        value: format!("{:.1} s ({} requests)", sync.took.as_secs_f64(), sync.requests),
+        target: target.into(),
+        baseline: format!(
+            "Automerge per-document sync: {automerge:.1} s CPU, {} round trips",
+            base.first.rounds
+        ),
+        ratio: format!(
+            "{:.2}× time, {:.4}× round trips",
+            sync.took.as_secs_f64() / automerge,
+            sync.requests as f64 / base.first.rounds as f64
+        ),
+        verdict,
+    };
+    let bytes_ratio = warm.bytes as f64 / base.compressed as f64;
     [
-        Row {
-            figure: format!(
-                "first full sync of {households} households to a new coordinator: time"
-            ),
-            value: format!(
-                "{:.1} s ({} requests)",
-                first.took.as_secs_f64(),
-                first.requests
-            ),
-            target: "< 60 s".into(),
-            baseline: format!(
-                "Automerge per-document sync: {:.1} s CPU, {} round trips",
-                base.first_time.as_secs_f64(),
-                base.first.rounds
-            ),
-            ratio: format!(
-                "{:.2}× time, {:.4}× round trips",
-                first.took.as_secs_f64() / base.first_time.as_secs_f64(),
-                first.requests as f64 / base.first.rounds as f64
-            ),
-            verdict: verdict(first.took < Duration::from_secs(60)),
-        },
+        time_row(
+            format!("first full sync of {households} households to a new coordinator: time"),
+            warm,
+            "≤ 1.0× Automerge's sync CPU",
+            verdict(warm.took <= base.first_time),
+        ),
+        time_row(
+            "first full sync, the server building every snapshot (after an upgrade)".into(),
+            cold,
+            "report",
+            "report",
+        ),
         Row {
             figure: "first full sync: bytes on the wire".into(),
-            value: kib(first.bytes),
-            target: "≤ 1.5× compressed changes".into(),
+            value: kib(warm.bytes),
+            target: format!("≤ {BYTES_TARGET:.2}× compressed changes"),
             baseline: format!(
                 "changes gzipped in one stream: {}; Automerge sync: {}",
                 kib(base.compressed),
                 kib(base.first.bytes)
             ),
             ratio: format!(
-                "{first_ratio:.2}× compressed; {:.2}× Automerge",
-                first.bytes as f64 / base.first.bytes as f64
+                "{bytes_ratio:.2}× compressed; {:.2}× Automerge",
+                warm.bytes as f64 / base.first.bytes as f64
             ),
-            verdict: verdict(first_ratio <= 1.5),
+            verdict: verdict(bytes_ratio <= BYTES_TARGET),
         },
     ]
 }

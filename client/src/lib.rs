@@ -18,6 +18,7 @@
 
 pub mod access;
 pub mod authorship;
+mod bootstrap;
 pub mod bundle;
 pub mod custody;
 pub mod demo;

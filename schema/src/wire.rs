@@ -72,6 +72,8 @@ pub enum WireError {
     CountBeyondBody { count: usize, room: usize },
     #[error("a change's signature flag is {0}, neither 0 nor 1")]
     SignatureFlag(u8),
+    #[error("a flag is {0}, neither 0 nor 1")]
+    Flag(u8),
     #[error("a change of {len} bytes is over the limit of {max}")]
     TooLarge { len: usize, max: usize },
     #[error("{0} unexpected bytes after the frame")]
@@ -290,6 +292,117 @@ impl PullBatch {
             next_cursor,
             more,
             changes,
+        })
+    }
+}
+
+/// The largest household document (a saved snapshot) a first-sync batch may carry: a household
+/// with years of weekly visits saves to well under 1 MiB.
+pub const MAX_SNAPSHOT_BYTES: usize = 8 * 1024 * 1024;
+/// The most household documents one first-sync batch may carry.
+pub const MAX_SNAPSHOTS: usize = 10_000;
+/// The fewest bytes one document takes in a first-sync batch (its household, sequence number
+/// and length).
+const SNAPSHOT_HEADER_BYTES: usize = 16 + 8 + 4;
+const SNAPSHOT_MAGIC: &[u8; 4] = b"MDKB";
+const SNAPSHOT_FORMAT: u8 = 1;
+
+/// One household's whole document, saved by Automerge as one compact snapshot, with the last
+/// log entry of that household it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdSnapshot {
+    pub household: Uuid,
+    /// The sequence number of the household's last change the snapshot holds.
+    pub through: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// One batch of a first sync (`GET /v1/bootstrap`): the whole documents of the households in
+/// the scope, ordered by household id, each holding at least every change up to `head`. Once
+/// the last batch is applied, the client pulls the log after `head`; a change it then receives
+/// twice (in a snapshot and again in the log) is one Automerge already has.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BootstrapBatch {
+    /// The log's head when the first batch was served; every later batch keeps it.
+    pub head: u64,
+    /// The household to ask after next; `None` when this was the last batch.
+    pub next: Option<Uuid>,
+    pub documents: Vec<HouseholdSnapshot>,
+}
+
+impl BootstrapBatch {
+    pub fn encode(&self) -> Vec<u8> {
+        let size: usize = self.documents.iter().map(|d| d.bytes.len() + 28).sum();
+        let mut out = Vec::with_capacity(34 + size);
+        out.extend_from_slice(SNAPSHOT_MAGIC);
+        out.push(SNAPSHOT_FORMAT);
+        out.extend_from_slice(&self.head.to_le_bytes());
+        match self.next {
+            Some(next) => {
+                out.push(1);
+                out.extend_from_slice(next.as_bytes());
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(&(self.documents.len() as u32).to_le_bytes());
+        for d in &self.documents {
+            out.extend_from_slice(d.household.as_bytes());
+            out.extend_from_slice(&d.through.to_le_bytes());
+            out.extend_from_slice(&(d.bytes.len() as u32).to_le_bytes());
+            out.extend_from_slice(&d.bytes);
+        }
+        out
+    }
+
+    pub fn decode(body: &[u8]) -> Result<Self, WireError> {
+        let mut r = ByteReader::new(body);
+        if r.take(4, "the header")? != SNAPSHOT_MAGIC {
+            return Err(WireError::BadMagic);
+        }
+        let format = r.u8("the header")?;
+        if format != SNAPSHOT_FORMAT {
+            return Err(WireError::Format(format));
+        }
+        let head = r.u64("the header")?;
+        let next = match r.u8("the header")? {
+            0 => None,
+            1 => Some(r.uuid("the header")?),
+            flag => return Err(WireError::Flag(flag)),
+        };
+        let count = r.u32("the header")? as usize;
+        if count > MAX_SNAPSHOTS {
+            return Err(WireError::TooMany {
+                count,
+                max: MAX_SNAPSHOTS,
+            });
+        }
+        let room = r.remaining() / SNAPSHOT_HEADER_BYTES;
+        if count > room {
+            return Err(WireError::CountBeyondBody { count, room });
+        }
+        let mut documents = Vec::with_capacity(count);
+        for _ in 0..count {
+            let household = r.uuid("a document")?;
+            let through = r.u64("a document")?;
+            let len = r.u32("a document")? as usize;
+            if len > MAX_SNAPSHOT_BYTES {
+                return Err(WireError::TooLarge {
+                    len,
+                    max: MAX_SNAPSHOT_BYTES,
+                });
+            }
+            let bytes = r.take(len, "a document")?.to_vec();
+            documents.push(HouseholdSnapshot {
+                household,
+                through,
+                bytes,
+            });
+        }
+        finish(&r)?;
+        Ok(Self {
+            head,
+            next,
+            documents,
         })
     }
 }
@@ -565,6 +678,68 @@ mod tests {
         let mut many = b"MDKC\x01".to_vec();
         many.extend_from_slice(&(MAX_PUSH_CHANGES as u32 + 1).to_le_bytes());
         assert!(matches!(decode_push(&many), Err(WireError::TooMany { .. })));
+    }
+
+    #[test]
+    fn first_sync_batches_round_trip_and_bad_ones_are_refused() {
+        let batch = BootstrapBatch {
+            head: 9_000,
+            next: Some(Uuid::now_v7()),
+            documents: vec![
+                HouseholdSnapshot {
+                    household: Uuid::now_v7(),
+                    through: 8_999,
+                    bytes: vec![1, 2, 3],
+                },
+                HouseholdSnapshot {
+                    household: Uuid::now_v7(),
+                    through: 12,
+                    bytes: vec![],
+                },
+            ],
+        };
+        let body = batch.encode();
+        assert_eq!(BootstrapBatch::decode(&body), Ok(batch.clone()));
+        let last = BootstrapBatch {
+            next: None,
+            ..batch
+        };
+        assert_eq!(BootstrapBatch::decode(&last.encode()), Ok(last));
+        assert!(matches!(
+            BootstrapBatch::decode(&body[..body.len() - 1]),
+            Err(WireError::Truncated(_))
+        ));
+        assert_eq!(BootstrapBatch::decode(b"MDKC\x01"), Err(WireError::BadMagic));
+        let mut flag = body.clone();
+        flag[13] = 2;
+        assert_eq!(BootstrapBatch::decode(&flag), Err(WireError::Flag(2)));
+        // Four billion documents announced in a few bytes: refused, nothing reserved.
+        let mut many = b"MDKB\x01".to_vec();
+        many.extend_from_slice(&1u64.to_le_bytes());
+        many.push(0);
+        many.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(
+            BootstrapBatch::decode(&many),
+            Err(WireError::TooMany { .. })
+        ));
+        many.truncate(14);
+        many.extend_from_slice(&2u32.to_le_bytes());
+        assert_eq!(
+            BootstrapBatch::decode(&many),
+            Err(WireError::CountBeyondBody { count: 2, room: 0 })
+        );
+        // A document over the limit is refused by its announced length.
+        let mut big = b"MDKB\x01".to_vec();
+        big.extend_from_slice(&1u64.to_le_bytes());
+        big.push(0);
+        big.extend_from_slice(&1u32.to_le_bytes());
+        big.extend_from_slice(Uuid::nil().as_bytes());
+        big.extend_from_slice(&1u64.to_le_bytes());
+        big.extend_from_slice(&(MAX_SNAPSHOT_BYTES as u32 + 1).to_le_bytes());
+        assert!(matches!(
+            BootstrapBatch::decode(&big),
+            Err(WireError::TooLarge { .. })
+        ));
     }
 
     /// A pull answer's header followed by a changes frame announcing `count` changes.

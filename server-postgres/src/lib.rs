@@ -1159,6 +1159,117 @@ impl Storage for PgStorage {
         })
     }
 
+    fn history_between(
+        &self,
+        household: Uuid,
+        after: u64,
+        through: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let through = i64::try_from(through).unwrap_or(i64::MAX);
+        self.run(async |c| {
+            let rows = rows(
+                &*c,
+                "SELECT seq, bytes FROM changes WHERE household = $1 AND seq > $2 AND seq <= $3 ORDER BY seq",
+                &[&household, &after, &through],
+            )
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let seq: i64 = r.try_get(0)?;
+                    Ok((
+                        stored_count(seq, || "a change's sequence number".into())?,
+                        r.try_get(1)?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn documents_after(
+        &self,
+        scope: &Scope,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<DocumentPage> {
+        let visible = visible_to(scope, 3);
+        self.run(async |c| {
+            // One snapshot for the head and the households, as in a pull.
+            let tx = c
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let head = log_head(&tx, self.commit_ordered).await?;
+            let Some((clause, args)) = visible else {
+                return Ok(DocumentPage {
+                    head,
+                    households: vec![],
+                });
+            };
+            let sql = format!(
+                "SELECT h.household, h.last, n.through, n.bytes FROM (
+                     SELECT a.household,
+                            (SELECT max(c.seq) FROM changes c WHERE c.household = a.household) AS last
+                     FROM assignments a
+                     {VISIBILITY_JOINS}
+                     WHERE a.household > $1 AND {clause}
+                 ) h
+                 LEFT JOIN snapshots n ON n.household = h.household
+                 WHERE h.last IS NOT NULL
+                 ORDER BY h.household LIMIT $2"
+            );
+            let after = after.unwrap_or(Uuid::nil());
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let stmt = tx.prepare_cached(&sql).await?;
+            let rows = tx.query(&stmt, &params(&[&after, &limit], &args)).await?;
+            let mut households = Vec::with_capacity(rows.len());
+            for r in rows {
+                let last: i64 = r.try_get(1)?;
+                let through: Option<i64> = r.try_get(2)?;
+                let cached = match (through, r.try_get::<_, Option<Vec<u8>>>(3)?) {
+                    (Some(through), Some(bytes)) => Some(CachedSnapshot {
+                        through: stored_count(through, || "a snapshot's sequence number".into())?,
+                        bytes,
+                    }),
+                    _ => None,
+                };
+                households.push(StoredDocument {
+                    household: r.try_get(0)?,
+                    last_seq: stored_count(last, || "a change's sequence number".into())?,
+                    cached,
+                });
+            }
+            tx.commit().await?;
+            Ok(DocumentPage { head, households })
+        })
+    }
+
+    fn put_snapshots(&self, snapshots: &[(Uuid, CachedSnapshot)]) -> Result<()> {
+        if snapshots.is_empty() {
+            return Ok(());
+        }
+        self.run(async |c| {
+            let tx = c.transaction().await?;
+            // A cache, rebuilt from the changes if lost: not worth waiting for the disk.
+            tx.batch_execute("SET LOCAL synchronous_commit = off").await?;
+            for (household, snapshot) in snapshots {
+                let through = i64::try_from(snapshot.through).unwrap_or(i64::MAX);
+                exec(
+                    &tx,
+                    "INSERT INTO snapshots (household, through, bytes) VALUES ($1, $2, $3)
+                     ON CONFLICT (household) DO UPDATE SET through = excluded.through, bytes = excluded.bytes
+                     WHERE excluded.through > snapshots.through",
+                    &[household, &through, &snapshot.bytes],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     fn household_changes(&self, household: Uuid) -> Result<Vec<Vec<u8>>> {
         self.run(async |c| {
             let rows = rows(

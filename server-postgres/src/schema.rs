@@ -2,7 +2,7 @@
 //! transaction, under an advisory lock so that instances starting together migrate once.
 
 /// The schema's steps, in order; a database records how many it has applied.
-pub(crate) const MIGRATIONS: &[&str] = &[INITIAL, ENROLL_LIMITS];
+pub(crate) const MIGRATIONS: &[&str] = &[INITIAL, ENROLL_LIMITS, SNAPSHOTS];
 
 /// The key of the advisory lock migrations hold ("mdkr").
 pub(crate) const MIGRATION_LOCK: i64 = 0x6d64_6b72;
@@ -158,6 +158,17 @@ CREATE INDEX enroll_failures_by_source ON enroll_failures (source, at);
 CREATE INDEX enroll_failures_by_time ON enroll_failures (at);
 -- Sources locked out after too many wrong codes, until when.
 CREATE TABLE enroll_lockouts (source TEXT PRIMARY KEY, until BIGINT NOT NULL);
+"#;
+
+/// First syncs from snapshots (issue 12): a cache of each household's whole document, saved by
+/// Automerge, holding its changes up to `through`; rebuilt from the changes whenever it is
+/// missing or behind.
+const SNAPSHOTS: &str = r#"
+CREATE TABLE snapshots (
+    household UUID PRIMARY KEY,
+    through BIGINT NOT NULL,
+    bytes BYTEA NOT NULL
+);
 "#;
 
 /// The key of the advisory lock the enrolment limits are counted under ("mdke"): the global

@@ -19,6 +19,7 @@ mod audit;
 mod enroll_limits;
 mod partners;
 mod reconcile;
+mod snapshots;
 
 /// The schema's steps, in order. The push quota's, the access audit's, the device keys', the
 /// (actor, sequence number) and the reconciliation steps each depend on nothing but `INITIAL`;
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     reconcile::MIGRATION,
     partners::MIGRATION,
     enroll_limits::MIGRATION,
+    snapshots::MIGRATION,
 ];
 
 /// Authorship (issue 9): each device's public signing key, and the version of the directory of
@@ -940,6 +942,31 @@ impl Storage for SqliteStorage {
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
+    }
+
+    fn history_between(
+        &self,
+        household: Uuid,
+        after: u64,
+        through: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>> {
+        self.read(|c| snapshots::history_between(c, household, after, through))
+    }
+
+    fn documents_after(
+        &self,
+        scope: &Scope,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<DocumentPage> {
+        self.read(|c| snapshots::documents_after(c, scope, after, limit))
+    }
+
+    fn put_snapshots(&self, snapshots: &[(Uuid, CachedSnapshot)]) -> Result<()> {
+        if snapshots.is_empty() {
+            return Ok(());
+        }
+        self.write_light(|c| snapshots::put_snapshots(c, snapshots))
     }
 
     fn household_changes(&self, household: Uuid) -> Result<Vec<Vec<u8>>> {

@@ -293,6 +293,33 @@ impl LogEntry {
     }
 }
 
+/// A household in a first sync's page: the sequence number of its last stored change, and the
+/// whole document cached for it, if any (possibly older than its last change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    pub household: Uuid,
+    pub last_seq: u64,
+    pub cached: Option<CachedSnapshot>,
+}
+
+/// A household's whole document saved by Automerge, holding its changes up to `through`: a
+/// cache over the changes (rebuilt from them at any time), so a first sync sends one compact
+/// document per household instead of its every change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedSnapshot {
+    pub through: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// A page of the households a scope sees, read for a first sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentPage {
+    /// The log's head, read in the same snapshot as the households (as [`LogPage::head`]).
+    pub head: u64,
+    /// The households after the cursor, in id order.
+    pub households: Vec<StoredDocument>,
+}
+
 /// A page of the log read for a pull.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogPage {
@@ -450,6 +477,28 @@ pub trait Storage: Send + Sync + 'static {
     /// A household's stored changes up to and including sequence number `through`, in order,
     /// with their sequence numbers: the history a scope the household entered has not seen.
     fn history_through(&self, household: Uuid, through: u64) -> Result<Vec<(u64, Vec<u8>)>>;
+    /// A household's stored changes after sequence number `after` up to and including
+    /// `through`, in order, with their sequence numbers: what a cached snapshot lacks.
+    fn history_between(
+        &self,
+        household: Uuid,
+        after: u64,
+        through: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>>;
+    /// At most `limit` households visible to `scope` ([`Scope::sees`]) with an id above
+    /// `after`, in id order, each with its last stored change's sequence number and its cached
+    /// snapshot; households with no stored change are left out. The head and the households
+    /// are read from one snapshot, as in [`Storage::log_after`].
+    fn documents_after(
+        &self,
+        scope: &Scope,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<DocumentPage>;
+    /// Keeps each snapshot as its household's cached document, unless the one kept already
+    /// holds as much (`through` at least as high): a cache, so written without waiting for
+    /// the disk.
+    fn put_snapshots(&self, snapshots: &[(Uuid, CachedSnapshot)]) -> Result<()>;
     /// Every stored change of a household, in the order stored.
     fn household_changes(&self, household: Uuid) -> Result<Vec<Vec<u8>>>;
 

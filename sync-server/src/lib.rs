@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod bootstrap;
 pub mod commit;
 pub mod config;
 pub mod database;

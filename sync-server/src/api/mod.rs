@@ -3,6 +3,7 @@
 
 mod access;
 mod assign;
+mod bootstrap;
 mod deadline;
 mod directory;
 mod doc_sync;
@@ -41,7 +42,10 @@ use ratelimit::{EnrollLimiter, EnrollLimits};
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub pull_entries: usize,
+    /// Bytes of changes (or, in a first sync, of documents) after which a batch is cut.
     pub pull_bytes: usize,
+    /// Households per first-sync batch (`GET /v1/bootstrap`).
+    pub bootstrap_households: usize,
 }
 
 impl Default for Limits {
@@ -49,6 +53,7 @@ impl Default for Limits {
         Self {
             pull_entries: 5_000,
             pull_bytes: 4 * 1024 * 1024,
+            bootstrap_households: 2_000,
         }
     }
 }
@@ -129,6 +134,7 @@ pub fn router<S: Storage>(state: Arc<AppState<S>>) -> Router {
         .route("/v1/scope", get(directory::scope::<S>))
         .route("/v1/push", post(push::push::<S>).route_layer(quota()))
         .route("/v1/pull", get(pull::pull::<S>))
+        .route("/v1/bootstrap", get(bootstrap::bootstrap::<S>))
         .route(
             "/v1/households/{id}/sync",
             post(doc_sync::doc_sync::<S>).route_layer(quota()),

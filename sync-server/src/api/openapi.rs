@@ -372,6 +372,7 @@ pub mod schemas {
         super::enroll::whoami,
         super::push::push,
         super::pull::pull,
+        super::bootstrap::bootstrap,
         super::doc_sync::doc_sync,
         super::access::access,
         super::directory::directory,

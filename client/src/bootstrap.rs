@@ -1,0 +1,213 @@
+//! A first sync from snapshots: a replica that never pulled fetches the whole documents of the
+//! households in its scope (`GET /v1/bootstrap`), one compact Automerge document each, stores
+//! each as it arrives (as the household's snapshot, with no change rows) with its projections,
+//! and then pulls the log from the head the server named. A replica of an older server, or one
+//! that meets a document it cannot use, falls back to pulling the whole log, which quarantines a
+//! bad household and goes on: the first sync is an optimisation, never a reason to stop.
+
+use automerge::AutoCommit;
+use madadkar_schema::HouseholdDoc;
+use madadkar_schema::document::{Received, untrusted};
+use madadkar_schema::wire::{BootstrapBatch, HouseholdSnapshot};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use uuid::Uuid;
+
+use crate::error::{Result, StoreError};
+use crate::projection;
+use crate::quarantine::Arrived;
+use crate::store::{Store, put_meta};
+use crate::sync::{Applied, Fault, Http, protocol, store_received};
+
+/// The head the server named in a first sync's first batch, kept until the sync is complete.
+const HEAD: &str = "bootstrap_head";
+/// The last household of the last batch applied, so an interrupted first sync resumes.
+const AFTER: &str = "bootstrap_after";
+/// Batches one first sync fetches at most (23,000 households come in about a dozen).
+const MAX_BATCHES: usize = 10_000;
+
+impl Store {
+    /// Whether this replica still has to fetch its scope's whole documents: it never pulled,
+    /// or its first sync was interrupted.
+    pub(crate) fn bootstrap_due(&self) -> Result<bool> {
+        Ok(self.meta_value("pull_cursor")?.is_none())
+    }
+
+    /// Fetches and stores the whole documents of the scope, batch by batch, each batch in one
+    /// transaction with the point to resume from; then sets the pull cursor to the head the
+    /// server named. Falls back to the whole log (cursor 0) when the server has no first sync
+    /// or sends a document this replica cannot use.
+    pub(crate) fn bootstrap_all(&mut self, http: &mut Http) -> Result<()> {
+        for _ in 0..MAX_BATCHES {
+            let head = self.meta_value(HEAD)?;
+            let after = self.meta_value(AFTER)?;
+            let mut path = String::from("/v1/bootstrap");
+            let mut sep = '?';
+            for (key, value) in [("head", &head), ("after", &after)] {
+                if let Some(value) = value {
+                    path.push_str(&format!("{sep}{key}={value}"));
+                    sep = '&';
+                }
+            }
+            let body = match http.get(&path) {
+                Ok(body) => body,
+                // A server from before first syncs: the log brings everything.
+                Err(StoreError::Server { code, .. }) if code == "unknown_endpoint" => {
+                    return self.fall_back(http, "the server has no first sync from snapshots");
+                }
+                Err(e) => return Err(e),
+            };
+            let batch = BootstrapBatch::decode(&body)
+                .map_err(|e| protocol("bad first-sync answer", e))?;
+            check_batch(head.as_deref(), after.as_deref(), &batch)?;
+            if let Err(reason) = self.apply_bootstrap(&batch, http)? {
+                return self.fall_back(http, &reason);
+            }
+            if batch.next.is_none() {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Protocol {
+            message: format!("the first sync did not end after {MAX_BATCHES} batches"),
+        })
+    }
+
+    /// Gives up the first sync from snapshots: the log is pulled from its start instead, and
+    /// whatever batches were stored stay (the log's changes for them are ones they hold).
+    fn fall_back(&mut self, http: &mut Http, reason: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM meta WHERE key IN (?, ?)",
+            [HEAD, AFTER],
+        )?;
+        put_meta(&tx, "pull_cursor", "0")?;
+        tx.commit()?;
+        http.report.first_sync_fallback = Some(reason.to_string());
+        Ok(())
+    }
+
+    /// Stores one batch in one transaction with the point to resume from (or, for the last,
+    /// the pull cursor). `Ok(Err(reason))`: a document this replica cannot use; nothing of the
+    /// batch was stored.
+    fn apply_bootstrap(
+        &mut self,
+        batch: &BootstrapBatch,
+        http: &mut Http,
+    ) -> Result<Result<(), String>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = 0;
+        for document in &batch.documents {
+            match store_snapshot(&tx, document) {
+                Ok(Applied::Changed { newer }) => {
+                    changed += 1;
+                    http.report.needs_update += usize::from(newer);
+                }
+                Ok(Applied::Unchanged) => {}
+                Err(Fault::Household(reason)) => {
+                    return Ok(Err(format!("household {}: {reason}", document.household)));
+                }
+                Err(Fault::Store(e)) => return Err(e),
+            }
+        }
+        match batch.next {
+            Some(next) => {
+                put_meta(&tx, HEAD, &batch.head.to_string())?;
+                put_meta(&tx, AFTER, &next.to_string())?;
+            }
+            None => {
+                tx.execute("DELETE FROM meta WHERE key IN (?, ?)", [HEAD, AFTER])?;
+                put_meta(&tx, "pull_cursor", &batch.head.to_string())?;
+            }
+        }
+        tx.commit()?;
+        self.forget_cached_documents();
+        http.report.households_changed += changed;
+        http.report.documents_received += batch.documents.len();
+        Ok(Ok(()))
+    }
+}
+
+/// A batch must keep the head of the first, and move forward through the households in order:
+/// one that goes back or stands still would have the client ask for the same batch without end.
+fn check_batch(head: Option<&str>, after: Option<&str>, batch: &BootstrapBatch) -> Result<()> {
+    let bad = |message: String| Err(StoreError::Protocol { message });
+    if let Some(head) = head
+        && head != batch.head.to_string()
+    {
+        return bad(format!(
+            "a first-sync batch names head {} where the first named {head}",
+            batch.head
+        ));
+    }
+    let mut last: Option<Uuid> = match after {
+        Some(a) => Some(Uuid::parse_str(a).map_err(|e| protocol("bad resume point", e))?),
+        None => None,
+    };
+    for d in &batch.documents {
+        if last.is_some_and(|l| d.household <= l) {
+            return bad(format!(
+                "a first-sync batch lists household {} out of order",
+                d.household
+            ));
+        }
+        last = Some(d.household);
+    }
+    if let Some(next) = batch.next
+        && last.is_none_or(|l| next < l || (batch.documents.is_empty() && next == l))
+    {
+        return bad(format!("a first-sync batch that does not move past {next}"));
+    }
+    Ok(())
+}
+
+/// Stores one household's whole document. A household this replica does not hold yet is
+/// stored as received: the saved document becomes its snapshot, with no change rows (the
+/// compact form) and its projections derived. One it holds already (registered here before
+/// enrolling) is merged like a pull, change by change.
+fn store_snapshot(conn: &Connection, document: &HouseholdSnapshot) -> Result<Applied, Fault> {
+    let household = document.household;
+    let id = household.to_string();
+    let held = conn
+        .prepare_cached("SELECT 1 FROM documents WHERE id = ?")?
+        .query_row([&id], |_| Ok(()))
+        .optional()?
+        .is_some();
+    let bytes = document.bytes.as_slice();
+    let mut doc = untrusted("its document", || {
+        let mut doc = AutoCommit::load(bytes)?;
+        // Building every change walks the whole change graph: Automerge accepts some documents
+        // whose graph is broken and panics only when a later read walks it.
+        let changes: Vec<Vec<u8>> = doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        Ok::<_, automerge::AutomergeError>((doc, changes))
+    })
+    .map_err(|e| Fault::Household(e.to_string()))?
+    .map_err(|e| Fault::Household(format!("Automerge cannot load its document: {e}")))?;
+    if held {
+        let arrived: Vec<Arrived<'_>> = doc.1.iter().map(|b| (None, b.as_slice())).collect();
+        return store_received(conn, household, &arrived);
+    }
+    let missing = doc.0.get_missing_deps(&[]).len();
+    if missing > 0 {
+        return Err(Fault::Household(format!(
+            "its document builds on {missing} changes it does not hold"
+        )));
+    }
+    let count = doc.1.len() as i64;
+    doc.1 = Vec::new();
+    let received = HouseholdDoc::receive(doc.0, household)
+        .map_err(|e| Fault::Household(format!("the document cannot be used: {e}")))?;
+    let rows = projection::derive_received(household, &received)?;
+    conn.prepare_cached(
+        "INSERT INTO documents (id, snapshot, snapshot_changes, version) VALUES (?, ?, ?, 1)",
+    )?
+    .execute(rusqlite::params![id, bytes, count])?;
+    projection::write(conn, &id, &rows)?;
+    Ok(Applied::Changed {
+        newer: matches!(received, Received::Newer(_)),
+    })
+}

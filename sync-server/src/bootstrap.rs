@@ -1,0 +1,112 @@
+//! A first sync from snapshots, above the storage trait: the households a scope sees, a page at
+//! a time in id order, each as one compact Automerge document (its cached snapshot, brought up
+//! to date from the changes after it when behind, and cached again), instead of every change
+//! of every household through the log.
+
+use automerge::AutoCommit;
+use madadkar_schema::change::parse_change;
+use madadkar_schema::wire::{BootstrapBatch, HouseholdSnapshot};
+use uuid::Uuid;
+
+use crate::storage::{CachedSnapshot, Result, Scope, Storage, StorageError, StoredDocument};
+
+/// Limits on one first-sync batch.
+#[derive(Debug, Clone, Copy)]
+pub struct BootstrapLimits {
+    /// Households per batch.
+    pub max_households: usize,
+    /// Bytes of documents after which the batch is cut (at a household's end, so at least one
+    /// is always sent).
+    pub max_bytes: usize,
+}
+
+/// The next batch of whole documents of the households `scope` sees after `after`. `head` is
+/// the log head the client keeps from its first batch (`None` on the first: the page's own is
+/// sent back); every document holds at least every change up to it, since each is built from
+/// all the household's changes stored when the page was read.
+pub fn bootstrap(
+    storage: &impl Storage,
+    scope: &Scope,
+    after: Option<Uuid>,
+    head: Option<u64>,
+    limits: BootstrapLimits,
+) -> Result<BootstrapBatch> {
+    let page = storage.documents_after(scope, after, limits.max_households.max(1))?;
+    let full = page.households.len() >= limits.max_households.max(1);
+    let mut batch = BootstrapBatch {
+        head: head.unwrap_or(page.head),
+        next: None,
+        documents: Vec::with_capacity(page.households.len()),
+    };
+    let mut refreshed = Vec::new();
+    let mut bytes = 0usize;
+    let mut cut = false;
+    for stored in page.households {
+        if bytes >= limits.max_bytes && !batch.documents.is_empty() {
+            cut = true;
+            break;
+        }
+        let household = stored.household;
+        let (through, document) = up_to_date(storage, stored, &mut refreshed)?;
+        bytes += document.len();
+        batch.documents.push(HouseholdSnapshot {
+            household,
+            through,
+            bytes: document,
+        });
+    }
+    if cut || full {
+        batch.next = batch.documents.last().map(|d| d.household).or(after);
+    }
+    // A cache: failing to keep it costs the next first sync time, not this one its answer.
+    if let Err(e) = storage.put_snapshots(&refreshed) {
+        tracing::warn!(error = %e, "could not cache household snapshots");
+    }
+    Ok(batch)
+}
+
+/// A household's whole document holding every change up to its last: the cached snapshot when
+/// it is current; otherwise the snapshot (or nothing) with the changes after it applied,
+/// saved, and queued in `refreshed` to be cached.
+fn up_to_date(
+    storage: &impl Storage,
+    stored: StoredDocument,
+    refreshed: &mut Vec<(Uuid, CachedSnapshot)>,
+) -> Result<(u64, Vec<u8>)> {
+    let household = stored.household;
+    let mut doc = None;
+    let mut from = 0;
+    if let Some(cached) = stored.cached {
+        if cached.through >= stored.last_seq {
+            return Ok((cached.through, cached.bytes));
+        }
+        // A cached snapshot that no longer loads is rebuilt from every change.
+        if let Ok(loaded) = AutoCommit::load(&cached.bytes) {
+            doc = Some(loaded);
+            from = cached.through;
+        }
+    }
+    let mut doc = doc.unwrap_or_default();
+    let changes = storage
+        .history_between(household, from, stored.last_seq)?
+        .iter()
+        .map(|(seq, bytes)| {
+            parse_change(bytes).map_err(|e| StorageError::Corrupt {
+                what: format!("household {household}'s change {seq}: {e}"),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    doc.apply_changes(changes)
+        .map_err(|e| StorageError::Corrupt {
+            what: format!("household {household}'s changes do not apply: {e}"),
+        })?;
+    let bytes = doc.save();
+    refreshed.push((
+        household,
+        CachedSnapshot {
+            through: stored.last_seq,
+            bytes: bytes.clone(),
+        },
+    ));
+    Ok((stored.last_seq, bytes))
+}

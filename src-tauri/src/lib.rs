@@ -4,6 +4,7 @@
 
 pub mod background;
 pub mod commands;
+pub mod launch;
 pub mod lock;
 
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub fn run() {
             commands::lock::unlock,
             commands::lock::choose_passphrase,
             commands::lock::lock,
+            commands::launch::mark_painted,
+            commands::launch::launch_marks,
             commands::drafts::draft_load,
             commands::drafts::draft_save,
             commands::drafts::draft_clear,

@@ -18,6 +18,7 @@ import type { HouseholdText } from "./bindings/HouseholdText";
 import type { Identity } from "./bindings/Identity";
 import type { InboxEntry } from "./bindings/InboxEntry";
 import type { InboxFilter } from "./bindings/InboxFilter";
+import type { LaunchMarks } from "./bindings/LaunchMarks";
 import type { LedgerEntry } from "./bindings/LedgerEntry";
 import type { ListText } from "./bindings/ListText";
 import type { LockView } from "./bindings/LockView";
@@ -27,6 +28,7 @@ import type { NavCounts } from "./bindings/NavCounts";
 import type { NeedHistory } from "./bindings/NeedHistory";
 import type { Page } from "./bindings/Page";
 import type { PairBand } from "./bindings/PairBand";
+import type { Painted } from "./bindings/Painted";
 import type { Partner } from "./bindings/Partner";
 import type { PlanView } from "./bindings/PlanView";
 import type { ProgressText } from "./bindings/ProgressText";
@@ -78,6 +80,7 @@ export type {
   Identity,
   InboxEntry,
   InboxFilter,
+  LaunchMarks,
   LedgerEntry,
   ListText,
   LockView,
@@ -85,6 +88,7 @@ export type {
   MemberText,
   NavCounts,
   NeedHistory,
+  Painted,
   Partner,
   PlanView,
   ProgressText,
@@ -117,6 +121,10 @@ export const api = {
   choosePassphrase: (passphrase: string, confirm: string) =>
     invoke<LockView>("choose_passphrase", { passphrase, confirm }),
   lock: () => invoke<LockView>("lock"),
+  /** Tells the app a launch's screen was painted (see launch.ts); it keeps the time. */
+  markPainted: (what: Painted) => invoke<null>("mark_painted", { what }),
+  /** The launch's timing marks and the count of document loads (for the e2e test and bench). */
+  launchMarks: () => invoke<LaunchMarks>("launch_marks"),
   draftLoad: () => invoke<Draft[]>("draft_load"),
   draftSave: (key: string, value: string) => invoke<null>("draft_save", { key, value }),
   draftClear: (key: string) => invoke<null>("draft_clear", { key }),

@@ -49,6 +49,7 @@ impl AppState {
         if view.wait_seconds > 0 {
             return Err(too_soon(view.wait_seconds));
         }
+        let started = Instant::now();
         let dir = self.dir.clone();
         let opened = tauri::async_runtime::spawn_blocking(move || {
             let store = Store::open(&dir, &passphrase)?;
@@ -80,6 +81,10 @@ impl AppState {
         };
         if let Ok(mut a) = self.attempts.lock() {
             a.succeeded();
+        }
+        // Measured for an unlock only: a first run's caseload waits on enrolment, not on this.
+        if !choosing {
+            self.launch.unlocked(started, Instant::now());
         }
         let mut slot = self.store.lock().map_err(|_| {
             UiError::new(

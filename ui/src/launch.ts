@@ -1,0 +1,19 @@
+// The launch's paint marks: the lock screen's first paint and, after unlocking, the first
+// caseload page's. The app keeps the time each report arrives (src-tauri/src/launch.rs); the
+// launch bench and the end-to-end test read them back. Nothing but the mark's name is sent.
+import { api, type Painted } from "./api";
+
+const reported = new Set<Painted>();
+
+/** Reports `what` once per window, after the frame now being rendered is painted: called from
+ * a layout effect (the DOM is committed), a frame callback runs before that frame's paint and a
+ * task queued from it runs after the paint. A failed report only loses a measurement. */
+export function reportPainted(what: Painted) {
+  if (reported.has(what)) return;
+  reported.add(what);
+  requestAnimationFrame(() => {
+    setTimeout(() => {
+      api.markPainted(what).catch(() => undefined);
+    }, 0);
+  });
+}

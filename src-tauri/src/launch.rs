@@ -251,10 +251,7 @@ mod tests {
         let ran = before_main_of(stat, "1234.56 2000.00\n").expect("parsed");
         assert!((ran.as_secs_f64() - 0.56).abs() < 1e-9, "{ran:?}");
         // Rounding that puts the start after "now" is no time, not a negative one.
-        assert_eq!(
-            before_main_of(stat, "1233.99 1.0"),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(before_main_of(stat, "1233.99 1.0"), Some(Duration::ZERO));
         assert_eq!(before_main_of("garbage", "1.0"), None);
         assert_eq!(before_main_of(stat, ""), None);
     }

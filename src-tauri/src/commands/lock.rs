@@ -34,6 +34,8 @@ impl AppState {
     /// `choosing` says what the lock screen asked for: a new passphrase (first run) or the
     /// existing one; when the directory turns out otherwise, nothing is opened.
     pub async fn open_store(&self, passphrase: Passphrase, choosing: bool) -> Result<LockView> {
+        // The launch's unlock mark starts as the command does (see `launch.rs`).
+        let started = Instant::now();
         let view = self.lock_view();
         if view.state == LockState::Unlocked {
             return Ok(view);
@@ -49,7 +51,6 @@ impl AppState {
         if view.wait_seconds > 0 {
             return Err(too_soon(view.wait_seconds));
         }
-        let started = Instant::now();
         let dir = self.dir.clone();
         let opened = tauri::async_runtime::spawn_blocking(move || {
             let store = Store::open(&dir, &passphrase)?;

@@ -347,6 +347,23 @@ mod tests {
     }
 
     #[test]
+    fn document_work_and_changes_are_counted_and_store_reads_are_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = AppState::locked(dir.path().to_path_buf(), Arc::default());
+        let passphrase = madadkar_client::Passphrase::new("test passphrase");
+        *state.store.lock().expect("lock") =
+            Some(Store::open(dir.path(), &passphrase).expect("store"));
+        let loads = || state.launch.marks().document_loads;
+        use tauri::async_runtime::block_on;
+        block_on(state.with_store(|s| Ok(s.identity().cloned()))).expect("read");
+        assert_eq!(loads(), 0, "a projection or metadata read is not a document load");
+        block_on(state.with_document(|s| Ok(s.identity().cloned()))).expect("read");
+        assert_eq!(loads(), 1);
+        block_on(state.change(|s| Ok(s.init("w", "d", None)?))).expect("change");
+        assert_eq!(loads(), 2, "a change opens a document");
+    }
+
+    #[test]
     fn a_locked_or_erased_laptop_says_so_in_persian() {
         let since = madadkar_client::custody::now();
         let locked = UiError::from(StoreError::LeaseExpired { since });

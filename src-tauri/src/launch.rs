@@ -2,10 +2,10 @@
 //! itself (issue 12's target: under a second at 23,000 households), and how many commands opened
 //! a household's document, which scrolling the caseload must never do.
 //!
-//! The marks are instants on one clock: the process's start (`main`), the lock screen's first
-//! paint and the first caseload page's paint as the window reports them, and, in between, the
-//! steps the Rust side sees itself (the unlock's key derivation and store opening, the first
-//! page's query). Only timings and counts are kept: nothing a worker typed or read.
+//! The marks are instants on one clock: the process's start (`main`), Tauri's setup, the UI's
+//! script starting, the lock screen's first paint and the first caseload page's paint as the
+//! window reports them, and, in between, the steps the Rust side sees itself (the unlock's key
+//! derivation and store opening, the first page's query). Only timings and counts are kept: nothing a worker typed or read.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -24,10 +24,12 @@ pub fn process_started() -> (Instant, Option<Duration>) {
     *STARTED.get_or_init(|| (Instant::now(), before_main()))
 }
 
-/// What the window reports having painted.
+/// What the window reports: its script began, or it painted a screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
-pub enum Painted {
+pub enum UiMark {
+    /// The UI's script began running: the WebView is up and the page loaded (nothing painted).
+    ScriptStarted,
     /// The lock screen, the first screen a launch shows.
     LockScreen,
     /// The first page of caseload rows after the worker unlocked.
@@ -41,6 +43,10 @@ pub struct LaunchMarks {
     /// From the process's creation to `main` (the loader and shared libraries), where the system
     /// tells it (Linux's `/proc`, to about 10 ms); add it to the marks for the time since launch.
     pub before_main_ms: Option<f64>,
+    /// Tauri's setup ran: the windowing toolkit is up, the window's WebView not yet loaded.
+    pub setup_ms: Option<f64>,
+    /// The UI's script began running (as its report arrived).
+    pub script_started_ms: Option<f64>,
     /// The lock screen's first paint.
     pub lock_painted_ms: Option<f64>,
     /// The (successful) unlock command began: the passphrase reached the app.
@@ -75,6 +81,8 @@ pub struct Launch {
 /// The marks as instants; converted to milliseconds when read.
 #[derive(Debug, Default)]
 struct Marks {
+    setup: Option<Instant>,
+    script_started: Option<Instant>,
     lock_painted: Option<Instant>,
     unlock_started: Option<Instant>,
     store_opened: Option<Instant>,
@@ -109,14 +117,24 @@ impl Launch {
         self.marks.lock().ok().map(|mut m| f(&mut m))
     }
 
-    /// The window painted `what` at `at`. Only the first of each counts, and a first page only
+    /// Tauri's setup ran at `at`.
+    pub fn set_up(&self, at: Instant) {
+        self.with(|m| {
+            m.setup.get_or_insert(at);
+        });
+    }
+
+    /// The window reported `what` at `at`. Only the first of each counts, and a first page only
     /// after an unlock this launch (a reloaded window that was already open measures nothing).
-    pub fn painted(&self, what: Painted, at: Instant) {
+    pub fn ui(&self, what: UiMark, at: Instant) {
         self.with(|m| match what {
-            Painted::LockScreen => {
+            UiMark::ScriptStarted => {
+                m.script_started.get_or_insert(at);
+            }
+            UiMark::LockScreen => {
                 m.lock_painted.get_or_insert(at);
             }
-            Painted::FirstPage => {
+            UiMark::FirstPage => {
                 if m.store_opened.is_some() && m.first_page_query.is_some() {
                     m.first_page_painted.get_or_insert(at);
                 }
@@ -158,6 +176,8 @@ impl Launch {
         };
         let mut marks = self
             .with(|m| LaunchMarks {
+                setup_ms: ms(m.setup),
+                script_started_ms: ms(m.script_started),
                 lock_painted_ms: ms(m.lock_painted),
                 unlock_started_ms: ms(m.unlock_started),
                 store_opened_ms: ms(m.store_opened),
@@ -210,18 +230,22 @@ mod tests {
     fn the_marks_are_milliseconds_since_start_and_the_first_of_each() {
         let t0 = Instant::now();
         let launch = Launch::since(t0);
-        launch.painted(Painted::LockScreen, t0 + ms(300));
-        launch.painted(Painted::LockScreen, t0 + ms(900));
+        launch.set_up(t0 + ms(100));
+        launch.ui(UiMark::ScriptStarted, t0 + ms(200));
+        launch.ui(UiMark::LockScreen, t0 + ms(300));
+        launch.ui(UiMark::LockScreen, t0 + ms(900));
         // A first page before any unlock (a reloaded, already open window) measures nothing.
-        launch.painted(Painted::FirstPage, t0 + ms(950));
+        launch.ui(UiMark::FirstPage, t0 + ms(950));
         launch.unlocked(t0 + ms(1000), t0 + ms(1400));
         launch.listed(t0 + ms(1500), t0 + ms(1510));
         launch.listed(t0 + ms(1600), t0 + ms(1620));
-        launch.painted(Painted::FirstPage, t0 + ms(1550));
-        launch.painted(Painted::FirstPage, t0 + ms(1700));
+        launch.ui(UiMark::FirstPage, t0 + ms(1550));
+        launch.ui(UiMark::FirstPage, t0 + ms(1700));
         // Locking and unlocking again is not a launch.
         launch.unlocked(t0 + ms(5000), t0 + ms(5400));
         let m = launch.marks();
+        assert_eq!(m.setup_ms, Some(100.0));
+        assert_eq!(m.script_started_ms, Some(200.0));
         assert_eq!(m.lock_painted_ms, Some(300.0));
         assert_eq!(m.unlock_started_ms, Some(1000.0));
         assert_eq!(m.store_opened_ms, Some(1400.0));
@@ -237,6 +261,7 @@ mod tests {
     #[test]
     fn nothing_is_marked_before_it_happens() {
         let m = Launch::since(Instant::now()).marks();
+        assert_eq!(m.setup_ms, None);
         assert_eq!(m.lock_painted_ms, None);
         assert_eq!(m.unlock_started_ms, None);
         assert_eq!(m.first_page_painted_ms, None);

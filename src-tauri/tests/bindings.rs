@@ -26,7 +26,7 @@ use madadkar_desktop::commands::duplicates::RegisteredGroup;
 use madadkar_desktop::commands::identity::Standing;
 use madadkar_desktop::commands::reports::ExportFormat;
 use madadkar_desktop::commands::review::{NavCounts, ReviewFilter};
-use madadkar_desktop::launch::{LaunchMarks, Painted};
+use madadkar_desktop::launch::{LaunchMarks, UiMark};
 use madadkar_desktop::lock::LockView;
 use madadkar_schema::{
     Action, AuditAction, ChangeInfo, Education, Employment, Field, GoalDomain, HouseholdStatus,
@@ -56,7 +56,7 @@ fn export_types(out: &Path) {
         SyncView,
         LockView,
         LaunchMarks,
-        Painted,
+        UiMark,
         Draft,
         Identity,
         HouseholdSummary,

@@ -27,7 +27,6 @@ import type { MemberText } from "./bindings/MemberText";
 import type { NavCounts } from "./bindings/NavCounts";
 import type { NeedHistory } from "./bindings/NeedHistory";
 import type { Page } from "./bindings/Page";
-import type { Painted } from "./bindings/Painted";
 import type { PairBand } from "./bindings/PairBand";
 import type { Partner } from "./bindings/Partner";
 import type { PlanView } from "./bindings/PlanView";
@@ -50,6 +49,7 @@ import type { StepText } from "./bindings/StepText";
 import type { SyncView } from "./bindings/SyncView";
 import type { Table } from "./bindings/Table";
 import type { UiError } from "./bindings/UiError";
+import type { UiMark } from "./bindings/UiMark";
 import type { VisitText } from "./bindings/VisitText";
 
 export type { AppliedFilter } from "./bindings/AppliedFilter";
@@ -88,7 +88,6 @@ export type {
   MemberText,
   NavCounts,
   NeedHistory,
-  Painted,
   Partner,
   PlanView,
   ProgressText,
@@ -109,6 +108,7 @@ export type {
   SyncView,
   Table,
   UiError,
+  UiMark,
   VisitText,
 };
 
@@ -121,8 +121,8 @@ export const api = {
   choosePassphrase: (passphrase: string, confirm: string) =>
     invoke<LockView>("choose_passphrase", { passphrase, confirm }),
   lock: () => invoke<LockView>("lock"),
-  /** Tells the app a launch's screen was painted (see launch.ts); it keeps the time. */
-  markPainted: (what: Painted) => invoke<null>("mark_painted", { what }),
+  /** Tells the app a launch's step was reached (see launch.ts); it keeps the time. */
+  uiMark: (what: UiMark) => invoke<null>("ui_mark", { what }),
   /** The launch's timing marks and the count of document loads (for the e2e test and bench). */
   launchMarks: () => invoke<LaunchMarks>("launch_marks"),
   draftLoad: () => invoke<Draft[]>("draft_load"),

@@ -1,6 +1,8 @@
 // The launch's paint marks: the lock screen reports its first paint, and after unlocking the
 // caseload reports its first page of rows, each once, after the frame is painted (not when the
-// state changed); scrolling the caseload only lists pages, and never asks for a household.
+// state changed). The first page's query reaches the store before the shell's other reads (the
+// store serves one at a time). Scrolling the caseload only lists pages, and never asks for a
+// household.
 import { fireEvent, render, waitFor } from "@testing-library/preact";
 import { describe, expect, it, vi } from "vitest";
 import { App } from "./App";
@@ -34,12 +36,17 @@ describe("the launch's marks", () => {
         state = view("unlocked");
         return state;
       },
-      mark_painted: () => null,
+      ui_mark: () => null,
       identity: () => identity,
       sync_status: () => local,
       list_households: pages(3),
+      // What the shell and the caseload read besides the page, counted here to see their order.
+      nav_counts: () => ({ conflicts: 0, awaiting_review: 0, returned: 0 }),
+      followups: () => [],
+      quarantined: () => [],
+      returned_visits: () => [],
     });
-    const cmds = () => calls.map((c) => (c.cmd === "mark_painted" ? `mark:${c.args.what}` : c.cmd));
+    const cmds = () => calls.map((c) => (c.cmd === "ui_mark" ? `mark:${c.args.what}` : c.cmd));
     render(<App />);
     await waitFor(() => expect(cmds()).toContain("mark:lock_screen"));
     // Reported from a frame, not straight from the render.
@@ -54,6 +61,12 @@ describe("the launch's marks", () => {
     const order = cmds();
     expect(order.indexOf("mark:first_page")).toBeGreaterThan(order.indexOf("list_households"));
     expect(order.indexOf("list_households")).toBeGreaterThan(order.indexOf("unlock"));
+    // The first page went first; the rest followed it.
+    await waitFor(() => expect(cmds()).toContain("nav_counts"));
+    for (const later of ["nav_counts", "followups", "quarantined", "returned_visits"]) {
+      await waitFor(() => expect(cmds()).toContain(later));
+      expect(cmds().indexOf(later), later).toBeGreaterThan(cmds().indexOf("list_households"));
+    }
 
     // Scrolling, reloading pages or screens shown again report nothing more: one launch, two marks.
     await new Promise((r) => setTimeout(r, 50));

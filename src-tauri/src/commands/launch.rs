@@ -4,12 +4,13 @@
 use std::time::Instant;
 
 use super::{AppState, Result};
-use crate::launch::{LaunchMarks, Painted};
+use crate::launch::{LaunchMarks, UiMark};
 
-/// The window painted `what` (called from a frame after the render, so it is a paint).
+/// The window reached `what`: its script began, or it painted a screen (reported from a frame
+/// after the render, so it is a paint).
 #[tauri::command]
-pub async fn mark_painted(state: tauri::State<'_, AppState>, what: Painted) -> Result<()> {
-    state.launch.painted(what, Instant::now());
+pub async fn ui_mark(state: tauri::State<'_, AppState>, what: UiMark) -> Result<()> {
+    state.launch.ui(what, Instant::now());
     Ok(())
 }
 

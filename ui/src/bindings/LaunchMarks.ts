@@ -11,6 +11,14 @@ export type LaunchMarks = {
  */
 before_main_ms: number | null, 
 /**
+ * Tauri's setup ran: the windowing toolkit is up, the window's WebView not yet loaded.
+ */
+setup_ms: number | null, 
+/**
+ * The UI's script began running (as its report arrived).
+ */
+script_started_ms: number | null, 
+/**
  * The lock screen's first paint.
  */
 lock_painted_ms: number | null, 

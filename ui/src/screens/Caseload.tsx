@@ -126,7 +126,17 @@ function ReturnedTasks({ open }: { open: (id: string) => void }) {
   );
 }
 
-export function Caseload({ open, create }: { open: (id: string) => void; create: () => void }) {
+/** The caseload. `onListed` is told once the first page is in (or failed): what else the
+ * shell loads then waits for it, so the first page's query is the first to reach the store. */
+export function Caseload({
+  open,
+  create,
+  onListed,
+}: {
+  open: (id: string) => void;
+  create: () => void;
+  onListed?: () => void;
+}) {
   const [query, setQuery] = useState("");
   const [district, setDistrict] = useState("");
   const [status, setStatus] = useState("");
@@ -143,6 +153,8 @@ export function Caseload({ open, create }: { open: (id: string) => void; create:
   // Whether the first page of rows (or "nothing") has been rendered, for the launch's mark.
   const [loaded, setLoaded] = useState(false);
   const box = useRef<HTMLDivElement>(null);
+  const listed = useRef(onListed);
+  listed.current = onListed;
   const generation = useRef(0);
   const filters = useMemo<ListText>(
     () => ({ district, status, worker, overdue, min_need: minNeed, sort, conflicted: false }),
@@ -168,7 +180,9 @@ export function Caseload({ open, create }: { open: (id: string) => void; create:
       setLoaded(true);
       if (box.current) box.current.scrollTop = 0;
     };
-    load().catch((e) => gen === generation.current && setLoadError(asUiError(e)));
+    load()
+      .catch((e) => gen === generation.current && setLoadError(asUiError(e)))
+      .finally(() => listed.current?.());
   }, [query, filters, attempt]);
 
   useEffect(() => {
@@ -208,9 +222,14 @@ export function Caseload({ open, create }: { open: (id: string) => void; create:
 
   return (
     <main class="caseload">
-      <SetAside />
-      <ReturnedTasks open={open} />
-      <Followups open={open} />
+      {/* Loaded after the first page: its query goes first to the store, which serves one at a time. */}
+      {(loaded || loadError) && (
+        <>
+          <SetAside />
+          <ReturnedTasks open={open} />
+          <Followups open={open} />
+        </>
+      )}
       <div class="toolbar">
         <input
           id="search"

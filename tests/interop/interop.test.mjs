@@ -2,10 +2,9 @@
 // package reads the document Madadkar writes (schema/tests/fixtures/madadkar-household.automerge)
 // and writes one that Madadkar's Rust test reads (js-household.automerge). Run with
 // WRITE_FIXTURE=1 to write the latter again. The layout is in docs/document-format.md.
-
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { test } from "node:test";
 import * as A from "@automerge/automerge";
 
 const fixtures = new URL("../../schema/tests/fixtures/", import.meta.url);

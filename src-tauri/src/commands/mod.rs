@@ -356,7 +356,11 @@ mod tests {
         let loads = || state.launch.marks().document_loads;
         use tauri::async_runtime::block_on;
         block_on(state.with_store(|s| Ok(s.identity().cloned()))).expect("read");
-        assert_eq!(loads(), 0, "a projection or metadata read is not a document load");
+        assert_eq!(
+            loads(),
+            0,
+            "a projection or metadata read is not a document load"
+        );
         block_on(state.with_document(|s| Ok(s.identity().cloned()))).expect("read");
         assert_eq!(loads(), 1);
         block_on(state.change(|s| Ok(s.init("w", "d", None)?))).expect("change");

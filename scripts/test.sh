@@ -23,7 +23,7 @@ echo "== desktop app end to end (Xvfb, tauri-driver, WebKitWebDriver): field wor
 # One more try if the first fails: a WebDriver session on a loaded 2-core machine can time out.
 # A real fault fails both times; a retry is announced so it is never silent. The files run one
 # after the other: two apps at once would only slow each other down.
-e2e=(ui/e2e/desktop.e2e.mjs ui/e2e/reconcile.e2e.mjs ui/e2e/outcomes.e2e.mjs)
+e2e=(ui/e2e/desktop.e2e.mjs ui/e2e/reconcile.e2e.mjs ui/e2e/outcomes.e2e.mjs ui/e2e/launch.e2e.mjs)
 if ! xvfb-run -a -s "-screen 0 1366x768x24" node --test --test-concurrency=1 "${e2e[@]}"; then
   echo "== desktop app end to end: RETRYING once after a failure"
   xvfb-run -a -s "-screen 0 1366x768x24" node --test --test-concurrency=1 "${e2e[@]}"

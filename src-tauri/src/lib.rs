@@ -4,6 +4,7 @@
 
 pub mod background;
 pub mod commands;
+pub mod launch;
 pub mod lock;
 
 use std::path::PathBuf;
@@ -32,12 +33,15 @@ pub fn notifier(app: tauri::AppHandle) -> background::Notify {
 pub fn run() {
     tauri::Builder::default()
         .setup(|app| {
+            let setup = std::time::Instant::now();
             let dir = data_dir(app);
             let sync = Arc::new(background::SyncHandle::default());
             let notify = notifier(app.handle().clone());
             sync.publish_locked(&notify);
             background::spawn(sync.clone(), notify);
-            app.manage(commands::AppState::locked(dir, sync));
+            let state = commands::AppState::locked(dir, sync);
+            state.launch.set_up(setup);
+            app.manage(state);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -45,6 +49,8 @@ pub fn run() {
             commands::lock::unlock,
             commands::lock::choose_passphrase,
             commands::lock::lock,
+            commands::launch::ui_mark,
+            commands::launch::launch_marks,
             commands::drafts::draft_load,
             commands::drafts::draft_save,
             commands::drafts::draft_clear,

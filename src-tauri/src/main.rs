@@ -4,5 +4,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    // First of all: the launch's marks are measured from here (see `launch.rs`).
+    madadkar_desktop::launch::process_started();
     madadkar_desktop::run();
 }

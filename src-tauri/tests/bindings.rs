@@ -26,6 +26,7 @@ use madadkar_desktop::commands::duplicates::RegisteredGroup;
 use madadkar_desktop::commands::identity::Standing;
 use madadkar_desktop::commands::reports::ExportFormat;
 use madadkar_desktop::commands::review::{NavCounts, ReviewFilter};
+use madadkar_desktop::launch::{LaunchMarks, UiMark};
 use madadkar_desktop::lock::LockView;
 use madadkar_schema::{
     Action, AuditAction, ChangeInfo, Education, Employment, Field, GoalDomain, HouseholdStatus,
@@ -54,6 +55,8 @@ fn export_types(out: &Path) {
         UiError,
         SyncView,
         LockView,
+        LaunchMarks,
+        UiMark,
         Draft,
         Identity,
         HouseholdSummary,

@@ -11,7 +11,9 @@ import { remote } from "webdriverio";
 
 export const root = path.resolve(import.meta.dirname, "../..");
 const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
-export const bin = (name) => path.join(target, "debug", name);
+// The tests use the debug build; the launch bench (scripts/launch-bench.sh) sets "release".
+const profile = process.env.MADADKAR_E2E_PROFILE ?? "debug";
+export const bin = (name) => path.join(target, profile, name);
 export const shots = path.join(root, "docs", "screenshots");
 
 export function freePort() {
@@ -214,4 +216,20 @@ export async function synced(app, timeout = 60000) {
       (await status.getAttribute("data-state")) === "synced" && (await status.getAttribute("data-pending")) === "0",
     { timeout, timeoutMsg: "never synced" },
   );
+}
+
+/** Calls one of the app's commands from its window, as the UI does; resolves to its answer, or
+ * rejects with the command's error. */
+export async function invoke(browser, command, args = {}) {
+  const answer = await browser.execute(
+    (cmd, a) =>
+      window.__TAURI_INTERNALS__.invoke(cmd, a).then(
+        (value) => ({ value }),
+        (error) => ({ error: JSON.stringify(error) }),
+      ),
+    command,
+    args,
+  );
+  if (answer && "error" in answer) throw new Error(`${command}: ${answer.error}`);
+  return answer?.value;
 }

@@ -147,13 +147,14 @@ export function App() {
 }
 
 /** The counts beside the navigation, loaded again whenever `when` changes (a new screen, a
- * sync). A failure leaves the last counts: they are a hint, the screens themselves say more. */
-function useCounts(when: readonly unknown[]): [NavCounts | null, () => void] {
+ * sync), once `ready`. A failure leaves the last counts: they are a hint, the screens themselves
+ * say more. */
+function useCounts(ready: boolean, when: readonly unknown[]): [NavCounts | null, () => void] {
   const [counts, setCounts] = useState<NavCounts | null>(null);
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
-    api.navCounts().then(setCounts, () => undefined);
-  }, [...when, attempt]);
+    if (ready) api.navCounts().then(setCounts, () => undefined);
+  }, [ready, ...when, attempt]);
   return [counts, () => setAttempt((a) => a + 1)];
 }
 
@@ -166,7 +167,11 @@ function Workspace({ onLock }: { onLock: () => void }) {
   const [view, setView] = useState<View>({ name: "list" });
   const [lang, setLang] = useState<Language>(language());
   const sync = useSyncStatus();
-  const [counts, recount] = useCounts([view.name, sync?.last_sync_at, sync?.state]);
+  // The caseload's first page goes to the store first (it serves one query at a time); the
+  // counts and the workers' names follow it. Another first screen need not wait.
+  const [listed, setListed] = useState(false);
+  const ready = listed || view.name !== "list";
+  const [counts, recount] = useCounts(ready, [view.name, sync?.last_sync_at, sync?.state]);
   const [draftError, setDraftError] = useState<UiError | null>(null);
   useEffect(() => {
     drafts.onError = setDraftError;
@@ -224,7 +229,7 @@ function Workspace({ onLock }: { onLock: () => void }) {
   const open = (id: string) => setView({ name: "household", id });
   const current: Screen | null = screens.includes(view.name as Screen) ? (view.name as Screen) : null;
   return (
-    <WorkersProvider identity={identity} standing={standing}>
+    <WorkersProvider identity={identity} standing={standing} ready={ready}>
       <div class="shell" data-role={standing.role}>
         <Header
           identity={identity}
@@ -241,7 +246,9 @@ function Workspace({ onLock }: { onLock: () => void }) {
             {t("draftNotKept")} {errorText(draftError)}
           </p>
         )}
-        {view.name === "list" && <Caseload open={open} create={() => setView({ name: "new" })} />}
+        {view.name === "list" && (
+          <Caseload open={open} create={() => setView({ name: "new" })} onListed={() => setListed(true)} />
+        )}
         {view.name === "household" && (
           <HouseholdPage
             id={view.id}

@@ -18,6 +18,7 @@ import type { HouseholdText } from "./bindings/HouseholdText";
 import type { Identity } from "./bindings/Identity";
 import type { InboxEntry } from "./bindings/InboxEntry";
 import type { InboxFilter } from "./bindings/InboxFilter";
+import type { LaunchMarks } from "./bindings/LaunchMarks";
 import type { LedgerEntry } from "./bindings/LedgerEntry";
 import type { ListText } from "./bindings/ListText";
 import type { LockView } from "./bindings/LockView";
@@ -48,6 +49,7 @@ import type { StepText } from "./bindings/StepText";
 import type { SyncView } from "./bindings/SyncView";
 import type { Table } from "./bindings/Table";
 import type { UiError } from "./bindings/UiError";
+import type { UiMark } from "./bindings/UiMark";
 import type { VisitText } from "./bindings/VisitText";
 
 export type { AppliedFilter } from "./bindings/AppliedFilter";
@@ -78,6 +80,7 @@ export type {
   Identity,
   InboxEntry,
   InboxFilter,
+  LaunchMarks,
   LedgerEntry,
   ListText,
   LockView,
@@ -105,6 +108,7 @@ export type {
   SyncView,
   Table,
   UiError,
+  UiMark,
   VisitText,
 };
 
@@ -117,6 +121,10 @@ export const api = {
   choosePassphrase: (passphrase: string, confirm: string) =>
     invoke<LockView>("choose_passphrase", { passphrase, confirm }),
   lock: () => invoke<LockView>("lock"),
+  /** Tells the app a launch's step was reached (see launch.ts); it keeps the time. */
+  uiMark: (what: UiMark) => invoke<null>("ui_mark", { what }),
+  /** The launch's timing marks and the count of document loads (for the e2e test and bench). */
+  launchMarks: () => invoke<LaunchMarks>("launch_marks"),
   draftLoad: () => invoke<Draft[]>("draft_load"),
   draftSave: (key: string, value: string) => invoke<null>("draft_save", { key, value }),
   draftClear: (key: string) => invoke<null>("draft_clear", { key }),

@@ -4,7 +4,10 @@ import "./style.css";
 import { render } from "preact";
 import { App } from "./App";
 import { setLanguage } from "./i18n";
+import { reportMark } from "./launch";
 
+// The launch's mark of the page loaded and its script running (see launch.ts).
+reportMark("script_started");
 setLanguage("fa");
 const root = document.getElementById("app");
 if (root) render(<App />, root);

@@ -21,20 +21,24 @@ export function useWorkers(): Workers {
   return useContext(Context);
 }
 
+/** Loads the workers once `ready` (the shell holds it back until the caseload's first page is
+ * in, which goes to the store first); without `ready`, at once. */
 export function WorkersProvider({
   identity,
   standing,
+  ready = true,
   children,
 }: {
   identity: Identity;
   standing: Standing;
+  ready?: boolean;
   children: ComponentChildren;
 }) {
   const [loads, setLoads] = useState<Caseload[]>([]);
   useEffect(() => {
-    if (standing.role === "field") return;
+    if (standing.role === "field" || !ready) return;
     api.caseloads().then(setLoads, () => setLoads([]));
-  }, [standing.role]);
+  }, [standing.role, ready]);
   const names = new Map<string, string>();
   for (const l of loads) if (l.worker_id && l.worker_name) names.set(l.worker_id, l.worker_name);
   names.set(identity.worker_id, identity.worker_name);

@@ -48,7 +48,7 @@ pub async fn compare_households(
     b: Uuid,
 ) -> Result<Comparison> {
     state
-        .with_store(move |store| Ok(store.compare_households(a, b)?))
+        .with_document(move |store| Ok(store.compare_households(a, b)?))
         .await
 }
 
@@ -71,7 +71,7 @@ pub async fn member_matches(
     form: MemberText,
 ) -> Result<Vec<RegistrationMatch>> {
     state
-        .with_store(move |store| Ok(store.member_matches(household, &form)?))
+        .with_document(move |store| Ok(store.member_matches(household, &form)?))
         .await
 }
 

@@ -3,6 +3,8 @@
 use madadkar_client::{
     HouseholdDetails, HouseholdSummary, HouseholdText, ListText, Page, store::today,
 };
+use std::time::Instant;
+
 use madadkar_schema::ChangeInfo;
 use uuid::Uuid;
 
@@ -21,7 +23,15 @@ pub async fn list_households(
     // "Overdue" is judged against the device's local date, as a worker reads the calendar.
     let mut query = filters.to_query(today(), limit.clamp(1, MAX_PAGE))?;
     query.offset = offset;
-    state.with_store(move |store| Ok(store.list(&query)?)).await
+    // Projections only, never a document: this is what scrolling calls, page after page.
+    let (started, page) = state
+        .with_store(move |store| {
+            let started = Instant::now();
+            Ok((started, store.list(&query)?))
+        })
+        .await?;
+    state.launch.listed(started, Instant::now());
+    Ok(page)
 }
 
 #[tauri::command]
@@ -38,13 +48,15 @@ pub async fn search_households(
 #[tauri::command]
 pub async fn household(state: tauri::State<'_, AppState>, id: Uuid) -> Result<HouseholdDetails> {
     state
-        .with_store(move |store| Ok(store.household(id)?))
+        .with_document(move |store| Ok(store.household(id)?))
         .await
 }
 
 #[tauri::command]
 pub async fn history(state: tauri::State<'_, AppState>, id: Uuid) -> Result<Vec<ChangeInfo>> {
-    state.with_store(move |store| Ok(store.history(id)?)).await
+    state
+        .with_document(move |store| Ok(store.history(id)?))
+        .await
 }
 
 /// Registers a household with its head; returns the new household's id.

@@ -34,6 +34,8 @@ impl AppState {
     /// `choosing` says what the lock screen asked for: a new passphrase (first run) or the
     /// existing one; when the directory turns out otherwise, nothing is opened.
     pub async fn open_store(&self, passphrase: Passphrase, choosing: bool) -> Result<LockView> {
+        // The launch's unlock mark starts as the command does (see `launch.rs`).
+        let started = Instant::now();
         let view = self.lock_view();
         if view.state == LockState::Unlocked {
             return Ok(view);
@@ -80,6 +82,10 @@ impl AppState {
         };
         if let Ok(mut a) = self.attempts.lock() {
             a.succeeded();
+        }
+        // Measured for an unlock only: a first run's caseload waits on enrolment, not on this.
+        if !choosing {
+            self.launch.unlocked(started, Instant::now());
         }
         let mut slot = self.store.lock().map_err(|_| {
             UiError::new(

@@ -13,6 +13,7 @@ pub mod drafts;
 pub mod duplicates;
 pub mod households;
 pub mod identity;
+pub mod launch;
 pub mod lock;
 pub mod members;
 pub mod outcomes;
@@ -30,6 +31,7 @@ use madadkar_schema::{DocumentError, Field, ValidationError};
 use serde::Serialize;
 
 use crate::background::SyncHandle;
+use crate::launch::Launch;
 use crate::lock::Attempts;
 
 /// What every command can reach: the replica (once unlocked) and the background sync loop.
@@ -44,6 +46,8 @@ pub struct AppState {
     pub sync: Arc<SyncHandle>,
     /// Wrong passphrases typed so far, which slow the next attempts down.
     pub attempts: Arc<Mutex<Attempts>>,
+    /// The launch's timing marks and the count of commands that opened a document.
+    pub launch: Arc<Launch>,
 }
 
 impl AppState {
@@ -54,6 +58,7 @@ impl AppState {
             store: Arc::default(),
             sync,
             attempts: Arc::default(),
+            launch: Arc::default(),
         }
     }
 
@@ -96,14 +101,27 @@ impl AppState {
         .map_err(|e| UiError::new(ErrorCode::Internal, format!("the store's task failed: {e}")))?
     }
 
+    /// [`Self::with_store`] for work that opens a household's document (rather than reading
+    /// the projections the caseload lists): counted, so that a test can tell that scrolling the
+    /// caseload opens none.
+    pub async fn with_document<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    {
+        self.launch.document_loaded();
+        self.with_store(work).await
+    }
+
     /// Like [`with_store`](Self::with_store) for work that changes the replica: wakes the sync
     /// loop once the change is saved, so it reaches the server without waiting for its turn.
+    /// A change opens a document (or makes one), so it counts as [`Self::with_document`] does.
     pub async fn change<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T> + Send + 'static,
     {
-        let done = self.with_store(work).await?;
+        let done = self.with_document(work).await?;
         self.sync.wake();
         Ok(done)
     }
@@ -326,6 +344,27 @@ mod tests {
             tauri::async_runtime::block_on(state.with_store(|_| Ok(std::thread::current().id())))
                 .expect("ran");
         assert_ne!(caller, worker, "the window's thread must not do store work");
+    }
+
+    #[test]
+    fn document_work_and_changes_are_counted_and_store_reads_are_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = AppState::locked(dir.path().to_path_buf(), Arc::default());
+        let passphrase = madadkar_client::Passphrase::new("test passphrase");
+        *state.store.lock().expect("lock") =
+            Some(Store::open(dir.path(), &passphrase).expect("store"));
+        let loads = || state.launch.marks().document_loads;
+        use tauri::async_runtime::block_on;
+        block_on(state.with_store(|s| Ok(s.identity().cloned()))).expect("read");
+        assert_eq!(
+            loads(),
+            0,
+            "a projection or metadata read is not a document load"
+        );
+        block_on(state.with_document(|s| Ok(s.identity().cloned()))).expect("read");
+        assert_eq!(loads(), 1);
+        block_on(state.change(|s| Ok(s.init("w", "d", None)?))).expect("change");
+        assert_eq!(loads(), 2, "a change opens a document");
     }
 
     #[test]

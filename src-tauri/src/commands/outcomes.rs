@@ -18,7 +18,7 @@ use super::{AppState, Result, UiError};
 #[tauri::command]
 pub async fn plan(state: tauri::State<'_, AppState>, household: Uuid) -> Result<PlanView> {
     state
-        .with_store(move |store| Ok(store.plan(household)?))
+        .with_document(move |store| Ok(store.plan(household)?))
         .await
 }
 
@@ -154,7 +154,7 @@ pub async fn need_history(
     household: Uuid,
 ) -> Result<NeedHistory> {
     state
-        .with_store(move |store| Ok(store.need_history(household)?))
+        .with_document(move |store| Ok(store.need_history(household)?))
         .await
 }
 
@@ -166,7 +166,7 @@ pub async fn referral_ledger(
     household: Uuid,
 ) -> Result<Vec<LedgerEntry>> {
     state
-        .with_store(move |store| Ok(store.referral_ledger(household, today())?))
+        .with_document(move |store| Ok(store.referral_ledger(household, today())?))
         .await
 }
 

@@ -1,6 +1,6 @@
 // The caseload: search, filters and sort over a virtualised list of households. Pages of rows
 // are fetched as they scroll into view; a failed load says so and offers to try again.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   api,
   asUiError,
@@ -14,6 +14,7 @@ import { LoadError } from "../components/Errors";
 import { faDigits, isOverdue, jalali } from "../format";
 import { t } from "../i18n";
 import { fieldLabel, label, vocabularies } from "../labels";
+import { reportPainted } from "../launch";
 import { Followups } from "./Followups";
 
 const ROW_HEIGHT = 56;
@@ -125,7 +126,17 @@ function ReturnedTasks({ open }: { open: (id: string) => void }) {
   );
 }
 
-export function Caseload({ open, create }: { open: (id: string) => void; create: () => void }) {
+/** The caseload. `onListed` is told once the first page is in (or failed): what else the
+ * shell loads then waits for it, so the first page's query is the first to reach the store. */
+export function Caseload({
+  open,
+  create,
+  onListed,
+}: {
+  open: (id: string) => void;
+  create: () => void;
+  onListed?: () => void;
+}) {
   const [query, setQuery] = useState("");
   const [district, setDistrict] = useState("");
   const [status, setStatus] = useState("");
@@ -139,7 +150,11 @@ export function Caseload({ open, create }: { open: (id: string) => void; create:
   const [height, setHeight] = useState(600);
   const [loadError, setLoadError] = useState<UiError | null>(null);
   const [attempt, setAttempt] = useState(0);
+  // Whether the first page of rows (or "nothing") has been rendered, for the launch's mark.
+  const [loaded, setLoaded] = useState(false);
   const box = useRef<HTMLDivElement>(null);
+  const listed = useRef(onListed);
+  listed.current = onListed;
   const generation = useRef(0);
   const filters = useMemo<ListText>(
     () => ({ district, status, worker, overdue, min_need: minNeed, sort, conflicted: false }),
@@ -162,14 +177,22 @@ export function Caseload({ open, create }: { open: (id: string) => void; create:
         setTotal(page.total);
       }
       setLoadError(null);
+      setLoaded(true);
       if (box.current) box.current.scrollTop = 0;
     };
-    load().catch((e) => gen === generation.current && setLoadError(asUiError(e)));
+    load()
+      .catch((e) => gen === generation.current && setLoadError(asUiError(e)))
+      .finally(() => listed.current?.());
   }, [query, filters, attempt]);
 
   useEffect(() => {
     if (box.current) setHeight(box.current.clientHeight || 600);
   }, []);
+
+  // The launch's last mark: the first page's rows on the screen (see launch.ts).
+  useLayoutEffect(() => {
+    if (loaded) reportPainted("first_page");
+  }, [loaded]);
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
   const last = Math.min(total, Math.ceil((scrollTop + height) / ROW_HEIGHT) + 5);
@@ -199,9 +222,14 @@ export function Caseload({ open, create }: { open: (id: string) => void; create:
 
   return (
     <main class="caseload">
-      <SetAside />
-      <ReturnedTasks open={open} />
-      <Followups open={open} />
+      {/* Loaded after the first page: its query goes first to the store, which serves one at a time. */}
+      {(loaded || loadError) && (
+        <>
+          <SetAside />
+          <ReturnedTasks open={open} />
+          <Followups open={open} />
+        </>
+      )}
       <div class="toolbar">
         <input
           id="search"

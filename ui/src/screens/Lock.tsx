@@ -1,11 +1,12 @@
 // The lock screen: the caseload stays closed until the worker types this device's passphrase.
 // On first run (or for data an older version left unencrypted) the worker chooses one, typed
 // twice. After a few wrong tries the app makes each next try wait; the button says how long.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { api, asUiError, type LockView, type UiError } from "../api";
 import { FormError } from "../components/Errors";
 import { faDigits } from "../format";
 import { both, language, t } from "../i18n";
+import { reportPainted } from "../launch";
 
 function mistake(key: "passphraseMismatch" | "passphraseShort"): UiError {
   return { code: "invalid", field: null, ...both(key) };
@@ -29,6 +30,8 @@ export function LockScreen({ view, onUnlocked }: { view: LockView; onUnlocked: (
   const [error, setError] = useState<UiError | null>(null);
   const [busy, setBusy] = useState(false);
   const [wait, setWait] = useCountdown(view.wait_seconds);
+  // The launch's first mark: the lock screen on the screen (see launch.ts).
+  useLayoutEffect(() => reportPainted("lock_screen"), []);
   const submit = async (e: Event) => {
     e.preventDefault();
     if (busy || wait > 0) return;

@@ -31,6 +31,8 @@ const DEFAULTS: Record<string, Handler> = {
   nav_counts: () => ({ conflicts: 0, awaiting_review: 0, returned: 0 }),
   returned_visits: () => [],
   quarantined: () => [],
+  // The launch's marks (launch.ts), reported by the lock screen and the caseload.
+  ui_mark: () => null,
   // What the caseload, the household page and the visit form read besides their own data: no
   // follow-ups, an empty plan, no partners, no ledger, no assessments. Tests about the case
   // outcomes answer them themselves.

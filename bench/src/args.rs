@@ -42,6 +42,10 @@ pub struct Args {
     /// Print the store in this directory (a kept coordinator's) by table, and nothing else.
     #[arg(long)]
     pub breakdown: Option<PathBuf>,
+    /// Train the dictionary stored snapshots are compressed with (`client/src/snapshot.dict`)
+    /// on generated households, write it here, and nothing else.
+    #[arg(long)]
+    pub train_dictionary: Option<PathBuf>,
     /// Labelled pairs the matching quality rows are measured on.
     #[arg(long, default_value_t = 3_000)]
     pub pairs: usize,

@@ -78,6 +78,39 @@ pub fn rows(
     ])
 }
 
+/// Households the snapshot dictionary is trained on, and its size.
+const DICTIONARY_SAMPLES: usize = 3_000;
+const DICTIONARY_BYTES: usize = 64 * 1024;
+
+/// Trains the dictionary stored snapshots are compressed with on households generated as the
+/// demo and the benchmark generate them (their keys, enumerations and shape are what the
+/// dictionary captures; names and notes vary), and writes it to `out`.
+pub fn train_dictionary(out: &Path, seed: u64) -> Result<()> {
+    let work = tempfile::tempdir()?;
+    let today = chrono::Local::now().date_naive();
+    let mut store = Store::open(work.path(), &madadkar_e2e::passphrase())?;
+    store.init("trainer", "trainer", None)?;
+    madadkar_client::demo::generate_with(
+        &mut store,
+        DICTIONARY_SAMPLES,
+        seed,
+        today,
+        madadkar_client::demo::Shape::PROVINCE,
+    )?;
+    let mut samples = Vec::new();
+    for id in store.household_ids()? {
+        samples.push(store.document(id)?.save_nocompress());
+    }
+    let dictionary = zstd::dict::from_samples(&samples, DICTIONARY_BYTES)?;
+    std::fs::write(out, &dictionary)?;
+    eprintln!(
+        "bench: trained a {} dictionary on {} households",
+        kib(dictionary.len() as u64),
+        samples.len()
+    );
+    Ok(())
+}
+
 /// The store's bytes by table (each with its indexes), largest first, from SQLite's `dbstat`.
 pub fn breakdown(coordinator: &Store) -> Result<String> {
     let conn = coordinator.connection()?;

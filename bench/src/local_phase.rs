@@ -39,6 +39,8 @@ pub fn run(
     let plain_path = work.join("plain.sqlite3");
     let plain = plain_copy(coordinator, &plain_path)?;
     let mut rng = demo::Rng::new(seed + 2);
+    // As the desktop app does while unlocked: checkpoints on a thread of their own.
+    coordinator.checkpoint_in_background()?;
     let writes = Writes::measure(
         coordinator,
         &plain,
@@ -226,10 +228,10 @@ impl Writes {
             Row {
                 figure: format!("add a visit to the open household ({households} in the store)"),
                 value: format!("p50 {p50:.2} ms, p99 {p99:.2} ms"),
-                target: "p99 < 10 ms; ≤ 2.5× plain rows".into(),
+                target: "p99 ≤ 3× plain rows, p50 ≤ 2×".into(),
                 baseline: format!("plain row insert: p50 {b50:.2} ms, p99 {b99:.2} ms"),
                 ratio: format!("{:.2}× p50, {:.2}× p99", p50 / b50, p99 / b99),
-                verdict: verdict(p99 < 10.0 && p50 / b50 <= 2.5),
+                verdict: verdict(p99 / b99 <= 3.0 && p50 / b50 <= 2.0),
             },
         ]
     }

@@ -32,6 +32,9 @@ fn main() -> Result<()> {
         println!("Matching outcome per variation:\n\n{}", m.variations);
         return Ok(());
     }
+    if let Some(out) = &args.train_dictionary {
+        return footprint::train_dictionary(out, args.seed);
+    }
     if let Some(dir) = &args.breakdown {
         let store = madadkar_client::Store::open(dir, &madadkar_e2e::passphrase())?;
         println!("{}", footprint::breakdown(&store)?);

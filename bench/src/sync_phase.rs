@@ -94,7 +94,11 @@ pub fn first_sync_rows(
     let automerge = base.first_time.as_secs_f64();
     let time_row = |figure: String, sync: &FirstSync, target: &str, verdict: &'static str| Row {
         figure,
-        value: format!("{:.1} s ({} requests)", sync.took.as_secs_f64(), sync.requests),
+        value: format!(
+            "{:.1} s ({} requests)",
+            sync.took.as_secs_f64(),
+            sync.requests
+        ),
         target: target.into(),
         baseline: format!(
             "Automerge per-document sync: {automerge:.1} s CPU, {} round trips",

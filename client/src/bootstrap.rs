@@ -5,6 +5,8 @@
 //! that meets a document it cannot use, falls back to pulling the whole log, which quarantines a
 //! bad household and goes on: the first sync is an optimisation, never a reason to stop.
 
+use std::collections::HashSet;
+
 use automerge::AutoCommit;
 use madadkar_schema::HouseholdDoc;
 use madadkar_schema::document::{Received, untrusted};
@@ -56,9 +58,15 @@ impl Store {
                 }
                 Err(e) => return Err(e),
             };
-            let batch = BootstrapBatch::decode(&body)
-                .map_err(|e| protocol("bad first-sync answer", e))?;
-            check_batch(head.as_deref(), after.as_deref(), &batch)?;
+            // An answer this replica cannot read is the server's fault, not a reason to stop:
+            // the log brings everything.
+            let batch = match BootstrapBatch::decode(&body)
+                .map_err(|e| protocol("bad first-sync answer", e))
+                .and_then(|b| check_batch(head.as_deref(), after.as_deref(), &b).map(|()| b))
+            {
+                Ok(batch) => batch,
+                Err(e) => return self.fall_back(http, &e.to_string()),
+            };
             if let Err(reason) = self.apply_bootstrap(&batch, http)? {
                 return self.fall_back(http, &reason);
             }
@@ -75,10 +83,7 @@ impl Store {
     /// whatever batches were stored stay (the log's changes for them are ones they hold).
     fn fall_back(&mut self, http: &mut Http, reason: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "DELETE FROM meta WHERE key IN (?, ?)",
-            [HEAD, AFTER],
-        )?;
+        tx.execute("DELETE FROM meta WHERE key IN (?, ?)", [HEAD, AFTER])?;
         put_meta(&tx, "pull_cursor", "0")?;
         tx.commit()?;
         http.report.first_sync_fallback = Some(reason.to_string());
@@ -97,8 +102,22 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut changed = 0;
-        for document in &batch.documents {
-            match store_snapshot(&tx, document) {
+        let mut held = HashSet::new();
+        {
+            let mut exists = tx.prepare_cached("SELECT 1 FROM documents WHERE id = ?")?;
+            for d in &batch.documents {
+                if exists
+                    .query_row([d.household.to_string()], |_| Ok(()))
+                    .optional()?
+                    .is_some()
+                {
+                    held.insert(d.household);
+                }
+            }
+        }
+        let prepared = prepare_all(&batch.documents, &held);
+        for (document, prepared) in batch.documents.iter().zip(prepared) {
+            match prepared.and_then(|p| store_prepared(&tx, document.household, p)) {
                 Ok(Applied::Changed { newer }) => {
                     changed += 1;
                     http.report.needs_update += usize::from(newer);
@@ -161,20 +180,26 @@ fn check_batch(head: Option<&str>, after: Option<&str>, batch: &BootstrapBatch) 
     Ok(())
 }
 
-/// Stores one household's whole document. A household this replica does not hold yet is
-/// stored as received: the saved document becomes its snapshot, with no change rows (the
-/// compact form) and its projections derived. One it holds already (registered here before
-/// enrolling) is merged like a pull, change by change.
-fn store_snapshot(conn: &Connection, document: &HouseholdSnapshot) -> Result<Applied, Fault> {
+/// A household's whole document, checked and ready to store: its rows derived, its snapshot
+/// packed for the disk; or, for a household this replica already holds, its changes to merge.
+enum Prepared {
+    New {
+        rows: projection::HouseholdRows,
+        packed: Vec<u8>,
+        changes: i64,
+        newer: bool,
+    },
+    Held {
+        changes: Vec<Vec<u8>>,
+    },
+}
+
+/// Loads and checks one household's whole document and derives what storing it takes, without
+/// touching the database (so households are prepared on several threads at once).
+fn prepare(document: &HouseholdSnapshot, held: bool) -> Result<Prepared, Fault> {
     let household = document.household;
-    let id = household.to_string();
-    let held = conn
-        .prepare_cached("SELECT 1 FROM documents WHERE id = ?")?
-        .query_row([&id], |_| Ok(()))
-        .optional()?
-        .is_some();
     let bytes = document.bytes.as_slice();
-    let mut doc = untrusted("its document", || {
+    let (mut doc, changes) = untrusted("its document", || {
         let mut doc = AutoCommit::load(bytes)?;
         // Building every change walks the whole change graph: Automerge accepts some documents
         // whose graph is broken and panics only when a later read walks it.
@@ -188,26 +213,98 @@ fn store_snapshot(conn: &Connection, document: &HouseholdSnapshot) -> Result<App
     .map_err(|e| Fault::Household(e.to_string()))?
     .map_err(|e| Fault::Household(format!("Automerge cannot load its document: {e}")))?;
     if held {
-        let arrived: Vec<Arrived<'_>> = doc.1.iter().map(|b| (None, b.as_slice())).collect();
-        return store_received(conn, household, &arrived);
+        return Ok(Prepared::Held { changes });
     }
-    let missing = doc.0.get_missing_deps(&[]).len();
+    let missing = doc.get_missing_deps(&[]).len();
     if missing > 0 {
         return Err(Fault::Household(format!(
             "its document builds on {missing} changes it does not hold"
         )));
     }
-    let count = doc.1.len() as i64;
-    doc.1 = Vec::new();
-    let received = HouseholdDoc::receive(doc.0, household)
+    let received = HouseholdDoc::receive(doc, household)
         .map_err(|e| Fault::Household(format!("the document cannot be used: {e}")))?;
-    let rows = projection::derive_received(household, &received)?;
-    conn.prepare_cached(
-        "INSERT INTO documents (id, snapshot, snapshot_changes, version) VALUES (?, ?, ?, 1)",
-    )?
-    .execute(rusqlite::params![id, bytes, count])?;
-    projection::write(conn, &id, &rows)?;
-    Ok(Applied::Changed {
+    Ok(Prepared::New {
+        rows: projection::derive_received(household, &received)?,
+        packed: crate::snapshot::pack(bytes)?,
+        changes: changes.len() as i64,
         newer: matches!(received, Received::Newer(_)),
     })
+}
+
+/// Prepares every document of a batch, on as many threads as the machine has cores (a first
+/// sync is the one time a worker waits on this), in the batch's order.
+fn prepare_all(
+    documents: &[HouseholdSnapshot],
+    held: &HashSet<Uuid>,
+) -> Vec<Result<Prepared, Fault>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    if threads == 1 || documents.len() < 2 * threads {
+        return documents
+            .iter()
+            .map(|d| prepare(d, held.contains(&d.household)))
+            .collect();
+    }
+    let chunk = documents.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = documents
+            .chunks(chunk)
+            .map(|part| {
+                let worker = scope.spawn(move || {
+                    part.iter()
+                        .map(|d| prepare(d, held.contains(&d.household)))
+                        .collect::<Vec<_>>()
+                });
+                (part.len(), worker)
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|(len, w)| {
+                // One result per document whatever happens, so results stay in step with them.
+                w.join().unwrap_or_else(|_| {
+                    (0..len)
+                        .map(|_| {
+                            Err(Fault::Household(
+                                "preparing its document failed (a panic)".into(),
+                            ))
+                        })
+                        .collect()
+                })
+            })
+            .collect()
+    })
+}
+
+/// Stores one prepared household. A household this replica does not hold yet is stored as
+/// received: the saved document becomes its snapshot, with no change rows (the compact form),
+/// and its projections are written. One it holds already (registered here before enrolling)
+/// is merged like a pull, change by change.
+fn store_prepared(
+    conn: &Connection,
+    household: Uuid,
+    prepared: Prepared,
+) -> Result<Applied, Fault> {
+    let id = household.to_string();
+    match prepared {
+        Prepared::Held { changes } => {
+            let arrived: Vec<Arrived<'_>> = changes.iter().map(|b| (None, b.as_slice())).collect();
+            store_received(conn, household, &arrived)
+        }
+        Prepared::New {
+            rows,
+            packed,
+            changes,
+            newer,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO documents (id, snapshot, snapshot_changes, version) VALUES (?, ?, ?, 1)",
+            )?
+            .execute(rusqlite::params![id, packed, changes])?;
+            projection::write(conn, &id, &rows)?;
+            Ok(Applied::Changed { newer })
+        }
+    }
 }

@@ -297,6 +297,12 @@ pub fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "cache_size", -32_768)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Checkpoints run off the write path (`crate::checkpoint`); this is the safety net.
+    conn.pragma_update(
+        None,
+        "wal_autocheckpoint",
+        crate::checkpoint::SAFETY_NET_PAGES,
+    )?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())

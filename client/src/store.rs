@@ -110,6 +110,8 @@ pub struct Store {
     pub(crate) key: DataKey,
     /// The duplicate finder's name and value frequencies, kept while nothing changes.
     pub(crate) population: crate::reconcile::duplicates::PopulationCache,
+    /// Background checkpoints, when asked for ([`Store::checkpoint_in_background`]).
+    pub(crate) checkpointer: Option<crate::checkpoint::Checkpointer>,
 }
 
 /// Documents used recently, so the next action on the household a worker has open does not
@@ -182,6 +184,7 @@ impl Store {
             cache: RefCell::default(),
             key,
             population: Default::default(),
+            checkpointer: None,
         };
         store.rebuild_stale_projections()?;
         Ok(store)
@@ -1075,24 +1078,26 @@ pub(crate) fn project(tx: &Connection, id: Uuid, doc: &HouseholdDoc) -> Result<(
 
 /// What folding a document into a snapshot needs of it, whatever its version.
 pub(crate) trait Snapshot {
-    /// The saved document and how many changes it holds.
+    /// The document saved without compression (packed for the disk by
+    /// [`crate::snapshot::pack`]) and how many changes it holds.
     fn snapshot(&mut self) -> (Vec<u8>, usize);
 }
 
 impl Snapshot for HouseholdDoc {
     fn snapshot(&mut self) -> (Vec<u8>, usize) {
-        (self.save(), self.changes_since(&[]).len())
+        (self.save_nocompress(), self.changes_since(&[]).len())
     }
 }
 
 impl Snapshot for Received {
     fn snapshot(&mut self) -> (Vec<u8>, usize) {
-        (self.save(), self.changes_since(&[]).len())
+        (self.save_nocompress(), self.changes_since(&[]).len())
     }
 }
 
 fn write_snapshot(tx: &Connection, id: Uuid, doc: &mut impl Snapshot) -> Result<()> {
-    let (snapshot, count) = doc.snapshot();
+    let (saved, count) = doc.snapshot();
+    let snapshot = crate::snapshot::pack(&saved)?;
     let count = count as i64;
     let id = id.to_string();
     tx.execute(
@@ -1149,7 +1154,9 @@ pub(crate) fn load_raw(conn: &Connection, id: Uuid) -> Result<Option<AutoCommit>
         return Ok(None);
     };
     let mut doc = match snapshot {
-        Some(bytes) => AutoCommit::load(&bytes).map_err(DocumentError::from)?,
+        Some(bytes) => {
+            AutoCommit::load(&crate::snapshot::unpack(&bytes)?).map_err(DocumentError::from)?
+        }
         None => AutoCommit::new(),
     };
     let mut stmt =

@@ -709,7 +709,10 @@ mod tests {
             BootstrapBatch::decode(&body[..body.len() - 1]),
             Err(WireError::Truncated(_))
         ));
-        assert_eq!(BootstrapBatch::decode(b"MDKC\x01"), Err(WireError::BadMagic));
+        assert_eq!(
+            BootstrapBatch::decode(b"MDKC\x01"),
+            Err(WireError::BadMagic)
+        );
         let mut flag = body.clone();
         flag[13] = 2;
         assert_eq!(BootstrapBatch::decode(&flag), Err(WireError::Flag(2)));

@@ -57,9 +57,14 @@ pub(super) fn documents_after(
     let mut rows = stmt.query(params.as_slice())?;
     let mut households = Vec::new();
     while let Some(row) = rows.next()? {
-        let household = parse_uuid(&row.get::<_, String>(0)?, || "an assignment's household".into())?;
+        let household = parse_uuid(&row.get::<_, String>(0)?, || {
+            "an assignment's household".into()
+        })?;
         let last: i64 = row.get(1)?;
-        let cached = match (row.get::<_, Option<i64>>(2)?, row.get::<_, Option<Vec<u8>>>(3)?) {
+        let cached = match (
+            row.get::<_, Option<i64>>(2)?,
+            row.get::<_, Option<Vec<u8>>>(3)?,
+        ) {
             (Some(through), Some(bytes)) => Some(CachedSnapshot {
                 through: through as u64,
                 bytes,

@@ -35,6 +35,7 @@ macro_rules! conformance_tests {
             the_audit_chain_links_and_verifies,
             a_group_of_pushes_stores_each_on_its_own,
             enrolment_limits_are_shared_windows,
+            households_are_paged_per_scope_with_their_snapshots,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -744,4 +745,97 @@ pub fn enrolment_limits_are_shared_windows(s: &impl Storage) {
     assert!(!s.enroll_failed("a", &budget, t(701)).unwrap());
     s.enroll_succeeded("a").unwrap();
     assert!(!s.enroll_failed("a", &budget, t(702)).unwrap());
+}
+
+pub fn households_are_paged_per_scope_with_their_snapshots(s: &impl Storage) {
+    s.create_group("g1", "one").unwrap();
+    s.create_group("g2", "two").unwrap();
+    let w1 = field_worker(s, "g1");
+    let d1 = enrol(s, &w1, 1);
+    let mut ids: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    ids.sort();
+    let groups = ["g1", "g1", "g2", "g1"];
+    let mut last = std::collections::HashMap::new();
+    let mut history = std::collections::HashMap::new();
+    for (i, (h, g)) in ids.iter().zip(groups).enumerate() {
+        let mut d = doc(i as u8 + 1);
+        let a = change(*h, d1, &mut d, "a");
+        let b = change(*h, d1, &mut d, "bb");
+        let seqs = s
+            .store_changes(&[a.clone(), b.clone()], &[(*h, assigned(g, None))], &[])
+            .unwrap();
+        last.insert(*h, seqs[1]);
+        history.insert(*h, vec![(seqs[0], a.bytes), (seqs[1], b.bytes)]);
+    }
+    let head = *last.values().max().unwrap();
+    // The supervisor of g1 sees three households, in id order, none cached yet.
+    let g1 = Scope::Group("g1".into());
+    let page = s.documents_after(&g1, None, 10).unwrap();
+    assert_eq!(page.head, head);
+    let seen: Vec<Uuid> = page.households.iter().map(|d| d.household).collect();
+    assert_eq!(seen, vec![ids[0], ids[1], ids[3]]);
+    for d in &page.households {
+        assert_eq!(d.last_seq, last[&d.household]);
+        assert_eq!(d.cached, None);
+    }
+    // Paging: after the first, at most one.
+    let next = s.documents_after(&g1, Some(ids[0]), 1).unwrap();
+    assert_eq!(
+        next.households
+            .iter()
+            .map(|d| d.household)
+            .collect::<Vec<_>>(),
+        vec![ids[1]]
+    );
+    assert!(
+        s.documents_after(&g1, Some(ids[3]), 10)
+            .unwrap()
+            .households
+            .is_empty()
+    );
+    assert_eq!(
+        s.documents_after(&Scope::Everything, None, 10)
+            .unwrap()
+            .households
+            .len(),
+        4
+    );
+    assert!(
+        s.documents_after(&Scope::Nothing, None, 10)
+            .unwrap()
+            .households
+            .is_empty()
+    );
+    // What a snapshot lacks: the changes after a sequence number, up to another.
+    let h = ids[0];
+    assert_eq!(
+        s.history_between(h, 0, last[&h]).unwrap(),
+        history[&h].clone()
+    );
+    assert_eq!(
+        s.history_between(h, history[&h][0].0, last[&h]).unwrap(),
+        vec![history[&h][1].clone()]
+    );
+    assert!(s.history_between(h, last[&h], head).unwrap().is_empty());
+    // A snapshot is kept, read back with its page, and never replaced by an older one.
+    let newer = CachedSnapshot {
+        through: last[&h],
+        bytes: vec![1, 2, 3],
+    };
+    let older = CachedSnapshot {
+        through: last[&h] - 1,
+        bytes: vec![9],
+    };
+    s.put_snapshots(&[(h, newer.clone())]).unwrap();
+    s.put_snapshots(&[(h, older)]).unwrap();
+    let page = s.documents_after(&g1, None, 1).unwrap();
+    assert_eq!(page.households[0].cached, Some(newer.clone()));
+    let newest = CachedSnapshot {
+        through: last[&h] + 1,
+        bytes: vec![4],
+    };
+    s.put_snapshots(&[(h, newest.clone())]).unwrap();
+    let page = s.documents_after(&g1, None, 1).unwrap();
+    assert_eq!(page.households[0].cached, Some(newest));
+    s.put_snapshots(&[]).unwrap();
 }

@@ -8,7 +8,7 @@ use madadkar_schema::change::parse_change;
 use madadkar_schema::wire::{BootstrapBatch, HouseholdSnapshot};
 use uuid::Uuid;
 
-use crate::storage::{CachedSnapshot, Result, Scope, Storage, StorageError, StoredDocument};
+use crate::storage::{CachedSnapshot, Result, Scope, Storage, StoredDocument};
 
 /// Limits on one first-sync batch.
 #[derive(Debug, Clone, Copy)]
@@ -77,36 +77,76 @@ fn up_to_date(
     let mut doc = None;
     let mut from = 0;
     if let Some(cached) = stored.cached {
-        if cached.through >= stored.last_seq {
-            return Ok((cached.through, cached.bytes));
-        }
-        // A cached snapshot that no longer loads is rebuilt from every change.
-        if let Ok(loaded) = AutoCommit::load(&cached.bytes) {
-            doc = Some(loaded);
-            from = cached.through;
+        // A cached snapshot that no longer reads is rebuilt from every change.
+        if let Some(saved) = unpack(&cached.bytes) {
+            if cached.through >= stored.last_seq {
+                return Ok((cached.through, saved));
+            }
+            if let Ok(loaded) = AutoCommit::load(&saved) {
+                doc = Some(loaded);
+                from = cached.through;
+            }
         }
     }
-    let mut doc = doc.unwrap_or_default();
-    let changes = storage
-        .history_between(household, from, stored.last_seq)?
-        .iter()
-        .map(|(seq, bytes)| {
-            parse_change(bytes).map_err(|e| StorageError::Corrupt {
-                what: format!("household {household}'s change {seq}: {e}"),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    doc.apply_changes(changes)
-        .map_err(|e| StorageError::Corrupt {
-            what: format!("household {household}'s changes do not apply: {e}"),
-        })?;
-    let bytes = doc.save();
-    refreshed.push((
-        household,
-        CachedSnapshot {
-            through: stored.last_seq,
-            bytes: bytes.clone(),
-        },
-    ));
+    let history = storage.history_between(household, from, stored.last_seq)?;
+    let built = madadkar_schema::document::untrusted("its changes", || {
+        let mut doc = doc.unwrap_or_default();
+        let mut changes = Vec::with_capacity(history.len());
+        for (seq, bytes) in &history {
+            changes.push(parse_change(bytes).map_err(|e| format!("change {seq}: {e}"))?);
+        }
+        doc.apply_changes(changes)
+            .map_err(|e| format!("its changes do not apply: {e}"))?;
+        Ok::<_, String>(doc)
+    });
+    let mut doc = match built {
+        Ok(Ok(doc)) => doc,
+        Ok(Err(reason)) => return whole_history(storage, household, stored.last_seq, &reason),
+        Err(e) => return whole_history(storage, household, stored.last_seq, &e.to_string()),
+    };
+    // Without Automerge's own column compression: the batch is compressed as one stream (zstd),
+    // which finds what households share and halves the bytes of compressed saves.
+    let bytes = doc.save_nocompress();
+    match zstd::bulk::compress(&bytes, CACHE_LEVEL) {
+        Ok(packed) => refreshed.push((
+            household,
+            CachedSnapshot {
+                through: stored.last_seq,
+                bytes: packed,
+            },
+        )),
+        Err(e) => tracing::warn!(%household, error = %e, "could not compress a snapshot to cache"),
+    }
     Ok((stored.last_seq, bytes))
+}
+
+/// A household whose stored changes do not build a document (planted, or stored by a version
+/// that checked less): its changes as they are, one after another, which Automerge also loads
+/// as a document. A replica that cannot load them either pulls the log instead, where the
+/// household is set aside alone; nothing is cached.
+fn whole_history(
+    storage: &impl Storage,
+    household: Uuid,
+    last_seq: u64,
+    reason: &str,
+) -> Result<(u64, Vec<u8>)> {
+    tracing::warn!(%household, reason, "a household's snapshot could not be built; sending its changes");
+    let bytes = storage
+        .history_between(household, 0, last_seq)?
+        .into_iter()
+        .flat_map(|(_, bytes)| bytes)
+        .collect();
+    Ok((last_seq, bytes))
+}
+
+/// The zstd level cached snapshots are kept at: the fastest, a quarter of the raw save.
+const CACHE_LEVEL: i32 = 1;
+
+/// A cached snapshot's saved document; `None` when it does not decompress (it is rebuilt).
+fn unpack(cached: &[u8]) -> Option<Vec<u8>> {
+    let size = zstd::zstd_safe::get_frame_content_size(cached).ok()??;
+    if size > madadkar_schema::wire::MAX_SNAPSHOT_BYTES as u64 {
+        return None;
+    }
+    zstd::bulk::decompress(cached, size as usize).ok()
 }

@@ -393,6 +393,12 @@ impl NewerHousehold {
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()
     }
+
+    /// The whole document, history included, without Automerge's own column compression (for
+    /// a store or a wire that compresses it better as a whole).
+    pub fn save_nocompress(&mut self) -> Vec<u8> {
+        self.doc.save_nocompress()
+    }
 }
 
 impl Received {
@@ -416,6 +422,14 @@ impl Received {
         match self {
             Self::Current(doc) => doc.save(),
             Self::Newer(doc) => doc.save(),
+        }
+    }
+
+    /// The whole document, history included, without Automerge's own column compression.
+    pub fn save_nocompress(&mut self) -> Vec<u8> {
+        match self {
+            Self::Current(doc) => doc.save_nocompress(),
+            Self::Newer(doc) => doc.save_nocompress(),
         }
     }
 

@@ -185,6 +185,12 @@ impl HouseholdDoc {
         self.doc.save()
     }
 
+    /// The whole document, history included, without Automerge's own column compression (for
+    /// a store or a wire that compresses it better as a whole).
+    pub fn save_nocompress(&mut self) -> Vec<u8> {
+        self.doc.save_nocompress()
+    }
+
     pub fn automerge(&mut self) -> &mut AutoCommit {
         &mut self.doc
     }

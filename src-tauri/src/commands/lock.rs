@@ -53,7 +53,9 @@ impl AppState {
         }
         let dir = self.dir.clone();
         let opened = tauri::async_runtime::spawn_blocking(move || {
-            let store = Store::open(&dir, &passphrase)?;
+            let mut store = Store::open(&dir, &passphrase)?;
+            // A save never waits for SQLite to fold its log into the database.
+            store.checkpoint_in_background()?;
             let for_sync = store.open_another()?;
             Ok::<_, StoreError>((store, for_sync))
         })

@@ -25,7 +25,10 @@ use crate::storage::{Principal, Storage, WorkerRecord};
 
 /// Appends a handler's audit entries (none: no write) off the async executor. A failure fails
 /// the request: nothing is answered that the audit did not record.
-pub(super) async fn record<S: Storage>(state: &AppState<S>, events: Vec<AuditEvent>) -> ApiResult<()> {
+pub(super) async fn record<S: Storage>(
+    state: &AppState<S>,
+    events: Vec<AuditEvent>,
+) -> ApiResult<()> {
     if events.is_empty() {
         return Ok(());
     }

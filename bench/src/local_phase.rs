@@ -41,6 +41,7 @@ pub fn run(
     let mut rng = demo::Rng::new(seed + 2);
     // As the desktop app does while unlocked: checkpoints on a thread of their own.
     coordinator.checkpoint_in_background()?;
+    eprintln!("bench: timing writes");
     let writes = Writes::measure(
         coordinator,
         &plain,

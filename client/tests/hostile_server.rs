@@ -13,7 +13,10 @@ use std::sync::{Arc, Mutex};
 use common::Replica;
 use madadkar_client::StoreError;
 use madadkar_client::sync::{MAX_PULL_ROUNDS, check_server_url};
-use madadkar_schema::wire::{MAX_ANSWER_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION, PullBatch};
+use madadkar_schema::wire::{
+    BootstrapBatch, HouseholdSnapshot, MAX_ANSWER_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    PullBatch,
+};
 use madadkar_schema::{Field, ValidationError};
 
 /// One scripted answer: status line, extra headers, body.
@@ -44,8 +47,22 @@ impl Seen {
 }
 
 /// Serves every request with `answer(path, n)` (n counts requests from 0), one request per
-/// connection; enrols anyone on `/v1/enroll`. Returns the base URL and what it saw.
+/// connection; enrols anyone on `/v1/enroll`, and answers a first sync (`/v1/bootstrap`) as a
+/// server from before first syncs does (404 `unknown_endpoint`, neither seen nor counted).
+/// Returns the base URL and what it saw.
 fn hostile(answer: impl Fn(&str, usize) -> Reply + Send + 'static) -> (String, Seen) {
+    serve(answer, false)
+}
+
+/// [`hostile`], answering first syncs with `answer` too.
+fn hostile_first_sync(answer: impl Fn(&str, usize) -> Reply + Send + 'static) -> (String, Seen) {
+    serve(answer, true)
+}
+
+fn serve(
+    answer: impl Fn(&str, usize) -> Reply + Send + 'static,
+    first_sync: bool,
+) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let seen = Seen::default();
@@ -54,7 +71,7 @@ fn hostile(answer: impl Fn(&str, usize) -> Reply + Send + 'static) -> (String, S
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
-            let _ = respond(stream, &answer, &count, &log);
+            let _ = respond(stream, &answer, &count, &log, first_sync);
         }
     });
     (url, seen)
@@ -65,6 +82,7 @@ fn respond(
     answer: &impl Fn(&str, usize) -> Reply,
     count: &AtomicUsize,
     log: &Seen,
+    first_sync: bool,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     let mut request_line = String::new();
@@ -95,6 +113,13 @@ fn respond(
             "role": "field"
         });
         Reply::ok(body.to_string().into_bytes())
+    } else if !first_sync && path.starts_with("/v1/bootstrap") {
+        Reply {
+            status: "404 Not Found",
+            headers: vec![("content-type", "application/json".into())],
+            body: br#"{"code":"unknown_endpoint","message":"no such endpoint","retry":false}"#
+                .to_vec(),
+        }
     } else {
         if let Ok(mut paths) = log.0.lock() {
             paths.push(path.clone());
@@ -178,7 +203,8 @@ fn a_server_announcing_more_without_end_is_left_after_a_bounded_number_of_rounds
     let mut r = enrolled_with(&url);
     let report = r.store.sync(None).expect("a bounded pull is no error");
     assert!(report.more_to_pull, "the report says more is waiting");
-    assert_eq!(report.requests, MAX_PULL_ROUNDS);
+    // The pulls, and the first sync's one request that this (older) server refused.
+    assert_eq!(report.requests, MAX_PULL_ROUNDS + 1);
     let cursor = r.store.sync_status().expect("status").cursor;
     assert_eq!(cursor, MAX_PULL_ROUNDS as u64);
     // The next sync goes on from where this one stopped.
@@ -317,5 +343,62 @@ fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
         "http://[::1]:8737",
     ] {
         assert!(check_server_url(fine).is_ok(), "{fine}");
+    }
+}
+
+fn garbage() -> Vec<u8> {
+    b"MDKB garbage".to_vec()
+}
+
+fn out_of_order() -> Vec<u8> {
+    let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    BootstrapBatch {
+        head: 3,
+        next: None,
+        documents: [b, a]
+            .into_iter()
+            .map(|household| HouseholdSnapshot {
+                household,
+                through: 1,
+                bytes: vec![],
+            })
+            .collect(),
+    }
+    .encode()
+}
+
+fn stuck() -> Vec<u8> {
+    BootstrapBatch {
+        head: 3,
+        next: Some(uuid::Uuid::nil()),
+        documents: vec![],
+    }
+    .encode()
+}
+
+#[test]
+fn a_first_sync_answer_the_client_cannot_use_sends_it_down_the_log() {
+    // Each time the first sync gives way to pulling the log from its start, which goes on.
+    let cases: [(fn() -> Vec<u8>, &str); 3] = [
+        (garbage, "bad first-sync answer"),
+        (out_of_order, "out of order"),
+        (stuck, "does not move"),
+    ];
+    for (answer, why) in cases {
+        let (url, seen) = hostile_first_sync(move |path, _| {
+            if path.starts_with("/v1/bootstrap") {
+                Reply::ok(answer())
+            } else {
+                Reply::ok(batch(7, false))
+            }
+        });
+        let mut r = enrolled_with(&url);
+        let report = r.store.sync(None).expect("the log goes on");
+        let reason = report.first_sync_fallback.expect("the first sync gave way");
+        assert!(reason.contains(why), "{reason}");
+        assert_eq!(r.store.sync_status().expect("status").cursor, 7);
+        let paths = seen.paths();
+        assert_eq!(paths[0], "/v1/bootstrap");
+        assert_eq!(paths[1], "/v1/pull?after=0");
     }
 }

@@ -563,6 +563,15 @@ impl Store {
     }
 
     /// The projection rows stored for a household (what lists and search read).
+    /// A household's stored document as Automerge holds it, without any check of its layout:
+    /// what this replica holds, whatever its version (for maintenance and tests).
+    pub fn raw_document(&self, id: Uuid) -> Result<AutoCommit> {
+        load_raw(&self.conn, id)?.ok_or_else(|| StoreError::NotFound {
+            kind: "household",
+            id: id.to_string(),
+        })
+    }
+
     pub fn projection_rows(&self, id: Uuid) -> Result<Option<projection::HouseholdRows>> {
         projection::read(&self.conn, &id.to_string())
     }

@@ -567,6 +567,19 @@ pub const ERRORS: &[OperationErrors] = &[
         ],
     ),
     (
+        "get",
+        "/v1/bootstrap",
+        &[
+            ANY,
+            AUTHENTICATED,
+            &[
+                (400, "malformed_request"),
+                (403, "no_case_access"),
+                (403, "device_retired"),
+            ],
+        ],
+    ),
+    (
         "post",
         "/v1/households/{id}/sync",
         &[

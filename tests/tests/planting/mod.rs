@@ -76,27 +76,10 @@ pub fn root_map(doc: &AutoCommit, key: &str) -> Result<automerge::ObjId> {
     }
 }
 
-/// A household's document as a replica stores it (snapshot plus changes), read from its SQLite
-/// file without any check: what the replica holds, whatever its version.
+/// A household's document as a replica stores it (snapshot plus changes), without any check:
+/// what the replica holds, whatever its version.
 pub fn stored_document(store: &madadkar_client::Store, id: Uuid) -> Result<AutoCommit> {
-    let conn = store.connection()?;
-    let snapshot: Option<Vec<u8>> = conn.query_row(
-        "SELECT snapshot FROM documents WHERE id = ?",
-        [id.to_string()],
-        |r| r.get(0),
-    )?;
-    let mut doc = match snapshot {
-        Some(bytes) => AutoCommit::load(&bytes)?,
-        None => AutoCommit::new(),
-    };
-    let mut stmt = conn.prepare("SELECT bytes FROM changes WHERE doc_id = ? ORDER BY seq")?;
-    let changes = stmt
-        .query_map([id.to_string()], |r| r.get::<_, Vec<u8>>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    for bytes in changes {
-        doc.apply_changes([Change::try_from(bytes.as_slice())?])?;
-    }
-    Ok(doc)
+    Ok(store.raw_document(id)?)
 }
 
 /// Stores one change of a household the server already holds, straight into its tables, as a

@@ -24,10 +24,6 @@ use crate::sync::{Applied, Fault, Http, protocol, store_received};
 const HEAD: &str = "bootstrap_head";
 /// The last household of the last batch applied, so an interrupted first sync resumes.
 const AFTER: &str = "bootstrap_after";
-/// The projection indexes a first sync into an empty store drops and builds again at its end,
-/// as SQL to run: building an index once over sorted keys is faster than growing it a row at a
-/// time, and packs its pages full where random inserts leave them about two-thirds full.
-const DEFERRED: &str = "bootstrap_deferred_indexes";
 /// Batches one first sync fetches at most (23,000 households come in about a dozen).
 const MAX_BATCHES: usize = 10_000;
 
@@ -105,21 +101,6 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // The first batch of a first sync into a store that holds no household yet.
-        let first = tx
-            .prepare_cached("SELECT 1 FROM meta WHERE key = ?")?
-            .query_row([HEAD], |_| Ok(()))
-            .optional()?
-            .is_none();
-        let empty = tx
-            .prepare_cached("SELECT 1 FROM documents LIMIT 1")?
-            .query_row([], |_| Ok(()))
-            .optional()?
-            .is_none();
-        if first && empty && batch.next.is_some() {
-            // Before the batch's rows go in, so they too skip the indexes.
-            defer_indexes(&tx)?;
-        }
         let mut changed = 0;
         let mut held = HashSet::new();
         {
@@ -154,7 +135,6 @@ impl Store {
                 put_meta(&tx, AFTER, &next.to_string())?;
             }
             None => {
-                restore_indexes(&tx)?;
                 tx.execute("DELETE FROM meta WHERE key IN (?, ?)", [HEAD, AFTER])?;
                 put_meta(&tx, "pull_cursor", &batch.head.to_string())?;
             }
@@ -165,45 +145,6 @@ impl Store {
         http.report.documents_received += batch.documents.len();
         Ok(Ok(()))
     }
-}
-
-/// Drops the projections' secondary indexes that storing a new household never reads (those of
-/// the households' own table stay: merges are looked up by them), keeping their SQL to build
-/// them again.
-fn defer_indexes(conn: &Connection) -> Result<()> {
-    let indexes: Vec<(String, String)> = conn
-        .prepare(
-            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL \
-             AND tbl_name LIKE 'p\\_%' ESCAPE '\\' AND tbl_name <> 'p_households' ORDER BY name",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    if indexes.is_empty() {
-        return Ok(());
-    }
-    // One statement after another, as `execute_batch` runs them.
-    let kept: Vec<String> = indexes.iter().map(|(_, sql)| format!("{sql};")).collect();
-    put_meta(conn, DEFERRED, &kept.join("\n"))?;
-    for (name, _) in &indexes {
-        conn.execute_batch(&format!("DROP INDEX \"{name}\""))?;
-    }
-    Ok(())
-}
-
-/// Builds again the indexes a first sync deferred, if any: at its end, when it falls back to
-/// the log, and whenever the store is opened (a first sync interrupted for good leaves a store
-/// that is slow to query, never one that is wrong).
-pub(crate) fn restore_indexes(conn: &Connection) -> Result<()> {
-    let kept: Option<String> = conn
-        .prepare_cached("SELECT value FROM meta WHERE key = ?")?
-        .query_row([DEFERRED], |r| r.get(0))
-        .optional()?;
-    let Some(kept) = kept else {
-        return Ok(());
-    };
-    conn.execute_batch(&kept)?;
-    conn.execute("DELETE FROM meta WHERE key = ?", [DEFERRED])?;
-    Ok(())
 }
 
 /// A batch must keep the head of the first, and move forward through the households in order:
@@ -243,7 +184,7 @@ fn check_batch(head: Option<&str>, after: Option<&str>, batch: &BootstrapBatch) 
 /// packed for the disk; or, for a household this replica already holds, its changes to merge.
 enum Prepared {
     New {
-        rows: projection::HouseholdRows,
+        rows: Box<projection::HouseholdRows>,
         packed: Vec<u8>,
         changes: i64,
         newer: bool,
@@ -283,7 +224,7 @@ fn prepare(document: &HouseholdSnapshot, held: bool) -> Result<Prepared, Fault> 
     let received = HouseholdDoc::receive(doc, household)
         .map_err(|e| Fault::Household(format!("the document cannot be used: {e}")))?;
     Ok(Prepared::New {
-        rows: projection::derive_received(household, &received)?,
+        rows: Box::new(projection::derive_received(household, &received)?),
         packed: crate::snapshot::pack(bytes)?,
         changes: changes.len() as i64,
         newer: matches!(received, Received::Newer(_)),

@@ -176,7 +176,6 @@ impl Store {
         vault::apply_key(&conn, &key)?;
         sql::configure(&conn)?;
         sql::migrate(&mut conn)?;
-        crate::bootstrap::restore_indexes(&conn)?;
         let identity = read_identity(&conn)?;
         let mut store = Self {
             conn,

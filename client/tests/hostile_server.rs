@@ -379,7 +379,8 @@ fn stuck() -> Vec<u8> {
 #[test]
 fn a_first_sync_answer_the_client_cannot_use_sends_it_down_the_log() {
     // Each time the first sync gives way to pulling the log from its start, which goes on.
-    let cases: [(fn() -> Vec<u8>, &str); 3] = [
+    type Answer = fn() -> Vec<u8>;
+    let cases: [(Answer, &str); 3] = [
         (garbage, "bad first-sync answer"),
         (out_of_order, "out of order"),
         (stuck, "does not move"),

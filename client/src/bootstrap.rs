@@ -24,6 +24,9 @@ use crate::sync::{Applied, Fault, Http, protocol, store_received};
 const HEAD: &str = "bootstrap_head";
 /// The last household of the last batch applied, so an interrupted first sync resumes.
 const AFTER: &str = "bootstrap_after";
+/// The page cache during a first sync, in KiB (the store's usual one is
+/// [`crate::sql::CACHE_KIB`]).
+const FIRST_SYNC_CACHE_KIB: i64 = 256 * 1024;
 /// Batches one first sync fetches at most (23,000 households come in about a dozen).
 const MAX_BATCHES: usize = 10_000;
 
@@ -39,6 +42,18 @@ impl Store {
     /// server named. Falls back to the whole log (cursor 0) when the server has no first sync
     /// or sends a document this replica cannot use.
     pub(crate) fn bootstrap_all(&mut self, http: &mut Http) -> Result<()> {
+        // Tens of thousands of households go into every projection's indexes at once: with
+        // the store encrypted, each index page that leaves the cache is encrypted on the way
+        // out and decrypted again on the way back. A larger cache for the first sync only.
+        self.conn
+            .pragma_update(None, "cache_size", -FIRST_SYNC_CACHE_KIB)?;
+        let result = self.fetch_all(http);
+        self.conn
+            .pragma_update(None, "cache_size", -crate::sql::CACHE_KIB)?;
+        result
+    }
+
+    fn fetch_all(&mut self, http: &mut Http) -> Result<()> {
         for _ in 0..MAX_BATCHES {
             let head = self.meta_value(HEAD)?;
             let after = self.meta_value(AFTER)?;

@@ -7,7 +7,15 @@ use crate::error::{Result, StoreError};
 /// Migrations by `PRAGMA user_version`: entry `i` lifts the database from version `i` to `i + 1`.
 /// Each is a named constant below, so that branches adding migrations merge by ordering this
 /// list.
-const MIGRATIONS: &[&str] = &[LAYOUT, QUARANTINE, AUTHORSHIP, DRAFTS, RECONCILE, OUTCOMES];
+const MIGRATIONS: &[&str] = &[
+    LAYOUT,
+    QUARANTINE,
+    AUTHORSHIP,
+    DRAFTS,
+    RECONCILE,
+    OUTCOMES,
+    DOCUMENT_VERSIONS,
+];
 
 /// Migration 1: the whole layout of the first version.
 const LAYOUT: &str = r#"
@@ -201,6 +209,21 @@ CREATE INDEX p_match_keys_key ON p_match_keys (key);
 CREATE INDEX p_match_keys_household ON p_match_keys (household_id);
 "#;
 
+/// Migration 7: the documents' versions apart from their snapshots (issue 12). A household's
+/// snapshot is stored whole in its `documents` row, before `version`: reading the version alone
+/// (every write checks it; the duplicate finder sums them all) would walk each snapshot's
+/// overflow pages to reach it. This covering index answers both without touching a snapshot.
+const DOCUMENT_VERSIONS: &str = r#"
+CREATE INDEX documents_versions ON documents (id, version);
+"#;
+
+/// A household's document version (see [`DOCUMENT_VERSIONS`]).
+pub(crate) const DOCUMENT_VERSION: &str =
+    "SELECT version FROM documents INDEXED BY documents_versions WHERE id = ?";
+/// How many documents there are and the sum of their versions: it changes with any write.
+pub(crate) const ALL_VERSIONS: &str =
+    "SELECT count(*), coalesce(sum(version), 0) FROM documents INDEXED BY documents_versions";
+
 /// Migration 6: case outcomes (issue 11). Projections the outcome reports read, so that a
 /// coordinator's report over a province never loads a document: each assessment's need sum and
 /// dominant domain, the referral ledger's steps with their days in each state and when the
@@ -288,13 +311,16 @@ CREATE TABLE partners (
 
 pub const STORE_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The page cache of every connection, in KiB: 32 MiB, against SQLite's 2 MiB default.
+pub(crate) const CACHE_KIB: i64 = 32 * 1024;
+
 /// Opens the database the way every connection must: WAL, full sync (a laptop's battery can die
 /// mid-write), foreign keys, a busy timeout for a second process such as the CLI, and a page
 /// cache large enough for a province's lists: with the store encrypted, a page read from the
 /// file is decrypted each time, so the decrypted pages a list or search walks must stay cached.
 pub fn configure(conn: &Connection) -> Result<()> {
-    // 32 MiB (negative: KiB), against SQLite's 2 MiB default.
-    conn.pragma_update(None, "cache_size", -32_768)?;
+    // Negative: KiB.
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     // Checkpoints run off the write path (`crate::checkpoint`); this is the safety net.
@@ -323,4 +349,36 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How SQLite plans `sql`: its plan's detail lines, joined.
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("plan");
+        // Unbound parameters are NULL: a plan needs no values.
+        let mut rows = stmt.raw_query();
+        let mut details = Vec::new();
+        while let Some(row) = rows.next().expect("a plan row") {
+            details.push(row.get::<_, String>(3).expect("its detail"));
+        }
+        details.join("; ")
+    }
+
+    #[test]
+    fn versions_are_read_without_touching_a_snapshot() {
+        let mut conn = Connection::open_in_memory().expect("a database");
+        migrate(&mut conn).expect("migrations");
+        for sql in [DOCUMENT_VERSION, ALL_VERSIONS] {
+            let plan = plan(&conn, sql);
+            assert!(
+                plan.contains("COVERING INDEX documents_versions"),
+                "{sql}: {plan}"
+            );
+        }
+    }
 }

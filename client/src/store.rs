@@ -1140,7 +1140,7 @@ fn checkout(cache: &RefCell<DocCache>, conn: &Connection, id: Uuid) -> Result<(i
 }
 
 fn document_version(conn: &Connection, id: Uuid) -> Result<i64> {
-    conn.prepare_cached("SELECT version FROM documents WHERE id = ?")?
+    conn.prepare_cached(sql::DOCUMENT_VERSION)?
         .query_row([id.to_string()], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StoreError::NotFound {

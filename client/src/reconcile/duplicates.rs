@@ -249,11 +249,8 @@ pub(crate) struct PopulationCache {
 impl PopulationCache {
     fn get(&self, conn: &Connection) -> Result<std::sync::Arc<Population>> {
         // Every write bumps its household's version; the sum and count change with any write.
-        let (count, versions): (i64, i64) = conn.query_row(
-            "SELECT count(*), coalesce(sum(version), 0) FROM documents",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (count, versions): (i64, i64) =
+            conn.query_row(crate::sql::ALL_VERSIONS, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
         if let Some((c, v, pop)) = self.entry.borrow().as_ref()
             && *c == count
             && *v == versions

@@ -342,6 +342,15 @@ impl Output {
                 r.bytes_sent,
                 r.bytes_received
             );
+            if r.documents_received > 0 {
+                println!(
+                    "first sync: {} households received whole",
+                    r.documents_received
+                );
+            }
+            if let Some(reason) = &r.first_sync_fallback {
+                println!("first sync: took the change log instead ({reason})");
+            }
             if r.quarantined > 0 {
                 println!(
                     "{} households could not be applied and are set aside: see `madadkar quarantine`",

@@ -84,6 +84,9 @@ fn enrolling_a_new_replica_sets_it_up_as_the_servers_worker() {
     );
     let synced = json(dir.path(), &["sync"]);
     assert_eq!(synced["pushed"], 1, "the new household: {synced}");
+    // Its first sync: pushed first, then the scope's households whole (the one it just sent).
+    assert_eq!(synced["documents_received"], 1, "{synced}");
+    assert_eq!(synced["first_sync_fallback"], Value::Null, "{synced}");
     let text = ok(dir.path(), &["status"]);
     let last = text
         .lines()

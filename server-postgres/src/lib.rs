@@ -341,6 +341,35 @@ fn visible_to(scope: &Scope, first: usize) -> Option<(String, Vec<String>)> {
     sql::visible_to(scope, first, |n| format!("${n}"))
 }
 
+/// A read-only transaction on one snapshot, and the log's head in it: what a pull and a first
+/// sync's page read everything else from.
+async fn snapshot_read(
+    c: &mut deadpool_postgres::Client,
+    commit_ordered: bool,
+) -> PgResult<(deadpool_postgres::Transaction<'_>, u64)> {
+    let tx = c
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    let head = log_head(&tx, commit_ordered).await?;
+    Ok((tx, head))
+}
+
+/// Rows of (seq, bytes): a household's changes with their sequence numbers.
+fn numbered_changes(rows: &[Row]) -> PgResult<Vec<(u64, Vec<u8>)>> {
+    rows.iter()
+        .map(|r| {
+            let seq: i64 = r.try_get(0)?;
+            Ok((
+                stored_count(seq, || "a change's sequence number".into())?,
+                r.try_get(1)?,
+            ))
+        })
+        .collect()
+}
+
 /// The log's committed head: with the visibility rule, everything at or below it is final.
 async fn log_head(c: &impl GenericClient, commit_ordered: bool) -> PgResult<u64> {
     let sql = if commit_ordered {
@@ -1089,13 +1118,7 @@ impl Storage for PgStorage {
         let visible = visible_to(scope, 4);
         self.run(async |c| {
             // One snapshot for the head and the entries.
-            let tx = c
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await?;
-            let head = log_head(&tx, self.commit_ordered).await?;
+            let (tx, head) = snapshot_read(c, self.commit_ordered).await?;
             let Some((clause, args)) = visible else {
                 return Ok(LogPage {
                     head,
@@ -1147,15 +1170,7 @@ impl Storage for PgStorage {
                 )
                 .await?;
             let rows = c.query(&stmt, &[&household, &through]).await?;
-            rows.iter()
-                .map(|r| {
-                    let seq: i64 = r.try_get(0)?;
-                    Ok((
-                        stored_count(seq, || "a change's sequence number".into())?,
-                        r.try_get(1)?,
-                    ))
-                })
-                .collect()
+            numbered_changes(&rows)
         })
     }
 
@@ -1174,15 +1189,7 @@ impl Storage for PgStorage {
                 &[&household, &after, &through],
             )
             .await?;
-            rows.iter()
-                .map(|r| {
-                    let seq: i64 = r.try_get(0)?;
-                    Ok((
-                        stored_count(seq, || "a change's sequence number".into())?,
-                        r.try_get(1)?,
-                    ))
-                })
-                .collect()
+            numbered_changes(&rows)
         })
     }
 
@@ -1195,13 +1202,7 @@ impl Storage for PgStorage {
         let visible = visible_to(scope, 3);
         self.run(async |c| {
             // One snapshot for the head and the households, as in a pull.
-            let tx = c
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await?;
-            let head = log_head(&tx, self.commit_ordered).await?;
+            let (tx, head) = snapshot_read(c, self.commit_ordered).await?;
             let Some((clause, args)) = visible else {
                 return Ok(DocumentPage {
                     head,

@@ -47,12 +47,7 @@ pub async fn bootstrap<S: Storage>(
             message: format!("head = {head} is beyond the largest cursor, {}", i64::MAX),
         });
     }
-    if principal.device.retiring_at.is_some() {
-        return Err(ApiError::Forbidden {
-            code: "device_retired",
-            message: "this device has been retired; its data is to be erased".into(),
-        });
-    }
+    super::pull::refuse_retired(&principal)?;
     let scope = case_scope(&principal)?;
     let limits = BootstrapLimits {
         max_households: state.limits.bootstrap_households,

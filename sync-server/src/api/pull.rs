@@ -54,13 +54,8 @@ pub async fn pull<S: Storage>(
             .clamp(1, state.limits.pull_entries),
         max_bytes: state.limits.pull_bytes,
     };
-    if principal.device.retiring_at.is_some() {
-        // Its pending work was taken by the push before this pull; now it erases itself.
-        return Err(ApiError::Forbidden {
-            code: "device_retired",
-            message: "this device has been retired; its data is to be erased".into(),
-        });
-    }
+    // Its pending work was taken by the push before this pull; now it erases itself.
+    refuse_retired(&principal)?;
     let storage = state.storage.clone();
     let device = principal.device.id;
     let (batch, versions) = blocking(move || {
@@ -99,4 +94,15 @@ pub async fn pull<S: Storage>(
         batch.encode(),
     )
         .into_response())
+}
+
+/// A retired device reads nothing more: the answer tells it to erase itself.
+pub(super) fn refuse_retired(principal: &crate::storage::Principal) -> ApiResult<()> {
+    if principal.device.retiring_at.is_some() {
+        return Err(ApiError::Forbidden {
+            code: "device_retired",
+            message: "this device has been retired; its data is to be erased".into(),
+        });
+    }
+    Ok(())
 }

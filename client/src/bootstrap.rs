@@ -116,7 +116,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut changed = 0;
+        let (mut changed, mut newer) = (0, 0);
         let mut held = HashSet::new();
         {
             let mut exists = tx.prepare_cached("SELECT 1 FROM documents WHERE id = ?")?;
@@ -133,9 +133,9 @@ impl Store {
         let prepared = prepare_all(&batch.documents, &held);
         for (document, prepared) in batch.documents.iter().zip(prepared) {
             match prepared.and_then(|p| store_prepared(&tx, document.household, p)) {
-                Ok(Applied::Changed { newer }) => {
+                Ok(Applied::Changed { newer: is_newer }) => {
                     changed += 1;
-                    http.report.needs_update += usize::from(newer);
+                    newer += usize::from(is_newer);
                 }
                 Ok(Applied::Unchanged) => {}
                 Err(Fault::Household(reason)) => {
@@ -156,7 +156,9 @@ impl Store {
         }
         tx.commit()?;
         self.forget_cached_documents();
+        // Counted once the batch is stored: a batch given up counts nothing.
         http.report.households_changed += changed;
+        http.report.needs_update += newer;
         http.report.documents_received += batch.documents.len();
         Ok(Ok(()))
     }

@@ -99,11 +99,32 @@ fn up_to_date(
             .map_err(|e| format!("its changes do not apply: {e}"))?;
         Ok::<_, String>(doc)
     });
-    let mut doc = match built {
-        Ok(Ok(doc)) => doc,
-        Ok(Err(reason)) => return whole_history(storage, household, stored.last_seq, &reason),
-        Err(e) => return whole_history(storage, household, stored.last_seq, &e.to_string()),
+    let reason = match built {
+        Ok(Ok(doc)) => {
+            return Ok((
+                stored.last_seq,
+                save(doc, household, stored.last_seq, refreshed),
+            ));
+        }
+        Ok(Err(reason)) => reason,
+        Err(e) => e.to_string(),
     };
+    // Every change is needed; those read already serve when they are all of them.
+    let all = if from == 0 {
+        history
+    } else {
+        storage.history_between(household, 0, stored.last_seq)?
+    };
+    Ok((stored.last_seq, whole_history(household, all, &reason)))
+}
+
+/// A built document saved to send, and queued in `refreshed` to be cached.
+fn save(
+    mut doc: AutoCommit,
+    household: Uuid,
+    through: u64,
+    refreshed: &mut Vec<(Uuid, CachedSnapshot)>,
+) -> Vec<u8> {
     // Without Automerge's own column compression: the batch is compressed as one stream (zstd),
     // which finds what households share and halves the bytes of compressed saves.
     let bytes = doc.save_nocompress();
@@ -111,32 +132,22 @@ fn up_to_date(
         Ok(packed) => refreshed.push((
             household,
             CachedSnapshot {
-                through: stored.last_seq,
+                through,
                 bytes: packed,
             },
         )),
         Err(e) => tracing::warn!(%household, error = %e, "could not compress a snapshot to cache"),
     }
-    Ok((stored.last_seq, bytes))
+    bytes
 }
 
 /// A household whose stored changes do not build a document (planted, or stored by a version
 /// that checked less): its changes as they are, one after another, which Automerge also loads
 /// as a document. A replica that cannot load them either pulls the log instead, where the
 /// household is set aside alone; nothing is cached.
-fn whole_history(
-    storage: &impl Storage,
-    household: Uuid,
-    last_seq: u64,
-    reason: &str,
-) -> Result<(u64, Vec<u8>)> {
+fn whole_history(household: Uuid, all: Vec<(u64, Vec<u8>)>, reason: &str) -> Vec<u8> {
     tracing::warn!(%household, reason, "a household's snapshot could not be built; sending its changes");
-    let bytes = storage
-        .history_between(household, 0, last_seq)?
-        .into_iter()
-        .flat_map(|(_, bytes)| bytes)
-        .collect();
-    Ok((last_seq, bytes))
+    all.into_iter().flat_map(|(_, bytes)| bytes).collect()
 }
 
 /// The zstd level cached snapshots are kept at: the fastest, a quarter of the raw save.

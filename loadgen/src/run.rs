@@ -164,6 +164,16 @@ async fn chains(sims: Vec<Sim>, n: usize, limit: usize) -> Result<Vec<(Sim, Vec<
     .await
 }
 
+/// Prints when a timed phase begins or ends, in seconds since the epoch, so that a profiler
+/// recording the server with the wall clock (`perf record -k CLOCK_REALTIME`) can keep to it
+/// (`perf report --time FROM,TO`).
+fn mark(what: &str) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    eprintln!("load: {what} at {now:.6}");
+}
+
 /// Waits out the tasks of a timed phase and merges what they measured.
 async fn gather(mut tasks: JoinSet<(Tally, Tally)>) -> Result<(Tally, Tally)> {
     let mut whole = Tally::default();
@@ -225,6 +235,7 @@ fn report(
 async fn noop(args: &RunArgs, plan: &Plan, sims: Vec<Sim>) -> Result<Report> {
     let sims = to_head(sims, args.prepare_concurrency).await?;
     let start = Instant::now();
+    mark("timed phase begins");
     let deadline = start + args.duration;
     let mut tasks = JoinSet::new();
     for sim in sims {
@@ -251,6 +262,7 @@ async fn noop(args: &RunArgs, plan: &Plan, sims: Vec<Sim>) -> Result<Report> {
         });
     }
     let (whole, _) = gather(tasks).await?;
+    mark("timed phase ends");
     let seconds = start.elapsed().as_secs_f64();
     let s = whole.summary();
     let rate = s.count as f64 / seconds;
@@ -282,6 +294,7 @@ async fn visit(args: &RunArgs, plan: &Plan, sims: Vec<Sim>) -> Result<Report> {
     let (sims, bodies): (Vec<Sim>, Vec<Vec<Vec<u8>>>) = prepared.into_iter().unzip();
     let sims = to_head(sims, args.prepare_concurrency).await?;
     let start = Instant::now();
+    mark("timed phase begins");
     let deadline = start + args.duration;
     let think = args.think;
     let mut tasks = JoinSet::new();
@@ -333,6 +346,7 @@ async fn visit(args: &RunArgs, plan: &Plan, sims: Vec<Sim>) -> Result<Report> {
         });
     }
     let (whole, push_only) = gather(tasks).await?;
+    mark("timed phase ends");
     let seconds = start.elapsed().as_secs_f64();
     let s = whole.summary();
     let p = push_only.summary();
@@ -399,7 +413,9 @@ async fn sync(args: &RunArgs, plan: &Plan, sims: Vec<Sim>) -> Result<Report> {
     }
     barrier.wait().await;
     let start = Instant::now();
+    mark("timed phase begins");
     let (whole, _) = gather(tasks).await?;
+    mark("timed phase ends");
     let seconds = start.elapsed().as_secs_f64();
     let s = whole.summary();
     let target = if args.workers <= 200 {

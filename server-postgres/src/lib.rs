@@ -1193,6 +1193,23 @@ impl Storage for PgStorage {
         })
     }
 
+    fn changes_after(&self, household: Uuid, after: u64) -> Result<HouseholdDelta> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.run(async |c| {
+            // One snapshot for the head and the changes.
+            let (tx, head) = snapshot_read(c, self.commit_ordered).await?;
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT seq, bytes FROM changes WHERE household = $1 AND seq > $2 ORDER BY seq",
+                )
+                .await?;
+            let rows = tx.query(&stmt, &[&household, &after]).await?;
+            let changes = numbered_changes(&rows)?;
+            tx.commit().await?;
+            Ok(HouseholdDelta { head, changes })
+        })
+    }
+
     fn documents_after(
         &self,
         scope: &Scope,

@@ -962,6 +962,16 @@ impl Storage for SqliteStorage {
         self.read(|c| snapshots::documents_after(c, scope, after, limit))
     }
 
+    fn changes_after(&self, household: Uuid, after: u64) -> Result<HouseholdDelta> {
+        self.read(|c| {
+            // One read transaction: the head and the changes from one snapshot.
+            let tx = c.transaction()?;
+            let head = log_head(&tx)?;
+            let changes = snapshots::history_between(&tx, household, after, u64::MAX)?;
+            Ok(HouseholdDelta { head, changes })
+        })
+    }
+
     fn put_snapshots(&self, snapshots: &[(Uuid, CachedSnapshot)]) -> Result<()> {
         if snapshots.is_empty() {
             return Ok(());

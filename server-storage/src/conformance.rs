@@ -817,6 +817,18 @@ pub fn households_are_paged_per_scope_with_their_snapshots(s: &impl Storage) {
         vec![history[&h][1].clone()]
     );
     assert!(s.history_between(h, last[&h], head).unwrap().is_empty());
+    // What a document kept in memory through a point lacks: every change after it, with the
+    // log's head read in the same snapshot.
+    let delta = s.changes_after(h, 0).unwrap();
+    assert_eq!(delta.head, head);
+    assert_eq!(delta.changes, history[&h].clone());
+    assert_eq!(
+        s.changes_after(h, history[&h][0].0).unwrap().changes,
+        vec![history[&h][1].clone()]
+    );
+    assert!(s.changes_after(h, last[&h]).unwrap().changes.is_empty());
+    let unknown = s.changes_after(Uuid::now_v7(), 0).unwrap();
+    assert_eq!((unknown.head, unknown.changes.len()), (head, 0));
     // A snapshot is kept, read back with its page, and never replaced by an older one.
     let newer = CachedSnapshot {
         through: last[&h],

@@ -21,30 +21,38 @@ use crate::HouseholdFacts;
 /// every replica sets it aside: it must not keep the household's good changes from being
 /// checked and stored.
 pub fn stored_document(household: Uuid, stored: Vec<Change>) -> AutoCommit {
-    let apply = |doc: &mut AutoCommit, changes: Vec<Change>| {
-        // A panic inside Automerge (malformed input it does not refuse cleanly) counts as a
-        // refusal; the document it touched is not used.
-        matches!(
-            untrusted("stored changes", || doc.apply_changes(changes)),
-            Ok(Ok(()))
-        )
-    };
-    let mut doc = AutoCommit::new();
-    if apply(&mut doc, stored.clone()) {
-        return doc;
+    apply_stored(&AutoCommit::new(), household, stored).0
+}
+
+/// `base` with stored changes applied as [`stored_document`] applies them: all at once, or,
+/// when Automerge refuses them together, one by one, leaving out each it refuses (logged, by
+/// count only); and whether every change was applied.
+pub fn apply_stored(base: &AutoCommit, household: Uuid, stored: Vec<Change>) -> (AutoCommit, bool) {
+    let mut doc = base.clone();
+    if apply_all(&mut doc, stored.clone()) {
+        return (doc, true);
     }
-    let mut doc = AutoCommit::new();
+    let mut doc = base.clone();
     let mut skipped = 0;
     for change in stored {
         let mut next = doc.clone();
-        if apply(&mut next, vec![change]) {
+        if apply_all(&mut next, vec![change]) {
             doc = next;
         } else {
             skipped += 1;
         }
     }
     tracing::warn!(%household, skipped, "stored changes that do not apply were left out");
-    doc
+    (doc, skipped == 0)
+}
+
+/// Applies `changes` to `doc` in place; `false` when Automerge refuses them (or panics on
+/// them, which counts as a refusal), and `doc` must then be thrown away.
+pub fn apply_all(doc: &mut AutoCommit, changes: Vec<Change>) -> bool {
+    matches!(
+        untrusted("stored changes", || doc.apply_changes(changes)),
+        Ok(Ok(()))
+    )
 }
 
 /// The facts of a household document that passed the push's checks.

@@ -320,6 +320,19 @@ pub struct DocumentPage {
     pub households: Vec<StoredDocument>,
 }
 
+/// A household's stored changes after a sequence number, read with the log's head in one
+/// snapshot ([`Storage::changes_after`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdDelta {
+    /// The log's head, read in the same snapshot as the changes (as [`LogPage::head`]): no
+    /// change of the household at or below it can be stored later, so what is built from the
+    /// changes up to it may be kept and brought up to date from there.
+    pub head: u64,
+    /// Every stored change of the household after the sequence number asked for, in order,
+    /// with its sequence number (those above the head too: what is stored now).
+    pub changes: Vec<(u64, Vec<u8>)>,
+}
+
 /// A page of the log read for a pull.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogPage {
@@ -499,6 +512,10 @@ pub trait Storage: Send + Sync + 'static {
     /// holds as much (`through` at least as high): a cache, so written without waiting for
     /// the disk.
     fn put_snapshots(&self, snapshots: &[(Uuid, CachedSnapshot)]) -> Result<()>;
+    /// A household's stored changes after sequence number `after` and the log's head, from one
+    /// snapshot: what a document kept in memory through `after` lacks (the push's check,
+    /// `madadkar_server::documents`).
+    fn changes_after(&self, household: Uuid, after: u64) -> Result<HouseholdDelta>;
     /// Every stored change of a household, in the order stored.
     fn household_changes(&self, household: Uuid) -> Result<Vec<Vec<u8>>>;
 

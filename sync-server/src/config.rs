@@ -46,7 +46,7 @@ pub enum ConfigError {
 ///   "push_quota_bytes": 67108864, "push_quota_changes": 20000,
 ///   "header_timeout_secs": 10, "body_timeout_secs": 60,
 ///   "request_timeout_secs": 120, "keep_alive_secs": 60, "lease_days": 30,
-///   "lookups_per_hour": 60 }
+///   "lookups_per_hour": 60, "document_cache_mib": 256 }
 /// ```
 /// `trusted_proxies`: reverse proxies whose `X-Forwarded-For` names the client for the
 /// enrolment rate limits; none by default (the header is then ignored).
@@ -76,6 +76,9 @@ pub struct FileConfig {
     pub lease_days: Option<u32>,
     /// Lookups by national ID one device may make in an hour (default 60).
     pub lookups_per_hour: Option<u32>,
+    /// MiB of households' documents kept in memory between pushes (default 256; 0 keeps none,
+    /// and every push then builds its households' documents from all their changes).
+    pub document_cache_mib: Option<usize>,
 }
 
 /// A setting of at least `min`; anything less is refused rather than raised silently, since
@@ -138,6 +141,9 @@ impl FileConfig {
         }
         if let Some(n) = self.pull_batch_bytes {
             limits.pull_bytes = n.max(1024);
+        }
+        if let Some(mib) = self.document_cache_mib {
+            limits.document_cache_bytes = mib.saturating_mul(1024 * 1024);
         }
         limits
     }

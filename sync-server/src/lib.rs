@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod commit;
 pub mod config;
 pub mod database;
+pub mod documents;
 pub mod pull;
 pub mod reassign;
 pub mod serve;

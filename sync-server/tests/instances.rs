@@ -1,8 +1,9 @@
 //! Several server instances on one database (issue 13): nothing one instance needs lives in
 //! another's memory. Two in-process instances (each its own `SqliteStorage` opened on the same
 //! SQLite file, its own `AppState` and router) serve the same devices: a per-household sync
-//! begun on one goes on on the other exactly as on one instance, and a lockout earned on one
-//! holds on the other and after a restart.
+//! begun on one goes on on the other exactly as on one instance, a lockout earned on one
+//! holds on the other and after a restart, and a household's document one instance keeps in
+//! memory takes in what the other stored.
 
 mod common;
 
@@ -67,12 +68,18 @@ impl Cluster {
     /// A new instance on the database: its own connection, state and router (a second
     /// process, or the first one restarted).
     fn instance(&self, guards: Guards) -> Router {
+        self.instance_with(Limits::default(), guards).1
+    }
+
+    /// [`Cluster::instance`] with `limits`, and its state to look into.
+    fn instance_with(
+        &self,
+        limits: Limits,
+        guards: Guards,
+    ) -> (Arc<AppState<SqliteStorage>>, Router) {
         let storage = Arc::new(SqliteStorage::open(&self.path).expect("open again"));
-        madadkar_server::router(Arc::new(AppState::with_guards(
-            storage,
-            Limits::default(),
-            guards,
-        )))
+        let state = Arc::new(AppState::with_guards(storage, limits, guards));
+        (state.clone(), madadkar_server::router(state))
     }
 
     fn device(&self, role: &str) -> Device {
@@ -316,4 +323,110 @@ async fn a_lockout_earned_on_one_instance_holds_on_another_and_after_a_restart()
     enroll(&cluster.instances[1], "192.0.2.9:5000", &code())
         .await
         .ok();
+}
+
+/// `changes` pushed through `router`.
+async fn push(router: &Router, device: &Device, changes: &[WireChange]) -> Answer {
+    post(
+        router,
+        device,
+        "/v1/push",
+        wire::CHANGES_CONTENT_TYPE,
+        wire::encode_push(changes),
+    )
+    .await
+}
+
+/// Each instance keeps the household documents its pushes checked
+/// (`madadkar_server::documents`). A push that finds one kept brings it up to date with what
+/// the other instance stored meanwhile: a change building on that is accepted, what the
+/// instance holds is what is stored, and a change reusing an author's sequence number is
+/// still refused.
+#[tokio::test]
+async fn a_document_kept_by_one_instance_takes_in_what_another_stored() {
+    let cluster = Cluster::new(0, Guards::default());
+    let (kept_by, a) = cluster.instance_with(Limits::default(), Guards::default());
+    let (_, b) = cluster.instance_with(Limits::default(), Guards::default());
+    let field = cluster.device("field");
+    let (mut doc, id) = household(&field);
+    push(&a, &field, &wire_changes(&mut doc, id, &[]))
+        .await
+        .ok();
+    let edit = |doc: &mut HouseholdDoc, address: &str| {
+        let heads = doc.heads();
+        set_address(&field, doc.automerge(), address);
+        wire_changes(doc, id, &heads)
+    };
+    push(&a, &field, &edit(&mut doc, "one")).await.ok();
+    push(&b, &field, &edit(&mut doc, "two")).await.ok();
+    let before_three = doc.automerge().clone();
+    push(&a, &field, &edit(&mut doc, "three")).await.ok();
+    let stats = kept_by.documents.stats();
+    // The registration was built from storage; each later push on `a` found it kept, and
+    // took in the change `b` stored (and the one `a` stored before it).
+    assert_eq!((stats.misses, stats.hits), (1, 2), "{stats:?}");
+    assert_eq!(stats.changes_applied, 3, "{stats:?}");
+    let held = kept_by
+        .documents
+        .read(cluster.storage.as_ref(), id)
+        .expect("read");
+    assert_eq!(
+        held.clone().get_heads(),
+        doc.heads(),
+        "the kept document is what is stored"
+    );
+    assert_eq!(
+        cluster.storage.household_changes(id).expect("stored").len(),
+        4
+    );
+    // The device's fourth change again, with other content: refused against the kept
+    // document as against one built from storage.
+    let mut forged =
+        before_three.with_actor(automerge::ActorId::from(field.id.as_bytes().as_slice()));
+    set_address(&field, &mut forged, "forged");
+    let bytes = forged
+        .get_last_local_change()
+        .expect("a change")
+        .raw_bytes()
+        .to_vec();
+    let answer = push(&a, &field, &[WireChange::new(id, 0, bytes)]).await;
+    let error = common::expect_error(
+        answer.status,
+        &answer.body,
+        StatusCode::CONFLICT,
+        "duplicate_seq",
+    );
+    assert_eq!(error.households, vec![id]);
+}
+
+/// With no memory for documents, every push builds its households' documents from storage
+/// and nothing is kept; pushes are checked and stored the same.
+#[tokio::test]
+async fn with_no_document_cache_pushes_build_from_storage() {
+    let cluster = Cluster::new(0, Guards::default());
+    let limits = Limits {
+        document_cache_bytes: 0,
+        ..Limits::default()
+    };
+    let (state, a) = cluster.instance_with(limits, Guards::default());
+    let field = cluster.device("field");
+    let (mut doc, id) = household(&field);
+    push(&a, &field, &wire_changes(&mut doc, id, &[]))
+        .await
+        .ok();
+    let heads = doc.heads();
+    set_address(&field, doc.automerge(), "one");
+    push(&a, &field, &wire_changes(&mut doc, id, &heads))
+        .await
+        .ok();
+    let stats = state.documents.stats();
+    assert_eq!(
+        (stats.misses, stats.hits, stats.held),
+        (2, 0, 0),
+        "{stats:?}"
+    );
+    assert_eq!(
+        cluster.storage.household_changes(id).expect("stored").len(),
+        2
+    );
 }

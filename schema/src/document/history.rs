@@ -1,5 +1,6 @@
 //! A household's history: every change in causal order, with who made it, when and what.
 
+use automerge::Change;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -30,18 +31,22 @@ impl HouseholdDoc {
     /// Every change in the document in causal order (a change never precedes one it builds
     /// on, whatever the authors' clocks said): who, when, what.
     pub fn history(&mut self) -> Vec<ChangeInfo> {
-        self.doc
-            .get_changes(&[])
-            .into_iter()
-            .map(|c| ChangeInfo {
-                hash: c.hash().to_string(),
-                time: change_time(c.timestamp()),
-                meta: ChangeMeta {
-                    device_id: actor_device(c.actor_id()),
-                    ..ChangeMeta::decode(c.message())
-                },
-                verified: false,
-            })
-            .collect()
+        list(&self.doc.get_changes(&[]))
     }
+}
+
+/// The history entries of `changes`, in the order given.
+pub(super) fn list<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Vec<ChangeInfo> {
+    changes
+        .into_iter()
+        .map(|c| ChangeInfo {
+            hash: c.hash().to_string(),
+            time: change_time(c.timestamp()),
+            meta: ChangeMeta {
+                device_id: actor_device(c.actor_id()),
+                ..ChangeMeta::decode(c.message())
+            },
+            verified: false,
+        })
+        .collect()
 }

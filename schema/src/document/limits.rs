@@ -330,6 +330,14 @@ impl HouseholdDoc {
     /// history is missing, a document that reads into the domain model (national id check
     /// digits, codes, dates, scores), and conflicts and history that can be listed.
     pub fn check_for_storage(&mut self, household: Uuid) -> Result<()> {
+        self.check_document(household)?;
+        self.history();
+        Ok(())
+    }
+
+    /// [`Self::check_for_storage`] but for listing the history, which the caller does for the
+    /// changes it has not listed before; returns the household read for the check.
+    fn check_document(&mut self, household: Uuid) -> Result<crate::Household> {
         self.check_versions()?;
         check_bounds(&self.doc)?;
         self.check_shape()?;
@@ -345,10 +353,9 @@ impl HouseholdDoc {
         if !self.missing_dependencies().is_empty() {
             return Err(malformed("some changes build on changes it does not hold"));
         }
-        self.read()?;
+        let read = self.read()?;
         self.conflicts()?;
-        self.history();
-        Ok(())
+        Ok(read)
     }
 
     /// The document that `stored` (the changes held for `household`; an empty document for a
@@ -361,10 +368,24 @@ impl HouseholdDoc {
     /// maps and lists nested 1,000,000 deep on a 2 MiB stack), so the changes are applied
     /// first and the bounds checked on the result before anything that recurses reads it.
     pub fn check_received(
-        mut stored: AutoCommit,
+        stored: AutoCommit,
         received: Vec<Change>,
         household: Uuid,
     ) -> Result<Self> {
+        Ok(Self::check_received_read(stored, received, household)?.0)
+    }
+
+    /// [`Self::check_received`], with the household read from the result: a caller that needs
+    /// it (the server's facts) does not read the document twice. `stored` must be a document
+    /// that passed these checks (what a server stored after checking it): its history was
+    /// listed then, so only the received changes' history is listed now, which keeps the
+    /// check's cost from growing with the changes stored before.
+    pub fn check_received_read(
+        mut stored: AutoCommit,
+        received: Vec<Change>,
+        household: Uuid,
+    ) -> Result<(Self, crate::Household)> {
+        super::history::list(&received);
         let mut kept = Vec::new();
         for name in ["household"].into_iter().chain(COLLECTIONS) {
             if let Some((Value::Object(ObjType::Map), id)) = stored.get(automerge::ROOT, name)? {
@@ -382,8 +403,8 @@ impl HouseholdDoc {
             }
         }
         let mut doc = Self { doc: stored };
-        doc.check_for_storage(household)?;
-        Ok(doc)
+        let read = doc.check_document(household)?;
+        Ok((doc, read))
     }
 
     /// Every concurrent value of `schema_version` is a version this program knows: a losing

@@ -85,12 +85,7 @@ fn sync_round<S: Storage>(
         });
     }
     crate::audit::synced(storage, principal, household)?;
-    let stored = storage
-        .household_changes(household)?
-        .iter()
-        .filter_map(|b| madadkar_schema::change::parse_change(b).ok())
-        .collect::<Vec<_>>();
-    let mut doc = crate::facts::stored_document(household, stored);
+    let mut doc = state.documents.read(storage, household)?;
     let bad_message =
         |e: &dyn std::fmt::Display| ApiError::malformed_change(format!("sync message: {e}"));
     if !message.is_empty() {
@@ -115,7 +110,7 @@ fn sync_round<S: Storage>(
             })
             .collect();
         if !new.is_empty() && doc.get_missing_deps(&[]).is_empty() {
-            let write = check_push(storage, principal, new)?;
+            let write = check_push(storage, &state.documents, principal, new)?;
             if !writes_nothing(&write) {
                 state.committer.commit_blocking(write)?;
             }

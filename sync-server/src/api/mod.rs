@@ -34,6 +34,7 @@ use tower_http::compression::CompressionLayer;
 pub use error::{ApiError, ApiResult};
 
 use crate::commit::Committer;
+use crate::documents::DocumentCache;
 use crate::serve::Timeouts;
 use crate::storage::{LookupLimit, Principal, PushQuota, Scope, Storage};
 use ratelimit::{EnrollLimiter, EnrollLimits};
@@ -46,6 +47,9 @@ pub struct Limits {
     pub pull_bytes: usize,
     /// Households per first-sync batch (`GET /v1/bootstrap`).
     pub bootstrap_households: usize,
+    /// Estimated bytes of households' documents kept in memory between pushes
+    /// ([`crate::documents`]); 0 keeps none.
+    pub document_cache_bytes: usize,
 }
 
 impl Default for Limits {
@@ -54,6 +58,7 @@ impl Default for Limits {
             pull_entries: 5_000,
             pull_bytes: 4 * 1024 * 1024,
             bootstrap_households: 2_000,
+            document_cache_bytes: crate::documents::DEFAULT_BUDGET_BYTES,
         }
     }
 }
@@ -82,10 +87,11 @@ impl Default for Lease {
     }
 }
 
-/// What every handler shares: the storage, the limits and the committer that stores pushes.
-/// Nothing in it is state another server instance on the same database would need: the
-/// enrolment limits count in the database, and the per-household sync keeps its session in
-/// the marker its client sends back (`doc_sync`).
+/// What every handler shares: the storage, the limits, the committer that stores pushes and
+/// the documents kept between pushes. Nothing in it is state another server instance on the
+/// same database would need: the enrolment limits count in the database, the per-household
+/// sync keeps its session in the marker its client sends back (`doc_sync`), and each kept
+/// document is brought up to date from the database whenever it is used.
 #[derive(Debug)]
 pub struct AppState<S> {
     pub storage: Arc<S>,
@@ -97,6 +103,8 @@ pub struct AppState<S> {
     enroll_limiter: EnrollLimiter,
     /// Stores checked pushes, grouping those that arrive together into one transaction.
     pub committer: Committer,
+    /// Households' stored documents kept between pushes.
+    pub documents: DocumentCache,
 }
 
 impl<S: Storage> AppState<S> {
@@ -109,6 +117,7 @@ impl<S: Storage> AppState<S> {
     pub fn with_guards(storage: Arc<S>, limits: Limits, guards: Guards) -> Self {
         Self {
             committer: Committer::start(storage.clone()),
+            documents: DocumentCache::new(limits.document_cache_bytes),
             storage,
             limits,
             push_quota: guards.push_quota,

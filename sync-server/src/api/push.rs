@@ -22,6 +22,7 @@ use super::{
     extract::{Authenticated, Body},
 };
 use crate::audit::{self, AuditEvent};
+use crate::documents::DocumentCache;
 use crate::storage::{
     Assignment, Hash, HouseholdFacts, IncomingChange, Principal, PushWrite, Standing, Storage,
 };
@@ -35,8 +36,16 @@ pub async fn push<S: Storage>(
 ) -> ApiResult<Json<PushResponse>> {
     let changes = wire::decode_push(&body)?;
     tracing::Span::current().record("changes", changes.len());
-    let storage = state.storage.clone();
-    let write = blocking(move || check_push(storage.as_ref(), &principal, changes)).await?;
+    let shared = state.clone();
+    let write = blocking(move || {
+        check_push(
+            shared.storage.as_ref(),
+            &shared.documents,
+            &principal,
+            changes,
+        )
+    })
+    .await?;
     let hashes: Vec<Hash> = write.changes.iter().map(|c| c.hash).collect();
     let seqs = commit(&state, write).await?;
     let accepted = hashes
@@ -497,6 +506,7 @@ fn refused_for_role(code: &'static str, rule: &str, households: Vec<Uuid>) -> Ap
 /// (actor, sequence number) another push stored meanwhile).
 pub(super) fn check_push<S: Storage>(
     storage: &S,
+    documents: &DocumentCache,
     principal: &Principal,
     changes: Vec<wire::WireChange>,
 ) -> ApiResult<PushWrite> {
@@ -519,7 +529,7 @@ pub(super) fn check_push<S: Storage>(
         facts,
         reviewed,
         graduated,
-    } = super::validate::check_documents(storage, received)?;
+    } = super::validate::check_documents(storage, documents, received)?;
     check_reviews(storage, principal, &checked, &reviewed)?;
     check_graduations(storage, principal, &checked, &graduated)?;
     let merges = check_merges(storage, principal, &standings, &facts)?;

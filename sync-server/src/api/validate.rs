@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use automerge::{Change, ChangeHash};
+use automerge::{ActorId, Change, ChangeHash};
 use axum::http::StatusCode;
 use madadkar_schema::{
     DocumentError, Household, HouseholdDoc, ReviewAction, change::parse_change,
@@ -16,7 +16,7 @@ use madadkar_schema::{
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
-use crate::facts::stored_document;
+use crate::documents::{Current, DocumentCache};
 use crate::storage::{HouseholdFacts, Storage};
 
 /// How many refused households one error message details; the `households` field names all.
@@ -74,6 +74,7 @@ struct Refusal {
 /// with them; a household whose changes are all held already keeps its stored facts.
 pub(super) fn check_documents<S: Storage>(
     storage: &S,
+    documents: &DocumentCache,
     received: impl IntoIterator<Item = (Uuid, Change)>,
 ) -> ApiResult<Checked> {
     let mut order = Vec::new();
@@ -94,41 +95,21 @@ pub(super) fn check_documents<S: Storage>(
     let mut graduated = Vec::new();
     for household in order {
         let changes = by_household.remove(&household).unwrap_or_default();
-        let stored = stored_changes(storage, household)?;
-        let Some(new) = new_changes(&stored, changes) else {
-            duplicates.push(household);
-            continue;
-        };
-        if new.is_empty() {
-            continue;
-        }
-        let doc = stored_document(household, stored);
-        let before = doc.clone();
-        let checked = HouseholdDoc::check_received(doc, new, household).and_then(|doc| {
-            // Read once for both the supervisor's steps and the facts.
-            let read = doc.read()?;
-            let now = supervisor_steps(&read);
-            if now != SupervisorSteps::default() {
-                let held = HouseholdDoc::from_automerge(before)
-                    .and_then(|b| b.read())
-                    .map(|b| supervisor_steps(&b))
-                    .unwrap_or_default();
-                if now.reviews.iter().any(|s| !held.reviews.contains(s)) {
-                    reviewed.push(household);
-                }
-                let new_status_event = now.statuses.iter().any(|s| !held.statuses.contains(s));
-                if new_status_event
-                    || now.graduated != held.graduated
-                    || now.criteria != held.criteria
-                {
-                    graduated.push(household);
-                }
+        let current = documents.current(storage, household)?;
+        let new = new_changes(&current, changes);
+        let checked = match new {
+            None => {
+                duplicates.push(household);
+                None
             }
-            Ok(crate::facts::of_read(household, &read))
-        });
+            Some(new) if new.is_empty() => None,
+            Some(new) => Some(check_one(&current, new, &mut reviewed, &mut graduated)),
+        };
+        documents.keep(current);
         match checked {
-            Ok(f) => facts.push(f),
-            Err(e) => refused.push(Refusal {
+            None => {}
+            Some(Ok(f)) => facts.push(f),
+            Some(Err(e)) => refused.push(Refusal {
                 household,
                 too_new: matches!(e, DocumentError::TooNew { .. }),
                 rule: rule(&e),
@@ -175,6 +156,34 @@ pub(super) fn check_documents<S: Storage>(
     })
 }
 
+/// Checks the document one household's stored changes make with its `new` ones, notes
+/// whether they add a supervisor's step, and returns its facts.
+fn check_one(
+    current: &Current,
+    new: Vec<Change>,
+    reviewed: &mut Vec<Uuid>,
+    graduated: &mut Vec<Uuid>,
+) -> Result<HouseholdFacts, DocumentError> {
+    let household = current.household;
+    // Read once, by the check, for both the supervisor's steps and the facts.
+    let (_, read) = HouseholdDoc::check_received_read(current.document(), new, household)?;
+    let now = supervisor_steps(&read);
+    if now != SupervisorSteps::default() {
+        let held = HouseholdDoc::from_automerge(current.document())
+            .and_then(|b| b.read())
+            .map(|b| supervisor_steps(&b))
+            .unwrap_or_default();
+        if now.reviews.iter().any(|s| !held.reviews.contains(s)) {
+            reviewed.push(household);
+        }
+        let new_status_event = now.statuses.iter().any(|s| !held.statuses.contains(s));
+        if new_status_event || now.graduated != held.graduated || now.criteria != held.criteria {
+            graduated.push(household);
+        }
+    }
+    Ok(crate::facts::of_read(household, &read))
+}
+
 /// What the checks found in the households a push changes.
 pub(super) struct Checked {
     /// The facts of each household the push makes new (see [`crate::facts`]).
@@ -217,36 +226,25 @@ fn supervisor_steps(household: &Household) -> SupervisorSteps {
     }
 }
 
-/// A household's stored changes, parsed within the same bounds as received ones.
-fn stored_changes<S: Storage>(storage: &S, household: Uuid) -> ApiResult<Vec<Change>> {
-    storage
-        .household_changes(household)?
-        .iter()
-        .map(|bytes| parse_change(bytes))
-        .collect::<Result<_, _>>()
-        .map_err(|e| ApiError::Internal(format!("a stored change of household {household}: {e}")))
-}
-
 /// The received changes the household does not hold yet, or `None` when one of them reuses
-/// the (actor, sequence number) of another change, stored or received.
-fn new_changes(stored: &[Change], received: Vec<Change>) -> Option<Vec<Change>> {
-    let mut held: HashMap<(Vec<u8>, u64), ChangeHash> = stored
-        .iter()
-        .map(|c| ((c.actor_id().to_bytes().to_vec(), c.seq()), c.hash()))
-        .collect();
-    let stored_hashes: HashSet<ChangeHash> = held.values().copied().collect();
-    let mut seen = HashSet::new();
+/// the (actor, sequence number) of another change, stored or received. A change's hash names
+/// its actor and sequence number, so a change held is one whose pair is held with its hash.
+fn new_changes(current: &Current, received: Vec<Change>) -> Option<Vec<Change>> {
+    let mut pending: HashMap<(ActorId, u64), ChangeHash> = HashMap::new();
     let mut new = Vec::new();
     for change in received {
-        let hash = change.hash();
-        if stored_hashes.contains(&hash) || !seen.insert(hash) {
-            continue;
+        let (actor, seq, hash) = (change.actor_id().clone(), change.seq(), change.hash());
+        match current
+            .held(&actor, seq)
+            .or_else(|| pending.get(&(actor.clone(), seq)).copied())
+        {
+            Some(other) if other == hash => continue,
+            Some(_) => return None,
+            None => {
+                pending.insert((actor, seq), hash);
+                new.push(change);
+            }
         }
-        let key = (change.actor_id().to_bytes().to_vec(), change.seq());
-        if held.insert(key, hash).is_some_and(|other| other != hash) {
-            return None;
-        }
-        new.push(change);
     }
     Some(new)
 }

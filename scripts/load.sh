@@ -129,10 +129,25 @@ for n in $runs; do
     echo "load: skipping $n workers: only $workers were seeded" >&2
     continue
   fi
-  for mode in noop visit sync one-change; do
+  for mode in noop visit sync restart sync-cold one-change; do
+    if [ "$mode" = restart ]; then
+      # The same burst again with nothing kept in the servers' memory: each instance keeps
+      # the household documents its pushes checked (sync-server/src/documents.rs), and the
+      # burst above pushed to households the visit run had just pushed to.
+      for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+      pids=()
+      rm -f "$dir"/server-*.log
+      start_servers
+      continue
+    fi
+    run_mode=${mode%-cold}
     echo
-    echo "== $mode, $n workers"
+    if [ "$mode" = sync-cold ]; then
+      echo "== sync after a restart (no household document kept in memory), $n workers"
+    else
+      echo "== $mode, $n workers"
+    fi
     "$bin/madadkar-load" run --server "$servers" --plan "$dir/plan.json" --workers "$n" \
-      --mode "$mode" --duration "$duration" --repeat "$repeat" --json "$dir/$mode-$n.json"
+      --mode "$run_mode" --duration "$duration" --repeat "$repeat" --json "$dir/$mode-$n.json"
   done
 done

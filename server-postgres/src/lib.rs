@@ -1195,17 +1195,33 @@ impl Storage for PgStorage {
 
     fn changes_after(&self, household: Uuid, after: u64) -> Result<HouseholdDelta> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
+        // One statement, so one snapshot for the head and the changes, in one round trip (a
+        // push makes this read for every household it changes). The head's row always comes
+        // back, with the household's changes joined to it, if any.
+        let head = if self.commit_ordered {
+            "SELECT seq FROM log_head WHERE id = 1"
+        } else {
+            "SELECT coalesce(max(seq), 0) AS seq FROM log"
+        };
+        let sql = format!(
+            "SELECT h.seq, c.seq, c.bytes FROM ({head}) h
+             LEFT JOIN changes c ON c.household = $1 AND c.seq > $2
+             ORDER BY c.seq"
+        );
         self.run(async |c| {
-            // One snapshot for the head and the changes.
-            let (tx, head) = snapshot_read(c, self.commit_ordered).await?;
-            let stmt = tx
-                .prepare_cached(
-                    "SELECT seq, bytes FROM changes WHERE household = $1 AND seq > $2 ORDER BY seq",
-                )
-                .await?;
-            let rows = tx.query(&stmt, &[&household, &after]).await?;
-            let changes = numbered_changes(&rows)?;
-            tx.commit().await?;
+            let rows = rows(&*c, &sql, &[&household, &after]).await?;
+            if rows.is_empty() {
+                return Err(corrupt("the log's head row is missing".into()));
+            }
+            let mut head = 0;
+            let mut changes = Vec::with_capacity(rows.len());
+            for r in &rows {
+                head = stored_count(r.try_get(0)?, || "the log's head".into())?;
+                if let Some(seq) = r.try_get::<_, Option<i64>>(1)? {
+                    let seq = stored_count(seq, || "a change's sequence number".into())?;
+                    changes.push((seq, r.try_get(2)?));
+                }
+            }
             Ok(HouseholdDelta { head, changes })
         })
     }

@@ -157,10 +157,16 @@ impl HouseholdDoc {
             // closely.
             let mut children = Vec::new();
             for item in self.doc.map_range(&obj, ..) {
+                let is_map = matches!(item.value, ValueRef::Object(ObjType::Map));
+                // Most values are plain fields without a conflict: nothing to note, so no
+                // path is built for them.
+                if !is_map && !item.conflict {
+                    continue;
+                }
                 let key = item.key.to_string();
                 let mut path = keys.clone();
                 path.push(key.clone());
-                if let ValueRef::Object(ObjType::Map) = item.value {
+                if is_map {
                     children.push((item.id(), path.clone()));
                 }
                 if !item.conflict {

@@ -126,6 +126,15 @@ fn field_chars(f: Field) -> usize {
     }
 }
 
+/// The characters (or bytes) a scalar counts for against the bounds.
+fn scalar_chars(scalar: &ScalarValueRef<'_>) -> usize {
+    match scalar {
+        ScalarValueRef::Str(s) => s.chars().count(),
+        ScalarValueRef::Bytes(b) | ScalarValueRef::Unknown { bytes: b, .. } => b.len(),
+        _ => 0,
+    }
+}
+
 /// An object waiting to be walked: where it is, how deep, and the path for messages.
 struct Pending {
     obj: ObjId,
@@ -193,14 +202,7 @@ impl<'a> Walk<'a> {
                 });
                 Ok(())
             }
-            ValueRef::Scalar(scalar) => {
-                let chars = match &scalar {
-                    ScalarValueRef::Str(s) => s.chars().count(),
-                    ScalarValueRef::Bytes(b) | ScalarValueRef::Unknown { bytes: b, .. } => b.len(),
-                    _ => 0,
-                };
-                self.count(chars, max_chars, &path)
-            }
+            ValueRef::Scalar(scalar) => self.count(scalar_chars(&scalar), max_chars, &path),
         }
     }
 
@@ -226,13 +228,23 @@ impl<'a> Walk<'a> {
         place: Place,
         max_chars: usize,
     ) -> Result<()> {
-        let path = match &prop {
+        let path = || match &prop {
             Prop::Map(key) => format!("{}.{}", at.path, shown_key(key)),
             Prop::Seq(i) => format!("{}[{i}]", at.path),
         };
         if !conflict {
-            return self.value(shown.0, shown.1, place, max_chars, at.depth, path);
+            // A scalar within its bounds (almost every value) needs no path: it is made only
+            // for an object, which carries it, or for the error naming where a bound is broken.
+            if let ValueRef::Scalar(scalar) = &shown.0 {
+                let chars = scalar_chars(scalar);
+                if chars <= max_chars && self.chars + chars <= MAX_TOTAL_CHARS {
+                    self.chars += chars;
+                    return Ok(());
+                }
+            }
+            return self.value(shown.0, shown.1, place, max_chars, at.depth, path());
         }
+        let path = path();
         for (value, id) in self.doc.get_all(&at.obj, prop)? {
             let value = match value {
                 Value::Object(kind) => ValueRef::Object(kind),

@@ -50,7 +50,7 @@ function lockedApp(initial: LockView, open: Handler, extra: Record<string, Handl
     draft_load: () => [{ key: "visit.h1", value: '{"observations":"پیش‌نویس"}' }],
     identity: () => identity,
     sync_status: () => local,
-    list_households: () => ({ total: 0, items: [] }),
+    list_households: () => ({ items: [], more: false }),
     ...extra,
   });
 }

@@ -37,9 +37,11 @@ function useIdleLock(active: boolean, lock: () => void, after: number) {
 }
 
 /** The lock screen until the store is open; the drafts are loaded from the store once it is, and
- * dropped from memory when it is locked again (by the worker, or after IDLE_LOCK_MS idle). */
-export function App() {
-  const [lock, setLock] = useState<LockView | null>(null);
+ * dropped from memory when it is locked again (by the worker, or after IDLE_LOCK_MS idle).
+ * `opening` is the lock screen's state when it was read before the first render (main.tsx). */
+export function App({ opening }: { opening?: LockView }) {
+  // A store already open (the window was reloaded) still loads its drafts first.
+  const [lock, setLock] = useState<LockView | null>(opening?.state === "unlocked" ? null : (opening ?? null));
   const [early, setEarly] = useState<Early>({});
   const [error, setError] = useState<UiError | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -56,6 +58,7 @@ export function App() {
   };
   useIdleLock(lock?.state === "unlocked", lockNow, IDLE_LOCK_MS);
   useEffect(() => {
+    if (attempt === 0 && lock !== null) return;
     api
       .lockState()
       .then((view) => {

@@ -105,8 +105,8 @@ export function Workspace({ onLock, early = {} }: { onLock: () => void; early?: 
   const ready = listed || view.name !== "list";
   const sync = useSyncStatus(ready);
   // The first page read as the store opened, for the caseload's first showing only: when the
-  // worker comes back to it, it lists afresh.
-  const opening = useRef<ListPage | undefined>(early.firstPage);
+  // worker comes back to it, it lists afresh (as after a first run, which changes the replica).
+  const opening = useRef<ListPage | undefined>(early.identity ? early.firstPage : undefined);
   const takeOpeningPage = () => {
     const page = opening.current;
     opening.current = undefined;

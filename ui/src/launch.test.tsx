@@ -104,6 +104,20 @@ describe("the launch's marks", () => {
     await waitFor(() => expect(document.getElementById("result-count")?.textContent).toMatch(/^۲۵۰/));
   });
 
+  it("ends where the last page ends when households left the list after it was counted", async () => {
+    const calls = mockCommands({ list_households: pages(250), count_households: () => 300 });
+    render(<Caseload open={vi.fn()} create={vi.fn()} />);
+    await waitFor(() => expect(document.getElementById("result-count")?.textContent).toMatch(/^۳۰۰/));
+    const list = document.querySelector(".list") as HTMLElement;
+    list.scrollTop = 300 * 56;
+    fireEvent.scroll(list);
+    await waitFor(() => expect(document.getElementById("result-count")?.textContent).toMatch(/^۲۵۰/));
+    await waitFor(() => expect(document.querySelector(".row .loading")).toBeNull());
+    await new Promise((r) => setTimeout(r, 50));
+    // The page past the end was asked for once, not again and again.
+    expect(calls.filter((c) => c.cmd === "list_households" && c.args.offset === 200)).toHaveLength(1);
+  });
+
   it("scrolls the whole caseload by listing pages, never by opening a household", async () => {
     const calls = mockCommands({ list_households: pages(1000), count_households: () => 1000 });
     render(<Caseload open={vi.fn()} create={vi.fn()} />);

@@ -260,8 +260,9 @@ export function Caseload({
           });
           return next;
         });
-        // Scrolled past the first page before the count came: the last page tells the end.
-        if (!page.more) setTotal((counted) => counted ?? offset + page.items.length);
+        // The last page tells where the list ends: before the count came, or when households
+        // left it since (else the rows past its end would be asked for again and again).
+        if (!page.more) setTotal(offset + page.items.length);
       })
       .catch((e) => gen === generation.current && setLoadError(asUiError(e)));
   }, [top, bottom, rows, query, filters, loadError]);

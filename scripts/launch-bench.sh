@@ -82,7 +82,7 @@ for _ in $(seq "$runs"); do
 done
 join() { local IFS=,; echo "$*"; }
 cat > "$dir/baseline.json" <<EOF
-{"CLI: \`household list --limit 100\` (process start, Argon2id, open store, first page query, JSON out)": [$(join "${list_ms[@]}")],
+{"CLI: \`household list --limit 100\` (process start, Argon2id, open store, first page query, count, JSON out)": [$(join "${list_ms[@]}")],
  "CLI with a wrong passphrase (process start, Argon2id, key file refused: the derivation's floor)": [$(join "${wrong_ms[@]}")]}
 EOF
 

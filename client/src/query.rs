@@ -154,57 +154,176 @@ pub struct Page<T> {
     pub items: Vec<T>,
 }
 
-pub fn list(conn: &Connection, q: &ListQuery) -> Result<Page<HouseholdSummary>> {
-    let mut clauses: Vec<&str> = vec![VISIBLE];
-    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
-    if let Some(g) = &q.assigned_group {
-        clauses.push("h.assigned_group = ?");
-        args.push(Box::new(g.clone()));
-    }
-    if let Some(d) = &q.district {
-        clauses.push("h.district = ?");
-        args.push(Box::new(d.clone()));
-    }
-    match &q.status {
-        Some(s) => {
-            clauses.push("h.status = ?");
-            args.push(Box::new(s.clone()));
+/// A page of the caseload and whether more households follow it, without the count of every
+/// household the filters match: counting reads every household's row (on a connection just
+/// opened, every page of the table read from the file and decrypted), which a page scrolled
+/// into view does not need. The count is asked for on its own ([`count`]), once per filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ListPage {
+    pub items: Vec<HouseholdSummary>,
+    /// Households follow this page.
+    pub more: bool,
+}
+
+/// A list query's `WHERE` clause and the values it binds.
+struct Filter {
+    sql: String,
+    args: Vec<Box<dyn ToSql>>,
+}
+
+impl Filter {
+    fn of(q: &ListQuery) -> Self {
+        let mut clauses: Vec<&str> = vec![VISIBLE];
+        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+        if let Some(g) = &q.assigned_group {
+            clauses.push("h.assigned_group = ?");
+            args.push(Box::new(g.clone()));
         }
-        // A graduated household has left the active caseload; it is listed when asked for by
-        // its status, and search still finds it.
-        None => clauses.push("h.status != 'graduated'"),
+        if let Some(d) = &q.district {
+            clauses.push("h.district = ?");
+            args.push(Box::new(d.clone()));
+        }
+        match &q.status {
+            Some(s) => {
+                clauses.push("h.status = ?");
+                args.push(Box::new(s.clone()));
+            }
+            // A graduated household has left the active caseload; it is listed when asked for
+            // by its status, and search still finds it.
+            None => clauses.push("h.status != 'graduated'"),
+        }
+        if let Some(w) = &q.assigned_worker {
+            clauses.push("h.assigned_worker = ?");
+            args.push(Box::new(w.clone()));
+        }
+        if let Some(day) = q.overdue_on {
+            clauses.push("h.next_followup < ?");
+            args.push(Box::new(iso_date(day)));
+        }
+        if let Some(n) = q.min_need {
+            clauses.push("h.max_need >= ?");
+            args.push(Box::new(i64::from(n)));
+        }
+        if q.conflicted {
+            clauses.push("h.conflict_count > 0");
+        }
+        Self {
+            sql: format!("WHERE {}", clauses.join(" AND ")),
+            args,
+        }
     }
-    if let Some(w) = &q.assigned_worker {
-        clauses.push("h.assigned_worker = ?");
-        args.push(Box::new(w.clone()));
+
+    fn params(&self) -> Vec<&dyn ToSql> {
+        self.args.iter().map(|a| a.as_ref()).collect()
     }
-    if let Some(day) = q.overdue_on {
-        clauses.push("h.next_followup < ?");
-        args.push(Box::new(iso_date(day)));
+
+    /// `SELECT` of the summaries `from` a table, with this filter `and` more, in `order`.
+    fn select(&self, from: &str, and: &str, order: &str, limit: usize, offset: usize) -> String {
+        format!(
+            "SELECT {SUMMARY_COLUMNS} FROM {from} {} {and} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+            self.sql
+        )
     }
-    if let Some(n) = q.min_need {
-        clauses.push("h.max_need >= ?");
-        args.push(Box::new(i64::from(n)));
+
+    /// The summaries `sql` (from [`Self::select`]) reads.
+    fn rows(&self, conn: &Connection, sql: &str) -> Result<Vec<HouseholdSummary>> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt
+            .query_map(self.params().as_slice(), summary)?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
     }
-    if q.conflicted {
-        clauses.push("h.conflict_count > 0");
+}
+
+/// A page of the caseload and how many households the filters match in all: [`list_page`] and
+/// [`count`] together (the CLI prints both).
+pub fn list(conn: &Connection, q: &ListQuery) -> Result<Page<HouseholdSummary>> {
+    let page = list_page(conn, q)?;
+    // A first page with nothing after it holds every household: no need to count them again.
+    let total = if q.offset == 0 && !page.more {
+        page.items.len() as i64
+    } else {
+        count(conn, q)?
+    };
+    Ok(Page {
+        total,
+        items: page.items,
+    })
+}
+
+/// How many households the list's filters match (its `limit`, `offset` and sort aside).
+pub fn count(conn: &Connection, q: &ListQuery) -> Result<i64> {
+    let filter = Filter::of(q);
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM p_households h {}",
+            filter.sql
+        ))?
+        .query_row(filter.params().as_slice(), |r| r.get(0))?)
+}
+
+/// The page of the caseload the query asks for (`limit` households from `offset`, in its
+/// sort), and whether more follow it; one household more than the page is read to tell.
+pub fn list_page(conn: &Connection, q: &ListQuery) -> Result<ListPage> {
+    let limit = q.limit.max(1);
+    let filter = Filter::of(q);
+    let mut items = match q.sort {
+        SortBy::Name => by_name(conn, &filter, limit + 1, q.offset)?,
+        other => filter.rows(
+            conn,
+            &filter.select(HOUSEHOLDS, "", other.order_by(), limit + 1, q.offset),
+        )?,
+    };
+    let more = items.len() > limit;
+    items.truncate(limit);
+    Ok(ListPage { items, more })
+}
+
+const HOUSEHOLDS: &str = "p_households h";
+/// The households with returned visits, through the partial index that holds only them: named,
+/// or SQLite walks the whole name index to spare itself sorting these few rows.
+const TASKS: &str = "p_households h INDEXED BY p_households_returned";
+const WITH_TASKS: &str = "AND h.returned_visits > 0";
+const WITHOUT_TASKS: &str = "AND h.returned_visits = 0";
+const NAME_ORDER: &str = "h.sort_name, h.id";
+
+/// `limit` households from `offset` in the caseload's default order: those with returned visits
+/// first, then by name ([`SortBy::Name`]). One ordered query over both would read and sort
+/// every household the filters match for any page (no index orders by "has returned visits"
+/// first); read as two, the households with returned visits, which are few, come through their
+/// partial index, and the rest in name order straight from the name index, so a page near the
+/// top reads little more than its own rows.
+fn by_name(
+    conn: &Connection,
+    filter: &Filter,
+    limit: usize,
+    offset: usize,
+) -> Result<Vec<HouseholdSummary>> {
+    let tasks: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM {TASKS} {} {WITH_TASKS}",
+            filter.sql
+        ))?
+        .query_row(filter.params().as_slice(), |r| r.get(0))?;
+    // A count is never negative.
+    let tasks = usize::try_from(tasks).unwrap_or(0);
+    let mut items = Vec::new();
+    if offset < tasks {
+        items = filter.rows(
+            conn,
+            &filter.select(TASKS, WITH_TASKS, NAME_ORDER, limit, offset),
+        )?;
     }
-    let filter = format!("WHERE {}", clauses.join(" AND "));
-    let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM p_households h {filter}"))?
-        .query_row(params.as_slice(), |r| r.get(0))?;
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM p_households h {filter} ORDER BY {} LIMIT {} OFFSET {}",
-        q.sort.order_by(),
-        q.limit.max(1),
-        q.offset
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let items = stmt
-        .query_map(params.as_slice(), summary)?
-        .collect::<Result<_, _>>()?;
-    Ok(Page { total, items })
+    let wanted = limit - items.len();
+    if wanted > 0 {
+        let from = offset.saturating_sub(tasks);
+        items.extend(filter.rows(
+            conn,
+            &filter.select(HOUSEHOLDS, WITHOUT_TASKS, NAME_ORDER, wanted, from),
+        )?);
+    }
+    Ok(items)
 }
 
 /// The summaries of the households with these ids (those held here), in id order.
@@ -508,5 +627,166 @@ mod tests {
             assert_eq!(found(&store, typed), ["زهرا ھاشمی"], "{typed:?}");
         }
         assert_eq!(found(&store, "+98 912 123 4567"), ["محمد علی کریمی"]);
+    }
+}
+
+/// The caseload's pages over projection rows written directly: the same order, pages and
+/// counts as one ordered query over every row, read through indexes.
+#[cfg(test)]
+mod list_tests {
+    use rusqlite::{Connection, params};
+
+    use super::*;
+
+    /// `n` households' rows: every fifth with returned visits, every seventh graduated, every
+    /// eleventh merged into the first (stored here, so not listed), in three districts; names
+    /// repeat, so the id decides between equal names.
+    fn caseload(n: usize) -> Connection {
+        let mut conn = Connection::open_in_memory().expect("a database");
+        crate::sql::migrate(&mut conn).expect("migrations");
+        let names = [
+            "علی کریمی",
+            "مریم احمدی",
+            "بهرام رضایی",
+            "زهرا محمدی",
+            "پروین یزدانی",
+        ];
+        for i in 0..n {
+            let name = names[(i * 3) % names.len()];
+            conn.execute(
+                "INSERT INTO p_households (id, head_name, district, address, status, \
+                 member_count, visit_count, conflict_count, sort_name, returned_visits, merged_into) \
+                 VALUES (?, ?, ?, '', ?, 1, 0, 0, ?, ?, ?)",
+                params![
+                    format!("{:08x}-0000-7000-8000-{:012x}", (i * 7919) % 100_000, i),
+                    name,
+                    ["منطقه ۱", "منطقه ۲", "منطقه ۳"][i % 3],
+                    if i % 7 == 6 { "graduated" } else { "active" },
+                    name,
+                    i64::from(i % 5 == 0) * 2,
+                    (i % 11 == 10).then(|| format!("{:08x}-0000-7000-8000-{:012x}", 0, 0)),
+                ],
+            )
+            .expect("a row");
+        }
+        conn
+    }
+
+    /// The ids of the whole list in one ordered query over every row, as lists were read.
+    fn in_one_query(conn: &Connection, q: &ListQuery) -> Vec<String> {
+        let filter = Filter::of(q);
+        let order = "h.returned_visits = 0, h.sort_name, h.id";
+        let sql = filter.select(HOUSEHOLDS, "", order, usize::MAX >> 1, 0);
+        filter
+            .rows(conn, &sql)
+            .expect("rows")
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    }
+
+    #[test]
+    fn pages_by_name_are_those_of_one_ordered_query() {
+        let conn = caseload(200);
+        let queries = [
+            ListQuery::default(),
+            ListQuery {
+                district: Some("منطقه ۲".into()),
+                ..Default::default()
+            },
+            ListQuery {
+                status: Some("graduated".into()),
+                ..Default::default()
+            },
+        ];
+        for base in queries {
+            let all = in_one_query(&conn, &base);
+            assert!(all.len() > 20, "{base:?} lists {}", all.len());
+            let tasks = all.iter().take_while(|id| {
+                conn.query_row(
+                    "SELECT returned_visits FROM p_households WHERE id = ?",
+                    [id],
+                    |r| r.get::<_, i64>(0),
+                )
+                .expect("row")
+                    > 0
+            });
+            assert!(
+                tasks.count() > 0,
+                "households with returned visits come first"
+            );
+            assert_eq!(count(&conn, &base).expect("count"), all.len() as i64);
+            // Pages of 7 cross from the households with returned visits to the rest mid-page.
+            for limit in [1, 7, 100, 500] {
+                let mut listed = Vec::new();
+                for offset in (0..all.len() + limit).step_by(limit) {
+                    let q = ListQuery {
+                        limit,
+                        offset,
+                        ..base.clone()
+                    };
+                    let page = list_page(&conn, &q).expect("page");
+                    assert_eq!(
+                        page.more,
+                        offset + limit < all.len(),
+                        "{limit} from {offset}"
+                    );
+                    listed.extend(page.items.into_iter().map(|h| h.id));
+                }
+                assert_eq!(listed, all, "pages of {limit} of {base:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn list_counts_only_when_the_page_does_not_hold_everything() {
+        let conn = caseload(30);
+        let all = in_one_query(&conn, &ListQuery::default()).len() as i64;
+        for (limit, offset) in [(100, 0), (10, 0), (10, 20), (10, 500)] {
+            let page = list(
+                &conn,
+                &ListQuery {
+                    limit,
+                    offset,
+                    ..Default::default()
+                },
+            )
+            .expect("list");
+            assert_eq!(page.total, all, "{limit} from {offset}");
+        }
+    }
+
+    /// How SQLite plans `sql`: its plan's detail lines, joined.
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("plan");
+        // Unbound parameters are NULL: a plan needs no values.
+        let mut rows = stmt.raw_query();
+        let mut details = Vec::new();
+        while let Some(row) = rows.next().expect("a plan row") {
+            details.push(row.get::<_, String>(3).expect("its detail"));
+        }
+        details.join("; ")
+    }
+
+    #[test]
+    fn a_page_by_name_is_read_in_index_order_not_sorted_from_every_row() {
+        let conn = caseload(0);
+        let filter = Filter::of(&ListQuery::default());
+        let tasks = plan(&conn, &filter.select(TASKS, WITH_TASKS, NAME_ORDER, 101, 0));
+        assert!(tasks.contains("INDEX p_households_returned"), "{tasks}");
+        let rest = plan(
+            &conn,
+            &filter.select(HOUSEHOLDS, WITHOUT_TASKS, NAME_ORDER, 101, 0),
+        );
+        assert!(
+            rest.contains("SCAN h USING INDEX p_households_name"),
+            "{rest}"
+        );
+        assert!(
+            !rest.contains("TEMP B-TREE"),
+            "no sort of every row: {rest}"
+        );
     }
 }

@@ -640,6 +640,16 @@ impl Store {
         query::list(&self.conn, query)
     }
 
+    /// A page of the caseload without the count of all it lists ([`query::list_page`]).
+    pub fn list_page(&self, query: &ListQuery) -> Result<query::ListPage> {
+        query::list_page(&self.conn, query)
+    }
+
+    /// How many households the list's filters match ([`query::count`]).
+    pub fn count(&self, query: &ListQuery) -> Result<i64> {
+        query::count(&self.conn, query)
+    }
+
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<HouseholdSummary>> {
         query::search(&self.conn, text, limit)
     }

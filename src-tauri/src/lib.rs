@@ -58,6 +58,7 @@ pub fn run() {
             commands::identity::init,
             commands::identity::enroll,
             commands::households::list_households,
+            commands::households::count_households,
             commands::households::search_households,
             commands::households::household,
             commands::households::history,

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use madadkar_client::outcome::{LedgerEntry, NeedHistory, PlanView, StalledReferral};
+use madadkar_client::query::ListPage;
 use madadkar_client::reconcile::caseloads::Caseload;
 use madadkar_client::reconcile::duplicates::{Comparison, DuplicatePair, RegistrationMatch};
 use madadkar_client::reconcile::inbox::InboxEntry;
@@ -60,7 +61,7 @@ fn export_types(out: &Path) {
         Draft,
         Identity,
         HouseholdSummary,
-        Page<HouseholdSummary>,
+        ListPage,
         HouseholdDetails,
         ChangeInfo,
         Followup,

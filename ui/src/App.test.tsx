@@ -17,7 +17,7 @@ function app() {
     lock_state: () => unlocked,
     identity: () => identity,
     sync_status: () => local,
-    list_households: () => ({ total: 0, items: [] }),
+    list_households: () => ({ items: [], more: false }),
   });
 }
 
@@ -65,7 +65,7 @@ describe("the app", () => {
         return identity;
       },
       sync_status: () => local,
-      list_households: () => ({ total: 0, items: [] }),
+      list_households: () => ({ items: [], more: false }),
     });
     render(<App />);
     await screen.findByRole("alert");

@@ -20,6 +20,7 @@ import type { InboxEntry } from "./bindings/InboxEntry";
 import type { InboxFilter } from "./bindings/InboxFilter";
 import type { LaunchMarks } from "./bindings/LaunchMarks";
 import type { LedgerEntry } from "./bindings/LedgerEntry";
+import type { ListPage } from "./bindings/ListPage";
 import type { ListText } from "./bindings/ListText";
 import type { LockView } from "./bindings/LockView";
 import type { MatchReason } from "./bindings/MatchReason";
@@ -82,6 +83,7 @@ export type {
   InboxFilter,
   LaunchMarks,
   LedgerEntry,
+  ListPage,
   ListText,
   LockView,
   MatchReason,
@@ -131,8 +133,12 @@ export const api = {
   identity: () => invoke<Identity | null>("identity"),
   init: (worker: string, device: string) => invoke<Identity>("init", { worker, device }),
   enroll: (server: string, code: string) => invoke<string>("enroll", { server, code }),
+  /** A page of the caseload and whether more follow (not the count: see `count`). */
   list: (filters: ListText, limit: number, offset: number) =>
-    invoke<Page<HouseholdSummary>>("list_households", { filters, limit, offset }),
+    invoke<ListPage>("list_households", { filters, limit, offset }),
+  /** How many households the caseload's filters match: it reads every household, so the
+   * caseload asks once per filter, after its first page is on the screen. */
+  count: (filters: ListText) => invoke<number>("count_households", { filters }),
   search: (text: string, limit = 200) => invoke<HouseholdSummary[]>("search_households", { text, limit }),
   household: (id: string) => invoke<HouseholdDetails>("household", { id }),
   history: (id: string) => invoke<ChangeInfo[]>("history", { id }),

@@ -3,6 +3,7 @@ import "vazirmatn/Vazirmatn-font-face.css";
 import "./style.css";
 import { render } from "preact";
 import { App } from "./App";
+import { api } from "./api";
 import { setLanguage } from "./i18n";
 import { reportMark } from "./launch";
 
@@ -10,4 +11,12 @@ import { reportMark } from "./launch";
 reportMark("script_started");
 setLanguage("fa");
 const root = document.getElementById("app");
-if (root) render(<App />, root);
+// The lock screen's state is asked for before anything renders, so the first render is the lock
+// screen itself rather than an empty shell whose effect asks for it a frame later. If it
+// cannot be read, the app asks again itself and shows the failure with a retry.
+if (root) {
+  api.lockState().then(
+    (view) => render(<App opening={view} />, root),
+    () => render(<App />, root),
+  );
+}

@@ -1,8 +1,7 @@
 //! The caseload: listing, searching and reading households, and registering a new one.
 
-use madadkar_client::{
-    HouseholdDetails, HouseholdSummary, HouseholdText, ListText, Page, store::today,
-};
+use madadkar_client::query::ListPage;
+use madadkar_client::{HouseholdDetails, HouseholdSummary, HouseholdText, ListText, store::today};
 use std::time::Instant;
 
 use madadkar_schema::ChangeInfo;
@@ -13,13 +12,15 @@ use super::{AppState, Result};
 /// The most rows one call returns; the list fetches pages as they scroll into view.
 const MAX_PAGE: usize = 500;
 
+/// A page of the caseload and whether more follow; not how many there are in all, which a page
+/// scrolled into view does not need and which reads every household ([`count_households`]).
 #[tauri::command]
 pub async fn list_households(
     state: tauri::State<'_, AppState>,
     filters: ListText,
     limit: usize,
     offset: usize,
-) -> Result<Page<HouseholdSummary>> {
+) -> Result<ListPage> {
     // "Overdue" is judged against the device's local date, as a worker reads the calendar.
     let mut query = filters.to_query(today(), limit.clamp(1, MAX_PAGE))?;
     query.offset = offset;
@@ -27,11 +28,21 @@ pub async fn list_households(
     let (started, page) = state
         .with_store(move |store| {
             let started = Instant::now();
-            Ok((started, store.list(&query)?))
+            Ok((started, store.list_page(&query)?))
         })
         .await?;
     state.launch.listed(started, Instant::now());
     Ok(page)
+}
+
+/// How many households the caseload's filters match: asked for once per filter, after the
+/// first page is on the screen.
+#[tauri::command]
+pub async fn count_households(state: tauri::State<'_, AppState>, filters: ListText) -> Result<i64> {
+    let query = filters.to_query(today(), 1)?;
+    state
+        .with_store(move |store| Ok(store.count(&query)?))
+        .await
 }
 
 #[tauri::command]

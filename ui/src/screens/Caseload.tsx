@@ -1,10 +1,13 @@
 // The caseload: search, filters and sort over a virtualised list of households. Pages of rows
-// are fetched as they scroll into view; a failed load says so and offers to try again.
+// are fetched as they scroll into view; how many households there are in all is asked for once
+// per filter, after the first page is painted (counting reads every household). A failed load
+// says so and offers to try again.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   api,
   asUiError,
   type HouseholdSummary,
+  type ListPage,
   type ListText,
   type QuarantinedHousehold,
   type ReturnedVisit,
@@ -15,10 +18,10 @@ import { faDigits, isOverdue, jalali } from "../format";
 import { t } from "../i18n";
 import { fieldLabel, label, vocabularies } from "../labels";
 import { reportPainted } from "../launch";
+import { OPENING_FILTERS, PAGE } from "../unlocked";
 import { Followups } from "./Followups";
 
 const ROW_HEIGHT = 56;
-const PAGE = 100;
 const SEARCH_LIMIT = 500;
 
 function Row({ h, index, open }: { h: HouseholdSummary | undefined; index: number; open: (id: string) => void }) {
@@ -126,32 +129,55 @@ function ReturnedTasks({ open }: { open: (id: string) => void }) {
   );
 }
 
-/** The caseload. `onListed` is told once the first page is in (or failed): what else the
- * shell loads then waits for it, so the first page's query is the first to reach the store. */
+/** Rows by their place in the list. */
+function placed(items: HouseholdSummary[], offset = 0): Map<number, HouseholdSummary> {
+  return new Map(items.map((h, i) => [offset + i, h]));
+}
+
+/** How many households a first page says there are: all of them when none follow it, else not
+ * known until counted. */
+function totalOf(page: ListPage): number | null {
+  return page.more ? null : page.items.length;
+}
+
+/** The caseload. `opening` gives the first page when it was read as the store opened (once: see
+ * unlocked.ts), so the first render holds its rows. `onListed` is told once the first page is
+ * on the screen and counted (or failed): what else the shell loads waits for it, so the first
+ * page's query is the first to reach the store, and the count the next. */
 export function Caseload({
   open,
   create,
   onListed,
+  opening,
 }: {
   open: (id: string) => void;
   create: () => void;
   onListed?: () => void;
+  opening?: () => ListPage | undefined;
 }) {
   const [query, setQuery] = useState("");
-  const [district, setDistrict] = useState("");
-  const [status, setStatus] = useState("");
-  const [overdue, setOverdue] = useState(false);
-  const [minNeed, setMinNeed] = useState("");
-  const [worker, setWorker] = useState("");
-  const [sort, setSort] = useState("name");
-  const [total, setTotal] = useState(0);
-  const [rows, setRows] = useState<Map<number, HouseholdSummary>>(new Map());
+  const [district, setDistrict] = useState(OPENING_FILTERS.district ?? "");
+  const [status, setStatus] = useState(OPENING_FILTERS.status ?? "");
+  const [overdue, setOverdue] = useState(OPENING_FILTERS.overdue);
+  const [minNeed, setMinNeed] = useState(OPENING_FILTERS.min_need ?? "");
+  const [worker, setWorker] = useState(OPENING_FILTERS.worker ?? "");
+  const [sort, setSort] = useState(OPENING_FILTERS.sort ?? "name");
+  // The first page read ahead, if any: shown by the first render, not asked for again.
+  const [first] = useState(() => opening?.());
+  // How many households the list holds; null until counted.
+  const [total, setTotal] = useState<number | null>(first ? totalOf(first) : 0);
+  // Whether households follow the last page read, while they are not counted.
+  const [more, setMore] = useState(first?.more ?? false);
+  const [rows, setRows] = useState<Map<number, HouseholdSummary>>(() => placed(first?.items ?? []));
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
   const [loadError, setLoadError] = useState<UiError | null>(null);
   const [attempt, setAttempt] = useState(0);
   // Whether the first page of rows (or "nothing") has been rendered, for the launch's mark.
-  const [loaded, setLoaded] = useState(false);
+  const [loaded, setLoaded] = useState(first !== undefined);
+  // Whether the first page was shown and counted (or failed): the panels and the shell's other
+  // reads follow then, once.
+  const [settled, setSettled] = useState(false);
   const box = useRef<HTMLDivElement>(null);
   const listed = useRef(onListed);
   listed.current = onListed;
@@ -164,26 +190,45 @@ export function Caseload({
   // A new search or filter (or a retry) starts afresh; pages are fetched as they scroll into view.
   useEffect(() => {
     const gen = ++generation.current;
+    // The first page was read ahead with these filters: it is on the screen already.
+    if (gen === 1 && first) return;
     const load = async () => {
       if (query.trim()) {
         const found = await api.search(query, SEARCH_LIMIT);
         if (gen !== generation.current) return;
-        setRows(new Map(found.map((h, i) => [i, h])));
+        setRows(placed(found));
         setTotal(found.length);
+        setMore(false);
       } else {
         const page = await api.list(filters, PAGE, 0);
         if (gen !== generation.current) return;
-        setRows(new Map(page.items.map((h, i) => [i, h])));
-        setTotal(page.total);
+        setRows(placed(page.items));
+        setTotal(totalOf(page));
+        setMore(page.more);
       }
       setLoadError(null);
       setLoaded(true);
       if (box.current) box.current.scrollTop = 0;
     };
-    load()
-      .catch((e) => gen === generation.current && setLoadError(asUiError(e)))
-      .finally(() => listed.current?.());
+    load().catch((e) => gen === generation.current && setLoadError(asUiError(e)));
   }, [query, filters, attempt]);
+
+  // The count, once the page is painted (an effect runs after the frame): it reads every
+  // household the filters match, which the first page's rows need not wait for.
+  useEffect(() => {
+    if (!loaded || total !== null || loadError || query.trim()) return;
+    const gen = generation.current;
+    api
+      .count(filters)
+      .then((n) => gen === generation.current && setTotal(n))
+      .catch((e) => gen === generation.current && setLoadError(asUiError(e)));
+  }, [loaded, total, loadError, query, filters]);
+
+  useEffect(() => {
+    if (settled || !((loaded && total !== null) || loadError)) return;
+    setSettled(true);
+    listed.current?.();
+  }, [settled, loaded, total, loadError]);
 
   useEffect(() => {
     if (box.current) setHeight(box.current.clientHeight || 600);
@@ -194,11 +239,13 @@ export function Caseload({
     if (loaded) reportPainted("first_page");
   }, [loaded]);
 
-  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
-  const last = Math.min(total, Math.ceil((scrollTop + height) / ROW_HEIGHT) + 5);
+  // Until counted, the list is as long as the rows read, and one more row when more follow.
+  const length = total ?? rows.size + (more ? 1 : 0);
+  const top = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
+  const bottom = Math.min(length, Math.ceil((scrollTop + height) / ROW_HEIGHT) + 5);
   useEffect(() => {
     if (query.trim() || loadError) return;
-    const missing = [...Array(Math.max(0, last - first)).keys()].map((i) => i + first).find((i) => !rows.has(i));
+    const missing = [...Array(Math.max(0, bottom - top)).keys()].map((i) => i + top).find((i) => !rows.has(i));
     if (missing === undefined) return;
     const offset = Math.floor(missing / PAGE) * PAGE;
     const gen = generation.current;
@@ -213,17 +260,20 @@ export function Caseload({
           });
           return next;
         });
+        // The last page tells where the list ends: before the count came, or when households
+        // left it since (else the rows past its end would be asked for again and again).
+        if (!page.more) setTotal(offset + page.items.length);
       })
       .catch((e) => gen === generation.current && setLoadError(asUiError(e)));
-  }, [first, last, rows, query, filters, loadError]);
+  }, [top, bottom, rows, query, filters, loadError]);
 
   const visible = [];
-  for (let i = first; i < last; i++) visible.push(<Row key={i} h={rows.get(i)} index={i} open={open} />);
+  for (let i = top; i < bottom; i++) visible.push(<Row key={i} h={rows.get(i)} index={i} open={open} />);
 
   return (
     <main class="caseload">
-      {/* Loaded after the first page: its query goes first to the store, which serves one at a time. */}
-      {(loaded || loadError) && (
+      {/* Loaded after the first page and its count: they go first to the store, which serves one at a time. */}
+      {settled && (
         <>
           <SetAside />
           <ReturnedTasks open={open} />
@@ -291,7 +341,7 @@ export function Caseload({
           </option>
         </select>
         <span class="count" id="result-count">
-          {faDigits(total)} {t("households")}
+          {total === null ? "…" : faDigits(total)} {t("households")}
         </span>
         <button type="button" id="new-household" onClick={create}>
           {t("newHousehold")}
@@ -301,10 +351,10 @@ export function Caseload({
         <LoadError error={loadError} retry={() => setAttempt((a) => a + 1)} />
       ) : (
         <div class="list" ref={box} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
-          {total === 0 ? (
+          {length === 0 ? (
             <p class="empty">{t("nothing")}</p>
           ) : (
-            <div style={{ height: `${total * ROW_HEIGHT}px`, position: "relative" }}>{visible}</div>
+            <div style={{ height: `${length * ROW_HEIGHT}px`, position: "relative" }}>{visible}</div>
           )}
         </div>
       )}

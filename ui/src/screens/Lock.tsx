@@ -23,7 +23,15 @@ function useCountdown(initial: number): [number, (s: number) => void] {
   return [left, setLeft];
 }
 
-export function LockScreen({ view, onUnlocked }: { view: LockView; onUnlocked: (view: LockView) => void }) {
+/** The lock screen; `onUnlocked` is told the store is open, and the button stays busy until
+ * what it returns (the first screen's reads) is done. */
+export function LockScreen({
+  view,
+  onUnlocked,
+}: {
+  view: LockView;
+  onUnlocked: (view: LockView) => void | Promise<void>;
+}) {
   const choosing = view.state === "first_run" || view.state === "unencrypted";
   const [passphrase, setPassphrase] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -45,7 +53,7 @@ export function LockScreen({ view, onUnlocked }: { view: LockView; onUnlocked: (
       const opened = choosing ? await api.choosePassphrase(passphrase, confirm) : await api.unlock(passphrase);
       setPassphrase("");
       setConfirm("");
-      onUnlocked(opened);
+      await onUnlocked(opened);
     } catch (err) {
       setError(asUiError(err));
       setPassphrase("");

@@ -16,7 +16,7 @@ describe("the caseload", () => {
     mockCommands({
       list_households: () => {
         if (failures-- > 0) throw busy;
-        return { total: 1, items: [summary({})] };
+        return { items: [summary({})], more: false };
       },
     });
     render(<Caseload open={vi.fn()} create={vi.fn()} />);
@@ -34,7 +34,7 @@ describe("the caseload", () => {
     vi.setSystemTime(new Date("2026-11-23T21:30:00Z"));
     mockCommands({
       list_households: () => ({
-        total: 2,
+        more: false,
         items: [
           summary({ next_followup: "2026-11-23" }),
           summary({ id: "0190b7c4-6a7e-7000-8000-000000000002", next_followup: "2026-11-24" }),
@@ -51,7 +51,7 @@ describe("the caseload", () => {
 
   it("sends its filters as the list form", async () => {
     const all = mockCommands({
-      list_households: () => ({ total: 0, items: [] }),
+      list_households: () => ({ items: [], more: false }),
       quarantined: () => [],
     });
     const calls = () => all.filter((c) => c.cmd === "list_households");
@@ -64,7 +64,7 @@ describe("the caseload", () => {
 
   it("shows households set aside with their reason, and a newer household as read-only", async () => {
     mockCommands({
-      list_households: () => ({ total: 1, items: [summary({ needs_update: true })] }),
+      list_households: () => ({ items: [summary({ needs_update: true })], more: false }),
       quarantined: () => [
         {
           household: "0190b7c4-6a7e-7000-8000-000000000002",
@@ -85,7 +85,7 @@ describe("the caseload", () => {
 
   it("shows no set-aside section when nothing is set aside", async () => {
     mockCommands({
-      list_households: () => ({ total: 1, items: [summary({})] }),
+      list_households: () => ({ items: [summary({})], more: false }),
       quarantined: () => [],
     });
     render(<Caseload open={vi.fn()} create={vi.fn()} />);

@@ -50,12 +50,23 @@ function lockedApp(initial: LockView, open: Handler, extra: Record<string, Handl
     draft_load: () => [{ key: "visit.h1", value: '{"observations":"پیش‌نویس"}' }],
     identity: () => identity,
     sync_status: () => local,
-    list_households: () => ({ total: 0, items: [] }),
+    list_households: () => ({ items: [], more: false }),
     ...extra,
   });
 }
 
 describe("the lock screen", () => {
+  it("shows the lock screen read before the first render at once, without asking for it again", async () => {
+    const calls = lockedApp(view("locked"), () => view("unlocked"));
+    render(<App opening={view("locked")} />);
+    // The first render is the lock screen: no empty frame waits on a round trip.
+    expect(document.getElementById("lock-screen")?.dataset.state).toBe("locked");
+    type("passphrase", "correct horse battery");
+    click("unlock");
+    await screen.findByText(identity.worker_name);
+    expect(calls.map((c) => c.cmd)).not.toContain("lock_state");
+  });
+
   it("keeps the caseload closed until the right passphrase, and says a wrong one in Persian", async () => {
     const calls = lockedApp(view("locked"), ({ passphrase }) => {
       if (passphrase !== "correct horse battery") throw wrong;

@@ -535,7 +535,7 @@ describe("a visit whose referral is refused", () => {
 describe("the follow-ups", () => {
   it("say what is due by kind, stalled referrals in red", async () => {
     mockCommands({
-      list_households: () => ({ total: 1, items: [summary()] }),
+      list_households: () => ({ items: [summary()], more: false }),
       followups: () => [
         {
           household_id: ID,

@@ -95,7 +95,7 @@ describe("the navigation", () => {
       standing: () => (role === "field" ? asField : asSupervisor),
       nav_counts: () => ({ conflicts: 4, awaiting_review: 7, returned: 0 }),
       sync_status: () => local,
-      list_households: () => ({ total: 0, items: [] }),
+      list_households: () => ({ items: [], more: false }),
       caseloads: () => caseloads,
       review_queue: () => ({ total: 0, items: [] }),
     });
@@ -333,7 +333,7 @@ describe("a visit's review on the household page", () => {
 describe("the field worker's caseload", () => {
   it("lists returned visits first, with the supervisor's comment", async () => {
     mockCommands({
-      list_households: () => ({ total: 1, items: [summary({ returned_visits: 1 })] }),
+      list_households: () => ({ items: [summary({ returned_visits: 1 })], more: false }),
       returned_visits: () => [
         {
           ...item({ state: "returned" }),
@@ -652,7 +652,7 @@ describe("reassignment", () => {
     };
     const calls = mockCommands({
       caseloads: () => caseloads,
-      list_households: () => ({ total: 2, items: [summary(), summary({ id: OTHER, head_name: "مریم کریمی" })] }),
+      list_households: () => ({ items: [summary(), summary({ id: OTHER, head_name: "مریم کریمی" })], more: false }),
       assign_households: ({ dryRun }) => ({ applied: !dryRun, moves: [move], moved: 1, unchanged: 0 }),
     });
     render(
@@ -686,7 +686,7 @@ describe("reassignment", () => {
       { ...caseloads[1], group_id: "omid-2", worker_id: "w3", worker_name: "رضا کاظمی" },
       { ...caseloads[1], group_id: null, worker_id: "c1", worker_name: "دفتر استان" },
     ];
-    mockCommands({ caseloads: () => loads, list_households: () => ({ total: 1, items: [summary()] }) });
+    mockCommands({ caseloads: () => loads, list_households: () => ({ items: [summary()], more: false }) });
     const options = async (standing: typeof asSupervisor) => {
       render(
         <WorkersProvider identity={supervisorIdentity} standing={standing}>

@@ -260,7 +260,7 @@ describe("the navigation", () => {
         identity: () => (role === "field" ? fieldWorker : supervisorIdentity),
         standing: () => (role === "field" ? asField : asSupervisor),
         sync_status: () => local,
-        list_households: () => ({ total: 0, items: [] }),
+        list_households: () => ({ items: [], more: false }),
         caseloads: () => [],
         report_list: () => reportList,
         report_options: () => options,

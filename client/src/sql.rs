@@ -351,22 +351,28 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+/// How SQLite plans `sql`: its plan's detail lines, joined (for tests that guard a query's
+/// use of an index).
+#[cfg(test)]
+pub(crate) fn query_plan(conn: &Connection, sql: &str) -> String {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("plan");
+    // Unbound parameters are NULL: a plan needs no values.
+    let mut rows = stmt.raw_query();
+    let mut details = Vec::new();
+    while let Some(row) = rows.next().expect("a plan row") {
+        details.push(row.get::<_, String>(3).expect("its detail"));
+    }
+    details.join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// How SQLite plans `sql`: its plan's detail lines, joined.
     fn plan(conn: &Connection, sql: &str) -> String {
-        let mut stmt = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .expect("plan");
-        // Unbound parameters are NULL: a plan needs no values.
-        let mut rows = stmt.raw_query();
-        let mut details = Vec::new();
-        while let Some(row) = rows.next().expect("a plan row") {
-            details.push(row.get::<_, String>(3).expect("its detail"));
-        }
-        details.join("; ")
+        query_plan(conn, sql)
     }
 
     #[test]

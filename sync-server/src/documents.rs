@@ -223,12 +223,14 @@ impl DocumentCache {
 
     /// Keeps a household's stored document for the next check, unless one kept meanwhile is
     /// complete through a later point; then forgets the least recently used households until
-    /// the cache is within its budget.
+    /// the cache is within its budget. A household with nothing stored is not kept: its empty
+    /// document saves nothing, and pushes refused for households the server never stored
+    /// must not crowd out the ones it holds.
     pub fn keep(&self, current: Current) {
         let Current {
             household, base, ..
         } = current;
-        if base.weight > self.budget {
+        if base.held.is_empty() || base.weight > self.budget {
             return;
         }
         let mut kept = self.lock();

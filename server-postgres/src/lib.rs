@@ -347,14 +347,20 @@ async fn snapshot_read(
     c: &mut deadpool_postgres::Client,
     commit_ordered: bool,
 ) -> PgResult<(deadpool_postgres::Transaction<'_>, u64)> {
-    let tx = c
-        .build_transaction()
+    let tx = read_only_snapshot(c).await?;
+    let head = log_head(&tx, commit_ordered).await?;
+    Ok((tx, head))
+}
+
+/// A read-only transaction whose every statement reads one snapshot.
+async fn read_only_snapshot(
+    c: &mut deadpool_postgres::Client,
+) -> PgResult<deadpool_postgres::Transaction<'_>> {
+    Ok(c.build_transaction()
         .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
-        .await?;
-    let head = log_head(&tx, commit_ordered).await?;
-    Ok((tx, head))
+        .await?)
 }
 
 /// Rows of (seq, bytes): a household's changes with their sequence numbers.
@@ -1422,12 +1428,7 @@ impl Storage for PgStorage {
     fn directory(&self) -> Result<madadkar_schema::wire::Directory> {
         self.run(async |c| {
             // One snapshot: a device or partner added meanwhile shows as a newer version.
-            let tx = c
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await?;
+            let tx = read_only_snapshot(c).await?;
             let version = version_of(&tx, "directory").await?;
             let rows = rows(
                 &tx,

@@ -54,9 +54,9 @@ pub struct Stored {
 }
 
 impl Stored {
-    fn new() -> Self {
+    fn new(doc: AutoCommit) -> Self {
         Self {
-            doc: AutoCommit::new(),
+            doc,
             through: 0,
             held: HashMap::new(),
             weight: MEMORY_PER_DOCUMENT,
@@ -194,9 +194,7 @@ impl DocumentCache {
             }
             None => {
                 self.misses.fetch_add(1, Ordering::Relaxed);
-                let mut base = Stored::new();
-                base.doc = stored_document(household, changes());
-                base
+                Stored::new(stored_document(household, changes()))
             }
         };
         base.note(&upto);
